@@ -1,0 +1,46 @@
+#pragma once
+// Agent actors: each runs the provider of whichever agent a call names, with the per-call
+// timeout. A node keeps a fixed pool of them; a debate sends all its calls to one pool member, so
+// it sees its own agent identities without spawning actors per agent.
+
+#include <caf/actor.hpp>
+#include <caf/fwd.hpp>
+#include <memory>
+#include <vector>
+
+#include "actors/debate/messages.hpp"
+#include "actors/debate/types.hpp"
+
+namespace aragora::timer {
+class timer_service;
+}
+
+namespace aragora::agent {
+
+/// A debate's request to an agent; the reply is a `debate::call_outcome` sent to the sender.
+struct agent_call {
+  std::shared_ptr<const debate::debate_spec> spec;
+  debate::call_request request;
+};
+
+class agent_pool {
+public:
+  agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size);
+  ~agent_pool();
+  agent_pool(const agent_pool&) = delete;
+  agent_pool& operator=(const agent_pool&) = delete;
+
+  /// The pool member for a debate (stable for a given key).
+  [[nodiscard]] const caf::actor& pick(uint64_t key) const;
+  [[nodiscard]] size_t size() const { return workers_.size(); }
+
+  /// Stops every member; calls in flight are dropped.
+  void stop();
+
+private:
+  std::vector<caf::actor> workers_;
+};
+
+}  // namespace aragora::agent
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::agent_call)

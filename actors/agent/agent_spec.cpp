@@ -1,0 +1,90 @@
+#include "actors/agent/agent_spec.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "actors/agent/mock_provider.hpp"
+
+namespace aragora::agent {
+
+std::string_view to_string(agent_errc x) {
+  switch (x) {
+    case agent_errc::empty_list: return "empty_agent_list";
+    case agent_errc::unknown_provider: return "unknown_agent";
+    case agent_errc::unknown_option: return "unknown_agent";
+    case agent_errc::bad_name: return "bad_agent_name";
+  }
+  return "unknown";
+}
+
+const std::vector<std::string_view>& known_providers() {
+  static const std::vector<std::string_view> providers{"mock"};
+  return providers;
+}
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  for (size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == sep) {
+      out.push_back(trim(s.substr(start, i - start)));
+      start = i + 1;
+    }
+  return out;
+}
+
+bool valid_name(std::string_view n) {
+  if (n.empty() || n.size() > 64) return false;
+  return std::all_of(n.begin(), n.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '_' || c == '.';
+  });
+}
+
+}  // namespace
+
+std::variant<std::vector<debate::agent_spec>, agent_error> parse_agents(std::string_view list) {
+  std::vector<debate::agent_spec> out;
+  if (trim(list).empty()) return agent_error{agent_errc::empty_list, "the agent list is empty"};
+  std::unordered_map<std::string, int> seen;
+  for (auto item : split(list, ',')) {
+    auto parts = split(item, ':');
+    auto provider = parts[0];
+    if (provider.empty() || parts.size() > 3)
+      return agent_error{agent_errc::unknown_provider,
+                         "cannot read agent '" + std::string{item} +
+                             "'; expected provider[:option[:name]], e.g. mock:critical"};
+    const auto& known = known_providers();
+    if (std::find(known.begin(), known.end(), provider) == known.end())
+      return agent_error{agent_errc::unknown_provider,
+                         "unknown agent provider '" + std::string{provider} +
+                             "' in '" + std::string{item} + "'; this build knows: mock"};
+    std::string option = parts.size() > 1 ? std::string{parts[1]} : "balanced";
+    if (!parse_style(option))
+      return agent_error{agent_errc::unknown_option,
+                         "unknown mock style '" + option + "' in '" + std::string{item} +
+                             "'; styles: supportive, critical, balanced, contrarian"};
+    std::string name;
+    if (parts.size() > 2) {
+      name = std::string{parts[2]};
+      if (!valid_name(name))
+        return agent_error{agent_errc::bad_name,
+                           "agent name '" + name + "' must be 1-64 of [A-Za-z0-9._-]"};
+    } else {
+      name = option;
+      if (int n = ++seen[name]; n > 1) name += "-" + std::to_string(n);
+    }
+    out.push_back({std::move(name), std::string{provider}, std::move(option)});
+  }
+  return out;
+}
+
+}  // namespace aragora::agent

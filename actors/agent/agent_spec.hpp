@@ -1,0 +1,31 @@
+#pragma once
+// Parsing `--agents` lists: "mock:supportive,mock:critical:alice".
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "actors/debate/types.hpp"
+
+namespace aragora::agent {
+
+/// Why an agent list was refused. Stable codes: they appear in CLI and API errors.
+enum class agent_errc : uint8_t { empty_list = 1, unknown_provider, unknown_option, bad_name };
+
+[[nodiscard]] std::string_view to_string(agent_errc x);
+
+struct agent_error {
+  agent_errc code;
+  std::string message;
+};
+
+/// Parses a comma-separated list of `provider[:option[:name]]`. Without a name the agent is named
+/// after its option ("critical"), with "-2", "-3"... appended when the name repeats.
+[[nodiscard]] std::variant<std::vector<debate::agent_spec>, agent_error>
+parse_agents(std::string_view list);
+
+/// The providers this build can run.
+[[nodiscard]] const std::vector<std::string_view>& known_providers();
+
+}  // namespace aragora::agent

@@ -1,0 +1,311 @@
+#include "actors/agent/mock_provider.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdio>
+#include <string>
+
+#include "runtime/defaults.hpp"
+
+namespace aragora::agent {
+
+using debate::call_outcome;
+using debate::call_request;
+using debate::debate_spec;
+using debate::phase;
+
+std::optional<mock_style> parse_style(std::string_view s) {
+  if (s == "supportive") return mock_style::supportive;
+  if (s == "critical") return mock_style::critical;
+  if (s == "balanced") return mock_style::balanced;
+  if (s == "contrarian") return mock_style::contrarian;
+  return std::nullopt;
+}
+
+std::string_view to_string(mock_style s) {
+  switch (s) {
+    case mock_style::supportive: return "supportive";
+    case mock_style::critical: return "critical";
+    case mock_style::balanced: return "balanced";
+    case mock_style::contrarian: return "contrarian";
+  }
+  return "balanced";
+}
+
+uint64_t fnv1a(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+namespace {
+
+struct style_traits {
+  std::string_view position;
+  std::string_view critique_tone;
+  std::string_view vote_reason;
+  double severity_low, severity_high;
+  double confidence;
+};
+
+constexpr std::array<style_traits, 4> traits{{
+    {"I support moving ahead: the benefits outweigh the risks if the change is staged carefully.",
+     "A solid proposal that needs only minor tightening.",
+     "it is the most practical path and its risks are manageable", 2.0, 4.0, 0.85},
+    {"I am not convinced yet: the costs and failure modes need answers before we commit.",
+     "The proposal leaves serious questions open.",
+     "it is the only one that takes the failure modes seriously", 6.0, 9.0, 0.60},
+    {"There is a workable middle path: adopt it where it clearly pays off and keep the rest simple.",
+     "Reasonable overall, with gaps worth closing.",
+     "it balances the benefits against the cost most honestly", 4.0, 6.0, 0.70},
+    {"I argue for the opposite course: the status quo, improved, beats a disruptive change.",
+     "The proposal rests on assumptions nobody has tested.",
+     "it is the least bad of the options on the table", 5.0, 8.0, 0.50},
+}};
+
+constexpr std::array<std::string_view, 16> plan_sentences{{
+    "Start with a pilot limited to one team and measure it for four weeks.",
+    "Write down the success criteria before any work begins.",
+    "Keep a rollback path that can be exercised in under an hour.",
+    "Budget the operational cost for the first year, including on-call time.",
+    "Identify the two riskiest assumptions and test them first.",
+    "Train the people who will run it, not only those who build it.",
+    "Decide who owns the outcome and how progress will be reported.",
+    "Compare against the cheapest alternative that meets the same goal.",
+    "Automate the checks that prove the change works.",
+    "Schedule a review after the first month and be willing to stop.",
+    "Document the decision and the alternatives that were rejected.",
+    "Limit the blast radius of a failure with staged rollouts.",
+    "Ask the teams who depend on it what they need before starting.",
+    "Measure the baseline today so the improvement can be proven later.",
+    "Plan the migration of existing data as a separate, tested step.",
+    "Keep the security review on the critical path, not after launch.",
+}};
+
+constexpr std::array<std::string_view, 12> issue_sentences{{
+    "The plan has no measurable success criteria.",
+    "The operational cost is not estimated.",
+    "There is no rollback path.",
+    "The security review is missing.",
+    "It ignores the skills the team has today.",
+    "The timeline looks optimistic.",
+    "There is no comparison with simpler alternatives.",
+    "The data migration risks are not addressed.",
+    "Ownership after launch is unclear.",
+    "The failure modes under load are not discussed.",
+    "The dependency on other teams is underestimated.",
+    "The benefits are asserted rather than measured.",
+}};
+
+constexpr std::array<std::string_view, 8> revision_sentences{{
+    "I have tightened the success criteria in response.",
+    "I now include an explicit rollback drill.",
+    "I added a cost estimate for the first year.",
+    "I moved the security review earlier.",
+    "I narrowed the pilot to reduce risk.",
+    "I added a comparison with the simplest alternative.",
+    "I assigned a single owner for the outcome.",
+    "I split the data migration into its own step.",
+}};
+
+// A prefix of at most `max` bytes that does not cut a UTF-8 character.
+std::string_view snippet(std::string_view s, size_t max) {
+  if (s.size() <= max) return s;
+  size_t n = max;
+  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+  return s.substr(0, n);
+}
+
+std::string one_line(std::string_view s, size_t max) {
+  std::string out{snippet(s, max)};
+  std::replace(out.begin(), out.end(), '\n', ' ');
+  return out;
+}
+
+// Fills `text` up to `bytes` with plan sentences (when `bytes` is set) and cuts it there.
+void fit(std::string& text, uint32_t bytes, splitmix64& rng) {
+  if (bytes == 0) return;
+  while (text.size() < bytes) {
+    text.push_back(' ');
+    text.append(plan_sentences[rng.below(plan_sentences.size())]);
+  }
+  text.resize(snippet(text, bytes).size());
+}
+
+struct context {
+  const debate_spec& spec;
+  const call_request& call;
+  const debate::agent_spec& me;
+  const style_traits& style;
+  mock_style kind;
+};
+
+std::string_view name_of(const context& c, uint8_t i) {
+  return c.spec.agents[i].name;
+}
+
+// The agent's standing position does not depend on the round, so its revisions stay close to
+// each other (and can converge); the contrarian drifts one sentence per round.
+std::string position_text(const context& c, uint64_t base_seed, bool revision) {
+  splitmix64 base(base_seed);
+  const auto& spec = c.spec;
+  std::string text;
+  text.reserve(std::max<size_t>(spec.mock.message_bytes, 512) + 16);
+  text += revision ? "Revised position on \"" : "On \"";
+  text += one_line(spec.question, 80);
+  text += "\": ";
+  text += c.style.position;
+  if (!spec.context.empty()) {
+    text += " Prior decision on record: \"";
+    text += one_line(spec.context, 160);
+    text += "\" - I take it into account.";
+  }
+  // Three distinct plan sentences: a start and a stride coprime with the pool size.
+  size_t start = base.below(plan_sentences.size());
+  size_t stride = 2 * base.below(plan_sentences.size() / 2) + 1;
+  for (size_t i = 0; i < 3; ++i) {
+    text += ' ';
+    text += plan_sentences[(start + i * stride) % plan_sentences.size()];
+  }
+  if (c.kind == mock_style::contrarian) {
+    splitmix64 drift(base_seed ^ (uint64_t{c.call.key.round} << 40));
+    text += ' ';
+    text += plan_sentences[drift.below(plan_sentences.size())];
+  }
+  if (!c.call.critiques.empty()) {
+    text += " Answering ";
+    for (size_t i = 0; i < c.call.critiques.size(); ++i) {
+      if (i) text += i + 1 == c.call.critiques.size() ? " and " : ", ";
+      text += name_of(c, c.call.critiques[i].critic);
+    }
+    text += ": ";
+    splitmix64 answer(base_seed ^ (uint64_t{c.call.key.round} << 32));
+    text += revision_sentences[answer.below(revision_sentences.size())];
+  }
+  fit(text, spec.mock.message_bytes, base);
+  return text;
+}
+
+uint32_t tokens(size_t bytes) {
+  return static_cast<uint32_t>(bytes / 4 + 1);
+}
+
+}  // namespace
+
+call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
+  call_outcome out;
+  out.key = call.key;
+  const auto& me = spec.agents[call.key.agent];
+  auto kind = parse_style(me.option).value_or(mock_style::balanced);
+  context c{spec, call, me, traits[static_cast<size_t>(kind)], kind};
+  uint64_t agent_seed = fnv1a(me.name) ^ (uint64_t{spec.seed} * 0x9E3779B97F4A7C15ull);
+  splitmix64 rng(agent_seed ^ (uint64_t{call.key.packed()} * 0xD1B54A32D192ED03ull));
+
+  if (spec.mock.fail_rate > 0 && rng.uniform() < spec.mock.fail_rate) {
+    out.error = debate::call_errc::provider_error;
+    out.error_message = "mock provider failure (simulated, fail rate " +
+                        std::to_string(spec.mock.fail_rate) + ")";
+    return out;
+  }
+
+  size_t input = spec.question.size() + spec.context.size();
+  std::string text;
+  switch (call.key.ph) {
+    case phase::propose:
+    case phase::revise: {
+      if (call.target_text) input += call.target_text->size();
+      for (const auto& cr : call.critiques) input += cr.text->size();
+      text = position_text(c, agent_seed, call.key.ph == phase::revise);
+      break;
+    }
+    case phase::critique: {
+      input += call.target_text ? call.target_text->size() : 0;
+      auto [lo, hi] = std::pair{c.style.severity_low, c.style.severity_high};
+      out.severity = std::round((lo + (hi - lo) * rng.uniform()) * 10.0) / 10.0;
+      size_t n_issues = kind == mock_style::critical ? 3 : 2;
+      size_t first = rng.below(issue_sentences.size());
+      for (size_t i = 0; i < n_issues; ++i)
+        out.issues.emplace_back(issue_sentences[(first + i * 5) % issue_sentences.size()]);
+      text.reserve(std::max<size_t>(spec.mock.message_bytes, 256) + 16);
+      text += "On ";
+      text += name_of(c, call.key.target);
+      text += "'s proposal for \"";
+      text += one_line(spec.question, 80);
+      text += "\": ";
+      text += c.style.critique_tone;
+      text += " Issues:";
+      for (size_t i = 0; i < out.issues.size(); ++i) {
+        text += " (" + std::to_string(i + 1) + ") ";
+        text += out.issues[i];
+      }
+      text += " Suggestion: ";
+      text += plan_sentences[rng.below(plan_sentences.size())];
+      fit(text, spec.mock.message_bytes, rng);
+      break;
+    }
+    case phase::vote: {
+      std::vector<uint8_t> others;
+      for (const auto& p : call.proposals) {
+        input += p.text->size();
+        if (p.agent != call.key.agent) others.push_back(p.agent);
+      }
+      if (others.empty())
+        out.choice = call.proposals.empty() ? debate::no_agent : call.proposals.front().agent;
+      else if (kind == mock_style::supportive)
+        out.choice = others.front();
+      else if (kind == mock_style::contrarian)
+        out.choice = others.back();
+      else
+        out.choice = others[rng.below(others.size())];
+      out.confidence = std::clamp(c.style.confidence + (rng.uniform() - 0.5) * 0.1, 0.1, 1.0);
+      out.confidence = std::round(out.confidence * 100.0) / 100.0;
+      text += "I vote for ";
+      text += out.choice == debate::no_agent ? std::string_view{"nobody"} : name_of(c, out.choice);
+      text += " on \"";
+      text += one_line(spec.question, 80);
+      text += "\": ";
+      text += c.style.vote_reason;
+      text += '.';
+      break;
+    }
+    case phase::judge: {
+      std::vector<double> support(spec.agents.size(), 0.0);
+      double total = 0;
+      for (const auto& b : call.ballots) {
+        support[b.choice] += b.confidence;
+        total += b.confidence;
+      }
+      out.choice = debate::no_agent;
+      for (const auto& p : call.proposals) {
+        input += p.text->size();
+        if (out.choice == debate::no_agent || support[p.agent] > support[out.choice])
+          out.choice = p.agent;
+      }
+      double share = total > 0 && out.choice != debate::no_agent ? support[out.choice] / total : 0;
+      out.confidence = std::round((0.6 + 0.35 * share) * 100.0) / 100.0;
+      text.reserve(std::max<size_t>(spec.mock.message_bytes, 512) + 16);
+      text += "Synthesis on \"";
+      text += one_line(spec.question, 80);
+      text += "\": adopt ";
+      text += out.choice == debate::no_agent ? std::string_view{"no"} : name_of(c, out.choice);
+      text += "'s proposal, with these conditions:";
+      for (int i = 0; i < 3; ++i) {
+        text += ' ';
+        text += plan_sentences[rng.below(plan_sentences.size())];
+      }
+      fit(text, spec.mock.message_bytes, rng);
+      break;
+    }
+  }
+  out.tokens_in = tokens(input);
+  out.tokens_out = tokens(text.size());
+  out.cost_usd = (out.tokens_in + out.tokens_out) / 1000.0 * defaults::mock_usd_per_1k_tokens;
+  out.text = debate::make_text(std::move(text));
+  return out;
+}
+
+}  // namespace aragora::agent

@@ -1,0 +1,33 @@
+#pragma once
+// Conversions between the debate's plain types and the protobuf schema (net/proto).
+
+#include <optional>
+#include <string>
+
+#include "actors/debate/machine.hpp"
+#include "aragora/v1/debate.pb.h"
+
+namespace aragora::debate {
+
+[[nodiscard]] google::protobuf::Timestamp to_timestamp(time_point t);
+[[nodiscard]] time_point from_timestamp(const google::protobuf::Timestamp& t);
+
+[[nodiscard]] v1::DebateSpec to_proto(const debate_spec& spec);
+[[nodiscard]] debate_spec from_proto(const v1::DebateSpec& spec);
+
+/// The result of a finished (or, for status queries, running) debate; the transcript in
+/// canonical order.
+void fill_result(const debate_machine& m, const std::optional<receipt_ref>& receipt,
+                 v1::DebateResult& out);
+
+/// The full content of one event the machine announced.
+void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out);
+
+/// JSON with proto field names and every field present (DESIGN: one schema, two encodings).
+[[nodiscard]] std::string to_json(const google::protobuf::Message& msg, bool pretty = false);
+
+/// Parses the JSON mapping; nullopt-equivalent is signalled by returning false with `error` set.
+[[nodiscard]] bool from_json(const std::string& json, google::protobuf::Message& out,
+                             std::string& error);
+
+}  // namespace aragora::debate

@@ -1,0 +1,41 @@
+#pragma once
+// The debate actor: one per debate, a thin shell around debate_machine. It sends the machine's
+// calls to an agent actor, arms one deadline per step, streams events to subscribers and reports
+// the finished debate (with its sealed receipt) to its owner.
+
+#include <caf/fwd.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/debate/machine.hpp"
+#include "actors/debate/messages.hpp"
+
+namespace aragora::agent {
+class agent_pool;
+}
+namespace aragora::timer {
+class timer_service;
+}
+
+namespace aragora::debate {
+
+/// What every debate actor of a node shares.
+struct debate_services {
+  timer::timer_service* timers = nullptr;
+  const agent::agent_pool* agents = nullptr;
+  machine_options options;
+  std::optional<std::string> signing_key;
+  std::chrono::milliseconds phase_grace{5000};
+  time_point (*now)() = &std::chrono::system_clock::now;  // injectable for tests
+};
+
+/// Starts a debate. `owner` receives `debate_finished`; `subscribers` receive every event.
+[[nodiscard]] caf::actor spawn_debate(caf::actor_system& sys,
+                                      std::shared_ptr<const debate_services> services,
+                                      std::shared_ptr<const debate_spec> spec, caf::actor owner,
+                                      std::vector<caf::actor> subscribers = {});
+
+}  // namespace aragora::debate

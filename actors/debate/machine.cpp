@@ -1,0 +1,423 @@
+#include "actors/debate/machine.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "actors/debate/canonical.hpp"
+
+namespace aragora::debate {
+
+std::string_view to_string(event_type x) {
+  switch (x) {
+    case event_type::debate_start: return "debate_start";
+    case event_type::round_start: return "round_start";
+    case event_type::agent_message: return "agent_message";
+    case event_type::critique: return "critique";
+    case event_type::vote: return "vote";
+    case event_type::consensus: return "consensus";
+    case event_type::debate_end: return "debate_end";
+    case event_type::token_delta: return "token_delta";
+    case event_type::agent_error: return "agent_error";
+    case event_type::heartbeat: return "heartbeat";
+    case event_type::convergence: return "convergence";
+  }
+  return "unknown";
+}
+
+debate_machine::debate_machine(std::shared_ptr<const debate_spec> spec, machine_options opts)
+    : spec_(std::move(spec)),
+      opts_(opts),
+      n_(static_cast<uint8_t>(spec_->agents.size())),
+      current_(n_),
+      inbox_(n_),
+      stats_(n_) {
+}
+
+consensus_params debate_machine::rule() const {
+  return consensus_params{spec_->consensus, spec_->consensus_threshold, opts_.supermajority,
+                          opts_.min_participation, opts_.participation_ratio};
+}
+
+void debate_machine::emit(event_type type, uint32_t index) {
+  emitted_.push_back(event_ref{++seq_, type, round_, index});
+}
+
+void debate_machine::begin_step(phase ph) {
+  phase_ = ph;
+  ++step_;
+  calls_.clear();
+  done_.clear();
+  remaining_ = 0;
+}
+
+void debate_machine::add_call(call_request request) {
+  ++stats_[request.key.agent].calls;
+  ++agent_calls_;
+  calls_.push_back(std::move(request));
+  done_.push_back(0);
+  ++remaining_;
+}
+
+debate_machine::step_result debate_machine::start(time_point now) {
+  emitted_.clear();
+  if (started_) return {emitted_, false};
+  started_ = true;
+  started_at_ = from_micros(to_micros(now));
+  round_ = 1;
+  emit(event_type::debate_start);
+  emit(event_type::round_start);
+  begin_propose();
+  return {emitted_, true};
+}
+
+void debate_machine::begin_propose() {
+  begin_step(phase::propose);
+  // A round's proposals replace the previous round's: an agent that fails to propose this round
+  // has no candidate in it.
+  std::fill(current_.begin(), current_.end(), nullptr);
+  for (uint8_t i = 0; i < n_; ++i) {
+    call_request r;
+    r.key = {phase::propose, static_cast<uint8_t>(round_), i, no_agent};
+    // Later lite rounds answer the critiques of the previous round.
+    r.critiques = inbox_[i];
+    add_call(std::move(r));
+  }
+  for (auto& box : inbox_) box.clear();
+}
+
+void debate_machine::begin_critique() {
+  begin_step(phase::critique);
+  for (auto& box : inbox_) box.clear();
+  for (uint8_t i = 0; i < n_; ++i)
+    for (uint8_t j = 0; j < n_; ++j) {
+      if (i == j || !current_[j]) continue;
+      call_request r;
+      r.key = {phase::critique, static_cast<uint8_t>(round_), i, j};
+      r.target_text = current_[j];
+      add_call(std::move(r));
+    }
+}
+
+void debate_machine::begin_revise() {
+  begin_step(phase::revise);
+  for (uint8_t i = 0; i < n_; ++i) {
+    if (!current_[i]) continue;
+    call_request r;
+    r.key = {phase::revise, static_cast<uint8_t>(round_), i, no_agent};
+    r.target_text = current_[i];
+    r.critiques = inbox_[i];
+    add_call(std::move(r));
+  }
+}
+
+void debate_machine::begin_vote() {
+  begin_step(phase::vote);
+  ballots_.clear();
+  std::vector<proposal_ref> candidates;
+  for (uint8_t j = 0; j < n_; ++j)
+    if (current_[j]) candidates.push_back({j, current_[j]});
+  for (uint8_t i = 0; i < n_; ++i) {
+    call_request r;
+    r.key = {phase::vote, static_cast<uint8_t>(round_), i, no_agent};
+    r.proposals = candidates;
+    add_call(std::move(r));
+  }
+}
+
+void debate_machine::begin_judge() {
+  begin_step(phase::judge);
+  judge_entry_.reset();
+  call_request r;
+  r.key = {phase::judge, static_cast<uint8_t>(round_), judge_order_[judge_attempt_],
+           static_cast<uint8_t>(judge_attempt_)};
+  for (uint8_t j = 0; j < n_; ++j)
+    if (current_[j]) r.proposals.push_back({j, current_[j]});
+  r.ballots = ballots_;
+  add_call(std::move(r));
+}
+
+debate_machine::step_result debate_machine::record(call_outcome outcome, time_point now) {
+  emitted_.clear();
+  auto step_before = step_;
+  record_one(std::move(outcome), now);
+  return {emitted_, step_ != step_before && !finished()};
+}
+
+debate_machine::step_result debate_machine::expire(time_point now) {
+  emitted_.clear();
+  auto step_before = step_;
+  for (size_t i = 0; i < calls_.size() && step_ == step_before && !finished(); ++i) {
+    if (done_[i]) continue;
+    call_outcome o;
+    o.key = calls_[i].key;
+    o.error = call_errc::timeout;
+    o.error_message = "no reply before the phase deadline";
+    record_one(std::move(o), now);
+  }
+  return {emitted_, step_ != step_before && !finished()};
+}
+
+debate_machine::step_result debate_machine::cancel(time_point now, std::string reason) {
+  emitted_.clear();
+  if (!finished()) {
+    final_state s;
+    s.status = debate_status::cancelled;
+    s.error = std::move(reason);
+    finish(now, std::move(s));
+  }
+  return {emitted_, false};
+}
+
+std::optional<std::string> debate_machine::reply_problem(const call_request& call,
+                                                         const call_outcome& o) const {
+  if (!o.text) return "the reply has no text";
+  if (call.key.ph == phase::vote || call.key.ph == phase::judge) {
+    bool valid = std::any_of(call.proposals.begin(), call.proposals.end(),
+                             [&](const proposal_ref& p) { return p.agent == o.choice; });
+    if (!valid) return "the reply chooses no proposal of this debate";
+  }
+  return std::nullopt;
+}
+
+void debate_machine::record_one(call_outcome&& o, time_point now) {
+  if (finished()) return;
+  size_t idx = calls_.size();
+  for (size_t i = 0; i < calls_.size(); ++i)
+    if (calls_[i].key == o.key) {
+      idx = i;
+      break;
+    }
+  if (idx == calls_.size() || done_[idx]) return;  // stale or duplicate
+  const auto& call = calls_[idx];
+  auto agent = call.key.agent;
+  auto& st = stats_[agent];
+  st.tokens_in += o.tokens_in;
+  st.tokens_out += o.tokens_out;
+  st.cost_usd += o.cost_usd;
+  if (o.ok()) {
+    if (auto problem = reply_problem(call, o)) {
+      o.error = call_errc::bad_reply;
+      o.error_message = *problem;
+    }
+  }
+  auto at = from_micros(to_micros(now));
+  if (!o.ok()) {
+    ++st.failures;
+    ++failed_calls_;
+    errors_.push_back({call.key, *o.error, std::move(o.error_message), at});
+    emit(event_type::agent_error, static_cast<uint32_t>(errors_.size() - 1));
+  } else {
+    st.contributed = true;
+    transcript_entry e;
+    e.key = call.key;
+    e.at = at;
+    e.text = std::move(o.text);
+    e.tokens = o.tokens_out;
+    auto type = event_type::agent_message;
+    switch (call.key.ph) {
+      case phase::propose:
+      case phase::revise:
+        current_[agent] = e.text;
+        break;
+      case phase::critique:
+        type = event_type::critique;
+        e.severity = std::clamp(o.severity, 0.0, 10.0);
+        e.issues = std::move(o.issues);
+        inbox_[call.key.target].push_back({agent, e.text, e.severity});
+        break;
+      case phase::vote:
+        type = event_type::vote;
+        e.choice = o.choice;
+        e.confidence = canonical_double(std::clamp(o.confidence, 0.0, 1.0));
+        ballots_.push_back({agent, o.choice, e.confidence});
+        break;
+      case phase::judge:
+        e.choice = o.choice;
+        e.confidence = canonical_double(std::clamp(o.confidence, 0.0, 1.0));
+        judge_entry_ = static_cast<uint32_t>(transcript_.size());
+        break;
+    }
+    bool critique = call.key.ph == phase::critique;
+    bool choice = call.key.ph == phase::vote || call.key.ph == phase::judge;
+    auto target = critique ? call.key.target : (choice ? e.choice : no_agent);
+    e.sha256 = message_digest({e.key.round, e.key.ph, agent_name(agent),
+                               target == no_agent ? std::string_view{} : agent_name(target),
+                               to_micros(e.at), *e.text, critique, e.severity, e.issues, choice,
+                               e.confidence});
+    transcript_.push_back(std::move(e));
+    emit(type, static_cast<uint32_t>(transcript_.size() - 1));
+  }
+  done_[idx] = 1;
+  if (--remaining_ == 0) complete_step(now);
+}
+
+void debate_machine::complete_step(time_point now) {
+  auto lite = spec_->protocol == protocol_kind::lite;
+  switch (phase_) {
+    case phase::propose: {
+      bool any = std::any_of(current_.begin(), current_.end(), [](auto& t) { return t != nullptr; });
+      if (!any) {
+        final_state s;
+        s.status = debate_status::failed;
+        s.error = "no agent produced a proposal in round " + std::to_string(round_);
+        rounds_used_ = round_;
+        finish(now, std::move(s));
+        return;
+      }
+      begin_critique();
+      return;
+    }
+    case phase::critique:
+      if (lite)
+        begin_vote();
+      else
+        begin_revise();
+      return;
+    case phase::revise: {
+      if (round_ >= 2) {
+        auto report = assess_convergence(spec_->similarity, current_, previous_,
+                                         spec_->convergence_threshold, opts_.divergence_threshold);
+        report.round = round_;
+        convergence_.push_back({std::move(report), from_micros(to_micros(now))});
+        emit(event_type::convergence, static_cast<uint32_t>(convergence_.size() - 1));
+      }
+      previous_ = current_;
+      rounds_used_ = round_;
+      bool converged = !convergence_.empty() && convergence_.back().report.round == round_ &&
+                       convergence_.back().report.status == convergence_status::converged;
+      if ((spec_->early_stop && converged) || round_ >= spec_->rounds) {
+        begin_vote();
+      } else {
+        ++round_;
+        emit(event_type::round_start);
+        begin_critique();
+      }
+      return;
+    }
+    case phase::vote: {
+      last_vote_ = decide(rule(), ballots_, n_);
+      if (lite) {
+        rounds_used_ = round_;
+        checks_.push_back({round_, last_vote_, std::string{to_string(spec_->consensus)},
+                           from_micros(to_micros(now))});
+        emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
+        bool stop_early = spec_->early_stop && last_vote_.reached && round_ >= opts_.min_rounds &&
+                          spec_->consensus != consensus_method::none;
+        if (!stop_early && round_ < spec_->rounds) {
+          ++round_;
+          emit(event_type::round_start);
+          begin_propose();
+          return;
+        }
+      }
+      conclude(now);
+      return;
+    }
+    case phase::judge: {
+      if (judge_entry_) {
+        const auto& last = transcript_[*judge_entry_];
+        final_state s;
+        s.status = debate_status::consensus_reached;
+        s.reached = true;
+        s.winner = last.choice;
+        s.judge = last.key.agent;
+        s.confidence = last.confidence;
+        s.final_answer = last.text;
+        s.method_used = "judge";
+        s.ballots = ballots_;
+        auto judged = last_vote_;
+        judged.reached = true;
+        judged.confidence = last.confidence;
+        judged.leader = last.choice;
+        checks_.push_back({round_, std::move(judged), "judge", from_micros(to_micros(now))});
+        emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
+        finish(now, std::move(s));
+      } else if (++judge_attempt_ < judge_order_.size()) {
+        begin_judge();
+      } else {
+        decide_by_votes(now, last_vote_, "majority (judge fallback)");
+      }
+      return;
+    }
+  }
+}
+
+void debate_machine::conclude(time_point now) {
+  const auto& d = last_vote_;
+  if (spec_->consensus == consensus_method::judge && d.quorum_met) {
+    // Judges in order of the support their own proposals received, ties by agent order.
+    std::vector<uint8_t> order(n_);
+    std::iota(order.begin(), order.end(), uint8_t{0});
+    std::stable_sort(order.begin(), order.end(),
+                     [&](uint8_t a, uint8_t b) { return d.tally[a] > d.tally[b]; });
+    order.resize(std::min<size_t>(order.size(), std::max<uint32_t>(spec_->max_judges, 1)));
+    judge_order_ = std::move(order);
+    judge_attempt_ = 0;
+    begin_judge();
+    return;
+  }
+  decide_by_votes(now, d, std::string{to_string(spec_->consensus)});
+}
+
+void debate_machine::decide_by_votes(time_point now, const consensus_decision& d,
+                                     std::string method) {
+  if (spec_->protocol == protocol_kind::full || method != to_string(spec_->consensus)) {
+    checks_.push_back({round_, d, method, from_micros(to_micros(now))});
+    emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
+  }
+  final_state s;
+  s.method_used = std::move(method);
+  s.ballots = ballots_;
+  if (!d.quorum_met) {
+    s.status = debate_status::insufficient_participation;
+    s.error = std::to_string(d.votes) + " valid votes, " + std::to_string(d.quorum) + " needed";
+  } else if (spec_->consensus == consensus_method::none) {
+    s.status = debate_status::no_consensus;
+    s.confidence = d.confidence;
+    std::string all;
+    for (uint8_t i = 0; i < n_; ++i) {
+      if (!current_[i]) continue;
+      if (!all.empty()) all += "\n\n";
+      all += "[" + agent_name(i) + "]: " + *current_[i];
+    }
+    s.final_answer = make_text(std::move(all));
+  } else {
+    s.reached = d.reached;
+    s.status = d.reached ? debate_status::consensus_reached : debate_status::no_consensus;
+    s.confidence = d.confidence;
+    if (d.reached) s.winner = d.leader;
+    if (d.leader != no_agent) s.final_answer = current_[d.leader];
+  }
+  finish(now, std::move(s));
+}
+
+void debate_machine::finish(time_point now, final_state s) {
+  s.at = from_micros(to_micros(now));
+  s.confidence = canonical_double(s.confidence);
+  if (s.status != debate_status::consensus_reached && s.status != debate_status::no_consensus)
+    s.confidence = 0;
+  auto reference = s.winner != no_agent ? s.winner : last_vote_.leader;
+  bool dissent = std::any_of(s.ballots.begin(), s.ballots.end(),
+                             [&](const ballot& b) { return b.choice != reference; });
+  s.decision = verdict_for(s.reached, s.confidence, dissent, opts_.approve_confidence,
+                           opts_.review_confidence);
+  if (rounds_used_ == 0) rounds_used_ = round_;
+  calls_.clear();
+  done_.clear();
+  remaining_ = 0;
+  final_ = std::move(s);
+  emit(event_type::debate_end);
+}
+
+std::vector<uint32_t> debate_machine::canonical_order() const {
+  std::vector<uint32_t> order(transcript_.size());
+  std::iota(order.begin(), order.end(), 0u);
+  auto rank = [&](uint32_t i) {
+    const auto& k = transcript_[i].key;
+    return std::tuple{k.round, static_cast<uint8_t>(k.ph), k.agent, k.target};
+  };
+  std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return rank(a) < rank(b); });
+  return order;
+}
+
+}  // namespace aragora::debate

@@ -1,0 +1,165 @@
+#include "actors/debate/types.hpp"
+
+#include <unordered_set>
+
+#include "runtime/defaults.hpp"
+
+namespace aragora::debate {
+
+std::string_view to_string(protocol_kind x) {
+  return x == protocol_kind::full ? "full" : "lite";
+}
+
+std::string_view to_string(consensus_method x) {
+  switch (x) {
+    case consensus_method::majority: return "majority";
+    case consensus_method::supermajority: return "supermajority";
+    case consensus_method::unanimous: return "unanimous";
+    case consensus_method::judge: return "judge";
+    case consensus_method::none: return "none";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(similarity_method x) {
+  return x == similarity_method::jaccard ? "jaccard" : "tfidf";
+}
+
+std::string_view to_string(phase x) {
+  switch (x) {
+    case phase::propose: return "propose";
+    case phase::critique: return "critique";
+    case phase::revise: return "revise";
+    case phase::vote: return "vote";
+    case phase::judge: return "judge";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(debate_status x) {
+  switch (x) {
+    case debate_status::running: return "running";
+    case debate_status::consensus_reached: return "consensus_reached";
+    case debate_status::no_consensus: return "no_consensus";
+    case debate_status::insufficient_participation: return "insufficient_participation";
+    case debate_status::failed: return "failed";
+    case debate_status::cancelled: return "cancelled";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(verdict x) {
+  switch (x) {
+    case verdict::approved: return "approved";
+    case verdict::approved_with_conditions: return "approved_with_conditions";
+    case verdict::needs_review: return "needs_review";
+    case verdict::rejected: return "rejected";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(convergence_status x) {
+  switch (x) {
+    case convergence_status::not_checked: return "not_checked";
+    case convergence_status::diverging: return "diverging";
+    case convergence_status::refining: return "refining";
+    case convergence_status::converged: return "converged";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(call_errc x) {
+  switch (x) {
+    case call_errc::timeout: return "timeout";
+    case call_errc::provider_error: return "provider_error";
+    case call_errc::cancelled: return "cancelled";
+    case call_errc::bad_reply: return "bad_reply";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(spec_errc x) {
+  switch (x) {
+    case spec_errc::empty_question: return "empty_question";
+    case spec_errc::question_too_long: return "question_too_long";
+    case spec_errc::rounds_out_of_range: return "rounds_out_of_range";
+    case spec_errc::too_few_agents: return "too_few_agents";
+    case spec_errc::too_many_agents: return "too_many_agents";
+    case spec_errc::duplicate_agent: return "duplicate_agent";
+    case spec_errc::bad_threshold: return "bad_threshold";
+    case spec_errc::bad_fail_rate: return "bad_fail_rate";
+  }
+  return "unknown";
+}
+
+std::optional<protocol_kind> parse_protocol(std::string_view s) {
+  if (s == "lite") return protocol_kind::lite;
+  if (s == "full") return protocol_kind::full;
+  return std::nullopt;
+}
+
+std::optional<consensus_method> parse_consensus(std::string_view s) {
+  for (auto m : {consensus_method::majority, consensus_method::supermajority,
+                 consensus_method::unanimous, consensus_method::judge, consensus_method::none})
+    if (s == to_string(m)) return m;
+  return std::nullopt;
+}
+
+std::optional<similarity_method> parse_similarity(std::string_view s) {
+  if (s == "tfidf") return similarity_method::tfidf;
+  if (s == "jaccard") return similarity_method::jaccard;
+  return std::nullopt;
+}
+
+namespace {
+
+bool blank(std::string_view s) {
+  return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+// Characters, not bytes: a 10,000-character question in UTF-8 may be longer in bytes.
+size_t utf8_length(std::string_view s) {
+  size_t n = 0;
+  for (unsigned char c : s)
+    if ((c & 0xC0) != 0x80) ++n;
+  return n;
+}
+
+}  // namespace
+
+std::optional<spec_error> validate(const debate_spec& spec) {
+  auto fail = [](spec_errc code, std::string msg) {
+    return std::optional<spec_error>{spec_error{code, std::move(msg)}};
+  };
+  if (blank(spec.question)) return fail(spec_errc::empty_question, "the question is empty");
+  if (auto n = utf8_length(spec.question); n > defaults::max_question_chars)
+    return fail(spec_errc::question_too_long,
+                "the question has " + std::to_string(n) + " characters; the limit is " +
+                    std::to_string(defaults::max_question_chars));
+  if (spec.rounds < defaults::min_rounds || spec.rounds > defaults::max_rounds)
+    return fail(spec_errc::rounds_out_of_range,
+                "rounds must be within " + std::to_string(defaults::min_rounds) + ".." +
+                    std::to_string(defaults::max_rounds) + ", got " +
+                    std::to_string(spec.rounds));
+  if (spec.agents.size() < defaults::min_agents)
+    return fail(spec_errc::too_few_agents,
+                "a debate needs at least " + std::to_string(defaults::min_agents) + " agents");
+  if (spec.agents.size() > defaults::max_agents)
+    return fail(spec_errc::too_many_agents,
+                "a debate takes at most " + std::to_string(defaults::max_agents) + " agents");
+  std::unordered_set<std::string_view> names;
+  for (const auto& a : spec.agents)
+    if (!names.insert(a.name).second)
+      return fail(spec_errc::duplicate_agent, "agent name '" + a.name + "' appears twice");
+  if (!(spec.consensus_threshold > 0.0 && spec.consensus_threshold <= 1.0))
+    return fail(spec_errc::bad_threshold, "the consensus threshold must be in (0, 1]");
+  if (!(spec.convergence_threshold > 0.0 && spec.convergence_threshold <= 1.0))
+    return fail(spec_errc::bad_threshold, "the convergence threshold must be in (0, 1]");
+  if (spec.agent_timeout.count() <= 0)
+    return fail(spec_errc::bad_threshold, "the agent timeout must be positive");
+  if (!(spec.mock.fail_rate >= 0.0 && spec.mock.fail_rate <= 1.0))
+    return fail(spec_errc::bad_fail_rate, "the fail rate must be within 0..1");
+  return std::nullopt;
+}
+
+}  // namespace aragora::debate

@@ -1,0 +1,191 @@
+#pragma once
+// The debate vocabulary shared by the pure protocol, the agent providers and the actors.
+// Plain value types: no actor system, no protobuf.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace aragora::debate {
+
+using time_point = std::chrono::system_clock::time_point;
+
+/// Immutable text shared between the transcript, calls and events without copying.
+using text_ptr = std::shared_ptr<const std::string>;
+
+[[nodiscard]] inline text_ptr make_text(std::string s) {
+  return std::make_shared<const std::string>(std::move(s));
+}
+
+// Enum values match the protobuf enums of net/proto/aragora/v1/debate.proto.
+enum class protocol_kind : uint8_t { lite = 1, full = 2 };
+enum class consensus_method : uint8_t { majority = 1, supermajority, unanimous, judge, none };
+enum class similarity_method : uint8_t { tfidf = 1, jaccard = 2 };
+enum class phase : uint8_t { propose = 1, critique, revise, vote, judge };
+enum class debate_status : uint8_t {
+  running = 1,
+  consensus_reached,
+  no_consensus,
+  insufficient_participation,
+  failed,
+  cancelled,
+};
+enum class verdict : uint8_t { approved = 1, approved_with_conditions, needs_review, rejected };
+enum class convergence_status : uint8_t { not_checked = 1, diverging, refining, converged };
+
+[[nodiscard]] std::string_view to_string(protocol_kind x);
+[[nodiscard]] std::string_view to_string(consensus_method x);
+[[nodiscard]] std::string_view to_string(similarity_method x);
+[[nodiscard]] std::string_view to_string(phase x);
+[[nodiscard]] std::string_view to_string(debate_status x);
+[[nodiscard]] std::string_view to_string(verdict x);
+[[nodiscard]] std::string_view to_string(convergence_status x);
+
+[[nodiscard]] std::optional<protocol_kind> parse_protocol(std::string_view s);
+[[nodiscard]] std::optional<consensus_method> parse_consensus(std::string_view s);
+[[nodiscard]] std::optional<similarity_method> parse_similarity(std::string_view s);
+
+struct agent_spec {
+  std::string name;      // unique within a debate
+  std::string provider;  // "mock"
+  std::string option;    // provider option (the mock's style)
+};
+
+struct mock_options {
+  uint32_t message_bytes = 0;
+  uint32_t latency_ms = 0;
+  double fail_rate = 0.0;
+};
+
+struct debate_spec {
+  std::string id;
+  std::string question;
+  std::vector<agent_spec> agents;
+  protocol_kind protocol = protocol_kind::lite;
+  consensus_method consensus = consensus_method::majority;
+  uint32_t rounds = 3;
+  bool early_stop = true;
+  double consensus_threshold = 0.6;
+  similarity_method similarity = similarity_method::tfidf;
+  double convergence_threshold = 0.85;
+  uint32_t max_judges = 3;
+  uint32_t seed = 1;
+  mock_options mock;
+  std::chrono::milliseconds agent_timeout{240'000};
+  std::string context;  // prior knowledge handed to every agent
+};
+
+/// Why a debate spec was refused. Stable codes: they appear in CLI and API errors.
+enum class spec_errc : uint8_t {
+  empty_question = 1,
+  question_too_long,
+  rounds_out_of_range,
+  too_few_agents,
+  too_many_agents,
+  duplicate_agent,
+  bad_threshold,
+  bad_fail_rate,
+};
+
+struct spec_error {
+  spec_errc code;
+  std::string message;
+};
+
+[[nodiscard]] std::string_view to_string(spec_errc x);
+
+/// Checks the limits every debate must respect (defaults.hpp); providers are checked by the
+/// agent component.
+[[nodiscard]] std::optional<spec_error> validate(const debate_spec& spec);
+
+inline constexpr uint8_t no_agent = 0xFF;
+
+/// Identifies one agent call of a debate. `target` is the criticised agent for critiques, the
+/// judge attempt for judge calls and `no_agent` otherwise.
+struct call_key {
+  phase ph = phase::propose;
+  uint8_t round = 0;
+  uint8_t agent = 0;
+  uint8_t target = no_agent;
+
+  [[nodiscard]] uint32_t packed() const {
+    return (uint32_t{static_cast<uint8_t>(ph)} << 24) | (uint32_t{round} << 16) |
+           (uint32_t{agent} << 8) | target;
+  }
+  friend bool operator==(const call_key&, const call_key&) = default;
+};
+
+struct proposal_ref {
+  uint8_t agent;
+  text_ptr text;
+};
+
+struct critique_ref {
+  uint8_t critic;
+  text_ptr text;
+  double severity;
+};
+
+struct ballot {
+  uint8_t voter;
+  uint8_t choice;
+  double confidence;
+};
+
+/// What an agent is asked to do: everything a provider needs besides the debate spec.
+struct call_request {
+  call_key key;
+  text_ptr target_text;                 // critique: the proposal under review; revise: own text
+  std::vector<critique_ref> critiques;  // revise / later lite proposals: critiques addressed to it
+  std::vector<proposal_ref> proposals;  // vote / judge: the candidates
+  std::vector<ballot> ballots;          // judge: the votes cast
+};
+
+/// Stable error codes of a failed agent call.
+enum class call_errc : uint8_t { timeout = 1, provider_error, cancelled, bad_reply };
+[[nodiscard]] std::string_view to_string(call_errc x);
+
+/// What came back from an agent call.
+struct call_outcome {
+  call_key key;
+  std::optional<call_errc> error;  // set = the call failed
+  std::string error_message;
+  text_ptr text;                   // proposal, revision, critique, vote reasoning, synthesis
+  double severity = 0;             // critique, 0..10
+  std::vector<std::string> issues; // critique
+  uint8_t choice = no_agent;       // vote / judge: the agent whose proposal is chosen
+  double confidence = 0;           // vote / judge, 0..1
+  uint32_t tokens_in = 0;
+  uint32_t tokens_out = 0;
+  double cost_usd = 0;
+
+  [[nodiscard]] bool ok() const { return !error.has_value(); }
+};
+
+using digest = std::array<uint8_t, 32>;
+
+/// Where a sealed receipt can be found: its id and content digest.
+struct receipt_ref {
+  std::string id;
+  std::string sha256;
+};
+
+/// One message of the transcript.
+struct transcript_entry {
+  call_key key;
+  time_point at;
+  text_ptr text;
+  double severity = 0;
+  std::vector<std::string> issues;
+  uint8_t choice = no_agent;
+  double confidence = 0;
+  uint32_t tokens = 0;
+  digest sha256{};
+};
+
+}  // namespace aragora::debate

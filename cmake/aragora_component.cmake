@@ -1,0 +1,23 @@
+# aragora_component(NAME SOURCES ... DEPS ...)
+#   One folder = one static library `aragora_<NAME>`, includable from the repository root.
+function(aragora_component name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_library(aragora_${name} STATIC ${ARG_SOURCES})
+  target_include_directories(aragora_${name} PUBLIC ${PROJECT_SOURCE_DIR})
+  target_link_libraries(aragora_${name} PUBLIC ${ARG_DEPS})
+endfunction()
+
+# aragora_test(NAME SOURCES ... DEPS ... LABELS ... [TIMEOUT s])
+#   A GoogleTest binary whose tests are registered with ctest under the given labels.
+function(aragora_test name)
+  cmake_parse_arguments(ARG "" "TIMEOUT" "SOURCES;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_TIMEOUT)
+    set(ARG_TIMEOUT 120)
+  endif()
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  gtest_discover_tests(${name}
+    PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+    DISCOVERY_TIMEOUT 60)
+endfunction()

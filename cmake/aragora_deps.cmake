@@ -1,0 +1,23 @@
+# Every dependency is a Debian 12 package installed by scripts/setup; nothing is fetched.
+find_package(Threads REQUIRED)
+
+# CAF 0.17 ships no CMake package: declare the imported targets by hand.
+find_path(CAF_INCLUDE_DIR caf/all.hpp REQUIRED)
+find_library(CAF_CORE_LIBRARY caf_core REQUIRED)
+find_library(CAF_IO_LIBRARY caf_io REQUIRED)
+add_library(CAF::core SHARED IMPORTED)
+set_target_properties(CAF::core PROPERTIES
+  IMPORTED_LOCATION ${CAF_CORE_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${CAF_INCLUDE_DIR}
+  INTERFACE_LINK_LIBRARIES Threads::Threads)
+add_library(CAF::io SHARED IMPORTED)
+set_target_properties(CAF::io PROPERTIES
+  IMPORTED_LOCATION ${CAF_IO_LIBRARY}
+  INTERFACE_LINK_LIBRARIES CAF::core)
+
+find_package(Protobuf REQUIRED)            # CMake's FindProtobuf module
+find_package(OpenSSL REQUIRED)
+find_package(yaml-cpp CONFIG REQUIRED)     # target: yaml-cpp
+find_package(CLI11 CONFIG REQUIRED)
+find_package(GTest CONFIG REQUIRED)
+find_package(benchmark CONFIG REQUIRED)

@@ -1,0 +1,128 @@
+#include <caf/all.hpp>
+
+#include <fstream>
+#include <iostream>
+#include <variant>
+
+#include "actors/agent/agent_spec.hpp"
+#include "actors/debate/codec.hpp"
+#include "actors/debate/messages.hpp"
+#include "actors/debate/receipt.hpp"
+#include "runtime/cli/commands.hpp"
+#include "runtime/cli/terminal.hpp"
+#include "runtime/node/local_node.hpp"
+
+namespace aragora::cli {
+
+namespace {
+
+void usage_error(std::string_view code, std::string_view message) {
+  std::cerr << "error: " << code << ": " << message << "\n";
+}
+
+/// Builds and validates the debate spec; prints the error and returns nullopt when refused.
+std::optional<debate::debate_spec> build_spec(const ask_options& o,
+                                              const config::node_config& cfg) {
+  auto spec = config::default_spec(cfg);
+  spec.question = o.question;
+  auto agents = agent::parse_agents(o.agents);
+  if (auto* err = std::get_if<agent::agent_error>(&agents)) {
+    usage_error(agent::to_string(err->code), err->message);
+    return std::nullopt;
+  }
+  spec.agents = std::get<std::vector<debate::agent_spec>>(std::move(agents));
+  auto protocol = debate::parse_protocol(o.protocol);
+  if (!protocol) {
+    usage_error("bad_protocol", "unknown protocol '" + o.protocol + "'; use lite or full");
+    return std::nullopt;
+  }
+  spec.protocol = *protocol;
+  if (o.consensus.empty()) {
+    spec.consensus = spec.protocol == debate::protocol_kind::full ? debate::consensus_method::judge
+                                                                  : debate::consensus_method::majority;
+  } else if (auto c = debate::parse_consensus(o.consensus)) {
+    spec.consensus = *c;
+  } else {
+    usage_error("bad_consensus", "unknown consensus method '" + o.consensus +
+                                     "'; use majority, supermajority, unanimous, judge or none");
+    return std::nullopt;
+  }
+  if (o.early_stop != "on" && o.early_stop != "off") {
+    usage_error("bad_early_stop", "--early-stop takes on or off");
+    return std::nullopt;
+  }
+  spec.early_stop = o.early_stop == "on";
+  auto similarity = debate::parse_similarity(o.similarity);
+  if (!similarity) {
+    usage_error("bad_similarity", "unknown similarity '" + o.similarity + "'; use tfidf or jaccard");
+    return std::nullopt;
+  }
+  spec.similarity = *similarity;
+  if (o.rounds != 0) spec.rounds = o.rounds;
+  if (o.threshold >= 0) spec.consensus_threshold = o.threshold;
+  if (o.seed >= 0) spec.seed = static_cast<uint32_t>(o.seed);
+  if (o.message_bytes >= 0) spec.mock.message_bytes = static_cast<uint32_t>(o.message_bytes);
+  if (o.latency_ms >= 0) spec.mock.latency_ms = static_cast<uint32_t>(o.latency_ms);
+  if (o.fail_rate != -1) spec.mock.fail_rate = o.fail_rate;
+  if (o.agent_timeout_ms >= 0) spec.agent_timeout = std::chrono::milliseconds{o.agent_timeout_ms};
+  spec.context = o.context;
+  if (auto err = debate::validate(spec)) {
+    usage_error(debate::to_string(err->code), err->message);
+    return std::nullopt;
+  }
+  return spec;
+}
+
+}  // namespace
+
+int run_ask(const ask_options& o, const config::node_config& cfg) {
+  auto spec = build_spec(o, cfg);
+  if (!spec) return exit_usage;
+  auto key = debate::signing_key_from_env();
+  if (!key.error.empty()) {
+    usage_error("bad_signing_key", key.error);
+    return exit_usage;
+  }
+
+  node::local_node node{cfg, key.key};
+  spec->id = node.next_debate_id();
+  terminal_printer printer{std::cout, !o.json && stdout_wants_color()};
+
+  debate::debate_finished done;
+  {
+    caf::scoped_actor self{node.system()};
+    std::vector<caf::actor> subscribers;
+    if (!o.json) subscribers.push_back(self);
+    auto debate = node.start_debate(std::make_shared<const debate::debate_spec>(*spec), self,
+                                    std::move(subscribers));
+    bool finished = false;
+    self->receive_while([&] { return !finished; })(
+        [&](debate::event_ptr& e) { printer.print(*e); },
+        [&](debate::debate_finished& f) {
+          done = std::move(f);
+          finished = true;
+        });
+  }
+
+  v1::DebateResult result;
+  debate::fill_result(*done.machine,
+                      debate::receipt_ref{done.receipt->receipt_id(), done.receipt->sha256()},
+                      result);
+  if (o.json)
+    std::cout << debate::to_json(result) << "\n";
+  else
+    printer.print_result(result);
+
+  if (!o.receipt_file.empty()) {
+    std::ofstream out(o.receipt_file, std::ios::binary | std::ios::trunc);
+    out << debate::to_json(*done.receipt, true) << "\n";
+    if (!out) {
+      std::cerr << "error: receipt_unwritable: cannot write " << o.receipt_file << "\n";
+      return exit_failed;
+    }
+    if (!o.json) std::cout << "Receipt written to " << o.receipt_file << "\n";
+  }
+  return exit_ok;
+}
+
+}  // namespace aragora::cli

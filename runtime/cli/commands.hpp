@@ -1,0 +1,46 @@
+#pragma once
+// The `aragora` subcommands. Each returns the process exit code.
+
+#include <string>
+
+#include "runtime/config/config.hpp"
+
+namespace aragora::cli {
+
+/// Exit codes shared by every subcommand.
+inline constexpr int exit_ok = 0;
+inline constexpr int exit_failed = 1;  // the command ran and the answer is "no" (e.g. invalid)
+inline constexpr int exit_usage = 2;   // bad flags or input: nothing was done
+
+struct ask_options {
+  std::string question;
+  std::string agents = "mock:supportive,mock:critical,mock:balanced";
+  uint32_t rounds = 0;  // 0 = configured default
+  std::string protocol = "lite";
+  std::string consensus;  // empty = majority for lite, judge for full
+  std::string early_stop = "on";
+  std::string similarity = "tfidf";
+  double threshold = -1;  // < 0 = configured default
+  int64_t seed = -1;      // < 0 = configured default
+  int64_t message_bytes = -1;
+  int64_t latency_ms = -1;
+  double fail_rate = -1;
+  int64_t agent_timeout_ms = -1;
+  std::string context;
+  bool json = false;
+  std::string receipt_file;
+};
+
+[[nodiscard]] int run_ask(const ask_options& o, const config::node_config& cfg);
+
+struct verify_options {
+  std::string receipt_file;
+  std::string result_file;  // optional: check the transcript against the receipt
+};
+
+[[nodiscard]] int run_verify(const verify_options& o);
+
+/// Reads a whole file; false when it cannot be read.
+[[nodiscard]] bool read_file(const std::string& path, std::string& out);
+
+}  // namespace aragora::cli

@@ -1,0 +1,81 @@
+// `aragora`: run debates on this machine (ask), check receipts (verify).
+
+#include <CLI/CLI.hpp>
+#include <google/protobuf/stubs/common.h>
+
+#include <iostream>
+#include <variant>
+
+#include "runtime/cli/commands.hpp"
+#include "runtime/config/config.hpp"
+
+int main(int argc, char** argv) {
+  using namespace aragora;
+  GOOGLE_PROTOBUF_VERIFY_VERSION;
+
+  CLI::App app{"aragora: multi-agent debates on an actor runtime"};
+  app.require_subcommand(1);
+  std::string config_file;
+  app.add_option("--config", config_file, "YAML file overriding the defaults")
+      ->check(CLI::ExistingFile);
+
+  cli::ask_options ask;
+  auto* ask_cmd = app.add_subcommand("ask", "run one debate and print its verdict");
+  ask_cmd->add_option("question", ask.question, "the question to debate")->required();
+  ask_cmd->add_option("--agents,-a", ask.agents,
+                      "comma-separated provider[:option[:name]] (mock styles: supportive, "
+                      "critical, balanced, contrarian)");
+  ask_cmd->add_option("--rounds,-r", ask.rounds, "rounds, 1..12 (default 3)");
+  ask_cmd->add_option("--protocol", ask.protocol, "lite or full (default lite)");
+  ask_cmd->add_option("--consensus,-c", ask.consensus,
+                      "majority, supermajority, unanimous, judge, none (default: majority for "
+                      "lite, judge for full)");
+  ask_cmd->add_option("--early-stop", ask.early_stop, "stop on consensus (lite) or convergence "
+                                                      "(full): on or off (default on)");
+  ask_cmd->add_option("--similarity", ask.similarity, "convergence measure: tfidf or jaccard");
+  ask_cmd->add_option("--threshold", ask.threshold, "consensus threshold in (0, 1] (default 0.6)");
+  ask_cmd->add_option("--seed", ask.seed, "seed of the mock agents (default 1)");
+  ask_cmd->add_option("--message-bytes", ask.message_bytes, "size of each mock text in bytes");
+  ask_cmd->add_option("--latency-ms", ask.latency_ms, "simulated latency of each mock call");
+  ask_cmd->add_option("--fail-rate", ask.fail_rate, "probability that a mock call fails, 0..1");
+  ask_cmd->add_option("--agent-timeout-ms", ask.agent_timeout_ms, "per-call timeout");
+  ask_cmd->add_option("--context", ask.context, "prior knowledge given to every agent");
+  ask_cmd->add_flag("--json", ask.json, "print the result as one JSON object");
+  ask_cmd->add_option("--receipt", ask.receipt_file, "write the decision receipt to this file");
+
+  cli::verify_options verify;
+  auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
+  verify_cmd->add_option("receipt", verify.receipt_file, "receipt JSON file")->required();
+  verify_cmd->add_option("--result", verify.result_file,
+                         "also check this result JSON's transcript against the receipt");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: bad_usage: " << e.what() << "\n"
+              << "run 'aragora --help' for usage\n";
+    return cli::exit_usage;
+  }
+
+  config::node_config cfg;
+  if (!config_file.empty()) {
+    auto loaded = config::load_config(config_file);
+    if (auto* err = std::get_if<config::config_error>(&loaded)) {
+      std::cerr << "error: " << config::to_string(err->code) << ": " << err->message << "\n";
+      return cli::exit_usage;
+    }
+    cfg = std::get<config::node_config>(loaded);
+  }
+
+  int rc = cli::exit_usage;
+  if (*ask_cmd)
+    rc = cli::run_ask(ask, cfg);
+  else if (*verify_cmd)
+    rc = cli::run_verify(verify);
+  google::protobuf::ShutdownProtobufLibrary();
+  return rc;
+}

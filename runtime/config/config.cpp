@@ -1,0 +1,207 @@
+#include "runtime/config/config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <optional>
+#include <sstream>
+
+#include "runtime/defaults.hpp"
+
+namespace aragora::config {
+
+node_config::node_config()
+    : rounds(defaults::rounds),
+      consensus_threshold(defaults::consensus_threshold),
+      convergence_threshold(defaults::convergence_threshold),
+      max_judges(defaults::max_judges),
+      agent_timeout(defaults::agent_timeout),
+      phase_grace(defaults::phase_grace),
+      seed(defaults::seed),
+      mock{defaults::mock_message_bytes, defaults::mock_latency_ms, defaults::mock_fail_rate},
+      timer_tick(defaults::timer_tick),
+      timer_slots(defaults::timer_wheel_slots),
+      scheduler_threads(0),
+      agent_workers(0) {
+  machine.supermajority = defaults::supermajority_threshold;
+  machine.min_participation = defaults::min_participation;
+  machine.participation_ratio = defaults::participation_ratio;
+  machine.divergence_threshold = defaults::divergence_threshold;
+  machine.approve_confidence = defaults::approve_confidence;
+  machine.review_confidence = defaults::review_confidence;
+  machine.min_rounds = defaults::min_rounds;
+}
+
+std::string_view to_string(config_errc x) {
+  switch (x) {
+    case config_errc::unreadable: return "config_unreadable";
+    case config_errc::malformed: return "config_malformed";
+    case config_errc::unknown_key: return "config_unknown_key";
+    case config_errc::bad_value: return "config_bad_value";
+  }
+  return "unknown";
+}
+
+namespace {
+
+using setter = std::function<bool(const YAML::Node&, node_config&)>;
+
+template <class T>
+bool read(const YAML::Node& n, T& out) {
+  try {
+    out = n.as<T>();
+    return true;
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+setter u32(uint32_t node_config::*field, uint32_t lo, uint32_t hi) {
+  return [=](const YAML::Node& n, node_config& c) {
+    int64_t v;
+    if (!read(n, v) || v < lo || v > hi) return false;
+    c.*field = static_cast<uint32_t>(v);
+    return true;
+  };
+}
+
+setter unit(double node_config::*field) {
+  return [=](const YAML::Node& n, node_config& c) {
+    double v;
+    if (!read(n, v) || !(v >= 0.0 && v <= 1.0)) return false;
+    c.*field = v;
+    return true;
+  };
+}
+
+setter machine_unit(double debate::machine_options::*field) {
+  return [=](const YAML::Node& n, node_config& c) {
+    double v;
+    if (!read(n, v) || !(v >= 0.0 && v <= 1.0)) return false;
+    c.machine.*field = v;
+    return true;
+  };
+}
+
+setter millis(std::chrono::milliseconds node_config::*field) {
+  return [=](const YAML::Node& n, node_config& c) {
+    int64_t v;
+    if (!read(n, v) || v <= 0) return false;
+    c.*field = std::chrono::milliseconds{v};
+    return true;
+  };
+}
+
+const std::map<std::string, setter>& setters() {
+  static const std::map<std::string, setter> table{
+      {"debate.rounds", u32(&node_config::rounds, defaults::min_rounds, defaults::max_rounds)},
+      {"debate.consensus_threshold", unit(&node_config::consensus_threshold)},
+      {"debate.convergence_threshold", unit(&node_config::convergence_threshold)},
+      {"debate.max_judges", u32(&node_config::max_judges, 1, defaults::max_agents)},
+      {"debate.agent_timeout_ms", millis(&node_config::agent_timeout)},
+      {"debate.phase_grace_ms", millis(&node_config::phase_grace)},
+      {"debate.seed", u32(&node_config::seed, 0, UINT32_MAX)},
+      {"debate.supermajority_threshold", machine_unit(&debate::machine_options::supermajority)},
+      {"debate.participation_ratio", machine_unit(&debate::machine_options::participation_ratio)},
+      {"debate.divergence_threshold", machine_unit(&debate::machine_options::divergence_threshold)},
+      {"debate.min_participation",
+       [](const YAML::Node& n, node_config& c) {
+         int64_t v;
+         if (!read(n, v) || v < 1 || v > defaults::max_agents) return false;
+         c.machine.min_participation = static_cast<uint32_t>(v);
+         return true;
+       }},
+      {"receipt.approve_confidence", machine_unit(&debate::machine_options::approve_confidence)},
+      {"receipt.review_confidence", machine_unit(&debate::machine_options::review_confidence)},
+      {"mock.message_bytes",
+       [](const YAML::Node& n, node_config& c) {
+         int64_t v;
+         if (!read(n, v) || v < 0 || v > (1 << 24)) return false;
+         c.mock.message_bytes = static_cast<uint32_t>(v);
+         return true;
+       }},
+      {"mock.latency_ms",
+       [](const YAML::Node& n, node_config& c) {
+         int64_t v;
+         if (!read(n, v) || v < 0 || v > 3'600'000) return false;
+         c.mock.latency_ms = static_cast<uint32_t>(v);
+         return true;
+       }},
+      {"mock.fail_rate",
+       [](const YAML::Node& n, node_config& c) {
+         double v;
+         if (!read(n, v) || !(v >= 0.0 && v <= 1.0)) return false;
+         c.mock.fail_rate = v;
+         return true;
+       }},
+      {"timer.tick_ms", millis(&node_config::timer_tick)},
+      {"timer.wheel_slots", u32(&node_config::timer_slots, 64, 1 << 20)},
+      {"runtime.scheduler_threads", u32(&node_config::scheduler_threads, 0, 256)},
+      {"runtime.agent_workers", u32(&node_config::agent_workers, 0, 1024)},
+  };
+  return table;
+}
+
+std::optional<config_error> apply(const YAML::Node& node, const std::string& prefix,
+                                  node_config& cfg) {
+  for (const auto& kv : node) {
+    auto key = prefix + kv.first.as<std::string>();
+    if (kv.second.IsMap()) {
+      if (auto err = apply(kv.second, key + ".", cfg)) return err;
+      continue;
+    }
+    const auto& table = setters();
+    auto it = table.find(key);
+    if (it == table.end())
+      return config_error{config_errc::unknown_key, "unknown configuration key '" + key + "'"};
+    if (!it->second(kv.second, cfg))
+      return config_error{config_errc::bad_value,
+                          "invalid value for '" + key + "': " + YAML::Dump(kv.second)};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::variant<node_config, config_error> parse_config(std::string_view yaml) {
+  node_config cfg;
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string{yaml});
+  } catch (const YAML::Exception& e) {
+    return config_error{config_errc::malformed, std::string{"malformed YAML: "} + e.what()};
+  }
+  if (root.IsNull()) return cfg;
+  if (!root.IsMap())
+    return config_error{config_errc::malformed, "the configuration must be a YAML mapping"};
+  try {
+    if (auto err = apply(root, "", cfg)) return *err;
+  } catch (const YAML::Exception& e) {
+    return config_error{config_errc::malformed, std::string{"malformed YAML: "} + e.what()};
+  }
+  return cfg;
+}
+
+std::variant<node_config, config_error> load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return config_error{config_errc::unreadable, "cannot read configuration file " + path};
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_config(ss.str());
+}
+
+debate::debate_spec default_spec(const node_config& cfg) {
+  debate::debate_spec spec;
+  spec.rounds = cfg.rounds;
+  spec.consensus_threshold = cfg.consensus_threshold;
+  spec.convergence_threshold = cfg.convergence_threshold;
+  spec.max_judges = cfg.max_judges;
+  spec.agent_timeout = cfg.agent_timeout;
+  spec.seed = cfg.seed;
+  spec.mock = cfg.mock;
+  return spec;
+}
+
+}  // namespace aragora::config

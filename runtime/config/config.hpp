@@ -1,0 +1,53 @@
+#pragma once
+// Node configuration: the named defaults of runtime/defaults.hpp, overridable from a YAML file.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include "actors/debate/machine.hpp"
+#include "actors/debate/types.hpp"
+
+namespace aragora::config {
+
+struct node_config {
+  // Defaults for new debates (each debate may override its own).
+  uint32_t rounds;
+  double consensus_threshold;
+  double convergence_threshold;
+  uint32_t max_judges;
+  std::chrono::milliseconds agent_timeout;
+  std::chrono::milliseconds phase_grace;
+  uint32_t seed;
+  debate::mock_options mock;
+  debate::machine_options machine;
+  // Runtime.
+  std::chrono::milliseconds timer_tick;
+  uint32_t timer_slots;
+  uint32_t scheduler_threads;  // 0 = one per core
+  uint32_t agent_workers;      // 0 = one per scheduler thread
+
+  /// Everything at its default.
+  node_config();
+};
+
+/// Stable codes of configuration errors.
+enum class config_errc : uint8_t { unreadable = 1, malformed, unknown_key, bad_value };
+
+[[nodiscard]] std::string_view to_string(config_errc x);
+
+struct config_error {
+  config_errc code;
+  std::string message;
+};
+
+/// Overrides the defaults with a YAML document. Unknown keys are errors, so typos are caught.
+[[nodiscard]] std::variant<node_config, config_error> parse_config(std::string_view yaml);
+[[nodiscard]] std::variant<node_config, config_error> load_config(const std::string& path);
+
+/// A debate spec pre-filled with the configured defaults.
+[[nodiscard]] debate::debate_spec default_spec(const node_config& cfg);
+
+}  // namespace aragora::config

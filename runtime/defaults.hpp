@@ -1,0 +1,46 @@
+#pragma once
+// Every tunable number of the runtime, in one place. Each is overridable in the YAML config
+// (runtime/config), under the key named in its comment. Sources: the capacity planning guide and
+// the Python reference (shared/reference/aragora-semantics.md).
+
+#include <chrono>
+#include <cstdint>
+
+namespace aragora::defaults {
+
+using namespace std::chrono_literals;
+
+// -- debate (YAML: debate.*) ------------------------------------------------------------------
+inline constexpr uint32_t rounds = 3;                     // debate.rounds
+inline constexpr uint32_t min_rounds = 1;                 // debate.min_rounds (accepted range)
+inline constexpr uint32_t max_rounds = 12;                // debate.max_rounds
+inline constexpr uint32_t min_agents = 2;                 // debate.min_agents
+inline constexpr uint32_t max_agents = 16;                // debate.max_agents
+inline constexpr uint32_t max_question_chars = 10'000;    // debate.max_question_chars
+inline constexpr double consensus_threshold = 0.6;        // debate.consensus_threshold
+inline constexpr double supermajority_threshold = 2.0 / 3.0;  // debate.supermajority_threshold
+inline constexpr uint32_t min_participation = 2;          // debate.min_participation (quorum floor)
+inline constexpr double participation_ratio = 0.5;        // debate.participation_ratio
+inline constexpr double convergence_threshold = 0.85;     // debate.convergence_threshold
+inline constexpr double divergence_threshold = 0.40;      // debate.divergence_threshold
+inline constexpr uint32_t max_judges = 3;                 // debate.max_judges (judge fallback chain)
+inline constexpr double judge_fallback_confidence = 0.8;  // judge reply without a usable confidence
+inline constexpr auto agent_timeout = 240s;               // debate.agent_timeout_ms
+inline constexpr auto phase_grace = 5s;                   // debate.phase_grace_ms (after agent timeout)
+inline constexpr uint32_t seed = 1;                       // debate.seed
+
+// -- receipt verdict rules (aragora-semantics §1.10) --------------------------------------------
+inline constexpr double approve_confidence = 0.8;         // receipt.approve_confidence
+inline constexpr double review_confidence = 0.4;          // receipt.review_confidence
+
+// -- mock provider (YAML: mock.*) ----------------------------------------------------------------
+inline constexpr uint32_t mock_message_bytes = 0;         // mock.message_bytes (0 = natural length)
+inline constexpr uint32_t mock_latency_ms = 0;            // mock.latency_ms
+inline constexpr double mock_fail_rate = 0.0;             // mock.fail_rate
+inline constexpr double mock_usd_per_1k_tokens = 0.002;   // mock.usd_per_1k_tokens (simulated cost)
+
+// -- timers -------------------------------------------------------------------------------------
+inline constexpr auto timer_tick = 1ms;                   // timer.tick_ms (wheel resolution)
+inline constexpr uint32_t timer_wheel_slots = 4096;       // timer.wheel_slots
+
+}  // namespace aragora::defaults

@@ -1,0 +1,43 @@
+#pragma once
+// One node of the runtime in this process: the actor system, the timer service, the agent pool
+// and the services every debate actor shares.
+
+#include <caf/fwd.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/debate/types.hpp"
+#include "runtime/config/config.hpp"
+
+namespace aragora::node {
+
+class local_node {
+public:
+  explicit local_node(const config::node_config& cfg,
+                      std::optional<std::string> signing_key = std::nullopt);
+  /// Stops the agent pool and the timers, then waits for every actor to finish: debates must
+  /// have ended (or been cancelled) before the node goes away.
+  ~local_node();
+  local_node(const local_node&) = delete;
+  local_node& operator=(const local_node&) = delete;
+
+  [[nodiscard]] caf::actor_system& system();
+  [[nodiscard]] const config::node_config& config() const;
+
+  /// A new debate id: 11 hex digits of Unix milliseconds and a 5-digit counter, so ids sort by
+  /// creation time and never repeat within a process.
+  [[nodiscard]] std::string next_debate_id();
+
+  /// Spawns a debate actor; `owner` receives `debate::debate_finished`.
+  [[nodiscard]] caf::actor start_debate(std::shared_ptr<const debate::debate_spec> spec,
+                                        caf::actor owner,
+                                        std::vector<caf::actor> subscribers = {});
+
+private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace aragora::node
