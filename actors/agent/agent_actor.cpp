@@ -72,6 +72,9 @@ agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, siz
   for (size_t i = 0; i < size; ++i) workers_.push_back(sys.spawn(agent_worker, &timers));
 }
 
+agent_pool::agent_pool(std::vector<caf::actor> workers) : workers_(std::move(workers)) {
+}
+
 agent_pool::~agent_pool() {
   stop();
 }

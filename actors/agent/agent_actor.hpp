@@ -26,6 +26,8 @@ struct agent_call {
 class agent_pool {
 public:
   agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size);
+  /// A pool of actors spawned elsewhere (tests, other providers).
+  explicit agent_pool(std::vector<caf::actor> workers);
   ~agent_pool();
   agent_pool(const agent_pool&) = delete;
   agent_pool& operator=(const agent_pool&) = delete;

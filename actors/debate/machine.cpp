@@ -70,7 +70,16 @@ debate_machine::step_result debate_machine::start(time_point now) {
   return {emitted_, true};
 }
 
+void debate_machine::sort_inbox() {
+  // Critiques arrive in any order; agents see them in critic order, so replies do not depend on
+  // timing.
+  for (auto& box : inbox_)
+    std::sort(box.begin(), box.end(),
+              [](const critique_ref& a, const critique_ref& b) { return a.critic < b.critic; });
+}
+
 void debate_machine::begin_propose() {
+  sort_inbox();
   begin_step(phase::propose);
   // A round's proposals replace the previous round's: an agent that fails to propose this round
   // has no candidate in it.
@@ -99,6 +108,7 @@ void debate_machine::begin_critique() {
 }
 
 void debate_machine::begin_revise() {
+  sort_inbox();
   begin_step(phase::revise);
   for (uint8_t i = 0; i < n_; ++i) {
     if (!current_[i]) continue;
@@ -295,6 +305,9 @@ void debate_machine::complete_step(time_point now) {
       return;
     }
     case phase::vote: {
+      // Tallies are sums of doubles: add them in voter order, not arrival order.
+      std::sort(ballots_.begin(), ballots_.end(),
+                [](const ballot& a, const ballot& b) { return a.voter < b.voter; });
       last_vote_ = decide(rule(), ballots_, n_);
       if (lite) {
         rounds_used_ = round_;

@@ -152,6 +152,7 @@ private:
   void emit(event_type type, uint32_t index = 0);
   void begin_step(phase ph);
   void add_call(call_request request);
+  void sort_inbox();
   void begin_propose();
   void begin_critique();
   void begin_revise();

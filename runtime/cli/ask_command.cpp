@@ -58,7 +58,14 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o,
     return std::nullopt;
   }
   spec.similarity = *similarity;
-  if (o.rounds != 0) spec.rounds = o.rounds;
+  if (o.rounds != -1) {
+    if (o.rounds < 0 || o.rounds > 1000) {
+      usage_error(debate::to_string(debate::spec_errc::rounds_out_of_range),
+                  "rounds must be within 1..12, got " + std::to_string(o.rounds));
+      return std::nullopt;
+    }
+    spec.rounds = static_cast<uint32_t>(o.rounds);
+  }
   if (o.threshold >= 0) spec.consensus_threshold = o.threshold;
   if (o.seed >= 0) spec.seed = static_cast<uint32_t>(o.seed);
   if (o.message_bytes >= 0) spec.mock.message_bytes = static_cast<uint32_t>(o.message_bytes);

@@ -15,7 +15,7 @@ inline constexpr int exit_usage = 2;   // bad flags or input: nothing was done
 struct ask_options {
   std::string question;
   std::string agents = "mock:supportive,mock:critical,mock:balanced";
-  uint32_t rounds = 0;  // 0 = configured default
+  int64_t rounds = -1;  // < 0 = configured default
   std::string protocol = "lite";
   std::string consensus;  // empty = majority for lite, judge for full
   std::string early_stop = "on";

@@ -2,6 +2,7 @@
 // A hashed timing wheel: O(1) add and cancel, due entries found by visiting one slot per tick.
 // Single-threaded; timer_service puts a lock and a thread around it.
 
+#include <cstddef>
 #include <cstdint>
 #include <utility>
 #include <vector>
@@ -55,7 +56,7 @@ public:
     uint64_t slots = heads_.size();
     uint64_t visits = span < slots ? span : slots;
     for (uint64_t k = 1; k <= visits; ++k) {
-      auto slot = static_cast<size_t>((now_ + k) % slots);
+      auto slot = static_cast<std::size_t>((now_ + k) % slots);
       for (uint32_t i = heads_[slot]; i != npos;) {
         auto next = nodes_[i].next;
         if (nodes_[i].due <= now_tick) {
@@ -69,7 +70,7 @@ public:
     now_ = now_tick;
   }
 
-  [[nodiscard]] size_t size() const { return size_; }
+  [[nodiscard]] std::size_t size() const { return size_; }
   [[nodiscard]] bool empty() const { return size_ == 0; }
   [[nodiscard]] uint64_t now() const { return now_; }
 
@@ -91,7 +92,7 @@ private:
   };
 
   void link(uint32_t i) {
-    auto slot = static_cast<size_t>(nodes_[i].due % heads_.size());
+    auto slot = static_cast<std::size_t>(nodes_[i].due % heads_.size());
     nodes_[i].prev = npos;
     nodes_[i].next = heads_[slot];
     if (heads_[slot] != npos) nodes_[heads_[slot]].prev = i;
@@ -103,7 +104,7 @@ private:
     if (n.prev != npos)
       nodes_[n.prev].next = n.next;
     else
-      heads_[static_cast<size_t>(n.due % heads_.size())] = n.next;
+      heads_[static_cast<std::size_t>(n.due % heads_.size())] = n.next;
     if (n.next != npos) nodes_[n.next].prev = n.prev;
   }
 
@@ -120,7 +121,7 @@ private:
   std::vector<uint32_t> free_;
   std::vector<uint32_t> heads_;
   uint64_t now_ = 0;
-  size_t size_ = 0;
+  std::size_t size_ = 0;
 };
 
 }  // namespace aragora::timer

@@ -1,0 +1,48 @@
+#include "actors/agent/agent_spec.hpp"
+
+#include <gtest/gtest.h>
+
+namespace aragora::agent {
+namespace {
+
+std::vector<debate::agent_spec> ok(std::string_view list) {
+  auto r = parse_agents(list);
+  EXPECT_TRUE(std::holds_alternative<std::vector<debate::agent_spec>>(r)) << list;
+  return std::get<std::vector<debate::agent_spec>>(r);
+}
+
+agent_errc err(std::string_view list) {
+  auto r = parse_agents(list);
+  EXPECT_TRUE(std::holds_alternative<agent_error>(r)) << list;
+  return std::get<agent_error>(r).code;
+}
+
+TEST(AgentSpec, ParsesProviderOptionAndName) {
+  auto a = ok("mock:supportive, mock:critical:alice ,mock");
+  ASSERT_EQ(a.size(), 3u);
+  EXPECT_EQ(a[0].name, "supportive");
+  EXPECT_EQ(a[0].provider, "mock");
+  EXPECT_EQ(a[1].name, "alice");
+  EXPECT_EQ(a[1].option, "critical");
+  EXPECT_EQ(a[2].option, "balanced");
+}
+
+TEST(AgentSpec, RepeatedStylesGetNumberedNames) {
+  auto a = ok("mock:critical,mock:critical,mock:critical");
+  EXPECT_EQ(a[0].name, "critical");
+  EXPECT_EQ(a[1].name, "critical-2");
+  EXPECT_EQ(a[2].name, "critical-3");
+}
+
+TEST(AgentSpec, RefusesUnknownAgents) {
+  EXPECT_EQ(err("openai:gpt-4"), agent_errc::unknown_provider);
+  EXPECT_EQ(err("mock:sarcastic"), agent_errc::unknown_option);
+  EXPECT_EQ(err(""), agent_errc::empty_list);
+  EXPECT_EQ(err("mock:critical,,mock:balanced"), agent_errc::unknown_provider);
+  EXPECT_EQ(err("mock:critical:bad name!"), agent_errc::bad_name);
+  EXPECT_EQ(err("mock:a:b:c"), agent_errc::unknown_provider);
+  EXPECT_EQ(to_string(agent_errc::unknown_provider), "unknown_agent");
+}
+
+}  // namespace
+}  // namespace aragora::agent

@@ -1,0 +1,137 @@
+#include "actors/debate/receipt.hpp"
+
+#include <gtest/gtest.h>
+
+#include "actors/debate/canonical.hpp"
+#include "runtime/crypto/sha256.hpp"
+#include "tests/support/drive.hpp"
+
+namespace aragora::debate {
+namespace {
+
+v1::Receipt finished_receipt(std::optional<std::string> key = std::nullopt,
+                             double fail_rate = 0.0) {
+  auto spec = test::make_spec([&](debate_spec& s) {
+    s.rounds = 2;
+    s.mock.fail_rate = fail_rate;
+  });
+  debate_machine m(spec);
+  test::drive(m, test::mock);
+  return make_receipt(m, key);
+}
+
+TEST(Receipt, CoversTheWholeResult) {
+  auto r = finished_receipt();
+  EXPECT_EQ(r.receipt_id(), "DR-0000000000000001");
+  EXPECT_EQ(r.algorithm(), receipt_algorithm);
+  EXPECT_EQ(r.messages_size(), 24);
+  EXPECT_EQ(r.votes_size(), 3);
+  EXPECT_EQ(r.agents_size(), 3);
+  EXPECT_EQ(r.sha256().size(), 64u);
+  EXPECT_FALSE(r.has_signature());
+  EXPECT_EQ(r.sha256(), crypto::to_hex(crypto::sha256(canonical_receipt(r))));
+  auto v = verify_receipt(r, std::nullopt);
+  EXPECT_TRUE(v.valid()) << v.detail;
+}
+
+TEST(Receipt, AnyTamperingIsDetected) {
+  auto base = finished_receipt();
+  std::vector<std::function<void(v1::Receipt&)>> tampers{
+      [](v1::Receipt& r) { r.set_confidence(r.confidence() + 0.01); },
+      [](v1::Receipt& r) { r.set_verdict(v1::Verdict::approved); },
+      [](v1::Receipt& r) { r.set_question(r.question() + "?"); },
+      [](v1::Receipt& r) { r.mutable_messages(5)->set_sha256(std::string(64, '0')); },
+      [](v1::Receipt& r) { r.mutable_votes(0)->set_choice("someone-else"); },
+      [](v1::Receipt& r) { r.mutable_agents(1)->set_failures(0 + 1); },
+      [](v1::Receipt& r) { r.mutable_completed_at()->set_seconds(1); },
+      [](v1::Receipt& r) { r.mutable_messages()->RemoveLast(); },
+  };
+  for (size_t i = 0; i < tampers.size(); ++i) {
+    auto r = base;
+    tampers[i](r);
+    auto v = verify_receipt(r, std::nullopt);
+    EXPECT_FALSE(v.valid()) << "tamper " << i;
+    EXPECT_EQ(v.error, verify_errc::digest_mismatch) << "tamper " << i;
+  }
+}
+
+TEST(Receipt, SurvivesTheJsonRoundTrip) {
+  auto r = finished_receipt(std::string("0123456789abcdef0123456789abcdef"));
+  auto json = to_json(r, true);
+  v1::Receipt back;
+  std::string err;
+  ASSERT_TRUE(from_json(json, back, err)) << err;
+  auto v = verify_receipt(back, std::string("0123456789abcdef0123456789abcdef"));
+  EXPECT_TRUE(v.valid()) << v.detail;
+  EXPECT_TRUE(v.signature_checked);
+}
+
+TEST(Receipt, SignatureNeedsTheRightKey) {
+  std::string key(32, 'k');
+  auto r = finished_receipt(key);
+  ASSERT_TRUE(r.has_signature());
+  EXPECT_EQ(r.signature().algorithm(), "HMAC-SHA256");
+  EXPECT_EQ(r.signature().key_id().size(), 16u);
+  EXPECT_TRUE(verify_receipt(r, key).valid());
+  EXPECT_EQ(verify_receipt(r, std::string(32, 'x')).error, verify_errc::signature_mismatch);
+  EXPECT_EQ(verify_receipt(r, std::nullopt).error, verify_errc::missing_key);
+  auto forged = r;
+  forged.mutable_signature()->set_value(std::string(64, 'a'));
+  EXPECT_EQ(verify_receipt(forged, key).error, verify_errc::signature_mismatch);
+}
+
+TEST(Receipt, UnknownAlgorithmIsRefused) {
+  auto r = finished_receipt();
+  r.set_algorithm("md5");
+  EXPECT_EQ(verify_receipt(r, std::nullopt).error, verify_errc::unsupported_algorithm);
+}
+
+TEST(Receipt, AFailedDebateNeverReportsAConfidentVerdict) {
+  auto r = finished_receipt(std::nullopt, 1.0);
+  EXPECT_EQ(r.status(), v1::Status::failed);
+  EXPECT_EQ(r.verdict(), v1::Verdict::rejected);
+  EXPECT_EQ(r.confidence(), 0.0);
+  EXPECT_FALSE(r.consensus_reached());
+  EXPECT_EQ(r.messages_size(), 0);
+  for (const auto& a : r.agents()) {
+    EXPECT_FALSE(a.contributing());
+    EXPECT_EQ(a.failures(), a.calls());
+  }
+  EXPECT_TRUE(verify_receipt(r, std::nullopt).valid());
+}
+
+TEST(Canonical, EncodingIsPinned) {
+  // The format is a contract with external verifiers (docs/receipt.md): changing it breaks every
+  // stored receipt.
+  canonical_writer w;
+  w.field("a", "xyz");
+  w.field("n", uint64_t{42});
+  w.field("d", 0.1234567);
+  w.field("b", true);
+  w.field("u", "h\xC3\xA9");
+  EXPECT_EQ(w.bytes(), "a=3:xyz\nn=2:42\nd=8:0.123457\nb=1:1\nu=3:h\xC3\xA9\n");
+  EXPECT_EQ(canonical_double(-0.0000001), 0.0);
+}
+
+TEST(Canonical, MessageDigestChangesWithEveryField) {
+  std::vector<std::string> issues{"x"};
+  message_fields base{1, phase::critique, "a", "b", 1000, "text", true, 5.0, issues, false, 0};
+  auto d = message_digest(base);
+  auto changed = [&](auto edit) {
+    auto m = base;
+    edit(m);
+    return message_digest(m) != d;
+  };
+  EXPECT_TRUE(changed([](message_fields& m) { m.round = 2; }));
+  EXPECT_TRUE(changed([](message_fields& m) { m.ph = phase::vote; }));
+  EXPECT_TRUE(changed([](message_fields& m) { m.agent = "c"; }));
+  EXPECT_TRUE(changed([](message_fields& m) { m.target = "c"; }));
+  EXPECT_TRUE(changed([](message_fields& m) { m.at_us = 1001; }));
+  EXPECT_TRUE(changed([](message_fields& m) { m.text = "text!"; }));
+  EXPECT_TRUE(changed([](message_fields& m) { m.severity = 5.1; }));
+  std::vector<std::string> other{"y"};
+  EXPECT_TRUE(changed([&](message_fields& m) { m.issues = other; }));
+}
+
+}  // namespace
+}  // namespace aragora::debate

@@ -1,0 +1,215 @@
+// Debates through the real actor path: local_node, agent pool, timer service, debate actors.
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include "actors/agent/agent_actor.hpp"
+#include "actors/debate/codec.hpp"
+#include "actors/debate/debate_actor.hpp"
+#include "actors/debate/messages.hpp"
+#include "actors/debate/receipt.hpp"
+#include "runtime/node/local_node.hpp"
+#include "runtime/timer/timer_service.hpp"
+#include "tests/support/drive.hpp"
+
+namespace aragora {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct run_output {
+  debate::debate_finished done;
+  std::vector<debate::event_ptr> events;
+  std::chrono::steady_clock::duration elapsed;
+};
+
+run_output run_one(node::local_node& node, std::shared_ptr<const debate::debate_spec> spec,
+                   bool subscribe = true) {
+  caf::scoped_actor self{node.system()};
+  run_output out;
+  auto start = std::chrono::steady_clock::now();
+  std::vector<caf::actor> subs;
+  if (subscribe) subs.push_back(self);
+  auto d = node.start_debate(spec, self, subs);
+  bool finished = false;
+  self->receive_while([&] { return !finished; })(
+      [&](debate::event_ptr& e) { out.events.push_back(std::move(e)); },
+      [&](debate::debate_finished& f) {
+        out.done = std::move(f);
+        finished = true;
+      },
+      caf::after(30s) >> [&] {
+        ADD_FAILURE() << "debate did not finish";
+        finished = true;
+      });
+  out.elapsed = std::chrono::steady_clock::now() - start;
+  return out;
+}
+
+std::vector<std::string> texts(const debate::debate_machine& m) {
+  std::vector<std::string> out;
+  for (auto i : m.canonical_order()) out.push_back(*m.transcript()[i].text);
+  return out;
+}
+
+TEST(DebateActor, MatchesThePureMachineForTheSameSeed) {
+  node::local_node node{config::node_config{}};
+  auto spec = test::make_spec([](debate::debate_spec& s) {
+    s.rounds = 3;
+    s.seed = 11;
+    s.mock.message_bytes = 300;
+  });
+  auto out = run_one(node, spec);
+  ASSERT_TRUE(out.done.machine);
+  debate::debate_machine reference(spec);
+  test::drive(reference, test::mock);
+  EXPECT_EQ(texts(*out.done.machine), texts(reference));
+  EXPECT_EQ(out.done.machine->agent_calls(), 36u);
+  EXPECT_EQ(out.done.machine->outcome().status, reference.outcome().status);
+  EXPECT_TRUE(debate::verify_receipt(*out.done.receipt, std::nullopt).valid());
+}
+
+TEST(DebateActor, StreamsEveryEventInSequence) {
+  node::local_node node{config::node_config{}};
+  auto spec = test::make_spec([](debate::debate_spec& s) { s.rounds = 2; });
+  auto out = run_one(node, spec);
+  ASSERT_FALSE(out.events.empty());
+  for (size_t i = 0; i < out.events.size(); ++i) {
+    EXPECT_EQ(out.events[i]->seq(), i + 1);
+    EXPECT_EQ(out.events[i]->debate_id(), spec->id);
+  }
+  EXPECT_EQ(out.events.front()->type(), v1::EventType::debate_start);
+  EXPECT_EQ(out.events.back()->type(), v1::EventType::debate_end);
+  EXPECT_EQ(out.events.size(), out.done.machine->last_seq());
+}
+
+TEST(DebateActor, LatencyIsSimulatedWithTimersNotSleeps) {
+  config::node_config cfg;
+  cfg.scheduler_threads = 1;  // a sleeping agent would serialise everything on one thread
+  node::local_node node{cfg};
+  auto spec = test::make_spec([](debate::debate_spec& s) {
+    s.rounds = 2;
+    s.mock.latency_ms = 40;
+  });
+  // 2 rounds x 3 phases, each one latency long, for 20 debates at once.
+  caf::scoped_actor self{node.system()};
+  auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 20; ++i) {
+    auto s = std::make_shared<debate::debate_spec>(*spec);
+    s->id = node.next_debate_id();
+    (void)node.start_debate(s, self);
+  }
+  int finished = 0;
+  self->receive_for(finished, 20)([&](debate::debate_finished& f) {
+    EXPECT_EQ(f.machine->agent_calls(), 24u);
+    EXPECT_EQ(f.machine->failed_calls(), 0u);
+  });
+  auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(elapsed, 6 * 40ms);
+  EXPECT_LT(elapsed, 6 * 40ms * 5);  // concurrent, not 20 x sequential
+}
+
+TEST(DebateActor, CallsSlowerThanTheAgentTimeoutFailAsTimeouts) {
+  node::local_node node{config::node_config{}};
+  auto spec = test::make_spec([](debate::debate_spec& s) {
+    s.mock.latency_ms = 5000;
+    s.agent_timeout = 50ms;
+  });
+  auto out = run_one(node, spec);
+  const auto& m = *out.done.machine;
+  EXPECT_EQ(m.outcome().status, debate::debate_status::failed);
+  EXPECT_EQ(m.outcome().confidence, 0.0);
+  ASSERT_EQ(m.errors().size(), 3u);
+  for (const auto& e : m.errors()) EXPECT_EQ(e.code, debate::call_errc::timeout);
+  EXPECT_LT(out.elapsed, 2s);
+}
+
+TEST(DebateActor, ThePhaseDeadlineCatchesAgentsThatNeverAnswer) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  timer::timer_service timers;
+  // An agent that takes calls and never replies.
+  auto silent = sys.spawn([]() -> caf::behavior { return {[](agent::agent_call&) {}}; });
+  agent::agent_pool pool{{silent}};
+  auto services = std::make_shared<debate::debate_services>();
+  services->timers = &timers;
+  services->agents = &pool;
+  services->phase_grace = 20ms;
+  auto spec = test::make_spec([](debate::debate_spec& s) { s.agent_timeout = 30ms; });
+  caf::scoped_actor self{sys};
+  auto start = std::chrono::steady_clock::now();
+  (void)debate::spawn_debate(sys, services, spec, self);
+  debate::debate_finished done;
+  self->receive([&](debate::debate_finished& f) { done = std::move(f); },
+                caf::after(5s) >> [] { FAIL() << "the deadline never fired"; });
+  ASSERT_TRUE(done.machine);
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 50ms);
+  EXPECT_EQ(done.machine->outcome().status, debate::debate_status::failed);
+  ASSERT_EQ(done.machine->errors().size(), 3u);
+  for (const auto& e : done.machine->errors()) EXPECT_EQ(e.code, debate::call_errc::timeout);
+  pool.stop();
+  timers.stop();
+}
+
+TEST(DebateActor, FailuresAreReportedAndTheDebateCompletes) {
+  node::local_node node{config::node_config{}};
+  auto spec = test::make_spec([](debate::debate_spec& s) {
+    s.rounds = 3;
+    s.mock.fail_rate = 0.3;
+    s.seed = 5;
+  });
+  auto out = run_one(node, spec);
+  const auto& m = *out.done.machine;
+  EXPECT_GT(m.failed_calls(), 0u);
+  v1::DebateResult r;
+  debate::fill_result(m, std::nullopt, r);
+  EXPECT_EQ(r.agents_requested_size(), 3);
+  EXPECT_GT(r.agents_failed_size(), 0);
+  EXPECT_EQ(r.failed_calls(), m.failed_calls());
+  size_t error_events = 0;
+  for (const auto& e : out.events) error_events += e->type() == v1::EventType::agent_error;
+  EXPECT_EQ(error_events, m.failed_calls());
+}
+
+TEST(DebateActor, CancelEndsADebateInFlight) {
+  node::local_node node{config::node_config{}};
+  auto spec = test::make_spec([](debate::debate_spec& s) {
+    s.rounds = 5;
+    s.mock.latency_ms = 200;
+  });
+  caf::scoped_actor self{node.system()};
+  auto d = node.start_debate(spec, self);
+  self->send(d, debate::cancel_atom::value, std::string{"test cancel"});
+  debate::debate_finished done;
+  self->receive([&](debate::debate_finished& f) { done = std::move(f); },
+                caf::after(5s) >> [] { FAIL() << "no result"; });
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(done.machine->outcome().status, debate::debate_status::cancelled);
+  EXPECT_EQ(done.receipt->status(), v1::Status::cancelled);
+}
+
+TEST(DebateActor, ManyConcurrentDebatesAllComplete) {
+  node::local_node node{config::node_config{}};
+  caf::scoped_actor self{node.system()};
+  constexpr int n = 500;
+  for (int i = 0; i < n; ++i) {
+    auto s = test::make_spec([&](debate::debate_spec& x) {
+      x.rounds = 2;
+      x.seed = static_cast<uint32_t>(i);
+      x.mock.latency_ms = i % 3;
+    });
+    auto copy = std::make_shared<debate::debate_spec>(*s);
+    copy->id = node.next_debate_id();
+    (void)node.start_debate(copy, self);
+  }
+  int finished = 0;
+  std::set<std::string> ids;
+  self->receive_for(finished, n)([&](debate::debate_finished& f) {
+    ids.insert(f.machine->spec().id);
+    EXPECT_EQ(f.machine->agent_calls(), 24u);
+  });
+  EXPECT_EQ(ids.size(), static_cast<size_t>(n));
+}
+
+}  // namespace
+}  // namespace aragora

@@ -1,0 +1,67 @@
+#pragma once
+// Runs a debate_machine to the end without actors: every pending call is answered by a provider
+// function, optionally in a shuffled order, with a fake clock advancing 1 ms per reply.
+
+#include <algorithm>
+#include <functional>
+#include <memory>
+#include <random>
+
+#include "actors/agent/mock_provider.hpp"
+#include "actors/debate/machine.hpp"
+
+namespace aragora::test {
+
+using provider_fn = std::function<debate::call_outcome(const debate::debate_spec&,
+                                                       const debate::call_request&)>;
+
+inline debate::time_point fake_epoch() {
+  return debate::time_point{std::chrono::seconds{1'764'201'600}};  // 2025-11-27T00:00:00Z
+}
+
+struct drive_options {
+  uint64_t shuffle_seed = 0;  // 0 = answer in call order
+  size_t max_steps = 10'000;
+};
+
+/// Drives `m` until it finishes; returns every event it announced, in order.
+inline std::vector<debate::event_ref> drive(debate::debate_machine& m, const provider_fn& provider,
+                                            drive_options opts = {}) {
+  std::vector<debate::event_ref> events;
+  auto now = fake_epoch();
+  auto tick = [&] { return now += std::chrono::milliseconds{1}; };
+  auto r = m.start(tick());
+  events.insert(events.end(), r.events.begin(), r.events.end());
+  std::mt19937_64 rng(opts.shuffle_seed);
+  for (size_t steps = 0; !m.finished() && steps < opts.max_steps; ++steps) {
+    std::vector<debate::call_request> pending;
+    for (size_t i = 0; i < m.calls().size(); ++i)
+      if (m.pending(i)) pending.push_back(m.calls()[i]);
+    if (opts.shuffle_seed != 0) std::shuffle(pending.begin(), pending.end(), rng);
+    for (const auto& call : pending) {
+      auto out = m.record(provider(m.spec(), call), tick());
+      events.insert(events.end(), out.events.begin(), out.events.end());
+      if (out.new_step || m.finished()) break;
+    }
+  }
+  return events;
+}
+
+inline debate::call_outcome mock(const debate::debate_spec& spec, const debate::call_request& c) {
+  return agent::mock_reply(spec, c);
+}
+
+inline std::shared_ptr<const debate::debate_spec> make_spec(
+    std::function<void(debate::debate_spec&)> edit = {}) {
+  debate::debate_spec s;
+  s.id = "0000000000000001";
+  s.question = "Should we adopt Kubernetes?";
+  s.agents = {{"supportive", "mock", "supportive"},
+              {"critical", "mock", "critical"},
+              {"balanced", "mock", "balanced"}};
+  s.early_stop = false;
+  if (edit) edit(s);
+  return std::make_shared<const debate::debate_spec>(std::move(s));
+}
+
+}  // namespace aragora::test

@@ -1,0 +1,59 @@
+#pragma once
+// Runs a command line through /bin/sh and captures its exit code, stdout and stderr.
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace aragora::test {
+
+struct run_result {
+  int code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+inline std::string temp_path(const std::string& stem) {
+  static int counter = 0;
+  return "/tmp/aragora-test-" + std::to_string(getpid()) + "-" + std::to_string(++counter) + "-" +
+         stem;
+}
+
+/// Single-quotes a string for /bin/sh.
+inline std::string sh_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'')
+      out += "'\\''";
+    else
+      out += c;
+  }
+  return out + "'";
+}
+
+inline run_result run(const std::string& command) {
+  auto out = temp_path("stdout");
+  auto err = temp_path("stderr");
+  auto status = std::system((command + " >" + out + " 2>" + err).c_str());
+  run_result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(out);
+  r.err = slurp(err);
+  std::remove(out.c_str());
+  std::remove(err.c_str());
+  return r;
+}
+
+}  // namespace aragora::test
