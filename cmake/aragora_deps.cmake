@@ -21,3 +21,18 @@ find_package(yaml-cpp CONFIG REQUIRED)     # target: yaml-cpp
 find_package(CLI11 CONFIG REQUIRED)
 find_package(GTest CONFIG REQUIRED)
 find_package(benchmark CONFIG REQUIRED)
+
+# tcmalloc (gperftools): thread-cached allocation. Debates allocate on one scheduler thread and
+# free on another; glibc's arenas serialise that behind a lock (a quarter of the CPU in profiles).
+# The production binaries link it; tests keep glibc malloc so valgrind and sanitizers work.
+option(ARAGORA_TCMALLOC "link tcmalloc into the aragora binaries" ON)
+if(ARAGORA_TCMALLOC)
+  find_library(TCMALLOC_LIBRARY tcmalloc_minimal REQUIRED)
+endif()
+
+# aragora_use_allocator(target): links the chosen allocator even though no symbol refers to it.
+function(aragora_use_allocator target)
+  if(ARAGORA_TCMALLOC)
+    target_link_libraries(${target} PRIVATE "-Wl,--no-as-needed" ${TCMALLOC_LIBRARY} "-Wl,--as-needed")
+  endif()
+endfunction()

@@ -39,6 +39,17 @@ inline constexpr uint32_t mock_latency_ms = 0;            // mock.latency_ms
 inline constexpr double mock_fail_rate = 0.0;             // mock.fail_rate
 inline constexpr double mock_usd_per_1k_tokens = 0.002;   // mock.usd_per_1k_tokens (simulated cost)
 
+// -- alert thresholds of the capacity guide (YAML: alerts.*) -------------------------------------
+inline constexpr double alert_debate_duration_warn_s = 5 * 60;    // alerts.debate_duration_warn_s
+inline constexpr double alert_debate_duration_crit_s = 15 * 60;   // alerts.debate_duration_crit_s
+inline constexpr double alert_queue_depth_warn = 50;              // alerts.queue_depth_warn
+inline constexpr double alert_queue_depth_crit = 200;             // alerts.queue_depth_crit
+inline constexpr double alert_memory_warn_pct = 80;               // alerts.memory_warn_pct
+inline constexpr double alert_memory_crit_pct = 95;               // alerts.memory_crit_pct
+
+// -- benchmark (aragora benchmark) ---------------------------------------------------------------
+inline constexpr uint32_t benchmark_warmup_debates = 100;         // benchmark.warmup_debates
+
 // -- timers -------------------------------------------------------------------------------------
 inline constexpr auto timer_tick = 1ms;                   // timer.tick_ms (wheel resolution)
 inline constexpr uint32_t timer_wheel_slots = 4096;       // timer.wheel_slots

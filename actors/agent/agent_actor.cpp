@@ -9,70 +9,98 @@ namespace aragora::agent {
 
 namespace {
 
-/// A call whose simulated latency has elapsed, or whose timeout has.
-struct deferred_call {
+/// Calls whose simulated latency has elapsed, or whose timeout has.
+struct deferred_calls {
   caf::strong_actor_ptr reply_to;
-  agent_call call;
+  agent_calls calls;
   bool timed_out;
 };
 
 }  // namespace
 }  // namespace aragora::agent
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::deferred_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::deferred_calls)
 
 namespace aragora::agent {
 
 namespace {
 
-debate::call_outcome run_provider(const agent_call& c) {
+debate::call_outcomes run_provider(const agent_calls& c) {
   // Only the mock provider exists in this build; agent_spec.cpp refuses the others.
-  return mock_reply(*c.spec, c.request);
+  debate::call_outcomes out;
+  out.items.reserve(c.requests.size());
+  for (const auto& r : c.requests) out.items.push_back(mock_reply(*c.spec, r));
+  return out;
 }
 
-debate::call_outcome timeout_outcome(const agent_call& c) {
-  debate::call_outcome o;
-  o.key = c.request.key;
-  o.error = debate::call_errc::timeout;
-  o.error_message =
-      "no reply within the agent timeout of " + std::to_string(c.spec->agent_timeout.count()) + " ms";
-  return o;
+debate::call_outcomes timeout_outcomes(const agent_calls& c) {
+  debate::call_outcomes out;
+  for (const auto& r : c.requests) {
+    debate::call_outcome o;
+    o.key = r.key;
+    o.error = debate::call_errc::timeout;
+    o.error_message = "no reply within the agent timeout of " +
+                      std::to_string(c.spec->agent_timeout.count()) + " ms";
+    out.items.push_back(std::move(o));
+  }
+  return out;
 }
 
-void reply(const caf::strong_actor_ptr& to, debate::call_outcome&& o) {
+void reply(const caf::strong_actor_ptr& to, debate::call_outcomes&& o) {
   if (to) caf::anon_send(caf::actor_cast<caf::actor>(to), std::move(o));
 }
 
-caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* timers) {
+caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* timers,
+                           std::atomic<uint64_t>* peak_backlog) {
   return {
-      [=](agent_call& c) {
+      [=](agent_calls& c) {
+        // Only the owner may look at its mailbox: record the backlog behind these calls.
+        auto backlog = self->mailbox().size();
+        if (backlog > peak_backlog->load(std::memory_order_relaxed))
+          peak_backlog->store(backlog, std::memory_order_relaxed);
         auto latency = std::chrono::milliseconds{c.spec->mock.latency_ms};
         if (latency.count() == 0) {
           reply(self->current_sender(), run_provider(c));
           return;
         }
-        // The provider "works" for the latency; past the timeout it is cut off.
+        // The provider "works" for the latency; past the timeout it is cut off. The mock's
+        // latency is the same for every call of a step, so one timer serves them all.
         bool timed_out = latency >= c.spec->agent_timeout;
         auto delay = timed_out ? c.spec->agent_timeout : latency;
         timers->schedule(delay, caf::actor_cast<caf::strong_actor_ptr>(self),
-                         caf::make_message(deferred_call{self->current_sender(), std::move(c),
-                                                         timed_out}));
+                         caf::make_message(deferred_calls{self->current_sender(), std::move(c),
+                                                          timed_out}));
       },
-      [=](deferred_call& d) {
-        reply(d.reply_to, d.timed_out ? timeout_outcome(d.call) : run_provider(d.call));
+      [=](deferred_calls& d) {
+        reply(d.reply_to, d.timed_out ? timeout_outcomes(d.calls) : run_provider(d.calls));
       },
   };
 }
 
 }  // namespace
 
-agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size) {
+agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size)
+    : peaks_(std::make_unique<std::atomic<uint64_t>[]>(size == 0 ? 1 : size)) {
   if (size == 0) size = 1;
   workers_.reserve(size);
-  for (size_t i = 0; i < size; ++i) workers_.push_back(sys.spawn(agent_worker, &timers));
+  for (size_t i = 0; i < size; ++i)
+    workers_.push_back(sys.spawn(agent_worker, &timers, &peaks_[i]));
 }
 
-agent_pool::agent_pool(std::vector<caf::actor> workers) : workers_(std::move(workers)) {
+agent_pool::agent_pool(std::vector<caf::actor> workers)
+    : workers_(std::move(workers)),
+      peaks_(std::make_unique<std::atomic<uint64_t>[]>(workers_.size())) {
+}
+
+uint64_t agent_pool::peak_queue_depth() const {
+  uint64_t peak = 0;
+  for (size_t i = 0; i < workers_.size(); ++i)
+    peak = std::max(peak, peaks_[i].load(std::memory_order_relaxed));
+  return peak;
+}
+
+void agent_pool::reset_peak_queue_depth() {
+  for (size_t i = 0; i < workers_.size(); ++i) peaks_[i].store(0, std::memory_order_relaxed);
 }
 
 agent_pool::~agent_pool() {

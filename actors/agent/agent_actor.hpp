@@ -1,10 +1,13 @@
 #pragma once
 // Agent actors: each runs the provider of whichever agent a call names, with the per-call
 // timeout. A node keeps a fixed pool of them; a debate sends all its calls to one pool member, so
-// it sees its own agent identities without spawning actors per agent.
+// it sees its own agent identities without spawning actors per agent. The calls of one debate
+// step travel in one message and their outcomes come back in batches: each call still runs and
+// times out on its own, but a step costs two messages instead of two per call.
 
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -17,10 +20,10 @@ class timer_service;
 
 namespace aragora::agent {
 
-/// A debate's request to an agent; the reply is a `debate::call_outcome` sent to the sender.
-struct agent_call {
+/// A debate's calls of one step; the replies are `debate::call_outcomes` sent to the sender.
+struct agent_calls {
   std::shared_ptr<const debate::debate_spec> spec;
-  debate::call_request request;
+  std::vector<debate::call_request> requests;
 };
 
 class agent_pool {
@@ -39,10 +42,17 @@ public:
   /// Stops every member; calls in flight are dropped.
   void stop();
 
+  /// The longest backlog of debate steps any member has had waiting in its mailbox since the
+  /// last reset (the capacity guide's "queue depth").
+  [[nodiscard]] uint64_t peak_queue_depth() const;
+  void reset_peak_queue_depth();
+
 private:
   std::vector<caf::actor> workers_;
+  // One per member, written only by that member.
+  std::unique_ptr<std::atomic<uint64_t>[]> peaks_;
 };
 
 }  // namespace aragora::agent
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::agent_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::agent_calls)

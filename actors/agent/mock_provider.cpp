@@ -120,18 +120,51 @@ std::string_view snippet(std::string_view s, size_t max) {
   return s.substr(0, n);
 }
 
-std::string one_line(std::string_view s, size_t max) {
-  std::string out{snippet(s, max)};
-  std::replace(out.begin(), out.end(), '\n', ' ');
-  return out;
+// Appends at most `max` bytes of `s` on one line.
+void append_one_line(std::string& out, std::string_view s, size_t max) {
+  auto start = out.size();
+  out.append(snippet(s, max));
+  std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\n', ' ');
+}
+
+// Readable filler: the plan sentences in a few fixed orders, about 16 KiB, with the offset of
+// every sentence start. Built once; texts copy a slice instead of appending sentence by sentence.
+struct filler {
+  std::string text;
+  std::vector<uint32_t> starts;
+
+  filler() {
+    splitmix64 order(0xA5A5A5A5ull);
+    std::array<size_t, plan_sentences.size()> idx{};
+    for (size_t i = 0; i < idx.size(); ++i) idx[i] = i;
+    while (text.size() < 16 * 1024) {
+      for (size_t i = idx.size(); i > 1; --i) std::swap(idx[i - 1], idx[order.below(i)]);
+      for (auto i : idx) {
+        starts.push_back(static_cast<uint32_t>(text.size()));
+        text.append(plan_sentences[i]);
+        text.push_back(' ');
+      }
+    }
+  }
+};
+
+const filler& filler_pool() {
+  static const filler pool;
+  return pool;
 }
 
 // Fills `text` up to `bytes` with plan sentences (when `bytes` is set) and cuts it there.
 void fit(std::string& text, uint32_t bytes, splitmix64& rng) {
   if (bytes == 0) return;
-  while (text.size() < bytes) {
+  if (text.size() < bytes) {
+    const auto& pool = filler_pool();
     text.push_back(' ');
-    text.append(plan_sentences[rng.below(plan_sentences.size())]);
+    size_t at = pool.starts[rng.below(pool.starts.size())];
+    while (text.size() < bytes) {
+      auto take = std::min<size_t>(bytes - text.size(), pool.text.size() - at);
+      text.append(pool.text, at, take);
+      at = 0;
+    }
   }
   text.resize(snippet(text, bytes).size());
 }
@@ -156,12 +189,12 @@ std::string position_text(const context& c, uint64_t base_seed, bool revision) {
   std::string text;
   text.reserve(std::max<size_t>(spec.mock.message_bytes, 512) + 16);
   text += revision ? "Revised position on \"" : "On \"";
-  text += one_line(spec.question, 80);
+  append_one_line(text, spec.question, 80);
   text += "\": ";
   text += c.style.position;
   if (!spec.context.empty()) {
     text += " Prior decision on record: \"";
-    text += one_line(spec.context, 160);
+    append_one_line(text, spec.context, 160);
     text += "\" - I take it into account.";
   }
   // Three distinct plan sentences: a start and a stride coprime with the pool size.
@@ -176,11 +209,12 @@ std::string position_text(const context& c, uint64_t base_seed, bool revision) {
     text += ' ';
     text += plan_sentences[drift.below(plan_sentences.size())];
   }
-  if (!c.call.critiques.empty()) {
+  const auto& critiques = debate::items(c.call.critiques);
+  if (!critiques.empty()) {
     text += " Answering ";
-    for (size_t i = 0; i < c.call.critiques.size(); ++i) {
-      if (i) text += i + 1 == c.call.critiques.size() ? " and " : ", ";
-      text += name_of(c, c.call.critiques[i].critic);
+    for (size_t i = 0; i < critiques.size(); ++i) {
+      if (i) text += i + 1 == critiques.size() ? " and " : ", ";
+      text += name_of(c, critiques[i].critic);
     }
     text += ": ";
     splitmix64 answer(base_seed ^ (uint64_t{c.call.key.round} << 32));
@@ -218,7 +252,7 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
     case phase::propose:
     case phase::revise: {
       if (call.target_text) input += call.target_text->size();
-      for (const auto& cr : call.critiques) input += cr.text->size();
+      for (const auto& cr : debate::items(call.critiques)) input += cr.text->size();
       text = position_text(c, agent_seed, call.key.ph == phase::revise);
       break;
     }
@@ -228,19 +262,25 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
       out.severity = std::round((lo + (hi - lo) * rng.uniform()) * 10.0) / 10.0;
       size_t n_issues = kind == mock_style::critical ? 3 : 2;
       size_t first = rng.below(issue_sentences.size());
-      for (size_t i = 0; i < n_issues; ++i)
-        out.issues.emplace_back(issue_sentences[(first + i * 5) % issue_sentences.size()]);
+      std::array<std::string_view, 3> picked{};
+      for (size_t i = 0; i < n_issues; ++i) {
+        picked[i] = issue_sentences[(first + i * 5) % issue_sentences.size()];
+        if (i) out.issues += '\n';
+        out.issues += picked[i];
+      }
       text.reserve(std::max<size_t>(spec.mock.message_bytes, 256) + 16);
       text += "On ";
       text += name_of(c, call.key.target);
       text += "'s proposal for \"";
-      text += one_line(spec.question, 80);
+      append_one_line(text, spec.question, 80);
       text += "\": ";
       text += c.style.critique_tone;
       text += " Issues:";
-      for (size_t i = 0; i < out.issues.size(); ++i) {
-        text += " (" + std::to_string(i + 1) + ") ";
-        text += out.issues[i];
+      for (size_t i = 0; i < n_issues; ++i) {
+        text += " (";
+        text += static_cast<char>('1' + i);
+        text += ") ";
+        text += picked[i];
       }
       text += " Suggestion: ";
       text += plan_sentences[rng.below(plan_sentences.size())];
@@ -248,13 +288,14 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
       break;
     }
     case phase::vote: {
+      const auto& proposals = debate::items(call.proposals);
       std::vector<uint8_t> others;
-      for (const auto& p : call.proposals) {
+      for (const auto& p : proposals) {
         input += p.text->size();
         if (p.agent != call.key.agent) others.push_back(p.agent);
       }
       if (others.empty())
-        out.choice = call.proposals.empty() ? debate::no_agent : call.proposals.front().agent;
+        out.choice = proposals.empty() ? debate::no_agent : proposals.front().agent;
       else if (kind == mock_style::supportive)
         out.choice = others.front();
       else if (kind == mock_style::contrarian)
@@ -266,7 +307,7 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
       text += "I vote for ";
       text += out.choice == debate::no_agent ? std::string_view{"nobody"} : name_of(c, out.choice);
       text += " on \"";
-      text += one_line(spec.question, 80);
+      append_one_line(text, spec.question, 80);
       text += "\": ";
       text += c.style.vote_reason;
       text += '.';
@@ -275,12 +316,12 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
     case phase::judge: {
       std::vector<double> support(spec.agents.size(), 0.0);
       double total = 0;
-      for (const auto& b : call.ballots) {
+      for (const auto& b : debate::items(call.ballots)) {
         support[b.choice] += b.confidence;
         total += b.confidence;
       }
       out.choice = debate::no_agent;
-      for (const auto& p : call.proposals) {
+      for (const auto& p : debate::items(call.proposals)) {
         input += p.text->size();
         if (out.choice == debate::no_agent || support[p.agent] > support[out.choice])
           out.choice = p.agent;
@@ -289,7 +330,7 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
       out.confidence = std::round((0.6 + 0.35 * share) * 100.0) / 100.0;
       text.reserve(std::max<size_t>(spec.mock.message_bytes, 512) + 16);
       text += "Synthesis on \"";
-      text += one_line(spec.question, 80);
+      append_one_line(text, spec.question, 80);
       text += "\": adopt ";
       text += out.choice == debate::no_agent ? std::string_view{"no"} : name_of(c, out.choice);
       text += "'s proposal, with these conditions:";

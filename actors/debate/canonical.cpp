@@ -1,29 +1,73 @@
 #include "actors/debate/canonical.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 
-#include "runtime/crypto/sha256.hpp"
-
 namespace aragora::debate {
 
+namespace {
+
+// Values at least this long bypass the buffer when hashing.
+constexpr size_t direct_hash_bytes = 256;
+
+}  // namespace
+
+void canonical_writer::put(std::string_view s) {
+  if (hasher_ && s.size() >= direct_hash_bytes) {
+    flush();
+    hasher_->update(s);
+    return;
+  }
+  buf_.append(s);
+  if (hasher_ && buf_.size() >= 4096) flush();
+}
+
+void canonical_writer::flush() {
+  if (!hasher_ || buf_.empty()) return;
+  hasher_->update(buf_);
+  buf_.clear();
+}
+
 void canonical_writer::field(std::string_view name, std::string_view value) {
-  out_.append(name);
-  out_.push_back('=');
-  out_.append(std::to_string(value.size()));
-  out_.push_back(':');
-  out_.append(value);
-  out_.push_back('\n');
+  char len[24];
+  auto [end, ec] = std::to_chars(len, len + sizeof len, value.size());
+  buf_.append(name);
+  buf_.push_back('=');
+  buf_.append(len, end);
+  buf_.push_back(':');
+  put(value);
+  buf_.push_back('\n');
 }
 
 void canonical_writer::field(std::string_view name, uint64_t value) {
-  field(name, std::string_view{std::to_string(value)});
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, value);
+  field(name, std::string_view{digits, static_cast<size_t>(end - digits)});
 }
 
 void canonical_writer::field(std::string_view name, double value) {
+  auto r = canonical_double(value);
   char buf[64];
-  auto n = std::snprintf(buf, sizeof buf, "%.6f", canonical_double(value));
-  field(name, std::string_view{buf, static_cast<size_t>(n)});
+  if (std::fabs(r) >= 1e12) {
+    auto n = std::snprintf(buf, sizeof buf, "%.6f", r);
+    field(name, std::string_view{buf, static_cast<size_t>(n)});
+    return;
+  }
+  // Same digits as "%.6f" of the rounded value, without printf: r is the double nearest to
+  // k / 10^6, so the decimal digits are those of k.
+  auto k = std::llround(r * 1e6);
+  char* p = buf;
+  if (k < 0) {
+    *p++ = '-';
+    k = -k;
+  }
+  p = std::to_chars(p, buf + 40, k / 1'000'000).ptr;
+  *p++ = '.';
+  auto frac = k % 1'000'000;
+  for (int d = 5; d >= 0; --d, frac /= 10) p[d] = static_cast<char>('0' + frac % 10);
+  p += 6;
+  field(name, std::string_view{buf, static_cast<size_t>(p - buf)});
 }
 
 void canonical_writer::field(std::string_view name, bool value) {
@@ -44,22 +88,32 @@ time_point from_micros(int64_t us) {
   return time_point{std::chrono::duration_cast<time_point::duration>(std::chrono::microseconds{us})};
 }
 
+size_t issue_count(std::string_view issues) {
+  size_t n = 0;
+  for_each_issue(issues, [&](std::string_view) { ++n; });
+  return n;
+}
+
 digest message_digest(const message_fields& m) {
-  canonical_writer w;
-  w.field("message", "v1");
-  w.field("round", uint64_t{m.round});
-  w.field("phase", to_string(m.ph));
-  w.field("agent", m.agent);
-  w.field("target", m.target);
-  w.field("at_us", static_cast<uint64_t>(m.at_us));
-  w.field("text", m.text);
-  if (m.is_critique) {
-    w.field("severity", m.severity);
-    w.field("issues", uint64_t{m.issues.size()});
-    for (const auto& issue : m.issues) w.field("issue", std::string_view{issue});
+  crypto::sha256_hasher h;
+  {
+    canonical_writer w{h};
+    w.field("message", "v1");
+    w.field("round", uint64_t{m.round});
+    w.field("phase", to_string(m.ph));
+    w.field("agent", m.agent);
+    w.field("target", m.target);
+    w.field("at_us", static_cast<uint64_t>(m.at_us));
+    w.field("text", m.text);
+    if (m.is_critique) {
+      w.field("severity", m.severity);
+      w.field("issues", uint64_t{issue_count(m.issues)});
+      for_each_issue(m.issues, [&](std::string_view issue) { w.field("issue", issue); });
+    }
+    if (m.is_choice) w.field("confidence", m.confidence);
+    w.flush();
   }
-  if (m.is_choice) w.field("confidence", m.confidence);
-  return crypto::sha256(w.bytes());
+  return h.finish();
 }
 
 }  // namespace aragora::debate

@@ -4,25 +4,39 @@
 // have exactly six decimals, booleans are 0/1, times are integer microseconds since the epoch.
 
 #include <cstdint>
-#include <span>
 #include <string>
 #include <string_view>
 
 #include "actors/debate/types.hpp"
+#include "runtime/crypto/sha256.hpp"
 
 namespace aragora::debate {
 
+/// Writes canonical fields either into a byte string (`bytes()`) or straight into a SHA-256
+/// hasher, so large texts are hashed where they lie instead of being copied first.
 class canonical_writer {
 public:
+  canonical_writer() = default;
+  explicit canonical_writer(crypto::sha256_hasher& hasher) : hasher_(&hasher) {}
+  canonical_writer(const canonical_writer&) = delete;
+  canonical_writer& operator=(const canonical_writer&) = delete;
+
   void field(std::string_view name, std::string_view value);
   void field(std::string_view name, uint64_t value);
   void field(std::string_view name, double value);
   void field(std::string_view name, bool value);
   void field(std::string_view name, const char* value) { field(name, std::string_view{value}); }
-  [[nodiscard]] const std::string& bytes() const { return out_; }
+
+  /// Collecting mode: everything written so far.
+  [[nodiscard]] const std::string& bytes() const { return buf_; }
+  /// Hashing mode: hands buffered bytes to the hasher (call before finishing it).
+  void flush();
 
 private:
-  std::string out_;
+  void put(std::string_view s);
+
+  std::string buf_;
+  crypto::sha256_hasher* hasher_ = nullptr;
 };
 
 /// Rounds to the six decimals the canonical encoding keeps, so stored and hashed values agree.
@@ -42,11 +56,24 @@ struct message_fields {
   std::string_view text;
   bool is_critique = false;
   double severity = 0;
-  std::span<const std::string> issues;
-  bool is_choice = false;  // vote or judge
+  std::string_view issues;  // one issue per line
+  bool is_choice = false;   // vote or judge
   double confidence = 0;
 };
 
 [[nodiscard]] digest message_digest(const message_fields& m);
+
+/// Calls `f(issue)` for every line of a newline-separated issue list.
+template <class F>
+void for_each_issue(std::string_view issues, F&& f) {
+  while (!issues.empty()) {
+    auto nl = issues.find('\n');
+    f(issues.substr(0, nl));
+    if (nl == std::string_view::npos) break;
+    issues.remove_prefix(nl + 1);
+  }
+}
+
+[[nodiscard]] size_t issue_count(std::string_view issues);
 
 }  // namespace aragora::debate

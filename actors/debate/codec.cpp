@@ -89,7 +89,7 @@ void fill_message(const debate_machine& m, const transcript_entry& e, v1::Messag
       out.set_target(name_or_empty(m, e.key.target));
       auto* c = out.mutable_critique();
       c->set_severity(e.severity);
-      for (const auto& issue : e.issues) c->add_issues(issue);
+      for_each_issue(e.issues, [&](std::string_view issue) { c->add_issues(std::string{issue}); });
       break;
     }
     case phase::vote:
@@ -117,8 +117,7 @@ void fill_convergence(const debate_machine& m, const convergence_report& r, v1::
 
 }  // namespace
 
-void fill_result(const debate_machine& m, const std::optional<receipt_ref>& receipt,
-                 v1::DebateResult& out) {
+void fill_result(const debate_machine& m, const sealed_receipt* receipt, v1::DebateResult& out) {
   const auto& spec = m.spec();
   out.set_id(spec.id);
   out.set_question(spec.question);

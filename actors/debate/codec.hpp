@@ -17,8 +17,7 @@ namespace aragora::debate {
 
 /// The result of a finished (or, for status queries, running) debate; the transcript in
 /// canonical order.
-void fill_result(const debate_machine& m, const std::optional<receipt_ref>& receipt,
-                 v1::DebateResult& out);
+void fill_result(const debate_machine& m, const sealed_receipt* receipt, v1::DebateResult& out);
 
 /// The full content of one event the machine announced.
 void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out);

@@ -19,7 +19,11 @@ struct debate_state {
   caf::actor owner;
   std::vector<caf::actor> subscribers;
   caf::actor agent;
+  // One pending deadline per debate, re-armed lazily when it fires for a step that has already
+  // completed: a schedule and a cancel per step would put two timer-lock round trips on every
+  // step of every debate.
   uint64_t deadline = 0;
+  std::chrono::steady_clock::time_point step_started;
 };
 
 using debate_self = caf::stateful_actor<debate_state>;
@@ -41,16 +45,27 @@ void disarm(debate_self* self) {
   st.deadline = 0;
 }
 
+std::chrono::steady_clock::duration step_limit(const debate_self* self) {
+  return self->state.machine->spec().agent_timeout + self->state.services->phase_grace;
+}
+
+void arm(debate_self* self, std::chrono::steady_clock::duration delay) {
+  auto& st = self->state;
+  st.deadline = st.services->timers->schedule(delay, caf::actor_cast<caf::strong_actor_ptr>(self),
+                                              caf::make_message(phase_deadline{st.machine->step()}));
+}
+
 void dispatch(debate_self* self) {
   auto& st = self->state;
   const auto& m = *st.machine;
   const auto& calls = m.calls();
+  agent::agent_calls batch{m.spec_ptr(), {}};
+  batch.requests.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i)
-    if (m.pending(i)) self->send(st.agent, agent::agent_call{m.spec_ptr(), calls[i]});
-  disarm(self);
-  auto limit = m.spec().agent_timeout + st.services->phase_grace;
-  st.deadline = st.services->timers->schedule(limit, caf::actor_cast<caf::strong_actor_ptr>(self),
-                                              caf::make_message(phase_deadline{m.step()}));
+    if (m.pending(i)) batch.requests.push_back(calls[i]);
+  self->send(st.agent, std::move(batch));
+  st.step_started = std::chrono::steady_clock::now();
+  if (st.deadline == 0) arm(self, step_limit(self));
 }
 
 void apply(debate_self* self, debate_machine::step_result r) {
@@ -58,8 +73,7 @@ void apply(debate_self* self, debate_machine::step_result r) {
   publish(self, r.events);
   if (st.machine->finished()) {
     disarm(self);
-    auto receipt =
-        std::make_shared<const v1::Receipt>(make_receipt(*st.machine, st.services->signing_key));
+    auto receipt = seal_receipt(*st.machine, st.services->signing_key);
     self->send(st.owner, debate_finished{st.machine, std::move(receipt)});
     self->quit();
     return;
@@ -78,14 +92,24 @@ caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_servi
   st.subscribers = std::move(subscribers);
   apply(self, st.machine->start(st.services->now()));
   return {
-      [=](call_outcome& o) {
+      [=](call_outcomes& batch) {
         auto& s = self->state;
-        apply(self, s.machine->record(std::move(o), s.services->now()));
+        for (auto& o : batch.items) {
+          if (s.machine->finished()) break;
+          apply(self, s.machine->record(std::move(o), s.services->now()));
+        }
       },
       [=](phase_deadline d) {
         auto& s = self->state;
-        if (d.step != s.machine->step()) return;  // a step that completed meanwhile
         s.deadline = 0;
+        if (d.step != s.machine->step()) {
+          // Armed for a step that completed meanwhile: wait out the current step's own limit.
+          auto left = s.step_started + step_limit(self) - std::chrono::steady_clock::now();
+          if (left > std::chrono::steady_clock::duration::zero()) {
+            arm(self, left);
+            return;
+          }
+        }
         apply(self, s.machine->expire(s.services->now()));
       },
       [=](cancel_atom, std::string& reason) {

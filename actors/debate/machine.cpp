@@ -31,6 +31,9 @@ debate_machine::debate_machine(std::shared_ptr<const debate_spec> spec, machine_
       current_(n_),
       inbox_(n_),
       stats_(n_) {
+  uint32_t n = n_, r = spec_->rounds;
+  auto most = spec_->protocol == protocol_kind::lite ? r * (n * n + n) : n + r * n * n + n;
+  transcript_.reserve(most + spec_->max_judges);
 }
 
 consensus_params debate_machine::rule() const {
@@ -70,16 +73,27 @@ debate_machine::step_result debate_machine::start(time_point now) {
   return {emitted_, true};
 }
 
-void debate_machine::sort_inbox() {
+critique_list debate_machine::take_inbox(uint8_t agent) {
+  auto& box = inbox_[agent];
+  if (box.empty()) return nullptr;
   // Critiques arrive in any order; agents see them in critic order, so replies do not depend on
   // timing.
-  for (auto& box : inbox_)
-    std::sort(box.begin(), box.end(),
-              [](const critique_ref& a, const critique_ref& b) { return a.critic < b.critic; });
+  std::sort(box.begin(), box.end(),
+            [](const critique_ref& a, const critique_ref& b) { return a.critic < b.critic; });
+  auto list = std::make_shared<const std::vector<critique_ref>>(std::move(box));
+  box.clear();
+  return list;
+}
+
+proposal_list debate_machine::candidates() const {
+  auto list = std::make_shared<std::vector<proposal_ref>>();
+  list->reserve(n_);
+  for (uint8_t j = 0; j < n_; ++j)
+    if (current_[j]) list->push_back({j, current_[j]});
+  return list;
 }
 
 void debate_machine::begin_propose() {
-  sort_inbox();
   begin_step(phase::propose);
   // A round's proposals replace the previous round's: an agent that fails to propose this round
   // has no candidate in it.
@@ -88,10 +102,9 @@ void debate_machine::begin_propose() {
     call_request r;
     r.key = {phase::propose, static_cast<uint8_t>(round_), i, no_agent};
     // Later lite rounds answer the critiques of the previous round.
-    r.critiques = inbox_[i];
+    r.critiques = take_inbox(i);
     add_call(std::move(r));
   }
-  for (auto& box : inbox_) box.clear();
 }
 
 void debate_machine::begin_critique() {
@@ -108,14 +121,16 @@ void debate_machine::begin_critique() {
 }
 
 void debate_machine::begin_revise() {
-  sort_inbox();
   begin_step(phase::revise);
   for (uint8_t i = 0; i < n_; ++i) {
-    if (!current_[i]) continue;
+    if (!current_[i]) {
+      inbox_[i].clear();
+      continue;
+    }
     call_request r;
     r.key = {phase::revise, static_cast<uint8_t>(round_), i, no_agent};
     r.target_text = current_[i];
-    r.critiques = inbox_[i];
+    r.critiques = take_inbox(i);
     add_call(std::move(r));
   }
 }
@@ -123,13 +138,11 @@ void debate_machine::begin_revise() {
 void debate_machine::begin_vote() {
   begin_step(phase::vote);
   ballots_.clear();
-  std::vector<proposal_ref> candidates;
-  for (uint8_t j = 0; j < n_; ++j)
-    if (current_[j]) candidates.push_back({j, current_[j]});
+  auto list = candidates();
   for (uint8_t i = 0; i < n_; ++i) {
     call_request r;
     r.key = {phase::vote, static_cast<uint8_t>(round_), i, no_agent};
-    r.proposals = candidates;
+    r.proposals = list;
     add_call(std::move(r));
   }
 }
@@ -140,9 +153,8 @@ void debate_machine::begin_judge() {
   call_request r;
   r.key = {phase::judge, static_cast<uint8_t>(round_), judge_order_[judge_attempt_],
            static_cast<uint8_t>(judge_attempt_)};
-  for (uint8_t j = 0; j < n_; ++j)
-    if (current_[j]) r.proposals.push_back({j, current_[j]});
-  r.ballots = ballots_;
+  r.proposals = candidates();
+  r.ballots = std::make_shared<const std::vector<ballot>>(ballots_);
   add_call(std::move(r));
 }
 
@@ -182,7 +194,8 @@ std::optional<std::string> debate_machine::reply_problem(const call_request& cal
                                                          const call_outcome& o) const {
   if (!o.text) return "the reply has no text";
   if (call.key.ph == phase::vote || call.key.ph == phase::judge) {
-    bool valid = std::any_of(call.proposals.begin(), call.proposals.end(),
+    const auto& proposals = items(call.proposals);
+    bool valid = std::any_of(proposals.begin(), proposals.end(),
                              [&](const proposal_ref& p) { return p.agent == o.choice; });
     if (!valid) return "the reply chooses no proposal of this debate";
   }

@@ -152,7 +152,8 @@ private:
   void emit(event_type type, uint32_t index = 0);
   void begin_step(phase ph);
   void add_call(call_request request);
-  void sort_inbox();
+  [[nodiscard]] critique_list take_inbox(uint8_t agent);
+  [[nodiscard]] proposal_list candidates() const;
   void begin_propose();
   void begin_critique();
   void begin_revise();

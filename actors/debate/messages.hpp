@@ -15,6 +15,11 @@ class Receipt;
 
 namespace aragora::debate {
 
+/// Outcomes of agent calls, delivered together.
+struct call_outcomes {
+  std::vector<call_outcome> items;
+};
+
 /// Timer message: the step `step` has reached its deadline.
 struct phase_deadline {
   uint32_t step;
@@ -23,7 +28,7 @@ struct phase_deadline {
 /// Sent to a debate's owner when it ends; the machine is final and shared read-only.
 struct debate_finished {
   std::shared_ptr<const debate_machine> machine;
-  std::shared_ptr<const v1::Receipt> receipt;
+  sealed_receipt receipt;
 };
 
 /// One event for subscribers, built once and shared by all of them.
@@ -34,7 +39,7 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 
 }  // namespace aragora::debate
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::call_outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::call_outcomes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::phase_deadline)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::debate_finished)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::event_ptr)

@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "actors/debate/canonical.hpp"
+#include "actors/debate/codec.hpp"
 #include "runtime/crypto/sha256.hpp"
 
 namespace aragora::debate {
@@ -17,6 +18,48 @@ std::string_view to_string(verify_errc x) {
   return "unknown";
 }
 
+void write_canonical(const receipt_view& r, canonical_writer& w) {
+  w.field("receipt", "v1");
+  w.field("algorithm", r.algorithm);
+  w.field("receipt_id", r.receipt_id);
+  w.field("debate_id", r.debate_id);
+  w.field("question", r.question);
+  w.field("protocol", r.protocol);
+  w.field("consensus", r.consensus);
+  w.field("status", r.status);
+  w.field("verdict", r.verdict);
+  w.field("confidence", r.confidence);
+  w.field("consensus_reached", r.consensus_reached);
+  w.field("winner", r.winner);
+  w.field("final_answer_sha256", r.final_answer_sha256);
+  w.field("rounds_used", uint64_t{r.rounds_used});
+  w.field("agent_calls", uint64_t{r.agent_calls});
+  w.field("agents", uint64_t{r.agents.size()});
+  for (const auto& a : r.agents) {
+    w.field("agent.name", a.name);
+    w.field("agent.provider", a.provider);
+    w.field("agent.calls", uint64_t{a.calls});
+    w.field("agent.failures", uint64_t{a.failures});
+    w.field("agent.contributing", a.contributing);
+  }
+  w.field("votes", uint64_t{r.votes.size()});
+  for (const auto& v : r.votes) {
+    w.field("vote.agent", v.agent);
+    w.field("vote.choice", v.choice);
+    w.field("vote.confidence", v.confidence);
+  }
+  w.field("messages", uint64_t{r.messages.size()});
+  for (const auto& m : r.messages) {
+    w.field("message.round", uint64_t{m.round});
+    w.field("message.phase", m.phase);
+    w.field("message.agent", m.agent);
+    w.field("message.target", m.target);
+    w.field("message.sha256", m.sha256_hex);
+  }
+  w.field("created_at_us", r.created_at_us);
+  w.field("completed_at_us", r.completed_at_us);
+}
+
 namespace {
 
 uint64_t micros(const google::protobuf::Timestamp& t) {
@@ -27,105 +70,176 @@ std::string key_id(const std::string& key) {
   return crypto::to_hex(crypto::sha256(key)).substr(0, 16);
 }
 
+receipt_view view_of(const v1::Receipt& r) {
+  receipt_view v;
+  v.algorithm = r.algorithm();
+  v.receipt_id = r.receipt_id();
+  v.debate_id = r.debate_id();
+  v.question = r.question();
+  v.protocol = v1::Protocol::Value_Name(r.protocol());
+  v.consensus = v1::ConsensusMethod::Value_Name(r.consensus());
+  v.status = v1::Status::Value_Name(r.status());
+  v.verdict = v1::Verdict::Value_Name(r.verdict());
+  v.confidence = r.confidence();
+  v.consensus_reached = r.consensus_reached();
+  v.winner = r.winner();
+  v.final_answer_sha256 = r.final_answer_sha256();
+  v.rounds_used = r.rounds_used();
+  v.agent_calls = r.agent_calls();
+  for (const auto& a : r.agents())
+    v.agents.push_back({a.name(), a.provider(), a.calls(), a.failures(), a.contributing()});
+  for (const auto& x : r.votes()) v.votes.push_back({x.agent(), x.choice(), x.confidence()});
+  for (const auto& m : r.messages())
+    v.messages.push_back(
+        {m.round(), v1::Phase::Value_Name(m.phase()), m.agent(), m.target(), m.sha256()});
+  v.created_at_us = micros(r.created_at());
+  v.completed_at_us = micros(r.completed_at());
+  return v;
+}
+
+/// A receipt view of a finished machine, with the strings it points to.
+struct machine_receipt {
+  std::string id;
+  std::string answer_sha256;
+  std::vector<std::array<char, 64>> message_hex;
+  receipt_view view;
+
+  explicit machine_receipt(const debate_machine& m) {
+    const auto& spec = m.spec();
+    const auto& f = m.outcome();
+    auto name = [&](uint8_t i) {
+      return i == no_agent ? std::string_view{} : std::string_view{m.agent_name(i)};
+    };
+    id = "DR-" + spec.id;
+    if (f.final_answer) answer_sha256 = crypto::to_hex(crypto::sha256(*f.final_answer));
+    auto& v = view;
+    v.algorithm = receipt_algorithm;
+    v.receipt_id = id;
+    v.debate_id = spec.id;
+    v.question = spec.question;
+    v.protocol = to_string(spec.protocol);
+    v.consensus = to_string(spec.consensus);
+    v.status = to_string(f.status);
+    v.verdict = to_string(f.decision);
+    v.confidence = canonical_double(f.confidence);
+    v.consensus_reached = f.reached;
+    v.winner = name(f.winner);
+    v.final_answer_sha256 = answer_sha256;
+    v.rounds_used = m.rounds_used();
+    v.agent_calls = m.agent_calls();
+    v.agents.reserve(spec.agents.size());
+    for (size_t i = 0; i < spec.agents.size(); ++i) {
+      const auto& s = m.stats()[i];
+      v.agents.push_back(
+          {spec.agents[i].name, spec.agents[i].provider, s.calls, s.failures, s.contributed});
+    }
+    for (const auto& b : f.ballots)
+      v.votes.push_back({name(b.voter), name(b.choice), canonical_double(b.confidence)});
+    auto order = m.canonical_order();
+    message_hex.reserve(order.size());
+    v.messages.reserve(order.size());
+    for (auto idx : order) {
+      const auto& e = m.transcript()[idx];
+      auto target = e.key.ph == phase::critique ? e.key.target
+                    : (e.key.ph == phase::vote || e.key.ph == phase::judge) ? e.choice
+                                                                           : no_agent;
+      auto& hex = message_hex.emplace_back();
+      crypto::to_hex(e.sha256.data(), e.sha256.size(), hex.data());
+      v.messages.push_back({e.key.round, to_string(e.key.ph), name(e.key.agent), name(target),
+                            std::string_view{hex.data(), hex.size()}});
+    }
+    v.created_at_us = static_cast<uint64_t>(to_micros(m.started_at()));
+    v.completed_at_us = static_cast<uint64_t>(to_micros(f.at));
+  }
+};
+
+sealed_receipt seal(const receipt_view& view, std::string id,
+                    const std::optional<std::string>& signing_key) {
+  sealed_receipt out;
+  out.id = std::move(id);
+  if (!signing_key) {
+    crypto::sha256_hasher h;
+    canonical_writer w{h};
+    write_canonical(view, w);
+    w.flush();
+    out.sha256 = crypto::to_hex(h.finish());
+    return out;
+  }
+  canonical_writer w;
+  write_canonical(view, w);
+  out.sha256 = crypto::to_hex(crypto::sha256(w.bytes()));
+  out.signature = receipt_signature{key_id(*signing_key),
+                                    crypto::to_hex(crypto::hmac_sha256(*signing_key, w.bytes()))};
+  return out;
+}
+
 }  // namespace
 
 std::string canonical_receipt(const v1::Receipt& r) {
   canonical_writer w;
-  w.field("receipt", "v1");
-  w.field("algorithm", std::string_view{r.algorithm()});
-  w.field("receipt_id", std::string_view{r.receipt_id()});
-  w.field("debate_id", std::string_view{r.debate_id()});
-  w.field("question", std::string_view{r.question()});
-  w.field("protocol", v1::Protocol::Value_Name(r.protocol()));
-  w.field("consensus", v1::ConsensusMethod::Value_Name(r.consensus()));
-  w.field("status", v1::Status::Value_Name(r.status()));
-  w.field("verdict", v1::Verdict::Value_Name(r.verdict()));
-  w.field("confidence", r.confidence());
-  w.field("consensus_reached", r.consensus_reached());
-  w.field("winner", std::string_view{r.winner()});
-  w.field("final_answer_sha256", std::string_view{r.final_answer_sha256()});
-  w.field("rounds_used", uint64_t{r.rounds_used()});
-  w.field("agent_calls", uint64_t{r.agent_calls()});
-  w.field("agents", uint64_t(r.agents_size()));
-  for (const auto& a : r.agents()) {
-    w.field("agent.name", std::string_view{a.name()});
-    w.field("agent.provider", std::string_view{a.provider()});
-    w.field("agent.calls", uint64_t{a.calls()});
-    w.field("agent.failures", uint64_t{a.failures()});
-    w.field("agent.contributing", a.contributing());
-  }
-  w.field("votes", uint64_t(r.votes_size()));
-  for (const auto& v : r.votes()) {
-    w.field("vote.agent", std::string_view{v.agent()});
-    w.field("vote.choice", std::string_view{v.choice()});
-    w.field("vote.confidence", v.confidence());
-  }
-  w.field("messages", uint64_t(r.messages_size()));
-  for (const auto& m : r.messages()) {
-    w.field("message.round", uint64_t{m.round()});
-    w.field("message.phase", v1::Phase::Value_Name(m.phase()));
-    w.field("message.agent", std::string_view{m.agent()});
-    w.field("message.target", std::string_view{m.target()});
-    w.field("message.sha256", std::string_view{m.sha256()});
-  }
-  w.field("created_at_us", micros(r.created_at()));
-  w.field("completed_at_us", micros(r.completed_at()));
+  write_canonical(view_of(r), w);
   return w.bytes();
 }
 
+sealed_receipt seal_receipt(const debate_machine& m,
+                            const std::optional<std::string>& signing_key) {
+  machine_receipt mr{m};
+  return seal(mr.view, mr.id, signing_key);
+}
+
 v1::Receipt make_receipt(const debate_machine& m, const std::optional<std::string>& signing_key) {
+  machine_receipt mr{m};
+  auto sealed = seal(mr.view, mr.id, signing_key);
+  const auto& v = mr.view;
   const auto& spec = m.spec();
   const auto& f = m.outcome();
   v1::Receipt r;
-  r.set_algorithm(receipt_algorithm);
-  r.set_receipt_id("DR-" + spec.id);
+  r.set_algorithm(std::string{v.algorithm});
+  r.set_receipt_id(mr.id);
   r.set_debate_id(spec.id);
   r.set_question(spec.question);
   r.set_protocol(static_cast<v1::Protocol::Value>(spec.protocol));
   r.set_consensus(static_cast<v1::ConsensusMethod::Value>(spec.consensus));
   r.set_status(static_cast<v1::Status::Value>(f.status));
   r.set_verdict(static_cast<v1::Verdict::Value>(f.decision));
-  r.set_confidence(canonical_double(f.confidence));
-  r.set_consensus_reached(f.reached);
-  if (f.winner != no_agent) r.set_winner(m.agent_name(f.winner));
-  if (f.final_answer) r.set_final_answer_sha256(crypto::to_hex(crypto::sha256(*f.final_answer)));
-  r.set_rounds_used(m.rounds_used());
-  r.set_agent_calls(m.agent_calls());
-  for (size_t i = 0; i < spec.agents.size(); ++i) {
-    auto* a = r.add_agents();
-    a->set_name(spec.agents[i].name);
-    a->set_provider(spec.agents[i].provider);
-    a->set_calls(m.stats()[i].calls);
-    a->set_failures(m.stats()[i].failures);
-    a->set_contributing(m.stats()[i].contributed);
+  r.set_confidence(v.confidence);
+  r.set_consensus_reached(v.consensus_reached);
+  r.set_winner(std::string{v.winner});
+  r.set_final_answer_sha256(mr.answer_sha256);
+  r.set_rounds_used(v.rounds_used);
+  r.set_agent_calls(v.agent_calls);
+  for (const auto& a : v.agents) {
+    auto* x = r.add_agents();
+    x->set_name(std::string{a.name});
+    x->set_provider(std::string{a.provider});
+    x->set_calls(a.calls);
+    x->set_failures(a.failures);
+    x->set_contributing(a.contributing);
   }
-  for (const auto& b : f.ballots) {
-    auto* v = r.add_votes();
-    v->set_agent(m.agent_name(b.voter));
-    v->set_choice(m.agent_name(b.choice));
-    v->set_confidence(canonical_double(b.confidence));
+  for (const auto& b : v.votes) {
+    auto* x = r.add_votes();
+    x->set_agent(std::string{b.agent});
+    x->set_choice(std::string{b.choice});
+    x->set_confidence(b.confidence);
   }
-  for (auto idx : m.canonical_order()) {
-    const auto& e = m.transcript()[idx];
+  auto order = m.canonical_order();
+  for (size_t i = 0; i < v.messages.size(); ++i) {
+    const auto& mv = v.messages[i];
     auto* d = r.add_messages();
-    d->set_round(e.key.round);
-    d->set_phase(static_cast<v1::Phase::Value>(e.key.ph));
-    d->set_agent(m.agent_name(e.key.agent));
-    auto target = e.key.ph == phase::critique ? e.key.target
-                  : (e.key.ph == phase::vote || e.key.ph == phase::judge) ? e.choice
-                                                                         : no_agent;
-    if (target != no_agent) d->set_target(m.agent_name(target));
-    d->set_sha256(crypto::to_hex(e.sha256));
+    d->set_round(mv.round);
+    d->set_phase(static_cast<v1::Phase::Value>(m.transcript()[order[i]].key.ph));
+    d->set_agent(std::string{mv.agent});
+    d->set_target(std::string{mv.target});
+    d->set_sha256(std::string{mv.sha256_hex});
   }
   *r.mutable_created_at() = to_timestamp(m.started_at());
   *r.mutable_completed_at() = to_timestamp(f.at);
-  auto canonical = canonical_receipt(r);
-  r.set_sha256(crypto::to_hex(crypto::sha256(canonical)));
-  if (signing_key) {
+  r.set_sha256(sealed.sha256);
+  if (sealed.signature) {
     auto* s = r.mutable_signature();
     s->set_algorithm(signature_algorithm);
-    s->set_key_id(key_id(*signing_key));
-    s->set_value(crypto::to_hex(crypto::hmac_sha256(*signing_key, canonical)));
+    s->set_key_id(sealed.signature->key_id);
+    s->set_value(sealed.signature->value);
   }
   return r;
 }

@@ -137,14 +137,26 @@ struct ballot {
   double confidence;
 };
 
+// Inputs shared by the calls of one step, so copying a call copies pointers, not lists.
+using critique_list = std::shared_ptr<const std::vector<critique_ref>>;
+using proposal_list = std::shared_ptr<const std::vector<proposal_ref>>;
+using ballot_list = std::shared_ptr<const std::vector<ballot>>;
+
 /// What an agent is asked to do: everything a provider needs besides the debate spec.
 struct call_request {
   call_key key;
-  text_ptr target_text;                 // critique: the proposal under review; revise: own text
-  std::vector<critique_ref> critiques;  // revise / later lite proposals: critiques addressed to it
-  std::vector<proposal_ref> proposals;  // vote / judge: the candidates
-  std::vector<ballot> ballots;          // judge: the votes cast
+  text_ptr target_text;     // critique: the proposal under review; revise: own text
+  critique_list critiques;  // revise / later lite proposals: critiques addressed to it
+  proposal_list proposals;  // vote / judge: the candidates
+  ballot_list ballots;      // judge: the votes cast
 };
+
+/// Empty lists compare and iterate like empty vectors.
+template <class T>
+[[nodiscard]] const std::vector<T>& items(const std::shared_ptr<const std::vector<T>>& list) {
+  static const std::vector<T> none;
+  return list ? *list : none;
+}
 
 /// Stable error codes of a failed agent call.
 enum class call_errc : uint8_t { timeout = 1, provider_error, cancelled, bad_reply };
@@ -157,7 +169,7 @@ struct call_outcome {
   std::string error_message;
   text_ptr text;                   // proposal, revision, critique, vote reasoning, synthesis
   double severity = 0;             // critique, 0..10
-  std::vector<std::string> issues; // critique
+  std::string issues;              // critique: one issue per line
   uint8_t choice = no_agent;       // vote / judge: the agent whose proposal is chosen
   double confidence = 0;           // vote / judge, 0..1
   uint32_t tokens_in = 0;
@@ -169,10 +181,16 @@ struct call_outcome {
 
 using digest = std::array<uint8_t, 32>;
 
-/// Where a sealed receipt can be found: its id and content digest.
-struct receipt_ref {
+struct receipt_signature {
+  std::string key_id;  // first 16 hex digits of SHA-256(key)
+  std::string value;   // hex HMAC-SHA256 of the canonical encoding
+};
+
+/// What a finished debate's receipt says about itself: id, content digest, signature.
+struct sealed_receipt {
   std::string id;
   std::string sha256;
+  std::optional<receipt_signature> signature;
 };
 
 /// One message of the transcript.
@@ -181,7 +199,7 @@ struct transcript_entry {
   time_point at;
   text_ptr text;
   double severity = 0;
-  std::vector<std::string> issues;
+  std::string issues;  // one per line
   uint8_t choice = no_agent;
   double confidence = 0;
   uint32_t tokens = 0;

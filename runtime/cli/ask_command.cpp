@@ -112,9 +112,7 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
   }
 
   v1::DebateResult result;
-  debate::fill_result(*done.machine,
-                      debate::receipt_ref{done.receipt->receipt_id(), done.receipt->sha256()},
-                      result);
+  debate::fill_result(*done.machine, &done.receipt, result);
   if (o.json)
     std::cout << debate::to_json(result) << "\n";
   else
@@ -122,7 +120,7 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
 
   if (!o.receipt_file.empty()) {
     std::ofstream out(o.receipt_file, std::ios::binary | std::ios::trunc);
-    out << debate::to_json(*done.receipt, true) << "\n";
+    out << debate::to_json(debate::make_receipt(*done.machine, key.key), true) << "\n";
     if (!out) {
       std::cerr << "error: receipt_unwritable: cannot write " << o.receipt_file << "\n";
       return exit_failed;

@@ -40,6 +40,25 @@ struct verify_options {
 
 [[nodiscard]] int run_verify(const verify_options& o);
 
+struct benchmark_options {
+  int64_t debates = 1;
+  int64_t concurrent = -1;  // < 0 = all at once (= debates)
+  int64_t rounds = 3;
+  int64_t agents = 3;
+  double duration_s = -1;  // < 0 = off
+  std::string protocol = "lite";
+  std::string early_stop = "off";
+  int64_t latency_ms = 0;
+  int64_t message_bytes = 0;
+  double fail_rate = 0;
+  std::string storage = "memory";
+  std::string data_dir = "./data";
+  int64_t seed = 1;
+  bool json = false;
+};
+
+[[nodiscard]] int run_benchmark(const benchmark_options& o, const config::node_config& cfg);
+
 /// Reads a whole file; false when it cannot be read.
 [[nodiscard]] bool read_file(const std::string& path, std::string& out);
 

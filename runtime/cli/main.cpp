@@ -43,6 +43,25 @@ int main(int argc, char** argv) {
   ask_cmd->add_flag("--json", ask.json, "print the result as one JSON object");
   ask_cmd->add_option("--receipt", ask.receipt_file, "write the decision receipt to this file");
 
+  cli::benchmark_options bench;
+  auto* bench_cmd = app.add_subcommand("benchmark", "run many mock debates and measure them");
+  bench_cmd->add_option("--debates,-n", bench.debates, "debates to run (default 1)");
+  bench_cmd->add_option("--concurrent,-c", bench.concurrent,
+                        "debates in flight at once (default: all)");
+  bench_cmd->add_option("--rounds,-r", bench.rounds, "rounds per debate (default 3)");
+  bench_cmd->add_option("--agents,-a", bench.agents, "mock agents per debate (default 3)");
+  bench_cmd->add_option("--duration", bench.duration_s,
+                        "sustained mode: keep --concurrent in flight for this many seconds");
+  bench_cmd->add_option("--protocol", bench.protocol, "lite or full (default lite)");
+  bench_cmd->add_option("--early-stop", bench.early_stop, "on or off (default off)");
+  bench_cmd->add_option("--latency-ms", bench.latency_ms, "simulated latency per agent call");
+  bench_cmd->add_option("--message-bytes", bench.message_bytes, "size of each mock text");
+  bench_cmd->add_option("--fail-rate", bench.fail_rate, "probability that a call fails, 0..1");
+  bench_cmd->add_option("--storage", bench.storage, "memory or rocksdb (default memory)");
+  bench_cmd->add_option("--data-dir", bench.data_dir, "RocksDB directory (default ./data)");
+  bench_cmd->add_option("--seed", bench.seed, "seed of the first debate (default 1)");
+  bench_cmd->add_flag("--json", bench.json, "print the report as one JSON object");
+
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
   verify_cmd->add_option("receipt", verify.receipt_file, "receipt JSON file")->required();
@@ -76,6 +95,8 @@ int main(int argc, char** argv) {
     rc = cli::run_ask(ask, cfg);
   else if (*verify_cmd)
     rc = cli::run_verify(verify);
+  else if (*bench_cmd)
+    rc = cli::run_benchmark(bench, cfg);
   google::protobuf::ShutdownProtobufLibrary();
   return rc;
 }

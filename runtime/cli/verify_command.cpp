@@ -22,7 +22,11 @@ bool read_file(const std::string& path, std::string& out) {
 namespace {
 
 std::string message_digest_hex(const v1::Message& m) {
-  std::vector<std::string> issues(m.critique().issues().begin(), m.critique().issues().end());
+  std::string issues;
+  for (const auto& issue : m.critique().issues()) {
+    if (!issues.empty()) issues += '\n';
+    issues += issue;
+  }
   auto ph = static_cast<debate::phase>(m.phase());
   bool critique = ph == debate::phase::critique;
   bool choice = ph == debate::phase::vote || ph == debate::phase::judge;

@@ -24,7 +24,11 @@ node_config::node_config()
       timer_tick(defaults::timer_tick),
       timer_slots(defaults::timer_wheel_slots),
       scheduler_threads(0),
-      agent_workers(0) {
+      agent_workers(0),
+      alerts{defaults::alert_debate_duration_warn_s, defaults::alert_debate_duration_crit_s,
+             defaults::alert_queue_depth_warn,       defaults::alert_queue_depth_crit,
+             defaults::alert_memory_warn_pct,        defaults::alert_memory_crit_pct},
+      benchmark_warmup(defaults::benchmark_warmup_debates) {
   machine.supermajority = defaults::supermajority_threshold;
   machine.min_participation = defaults::min_participation;
   machine.participation_ratio = defaults::participation_ratio;
@@ -94,6 +98,15 @@ setter millis(std::chrono::milliseconds node_config::*field) {
   };
 }
 
+setter alert(double alert_thresholds::*field, double hi) {
+  return [=](const YAML::Node& n, node_config& c) {
+    double v;
+    if (!read(n, v) || !(v >= 0.0 && v <= hi)) return false;
+    c.alerts.*field = v;
+    return true;
+  };
+}
+
 const std::map<std::string, setter>& setters() {
   static const std::map<std::string, setter> table{
       {"debate.rounds", u32(&node_config::rounds, defaults::min_rounds, defaults::max_rounds)},
@@ -140,6 +153,13 @@ const std::map<std::string, setter>& setters() {
       {"timer.wheel_slots", u32(&node_config::timer_slots, 64, 1 << 20)},
       {"runtime.scheduler_threads", u32(&node_config::scheduler_threads, 0, 256)},
       {"runtime.agent_workers", u32(&node_config::agent_workers, 0, 1024)},
+      {"alerts.debate_duration_warn_s", alert(&alert_thresholds::debate_duration_warn_s, 1e9)},
+      {"alerts.debate_duration_crit_s", alert(&alert_thresholds::debate_duration_crit_s, 1e9)},
+      {"alerts.queue_depth_warn", alert(&alert_thresholds::queue_depth_warn, 1e12)},
+      {"alerts.queue_depth_crit", alert(&alert_thresholds::queue_depth_crit, 1e12)},
+      {"alerts.memory_warn_pct", alert(&alert_thresholds::memory_warn_pct, 100)},
+      {"alerts.memory_crit_pct", alert(&alert_thresholds::memory_crit_pct, 100)},
+      {"benchmark.warmup_debates", u32(&node_config::benchmark_warmup, 0, 1'000'000)},
   };
   return table;
 }

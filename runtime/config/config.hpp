@@ -12,6 +12,16 @@
 
 namespace aragora::config {
 
+/// The capacity guide's warning / critical thresholds.
+struct alert_thresholds {
+  double debate_duration_warn_s;
+  double debate_duration_crit_s;
+  double queue_depth_warn;
+  double queue_depth_crit;
+  double memory_warn_pct;
+  double memory_crit_pct;
+};
+
 struct node_config {
   // Defaults for new debates (each debate may override its own).
   uint32_t rounds;
@@ -28,6 +38,8 @@ struct node_config {
   uint32_t timer_slots;
   uint32_t scheduler_threads;  // 0 = one per core
   uint32_t agent_workers;      // 0 = one per scheduler thread
+  alert_thresholds alerts;
+  uint32_t benchmark_warmup;   // debates run before `aragora benchmark` measures
 
   /// Everything at its default.
   node_config();

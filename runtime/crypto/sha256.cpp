@@ -1,59 +1,35 @@
 #include "runtime/crypto/sha256.hpp"
 
+// The low-level SHA256_* calls are deprecated in OpenSSL 3 but run the same SHA-NI code as EVP
+// without its per-call dispatch and context allocation.
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 
 #include <stdexcept>
 
 namespace aragora::crypto {
 
-namespace {
-
-// Fetching the algorithm once avoids OpenSSL 3's implicit fetch on every digest.
-const EVP_MD* sha256_md() {
-  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-  return md;
-}
-
-EVP_MD_CTX* thread_ctx() {
-  struct holder {
-    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-    ~holder() { EVP_MD_CTX_free(ctx); }
-  };
-  thread_local holder h;
-  return h.ctx;
-}
-
-}  // namespace
-
 sha256_digest sha256(std::string_view data) {
-  sha256_digest out{};
-  auto* ctx = thread_ctx();
-  unsigned len = 0;
-  if (EVP_DigestInit_ex(ctx, sha256_md(), nullptr) != 1 ||
-      EVP_DigestUpdate(ctx, data.data(), data.size()) != 1 ||
-      EVP_DigestFinal_ex(ctx, out.data(), &len) != 1)
-    throw std::runtime_error("SHA-256 failed");
-  return out;
+  sha256_hasher h;
+  h.update(data);
+  return h.finish();
 }
 
-sha256_hasher::sha256_hasher() : ctx_(EVP_MD_CTX_new()) {
-  if (EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), sha256_md(), nullptr) != 1)
-    throw std::runtime_error("SHA-256 init failed");
-}
+static_assert(sizeof(SHA256_CTX) <= 112 && alignof(SHA256_CTX) <= 8);
 
-sha256_hasher::~sha256_hasher() {
-  EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+sha256_hasher::sha256_hasher() {
+  SHA256_Init(reinterpret_cast<SHA256_CTX*>(state_));
 }
 
 void sha256_hasher::update(std::string_view data) {
-  EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size());
+  SHA256_Update(reinterpret_cast<SHA256_CTX*>(state_), data.data(), data.size());
 }
 
 sha256_digest sha256_hasher::finish() {
   sha256_digest out{};
-  unsigned len = 0;
-  EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), out.data(), &len);
+  SHA256_Final(out.data(), reinterpret_cast<SHA256_CTX*>(state_));
   return out;
 }
 
@@ -66,13 +42,17 @@ sha256_digest hmac_sha256(std::string_view key, std::string_view data) {
   return out;
 }
 
-std::string to_hex(const uint8_t* data, size_t size) {
+void to_hex(const uint8_t* data, size_t size, char* out) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::string out(size * 2, '0');
   for (size_t i = 0; i < size; ++i) {
     out[2 * i] = digits[data[i] >> 4];
     out[2 * i + 1] = digits[data[i] & 0x0F];
   }
+}
+
+std::string to_hex(const uint8_t* data, size_t size) {
+  std::string out(size * 2, '0');
+  to_hex(data, size, out.data());
   return out;
 }
 

@@ -13,11 +13,10 @@ using sha256_digest = std::array<uint8_t, 32>;
 
 [[nodiscard]] sha256_digest sha256(std::string_view data);
 
-/// Incremental hashing for data assembled from pieces.
+/// Incremental hashing for data assembled from pieces. Holds its state inline: no allocation.
 class sha256_hasher {
 public:
   sha256_hasher();
-  ~sha256_hasher();
   sha256_hasher(const sha256_hasher&) = delete;
   sha256_hasher& operator=(const sha256_hasher&) = delete;
 
@@ -25,12 +24,15 @@ public:
   [[nodiscard]] sha256_digest finish();
 
 private:
-  void* ctx_;  // EVP_MD_CTX, kept out of this header
+  // OpenSSL's SHA256_CTX (112 bytes), kept out of this header; checked in sha256.cpp.
+  alignas(8) unsigned char state_[112];
 };
 
 [[nodiscard]] sha256_digest hmac_sha256(std::string_view key, std::string_view data);
 
 [[nodiscard]] std::string to_hex(const uint8_t* data, size_t size);
+/// Writes 2 * size hex digits to `out`.
+void to_hex(const uint8_t* data, size_t size, char* out);
 
 template <size_t N>
 [[nodiscard]] std::string to_hex(const std::array<uint8_t, N>& bytes) {

@@ -72,6 +72,14 @@ const config::node_config& local_node::config() const {
   return impl_->cfg;
 }
 
+uint64_t local_node::peak_queue_depth() const {
+  return impl_->agents.peak_queue_depth();
+}
+
+void local_node::reset_peak_queue_depth() {
+  impl_->agents.reset_peak_queue_depth();
+}
+
 std::string local_node::next_debate_id() {
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::system_clock::now().time_since_epoch())

@@ -35,6 +35,10 @@ public:
                                         caf::actor owner,
                                         std::vector<caf::actor> subscribers = {});
 
+  /// The agent actors' longest call backlog since the last reset.
+  [[nodiscard]] uint64_t peak_queue_depth() const;
+  void reset_peak_queue_depth();
+
 private:
   struct impl;
   std::unique_ptr<impl> impl_;

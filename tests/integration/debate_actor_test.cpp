@@ -66,7 +66,9 @@ TEST(DebateActor, MatchesThePureMachineForTheSameSeed) {
   EXPECT_EQ(texts(*out.done.machine), texts(reference));
   EXPECT_EQ(out.done.machine->agent_calls(), 36u);
   EXPECT_EQ(out.done.machine->outcome().status, reference.outcome().status);
-  EXPECT_TRUE(debate::verify_receipt(*out.done.receipt, std::nullopt).valid());
+  auto receipt = debate::make_receipt(*out.done.machine, std::nullopt);
+  EXPECT_EQ(receipt.sha256(), out.done.receipt.sha256);
+  EXPECT_TRUE(debate::verify_receipt(receipt, std::nullopt).valid());
 }
 
 TEST(DebateActor, StreamsEveryEventInSequence) {
@@ -129,7 +131,7 @@ TEST(DebateActor, ThePhaseDeadlineCatchesAgentsThatNeverAnswer) {
   caf::actor_system sys{cfg};
   timer::timer_service timers;
   // An agent that takes calls and never replies.
-  auto silent = sys.spawn([]() -> caf::behavior { return {[](agent::agent_call&) {}}; });
+  auto silent = sys.spawn([]() -> caf::behavior { return {[](agent::agent_calls&) {}}; });
   agent::agent_pool pool{{silent}};
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &timers;
@@ -162,7 +164,7 @@ TEST(DebateActor, FailuresAreReportedAndTheDebateCompletes) {
   const auto& m = *out.done.machine;
   EXPECT_GT(m.failed_calls(), 0u);
   v1::DebateResult r;
-  debate::fill_result(m, std::nullopt, r);
+  debate::fill_result(m, nullptr, r);
   EXPECT_EQ(r.agents_requested_size(), 3);
   EXPECT_GT(r.agents_failed_size(), 0);
   EXPECT_EQ(r.failed_calls(), m.failed_calls());
@@ -185,7 +187,7 @@ TEST(DebateActor, CancelEndsADebateInFlight) {
                 caf::after(5s) >> [] { FAIL() << "no result"; });
   ASSERT_TRUE(done.machine);
   EXPECT_EQ(done.machine->outcome().status, debate::debate_status::cancelled);
-  EXPECT_EQ(done.receipt->status(), v1::Status::cancelled);
+  EXPECT_EQ(debate::make_receipt(*done.machine, std::nullopt).status(), v1::Status::cancelled);
 }
 
 TEST(DebateActor, ManyConcurrentDebatesAllComplete) {

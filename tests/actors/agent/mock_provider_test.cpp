@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "actors/debate/canonical.hpp"
 #include "tests/support/drive.hpp"
 
 namespace aragora::agent {
@@ -56,7 +57,7 @@ TEST(MockProvider, StylesSetSeverityRanges) {
     auto out = mock_reply(*spec, d);
     EXPECT_GE(out.severity, 6.0);
     EXPECT_LE(out.severity, 9.0);
-    EXPECT_EQ(out.issues.size(), 3u);
+    EXPECT_EQ(debate::issue_count(out.issues), 3u);
   }
 }
 
@@ -65,7 +66,8 @@ TEST(MockProvider, VotesFollowTheStyle) {
     s.agents = {{"s", "mock", "supportive"}, {"x", "mock", "balanced"}, {"c", "mock", "contrarian"}};
   });
   auto v = call(phase::vote, 0);
-  v.proposals = {{0, debate::make_text("a")}, {1, debate::make_text("b")}, {2, debate::make_text("c")}};
+  v.proposals = std::make_shared<const std::vector<debate::proposal_ref>>(std::vector<debate::proposal_ref>{
+      {0, debate::make_text("a")}, {1, debate::make_text("b")}, {2, debate::make_text("c")}});
   EXPECT_EQ(mock_reply(*spec, v).choice, 1);  // supportive: first other
   v.key.agent = 2;
   EXPECT_EQ(mock_reply(*spec, v).choice, 1);  // contrarian: last other
@@ -74,7 +76,8 @@ TEST(MockProvider, VotesFollowTheStyle) {
   EXPECT_GE(out.confidence, 0.8);
   EXPECT_LE(out.confidence, 0.9);
   // Alone on the ballot, an agent votes for itself.
-  v.proposals = {{0, debate::make_text("a")}};
+  v.proposals = std::make_shared<const std::vector<debate::proposal_ref>>(
+      std::vector<debate::proposal_ref>{{0, debate::make_text("a")}});
   EXPECT_EQ(mock_reply(*spec, v).choice, 0);
 }
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "actors/debate/canonical.hpp"
+#include "actors/debate/codec.hpp"
 #include "runtime/crypto/sha256.hpp"
 #include "tests/support/drive.hpp"
 
@@ -53,6 +56,22 @@ TEST(Receipt, AnyTamperingIsDetected) {
     EXPECT_FALSE(v.valid()) << "tamper " << i;
     EXPECT_EQ(v.error, verify_errc::digest_mismatch) << "tamper " << i;
   }
+}
+
+TEST(Receipt, SealingAndTheFullReceiptAgree) {
+  auto spec = test::make_spec([](debate_spec& s) { s.rounds = 2; });
+  debate_machine m(spec);
+  test::drive(m, test::mock);
+  std::string key(32, 'k');
+  auto sealed = seal_receipt(m, std::nullopt);
+  auto full = make_receipt(m, std::nullopt);
+  EXPECT_EQ(sealed.sha256, full.sha256());
+  EXPECT_EQ(sealed.id, full.receipt_id());
+  auto signed_seal = seal_receipt(m, key);
+  auto signed_full = make_receipt(m, key);
+  ASSERT_TRUE(signed_seal.signature);
+  EXPECT_EQ(signed_seal.sha256, sealed.sha256);
+  EXPECT_EQ(signed_seal.signature->value, signed_full.signature().value());
 }
 
 TEST(Receipt, SurvivesTheJsonRoundTrip) {
@@ -113,9 +132,27 @@ TEST(Canonical, EncodingIsPinned) {
   EXPECT_EQ(canonical_double(-0.0000001), 0.0);
 }
 
+TEST(Canonical, DoublesPrintLikePrintfWithSixDecimals) {
+  std::mt19937_64 rng(17);
+  std::uniform_real_distribution<double> wide(-1e6, 1e6), unit(0, 1);
+  std::vector<double> values{0.0, -0.0, 1.0, -1.0, 0.5, 0.1234565, 0.9999995, 2.0 / 3.0,
+                             1e-7, -1e-7, 999999.9999995, 123456789.123456789, 1e11};
+  for (int i = 0; i < 100'000; ++i) {
+    values.push_back(wide(rng));
+    values.push_back(unit(rng));
+  }
+  for (double v : values) {
+    canonical_writer w;
+    w.field("x", v);
+    char expected[64];
+    int n = std::snprintf(expected, sizeof expected, "%.6f", canonical_double(v));
+    std::string want = "x=" + std::to_string(n) + ":" + std::string(expected, n) + "\n";
+    ASSERT_EQ(w.bytes(), want) << v;
+  }
+}
+
 TEST(Canonical, MessageDigestChangesWithEveryField) {
-  std::vector<std::string> issues{"x"};
-  message_fields base{1, phase::critique, "a", "b", 1000, "text", true, 5.0, issues, false, 0};
+  message_fields base{1, phase::critique, "a", "b", 1000, "text", true, 5.0, "x", false, 0};
   auto d = message_digest(base);
   auto changed = [&](auto edit) {
     auto m = base;
@@ -129,8 +166,8 @@ TEST(Canonical, MessageDigestChangesWithEveryField) {
   EXPECT_TRUE(changed([](message_fields& m) { m.at_us = 1001; }));
   EXPECT_TRUE(changed([](message_fields& m) { m.text = "text!"; }));
   EXPECT_TRUE(changed([](message_fields& m) { m.severity = 5.1; }));
-  std::vector<std::string> other{"y"};
-  EXPECT_TRUE(changed([&](message_fields& m) { m.issues = other; }));
+  EXPECT_TRUE(changed([](message_fields& m) { m.issues = "y"; }));
+  EXPECT_TRUE(changed([](message_fields& m) { m.issues = "x\ny"; }));
 }
 
 }  // namespace

@@ -1,0 +1,181 @@
+// `aragora benchmark`: N mock debates, C at a time, measured against the capacity guide.
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "actors/debate/codec.hpp"
+#include "runtime/cli/commands.hpp"
+#include "runtime/cli/terminal.hpp"
+#include "runtime/loadgen/load_driver.hpp"
+#include "runtime/loadgen/process_stats.hpp"
+#include "runtime/loadgen/report.hpp"
+#include "runtime/node/local_node.hpp"
+
+namespace aragora::cli {
+
+namespace {
+
+int usage(std::string_view code, const std::string& message) {
+  std::cerr << "error: " << code << ": " << message << "\n";
+  return exit_usage;
+}
+
+std::vector<debate::agent_spec> mock_agents(size_t n) {
+  // Styles cycle as in the Python reference's benchmark (supportive, critical, balanced,
+  // contrarian).
+  static const char* styles[] = {"supportive", "critical", "balanced", "contrarian"};
+  std::vector<debate::agent_spec> out;
+  for (size_t i = 0; i < n; ++i) {
+    std::string style = styles[i % 4];
+    auto name = i < 4 ? style : style + "-" + std::to_string(i / 4 + 1);
+    out.push_back({std::move(name), "mock", std::move(style)});
+  }
+  return out;
+}
+
+/// Draws "[####....] 523/1000  2,103 debates/s  ETA 0.2 s" on stderr, in place.
+class progress_bar {
+public:
+  progress_bar(const loadgen::load_progress& p, uint64_t total, double duration_s)
+      : p_(p), total_(total), duration_s_(duration_s),
+        start_(std::chrono::steady_clock::now()) {}
+
+  void draw() {
+    auto done = p_.finished.load(std::memory_order_relaxed);
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    double rate = elapsed > 0 ? done / elapsed : 0;
+    double fraction = duration_s_ > 0 ? std::min(1.0, elapsed / duration_s_)
+                                      : (total_ ? static_cast<double>(done) / total_ : 1.0);
+    double eta = duration_s_ > 0 ? std::max(0.0, duration_s_ - elapsed)
+                                 : (rate > 0 ? (total_ - done) / rate : 0);
+    constexpr int width = 30;
+    int filled = static_cast<int>(fraction * width);
+    std::string bar(filled, '#');
+    bar.append(width - filled, '.');
+    std::fprintf(stderr, "\r[%s] %llu%s  %.0f debates/s  %u in flight  ETA %.1f s   ",
+                 bar.c_str(), static_cast<unsigned long long>(done),
+                 duration_s_ > 0 ? "" : ("/" + std::to_string(total_)).c_str(), rate,
+                 p_.in_flight.load(std::memory_order_relaxed), eta);
+    std::fflush(stderr);
+    drawn_ = true;
+  }
+
+  void clear() {
+    if (drawn_) std::fprintf(stderr, "\r%*s\r", 100, "");
+  }
+
+private:
+  const loadgen::load_progress& p_;
+  uint64_t total_;
+  double duration_s_;
+  std::chrono::steady_clock::time_point start_;
+  bool drawn_ = false;
+};
+
+}  // namespace
+
+int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
+  if (o.debates < 1) return usage("bad_count", "--debates must be at least 1");
+  if (o.concurrent == 0 || o.concurrent < -1)
+    return usage("bad_count", "--concurrent must be at least 1");
+  if (o.agents < 2 || o.agents > 16) return usage("bad_count", "--agents must be within 2..16");
+  if (o.rounds < 1 || o.rounds > 12)
+    return usage("rounds_out_of_range", "--rounds must be within 1..12");
+  if (o.duration_s == 0 || o.duration_s < -1)
+    return usage("bad_duration", "--duration must be a positive number of seconds");
+  if (o.latency_ms < 0) return usage("bad_count", "--latency-ms must not be negative");
+  if (o.message_bytes < 0 || o.message_bytes > (1 << 24))
+    return usage("bad_count", "--message-bytes must be within 0..16777216");
+  if (!(o.fail_rate >= 0.0 && o.fail_rate <= 1.0))
+    return usage("bad_fail_rate", "--fail-rate must be within 0..1");
+  auto protocol = debate::parse_protocol(o.protocol);
+  if (!protocol) return usage("bad_protocol", "unknown protocol '" + o.protocol + "'; use lite or full");
+  if (o.early_stop != "on" && o.early_stop != "off")
+    return usage("bad_early_stop", "--early-stop takes on or off");
+  if (o.storage != "memory" && o.storage != "rocksdb")
+    return usage("bad_storage", "unknown storage '" + o.storage + "'; use memory or rocksdb");
+  if (o.storage == "rocksdb")
+    return usage("storage_unavailable", "rocksdb storage is not built yet; use --storage memory");
+
+  auto spec = config::default_spec(cfg);
+  spec.id = "benchmark";
+  spec.question = "Should we adopt Kubernetes for our internal services?";
+  spec.agents = mock_agents(static_cast<size_t>(o.agents));
+  spec.protocol = *protocol;
+  spec.consensus = *protocol == debate::protocol_kind::full ? debate::consensus_method::judge
+                                                            : debate::consensus_method::majority;
+  spec.rounds = static_cast<uint32_t>(o.rounds);
+  spec.early_stop = o.early_stop == "on";
+  spec.seed = static_cast<uint32_t>(o.seed);
+  spec.mock.latency_ms = static_cast<uint32_t>(o.latency_ms);
+  spec.mock.message_bytes = static_cast<uint32_t>(o.message_bytes);
+  spec.mock.fail_rate = o.fail_rate;
+  if (auto err = debate::validate(spec)) return usage(debate::to_string(err->code), err->message);
+  auto templ = std::make_shared<const debate::debate_spec>(std::move(spec));
+
+  uint64_t debates = static_cast<uint64_t>(o.debates);
+  uint32_t concurrent = o.concurrent < 0 ? static_cast<uint32_t>(std::min<uint64_t>(debates, UINT32_MAX))
+                                         : static_cast<uint32_t>(o.concurrent);
+  if (o.duration_s < 0) concurrent = static_cast<uint32_t>(std::min<uint64_t>(concurrent, debates));
+
+  v1::BenchmarkConfig config;
+  config.set_debates(static_cast<uint32_t>(debates));
+  config.set_concurrent(concurrent);
+  config.set_rounds(templ->rounds);
+  config.set_agents(static_cast<uint32_t>(templ->agents.size()));
+  config.set_duration_s(o.duration_s > 0 ? o.duration_s : 0);
+  config.set_protocol(std::string{debate::to_string(templ->protocol)});
+  config.set_early_stop(templ->early_stop);
+  config.set_latency_ms(templ->mock.latency_ms);
+  config.set_message_bytes(templ->mock.message_bytes);
+  config.set_fail_rate(templ->mock.fail_rate);
+  config.set_storage(o.storage);
+  config.set_warmup_debates(cfg.benchmark_warmup);
+
+  node::local_node node{cfg};
+  bool show_progress = isatty(STDERR_FILENO) == 1;
+
+  // Warm-up: threads, pools and allocator arenas exist before anything is measured.
+  if (cfg.benchmark_warmup > 0) {
+    loadgen::load_plan warm{templ, cfg.benchmark_warmup,
+                            std::min<uint32_t>(concurrent, cfg.benchmark_warmup), std::nullopt};
+    (void)loadgen::run_load(node, warm, std::make_shared<loadgen::load_progress>());
+  }
+  node.reset_peak_queue_depth();
+  auto baseline_rss = loadgen::current_rss_bytes();
+  auto cpu_before = loadgen::process_cpu_time();
+
+  loadgen::load_plan plan{templ, debates, concurrent, std::nullopt};
+  if (o.duration_s > 0)
+    plan.duration = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+        std::chrono::duration<double>(o.duration_s));
+  auto progress = std::make_shared<loadgen::load_progress>();
+  progress_bar bar{*progress, debates, o.duration_s > 0 ? o.duration_s : 0};
+  loadgen::rss_sampler sampler{std::chrono::milliseconds{5}};
+  auto result = loadgen::run_load(node, plan, progress, [&] {
+    if (show_progress) bar.draw();
+  });
+  auto peak_rss = sampler.stop();
+  auto cpu = loadgen::process_cpu_time() - cpu_before;
+  if (show_progress) bar.clear();
+
+  loadgen::report_inputs in;
+  in.config = config;
+  in.result = &result;
+  in.baseline_rss = baseline_rss;
+  in.peak_rss = peak_rss;
+  in.total_memory = loadgen::total_memory_bytes();
+  in.cpu = cpu;
+  in.peak_queue_depth = node.peak_queue_depth();
+  in.alerts = cfg.alerts;
+  auto report = loadgen::make_report(in);
+  if (o.json)
+    std::cout << debate::to_json(report) << "\n";
+  else
+    loadgen::print_report(std::cout, report, stdout_wants_color());
+  return exit_ok;
+}
+
+}  // namespace aragora::cli
