@@ -50,6 +50,9 @@ inline constexpr double alert_memory_crit_pct = 95;               // alerts.memo
 // -- benchmark (aragora benchmark) ---------------------------------------------------------------
 inline constexpr uint32_t benchmark_warmup_debates = 100;         // benchmark.warmup_debates
 
+// -- runtime (YAML: runtime.*) --------------------------------------------------------------------
+inline constexpr const char* scheduler_policy = "sharing";    // runtime.scheduler_policy
+
 // -- timers -------------------------------------------------------------------------------------
 inline constexpr auto timer_tick = 1ms;                   // timer.tick_ms (wheel resolution)
 inline constexpr uint32_t timer_wheel_slots = 4096;       // timer.wheel_slots

@@ -289,19 +289,20 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
     }
     case phase::vote: {
       const auto& proposals = debate::items(call.proposals);
-      std::vector<uint8_t> others;
+      std::array<uint8_t, 256> others;  // agent indices are bytes
+      size_t n_others = 0;
       for (const auto& p : proposals) {
         input += p.text->size();
-        if (p.agent != call.key.agent) others.push_back(p.agent);
+        if (p.agent != call.key.agent) others[n_others++] = p.agent;
       }
-      if (others.empty())
+      if (n_others == 0)
         out.choice = proposals.empty() ? debate::no_agent : proposals.front().agent;
       else if (kind == mock_style::supportive)
-        out.choice = others.front();
+        out.choice = others[0];
       else if (kind == mock_style::contrarian)
-        out.choice = others.back();
+        out.choice = others[n_others - 1];
       else
-        out.choice = others[rng.below(others.size())];
+        out.choice = others[rng.below(n_others)];
       out.confidence = std::clamp(c.style.confidence + (rng.uniform() - 0.5) * 0.1, 0.1, 1.0);
       out.confidence = std::round(out.confidence * 100.0) / 100.0;
       text += "I vote for ";
@@ -314,7 +315,7 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
       break;
     }
     case phase::judge: {
-      std::vector<double> support(spec.agents.size(), 0.0);
+      std::array<double, 256> support{};
       double total = 0;
       for (const auto& b : debate::items(call.ballots)) {
         support[b.choice] += b.confidence;

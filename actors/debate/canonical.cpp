@@ -3,41 +3,46 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 namespace aragora::debate {
 
-namespace {
-
-// Values at least this long bypass the buffer when hashing.
-constexpr size_t direct_hash_bytes = 256;
-
-}  // namespace
-
-void canonical_writer::put(std::string_view s) {
-  if (hasher_ && s.size() >= direct_hash_bytes) {
-    flush();
+void canonical_writer::append(std::string_view s) {
+  if (!hasher_) {
+    out_.append(s);
+    return;
+  }
+  if (used_ + s.size() > pending_.size()) flush();
+  // Large values (message texts) are hashed where they lie.
+  if (s.size() > pending_.size() / 2) {
     hasher_->update(s);
     return;
   }
-  buf_.append(s);
-  if (hasher_ && buf_.size() >= 4096) flush();
+  std::memcpy(pending_.data() + used_, s.data(), s.size());
+  used_ += s.size();
 }
 
 void canonical_writer::flush() {
-  if (!hasher_ || buf_.empty()) return;
-  hasher_->update(buf_);
-  buf_.clear();
+  if (!hasher_ || used_ == 0) return;
+  hasher_->update(std::string_view{pending_.data(), used_});
+  used_ = 0;
 }
 
 void canonical_writer::field(std::string_view name, std::string_view value) {
-  char len[24];
-  auto [end, ec] = std::to_chars(len, len + sizeof len, value.size());
-  buf_.append(name);
-  buf_.push_back('=');
-  buf_.append(len, end);
-  buf_.push_back(':');
-  put(value);
-  buf_.push_back('\n');
+  char head[96];
+  char* p = head;
+  if (name.size() > 64) {
+    append(name);
+  } else {
+    std::memcpy(p, name.data(), name.size());
+    p += name.size();
+  }
+  *p++ = '=';
+  p = std::to_chars(p, head + sizeof head - 1, value.size()).ptr;
+  *p++ = ':';
+  append(std::string_view{head, static_cast<size_t>(p - head)});
+  append(value);
+  append("\n");
 }
 
 void canonical_writer::field(std::string_view name, uint64_t value) {

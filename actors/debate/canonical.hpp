@@ -3,6 +3,7 @@
 // Each field is `name=<byte length>:<value>\n`, in a fixed order; numbers are decimal, doubles
 // have exactly six decimals, booleans are 0/1, times are integer microseconds since the epoch.
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -28,15 +29,17 @@ public:
   void field(std::string_view name, const char* value) { field(name, std::string_view{value}); }
 
   /// Collecting mode: everything written so far.
-  [[nodiscard]] const std::string& bytes() const { return buf_; }
+  [[nodiscard]] const std::string& bytes() const { return out_; }
   /// Hashing mode: hands buffered bytes to the hasher (call before finishing it).
   void flush();
 
 private:
-  void put(std::string_view s);
+  void append(std::string_view s);
 
-  std::string buf_;
+  std::string out_;                      // collecting mode
   crypto::sha256_hasher* hasher_ = nullptr;
+  std::array<char, 512> pending_;        // hashing mode: small fields gathered before hashing
+  size_t used_ = 0;
 };
 
 /// Rounds to the six decimals the canonical encoding keeps, so stored and hashed values agree.

@@ -17,6 +17,7 @@ struct debate_state {
   std::shared_ptr<const debate_services> services;
   std::shared_ptr<debate_machine> machine;
   caf::actor owner;
+  finish_report report = finish_report::full;
   std::vector<caf::actor> subscribers;
   caf::actor agent;
   // One pending deadline per debate, re-armed lazily when it fires for a step that has already
@@ -73,8 +74,10 @@ void apply(debate_self* self, debate_machine::step_result r) {
   publish(self, r.events);
   if (st.machine->finished()) {
     disarm(self);
-    auto receipt = seal_receipt(*st.machine, st.services->signing_key);
-    self->send(st.owner, debate_finished{st.machine, std::move(receipt)});
+    debate_finished done{st.machine->spec().id, summarize(*st.machine),
+                         seal_receipt(*st.machine, st.services->signing_key), nullptr};
+    if (st.report == finish_report::full) done.machine = st.machine;
+    self->send(st.owner, std::move(done));
     self->quit();
     return;
   }
@@ -83,8 +86,9 @@ void apply(debate_self* self, debate_machine::step_result r) {
 
 caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_services> services,
                            std::shared_ptr<const debate_spec> spec, caf::actor owner,
-                           std::vector<caf::actor> subscribers) {
+                           std::vector<caf::actor> subscribers, finish_report report) {
   auto& st = self->state;
+  st.report = report;
   st.services = std::move(services);
   st.agent = st.services->agents->pick(agent::fnv1a(spec->id));
   st.machine = std::make_shared<debate_machine>(std::move(spec), st.services->options);
@@ -126,9 +130,22 @@ caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_servi
 
 caf::actor spawn_debate(caf::actor_system& sys, std::shared_ptr<const debate_services> services,
                         std::shared_ptr<const debate_spec> spec, caf::actor owner,
-                        std::vector<caf::actor> subscribers) {
+                        std::vector<caf::actor> subscribers, finish_report report) {
   return sys.spawn(debate_actor, std::move(services), std::move(spec), std::move(owner),
-                   std::move(subscribers));
+                   std::move(subscribers), report);
+}
+
+debate_summary summarize(const debate_machine& m) {
+  debate_summary s;
+  const auto& f = m.outcome();
+  s.status = f.status;
+  s.reached = f.reached;
+  s.agent_calls = m.agent_calls();
+  s.failed_calls = m.failed_calls();
+  s.started_at = m.started_at();
+  s.finished_at = f.at;
+  if (!m.transcript().empty()) s.first_message_at = m.transcript().front().at;
+  return s;
 }
 
 }  // namespace aragora::debate

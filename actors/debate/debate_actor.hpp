@@ -36,6 +36,10 @@ struct debate_services {
 [[nodiscard]] caf::actor spawn_debate(caf::actor_system& sys,
                                       std::shared_ptr<const debate_services> services,
                                       std::shared_ptr<const debate_spec> spec, caf::actor owner,
-                                      std::vector<caf::actor> subscribers = {});
+                                      std::vector<caf::actor> subscribers = {},
+                                      finish_report report = finish_report::full);
+
+/// The summary of a finished machine.
+[[nodiscard]] debate_summary summarize(const debate_machine& m);
 
 }  // namespace aragora::debate

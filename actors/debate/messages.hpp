@@ -5,6 +5,8 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/atom.hpp>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "actors/debate/machine.hpp"
 
@@ -25,10 +27,29 @@ struct phase_deadline {
   uint32_t step;
 };
 
-/// Sent to a debate's owner when it ends; the machine is final and shared read-only.
+/// How a finished debate ended, in a few numbers.
+struct debate_summary {
+  debate_status status = debate_status::running;
+  bool reached = false;
+  uint32_t agent_calls = 0;
+  uint32_t failed_calls = 0;
+  time_point started_at;
+  time_point finished_at;
+  std::optional<time_point> first_message_at;
+};
+
+/// What a debate's owner wants back when it ends.
+enum class finish_report : uint8_t {
+  full,     // the final machine (transcript and all), shared read-only
+  summary,  // only the summary: the debate's memory is freed where it ran
+};
+
+/// Sent to a debate's owner when it ends.
 struct debate_finished {
-  std::shared_ptr<const debate_machine> machine;
+  std::string id;
+  debate_summary summary;
   sealed_receipt receipt;
+  std::shared_ptr<const debate_machine> machine;  // set for finish_report::full
 };
 
 /// One event for subscribers, built once and shared by all of them.

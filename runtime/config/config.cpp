@@ -24,6 +24,7 @@ node_config::node_config()
       timer_tick(defaults::timer_tick),
       timer_slots(defaults::timer_wheel_slots),
       scheduler_threads(0),
+      scheduler_policy(defaults::scheduler_policy),
       agent_workers(0),
       alerts{defaults::alert_debate_duration_warn_s, defaults::alert_debate_duration_crit_s,
              defaults::alert_queue_depth_warn,       defaults::alert_queue_depth_crit,
@@ -153,6 +154,13 @@ const std::map<std::string, setter>& setters() {
       {"timer.wheel_slots", u32(&node_config::timer_slots, 64, 1 << 20)},
       {"runtime.scheduler_threads", u32(&node_config::scheduler_threads, 0, 256)},
       {"runtime.agent_workers", u32(&node_config::agent_workers, 0, 1024)},
+      {"runtime.scheduler_policy",
+       [](const YAML::Node& n, node_config& c) {
+         std::string v;
+         if (!read(n, v) || (v != "stealing" && v != "sharing")) return false;
+         c.scheduler_policy = v;
+         return true;
+       }},
       {"alerts.debate_duration_warn_s", alert(&alert_thresholds::debate_duration_warn_s, 1e9)},
       {"alerts.debate_duration_crit_s", alert(&alert_thresholds::debate_duration_crit_s, 1e9)},
       {"alerts.queue_depth_warn", alert(&alert_thresholds::queue_depth_warn, 1e12)},

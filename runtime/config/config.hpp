@@ -37,6 +37,7 @@ struct node_config {
   std::chrono::milliseconds timer_tick;
   uint32_t timer_slots;
   uint32_t scheduler_threads;  // 0 = one per core
+  std::string scheduler_policy;  // CAF: "stealing" or "sharing"
   uint32_t agent_workers;      // 0 = one per scheduler thread
   alert_thresholds alerts;
   uint32_t benchmark_warmup;   // debates run before `aragora benchmark` measures

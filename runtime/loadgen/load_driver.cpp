@@ -12,6 +12,11 @@ namespace aragora::loadgen {
 namespace {
 
 using run_atom = caf::atom_constant<caf::atom("run")>;
+using launch_atom = caf::atom_constant<caf::atom("launch")>;
+
+// Debates started per message: the driver yields between chunks so started debates run while
+// the rest are being spawned.
+constexpr uint32_t launch_chunk = 256;
 using clock = std::chrono::steady_clock;
 
 struct driver_state {
@@ -43,7 +48,8 @@ void launch(driver_self* self) {
   auto spec = std::make_shared<debate::debate_spec>(*st.plan.spec);
   spec->id = st.node->next_debate_id();
   spec->seed = st.plan.spec->seed + static_cast<uint32_t>(st.launched);
-  (void)st.node->start_debate(std::move(spec), caf::actor_cast<caf::actor>(self));
+  (void)st.node->start_debate(std::move(spec), caf::actor_cast<caf::actor>(self), {},
+                              debate::finish_report::summary);
   ++st.launched;
   ++st.in_flight;
   st.result.peak_in_flight = std::max(st.result.peak_in_flight, st.in_flight);
@@ -51,17 +57,26 @@ void launch(driver_self* self) {
   st.progress->in_flight.store(st.in_flight, std::memory_order_relaxed);
 }
 
-void record(load_result& r, const debate::debate_machine& m) {
-  const auto& f = m.outcome();
-  if (f.status == debate::debate_status::failed || f.status == debate::debate_status::cancelled)
+void record(load_result& r, const debate::debate_summary& s) {
+  if (s.status == debate::debate_status::failed || s.status == debate::debate_status::cancelled)
     ++r.failed;
   else
     ++r.completed;
-  if (f.reached) ++r.consensus;
-  r.agent_calls += m.agent_calls();
-  r.failed_calls += m.failed_calls();
-  r.latency.record(micros(f.at - m.started_at()));
-  if (!m.transcript().empty()) r.first_event.record(micros(m.transcript().front().at - m.started_at()));
+  if (s.reached) ++r.consensus;
+  r.agent_calls += s.agent_calls;
+  r.failed_calls += s.failed_calls;
+  r.latency.record(micros(s.finished_at - s.started_at));
+  if (s.first_message_at) r.first_event.record(micros(*s.first_message_at - s.started_at));
+}
+
+// Starts up to one chunk of the debates the plan still allows in flight.
+void launch_some(driver_self* self) {
+  auto& st = self->state;
+  for (uint32_t i = 0; i < launch_chunk && st.in_flight < st.plan.concurrent && more_to_launch(st);
+       ++i)
+    launch(self);
+  if (st.in_flight < st.plan.concurrent && more_to_launch(st))
+    self->send(self, launch_atom::value);
 }
 
 caf::behavior load_driver(driver_self* self, node::local_node* node, load_plan plan,
@@ -74,23 +89,22 @@ caf::behavior load_driver(driver_self* self, node::local_node* node, load_plan p
         auto& st = self->state;
         st.reply_to = std::move(reply_to);
         st.start = clock::now();
-        auto first = st.plan.duration ? uint64_t{st.plan.concurrent}
-                                      : std::min<uint64_t>(st.plan.concurrent, st.plan.debates);
-        for (uint64_t i = 0; i < first; ++i) launch(self);
+        launch_some(self);
         if (st.in_flight == 0) {
           self->send(st.reply_to, std::move(st.result));
           self->quit();
         }
       },
+      [=](launch_atom) { launch_some(self); },
       [=](debate::debate_finished& done) {
         auto& st = self->state;
         --st.in_flight;
-        record(st.result, *done.machine);
+        record(st.result, done.summary);
         st.progress->finished.fetch_add(1, std::memory_order_relaxed);
         st.progress->in_flight.store(st.in_flight, std::memory_order_relaxed);
-        if (more_to_launch(st)) {
+        if (st.in_flight < st.plan.concurrent && more_to_launch(st)) {
           launch(self);
-        } else if (st.in_flight == 0) {
+        } else if (st.in_flight == 0 && !more_to_launch(st)) {
           st.result.wall = clock::now() - st.start;
           self->send(st.reply_to, std::move(st.result));
           self->quit();

@@ -17,6 +17,7 @@ namespace {
 
 caf::actor_system_config& configure(caf::actor_system_config& cfg, const config::node_config& c) {
   if (c.scheduler_threads > 0) cfg.set("scheduler.max-threads", size_t{c.scheduler_threads});
+  cfg.set("scheduler.policy", caf::atom_from_string(c.scheduler_policy));
   return cfg;
 }
 
@@ -92,9 +93,10 @@ std::string local_node::next_debate_id() {
 }
 
 caf::actor local_node::start_debate(std::shared_ptr<const debate::debate_spec> spec,
-                                    caf::actor owner, std::vector<caf::actor> subscribers) {
+                                    caf::actor owner, std::vector<caf::actor> subscribers,
+                                    debate::finish_report report) {
   return debate::spawn_debate(impl_->sys, impl_->services, std::move(spec), std::move(owner),
-                              std::move(subscribers));
+                              std::move(subscribers), report);
 }
 
 }  // namespace aragora::node

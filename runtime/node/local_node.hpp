@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/debate/messages.hpp"
 #include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
 
@@ -31,9 +32,10 @@ public:
   [[nodiscard]] std::string next_debate_id();
 
   /// Spawns a debate actor; `owner` receives `debate::debate_finished`.
-  [[nodiscard]] caf::actor start_debate(std::shared_ptr<const debate::debate_spec> spec,
-                                        caf::actor owner,
-                                        std::vector<caf::actor> subscribers = {});
+  [[nodiscard]] caf::actor start_debate(
+      std::shared_ptr<const debate::debate_spec> spec, caf::actor owner,
+      std::vector<caf::actor> subscribers = {},
+      debate::finish_report report = debate::finish_report::full);
 
   /// The agent actors' longest call backlog since the last reset.
   [[nodiscard]] uint64_t peak_queue_depth() const;
