@@ -1,0 +1,107 @@
+#include "runtime/loadgen/histogram.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "runtime/loadgen/report.hpp"
+
+namespace aragora::loadgen {
+namespace {
+
+TEST(Histogram, ExactBelowSixtyFourMicroseconds) {
+  latency_histogram h;
+  for (uint64_t v = 1; v <= 50; ++v) h.record(v);
+  EXPECT_EQ(h.count(), 50u);
+  EXPECT_EQ(h.min(), 1u);
+  EXPECT_EQ(h.max(), 50u);
+  EXPECT_EQ(h.percentile(50), 25u);
+  EXPECT_EQ(h.percentile(100), 50u);
+  EXPECT_EQ(h.percentile(0), 1u);
+  EXPECT_DOUBLE_EQ(h.mean(), 25.5);
+}
+
+TEST(Histogram, PercentilesWithinTwoPercentOfTheExactValue) {
+  std::mt19937_64 rng(3);
+  std::lognormal_distribution<double> dist(10.0, 1.5);  // ~ 22 ms median, long tail
+  std::vector<uint64_t> values;
+  latency_histogram h;
+  for (int i = 0; i < 200'000; ++i) {
+    auto v = static_cast<uint64_t>(dist(rng)) + 1;
+    values.push_back(v);
+    h.record(v);
+  }
+  std::sort(values.begin(), values.end());
+  for (double p : {50.0, 90.0, 95.0, 99.0, 99.9}) {
+    auto rank = static_cast<size_t>(std::ceil(p / 100.0 * values.size())) - 1;
+    double exact = static_cast<double>(values[rank]);
+    EXPECT_NEAR(static_cast<double>(h.percentile(p)), exact, exact * 0.02) << p;
+  }
+  EXPECT_EQ(h.max(), values.back());
+}
+
+TEST(Histogram, BucketsCoverEveryValueOnce) {
+  for (uint64_t v : std::vector<uint64_t>{0, 1, 63, 64, 65, 127, 128, 1000, 123456789,
+                                          (uint64_t{1} << 40) + 12345, UINT64_MAX}) {
+    auto b = latency_histogram::bucket_of(v);
+    EXPECT_LE(latency_histogram::bucket_low(b), v) << v;
+    EXPECT_GE(latency_histogram::bucket_high(b), v) << v;
+  }
+  latency_histogram empty;
+  EXPECT_EQ(empty.percentile(99), 0u);
+}
+
+TEST(Histogram, MergeAddsCounts) {
+  latency_histogram a, b;
+  a.record(10);
+  b.record(1000);
+  b.record(2000);
+  a.merge(b);
+  EXPECT_EQ(a.count(), 3u);
+  EXPECT_EQ(a.min(), 10u);
+  EXPECT_EQ(a.max(), 2000u);
+}
+
+TEST(Thresholds, LevelsFollowWarningAndCritical) {
+  EXPECT_EQ(alert_level(10, 50, 200), v1::AlertLevel::pass);
+  EXPECT_EQ(alert_level(50, 50, 200), v1::AlertLevel::warn);
+  EXPECT_EQ(alert_level(199, 50, 200), v1::AlertLevel::warn);
+  EXPECT_EQ(alert_level(200, 50, 200), v1::AlertLevel::critical);
+}
+
+TEST(Report, DerivesRatesAndGrowthFromTheMeasurements) {
+  load_result res;
+  res.completed = 90;
+  res.failed = 10;
+  res.peak_in_flight = 50;
+  res.wall = std::chrono::seconds{2};
+  res.agent_calls = 2400;
+  for (int i = 1; i <= 100; ++i) res.latency.record(static_cast<uint64_t>(i) * 1000);
+  report_inputs in;
+  in.config.set_storage("memory");
+  in.result = &res;
+  in.baseline_rss = 100ull << 20;
+  in.peak_rss = 150ull << 20;
+  in.total_memory = 1000ull << 20;
+  in.cpu = std::chrono::milliseconds{500};
+  in.peak_queue_depth = 60;
+  in.alerts = {300, 900, 50, 200, 80, 95};
+  auto r = make_report(in);
+  EXPECT_EQ(r.completed(), 90u);
+  EXPECT_EQ(r.failed(), 10u);
+  EXPECT_DOUBLE_EQ(r.debates_per_s(), 50.0);
+  EXPECT_DOUBLE_EQ(r.debates_per_hour(), 180'000.0);
+  EXPECT_DOUBLE_EQ(r.rss_growth_kb_per_debate(), 50.0 * 1024 / 50);
+  EXPECT_DOUBLE_EQ(r.cpu_ms_per_debate(), 5.0);
+  EXPECT_NEAR(r.latency_ms().p50(), 50.0, 1.0);
+  EXPECT_NEAR(r.latency_ms().p99(), 99.0, 2.0);
+  ASSERT_EQ(r.thresholds_size(), 3);
+  EXPECT_EQ(r.thresholds(0).level(), v1::AlertLevel::pass);  // 0.099 s
+  EXPECT_EQ(r.thresholds(1).level(), v1::AlertLevel::warn);  // queue 60
+  EXPECT_EQ(r.thresholds(2).level(), v1::AlertLevel::pass);  // 15 %
+}
+
+}  // namespace
+}  // namespace aragora::loadgen
