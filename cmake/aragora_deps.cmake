@@ -16,6 +16,7 @@ set_target_properties(CAF::io PROPERTIES
   INTERFACE_LINK_LIBRARIES CAF::core)
 
 find_package(Protobuf REQUIRED)            # CMake's FindProtobuf module
+find_package(RocksDB 7.8 CONFIG REQUIRED)  # RocksDB::rocksdb-shared (RocksDB::rocksdb is the .a)
 find_package(OpenSSL REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)     # target: yaml-cpp
 find_package(CLI11 CONFIG REQUIRED)

@@ -183,11 +183,9 @@ std::string_view name_of(const context& c, uint8_t i) {
 
 // The agent's standing position does not depend on the round, so its revisions stay close to
 // each other (and can converge); the contrarian drifts one sentence per round.
-std::string position_text(const context& c, uint64_t base_seed, bool revision) {
+void position_text(const context& c, uint64_t base_seed, bool revision, std::string& text) {
   splitmix64 base(base_seed);
   const auto& spec = c.spec;
-  std::string text;
-  text.reserve(std::max<size_t>(spec.mock.message_bytes, 512) + 16);
   text += revision ? "Revised position on \"" : "On \"";
   append_one_line(text, spec.question, 80);
   text += "\": ";
@@ -221,7 +219,6 @@ std::string position_text(const context& c, uint64_t base_seed, bool revision) {
     text += revision_sentences[answer.below(revision_sentences.size())];
   }
   fit(text, spec.mock.message_bytes, base);
-  return text;
 }
 
 uint32_t tokens(size_t bytes) {
@@ -247,13 +244,17 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
   }
 
   size_t input = spec.question.size() + spec.context.size();
-  std::string text;
+  // Texts are composed in a per-thread scratch buffer and copied out at their exact size, so a
+  // debate holds no spare capacity for as long as it lives.
+  thread_local std::string scratch;
+  scratch.clear();
+  auto& text = scratch;
   switch (call.key.ph) {
     case phase::propose:
     case phase::revise: {
       if (call.target_text) input += call.target_text->size();
       for (const auto& cr : debate::items(call.critiques)) input += cr.text->size();
-      text = position_text(c, agent_seed, call.key.ph == phase::revise);
+      position_text(c, agent_seed, call.key.ph == phase::revise, text);
       break;
     }
     case phase::critique: {
@@ -268,7 +269,6 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
         if (i) out.issues += '\n';
         out.issues += picked[i];
       }
-      text.reserve(std::max<size_t>(spec.mock.message_bytes, 256) + 16);
       text += "On ";
       text += name_of(c, call.key.target);
       text += "'s proposal for \"";
@@ -329,7 +329,6 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
       }
       double share = total > 0 && out.choice != debate::no_agent ? support[out.choice] / total : 0;
       out.confidence = std::round((0.6 + 0.35 * share) * 100.0) / 100.0;
-      text.reserve(std::max<size_t>(spec.mock.message_bytes, 512) + 16);
       text += "Synthesis on \"";
       append_one_line(text, spec.question, 80);
       text += "\": adopt ";
@@ -346,7 +345,7 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
   out.tokens_in = tokens(input);
   out.tokens_out = tokens(text.size());
   out.cost_usd = (out.tokens_in + out.tokens_out) / 1000.0 * defaults::mock_usd_per_1k_tokens;
-  out.text = debate::make_text(std::move(text));
+  out.text = debate::make_text(std::string{text});
   return out;
 }
 

@@ -34,6 +34,8 @@ debate_machine::debate_machine(std::shared_ptr<const debate_spec> spec, machine_
   uint32_t n = n_, r = spec_->rounds;
   auto most = spec_->protocol == protocol_kind::lite ? r * (n * n + n) : n + r * n * n + n;
   transcript_.reserve(most + spec_->max_judges);
+  calls_.reserve(n * n);
+  done_.reserve(n * n);
 }
 
 consensus_params debate_machine::rule() const {

@@ -1,0 +1,174 @@
+// Micro-benchmarks of the pieces a debate is made of.
+
+#include <benchmark/benchmark.h>
+#include <caf/all.hpp>
+
+#include "actors/agent/agent_actor.hpp"
+#include "actors/agent/mock_provider.hpp"
+#include "actors/debate/codec.hpp"
+#include "actors/debate/consensus.hpp"
+#include "actors/debate/convergence.hpp"
+#include "actors/debate/receipt.hpp"
+#include "runtime/timer/timer_service.hpp"
+
+namespace {
+
+using namespace aragora;
+
+std::shared_ptr<const debate::debate_spec> spec(uint32_t agents, uint32_t message_bytes) {
+  static const char* styles[] = {"supportive", "critical", "balanced", "contrarian"};
+  debate::debate_spec s;
+  s.id = "0000000000000bench";
+  s.question = "Should we adopt Kubernetes for our internal services?";
+  for (uint32_t i = 0; i < agents; ++i)
+    s.agents.push_back({"agent" + std::to_string(i), "mock", styles[i % 4]});
+  s.rounds = 2;
+  s.early_stop = false;
+  s.mock.message_bytes = message_bytes;
+  return std::make_shared<const debate::debate_spec>(std::move(s));
+}
+
+void BM_ConsensusTally(benchmark::State& state) {
+  auto n = static_cast<uint32_t>(state.range(0));
+  std::vector<debate::ballot> ballots;
+  for (uint32_t i = 0; i < n; ++i)
+    ballots.push_back({static_cast<uint8_t>(i), static_cast<uint8_t>((i * 7) % n), 0.5 + (i % 5) * 0.1});
+  debate::consensus_params rule;
+  for (auto _ : state) benchmark::DoNotOptimize(debate::decide(rule, ballots, n));
+}
+BENCHMARK(BM_ConsensusTally)->Arg(3)->Arg(16);
+
+std::pair<std::string, std::string> two_revisions() {
+  auto s = spec(3, 2048);
+  debate::call_request a, b;
+  a.key = {debate::phase::revise, 1, 2, debate::no_agent};
+  b.key = {debate::phase::revise, 2, 2, debate::no_agent};
+  return {*agent::mock_reply(*s, a).text, *agent::mock_reply(*s, b).text};
+}
+
+void BM_SimilarityJaccard2KB(benchmark::State& state) {
+  auto [a, b] = two_revisions();
+  for (auto _ : state) benchmark::DoNotOptimize(debate::jaccard_similarity(a, b));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(a.size() + b.size()));
+}
+BENCHMARK(BM_SimilarityJaccard2KB);
+
+void BM_SimilarityTfIdf2KB(benchmark::State& state) {
+  auto [a, b] = two_revisions();
+  for (auto _ : state) benchmark::DoNotOptimize(debate::tfidf_similarity(a, b));
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(a.size() + b.size()));
+}
+BENCHMARK(BM_SimilarityTfIdf2KB);
+
+// A finished 3-agent, 2-round debate with 2 KB messages, driven without actors.
+std::unique_ptr<debate::debate_machine> finished_debate() {
+  auto s = spec(3, 2048);
+  auto m = std::make_unique<debate::debate_machine>(s);
+  auto now = std::chrono::system_clock::now();
+  (void)m->start(now);
+  while (!m->finished()) {
+    auto calls = m->calls();
+    for (const auto& c : calls) {
+      auto r = m->record(agent::mock_reply(*s, c), now);
+      if (r.new_step || m->finished()) break;
+    }
+  }
+  return m;
+}
+
+void BM_MessageDigest2KB(benchmark::State& state) {
+  std::string text(2048, 'x');
+  for (auto _ : state)
+    benchmark::DoNotOptimize(debate::message_digest(
+        {1, debate::phase::propose, "critical", "", 1'700'000'000'000'000, text}));
+  state.SetBytesProcessed(state.iterations() * 2048);
+}
+BENCHMARK(BM_MessageDigest2KB);
+
+void BM_ReceiptSeal(benchmark::State& state) {
+  auto m = finished_debate();
+  for (auto _ : state) benchmark::DoNotOptimize(debate::seal_receipt(*m, std::nullopt));
+}
+BENCHMARK(BM_ReceiptSeal)->Unit(benchmark::kMicrosecond);
+
+void BM_ReceiptFullProto(benchmark::State& state) {
+  auto m = finished_debate();
+  for (auto _ : state) benchmark::DoNotOptimize(debate::make_receipt(*m, std::nullopt));
+}
+BENCHMARK(BM_ReceiptFullProto)->Unit(benchmark::kMicrosecond);
+
+void BM_EventEncodeProtobuf(benchmark::State& state) {
+  auto m = finished_debate();
+  debate::event_ref e{7, debate::event_type::critique, 1, 5};
+  std::string out;
+  for (auto _ : state) {
+    v1::Event ev;
+    debate::fill_event(*m, e, ev);
+    out.clear();
+    ev.SerializeToString(&out);
+    benchmark::DoNotOptimize(out);
+  }
+}
+BENCHMARK(BM_EventEncodeProtobuf);
+
+void BM_EventEncodeJson(benchmark::State& state) {
+  auto m = finished_debate();
+  debate::event_ref e{7, debate::event_type::critique, 1, 5};
+  for (auto _ : state) {
+    v1::Event ev;
+    debate::fill_event(*m, e, ev);
+    benchmark::DoNotOptimize(debate::to_json(ev));
+  }
+}
+BENCHMARK(BM_EventEncodeJson);
+
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+
+// One agent call batch to a pooled agent actor and its reply, actor to actor, back to back.
+caf::behavior round_trip_driver(caf::event_based_actor* self, caf::actor agent,
+                                std::shared_ptr<const debate::debate_spec> s) {
+  auto left = std::make_shared<int>(0);
+  auto reply_to = std::make_shared<caf::actor>();
+  auto send_one = [=] {
+    agent::agent_calls calls{s, {}};
+    calls.requests.push_back({{debate::phase::propose, 1, 0, debate::no_agent}, {}, {}, {}, {}});
+    self->send(agent, std::move(calls));
+  };
+  return {
+      [=](ping_atom, int n, caf::actor& to) {
+        *left = n;
+        *reply_to = to;
+        send_one();
+      },
+      [=](debate::call_outcomes&) {
+        if (--*left > 0)
+          send_one();
+        else
+          self->send(*reply_to, ping_atom::value);
+      },
+  };
+}
+
+void BM_AgentRoundTrip(benchmark::State& state) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  timer::timer_service timers;
+  agent::agent_pool pool{sys, timers, 1};
+  auto s = spec(3, static_cast<uint32_t>(state.range(0)));
+  auto driver = sys.spawn(round_trip_driver, pool.pick(0), s);
+  caf::scoped_actor self{sys};
+  constexpr int batch = 1000;
+  for (auto _ : state) {
+    self->send(driver, ping_atom::value, batch, caf::actor{self});
+    self->receive([](ping_atom) {});
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
+  pool.stop();
+  timers.stop();
+}
+BENCHMARK(BM_AgentRoundTrip)->Arg(0)->Arg(2048)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
