@@ -50,6 +50,29 @@ inline constexpr double alert_memory_crit_pct = 95;               // alerts.memo
 // -- benchmark (aragora benchmark) ---------------------------------------------------------------
 inline constexpr uint32_t benchmark_warmup_debates = 100;         // benchmark.warmup_debates
 
+// -- storage (YAML: storage.*) ---------------------------------------------------------------------
+inline constexpr const char* data_dir = "./data";                   // storage.data_dir
+inline constexpr auto day = std::chrono::hours{24};
+// Retention per column family (capacity guide); 0 = kept until deleted.
+inline constexpr auto retain_debates = 365 * day;                   // storage.retention.debates_days
+inline constexpr auto retain_critiques = 180 * day;                 // storage.retention.critiques_days
+inline constexpr auto retain_evidence = 90 * day;                   // storage.retention.evidence_days
+inline constexpr auto retain_consensus = 365 * day;                 // storage.retention.consensus_days
+inline constexpr auto retain_audit = 730 * day;                     // storage.retention.audit_days
+inline constexpr auto retain_memory_fast = std::chrono::hours{1};   // memory.fast_retention_hours
+inline constexpr auto retain_memory_medium = std::chrono::hours{24};  // memory.medium_retention_hours
+inline constexpr auto retain_memory_slow = 7 * day;                 // memory.slow_retention_hours
+inline constexpr auto retain_memory_glacial = 30 * day;             // memory.glacial_retention_hours
+inline constexpr auto retention_sweep_interval = std::chrono::hours{1};  // storage.sweep_interval_s
+// Database circuit breaker (capacity guide: 2 failures / 10 s).
+inline constexpr uint32_t db_breaker_failures = 2;                  // storage.breaker_failures
+inline constexpr auto db_breaker_recovery = std::chrono::seconds{10};  // storage.breaker_recovery_s
+// Provider breakers (capacity guide).
+inline constexpr uint32_t api_breaker_failures = 5;                 // agents.breaker_failures
+inline constexpr auto api_breaker_recovery = std::chrono::seconds{30};  // agents.breaker_recovery_s
+inline constexpr uint32_t external_breaker_failures = 3;            // external.breaker_failures
+inline constexpr auto external_breaker_recovery = std::chrono::seconds{60};  // external.breaker_recovery_s
+
 // -- runtime (YAML: runtime.*) --------------------------------------------------------------------
 inline constexpr const char* scheduler_policy = "sharing";    // runtime.scheduler_policy
 

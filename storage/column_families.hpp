@@ -1,0 +1,37 @@
+#pragma once
+// The column families of a node's RocksDB (DESIGN: one per kind of record).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace aragora::storage {
+
+enum class cf : uint8_t {
+  debates,           // debate id -> DebateRecord
+  debate_events,     // debate id + big-endian seq -> Event
+  critiques,         // pattern id -> CritiquePattern
+  evidence,          // evidence id -> EvidenceRecord
+  evidence_by_hash,  // content hash -> evidence id
+  elo,               // "agent/<name>" -> AgentRating, "match/<debate id>" -> MatchRecord
+  consensus,         // debate id -> ConsensusRecord
+  memory_fast,
+  memory_medium,
+  memory_slow,
+  memory_glacial,
+  audit,             // time + sequence -> AuditEntry
+};
+
+inline constexpr size_t cf_count = 12;
+
+inline constexpr std::array<cf, cf_count> all_cfs{
+    cf::debates,   cf::debate_events, cf::critiques,   cf::evidence,
+    cf::evidence_by_hash, cf::elo,    cf::consensus,   cf::memory_fast,
+    cf::memory_medium,    cf::memory_slow, cf::memory_glacial, cf::audit,
+};
+
+[[nodiscard]] std::string_view name(cf family);
+[[nodiscard]] std::optional<cf> cf_from_name(std::string_view name);
+
+}  // namespace aragora::storage

@@ -1,0 +1,163 @@
+#pragma once
+// The node's RocksDB: one column family per kind of record, values framed with their expiry
+// (record.hpp), expired records invisible to reads and dropped by compaction, and a circuit
+// breaker that turns a failing disk into a fast "storage unavailable" instead of a pile-up.
+//
+// Thread-safe. Every call blocks on disk: call it from a dedicated thread (the storage writer
+// actor, a detached reader), never from a CAF scheduler thread.
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "runtime/resilience/circuit_breaker.hpp"
+#include "storage/column_families.hpp"
+
+namespace rocksdb {
+class Env;
+}
+
+namespace aragora::storage {
+
+/// Stable codes of storage errors.
+enum class store_errc : uint8_t {
+  unavailable = 1,   // the breaker is open: the store failed recently, retry later
+  open_failed,       // the directory could not be opened
+  schema_mismatch,   // written by a newer schema, or holding unknown column families
+  io_error,          // a read or write failed
+  corrupt_record,    // a value without a valid header
+};
+
+[[nodiscard]] std::string_view to_string(store_errc x);
+
+struct store_error {
+  store_errc code;
+  std::string message;
+};
+
+/// A value or a store_error.
+template <class T>
+class result {
+public:
+  result(T value) : v_(std::move(value)) {}
+  result(store_error error) : v_(std::move(error)) {}
+  [[nodiscard]] bool ok() const { return v_.index() == 0; }
+  [[nodiscard]] T& value() { return std::get<0>(v_); }
+  [[nodiscard]] const T& value() const { return std::get<0>(v_); }
+  [[nodiscard]] const store_error& error() const { return std::get<1>(v_); }
+
+private:
+  std::variant<T, store_error> v_;
+};
+
+/// Unix seconds; must be safe to call from any thread (compactions run on RocksDB's threads).
+using clock_fn = std::function<int64_t()>;
+
+[[nodiscard]] int64_t system_now_s();
+
+/// How long each kind of record is kept, in seconds; 0 = until deleted.
+struct retention_policy {
+  std::array<int64_t, cf_count> ttl_s{};
+
+  [[nodiscard]] static retention_policy defaults();
+  [[nodiscard]] int64_t of(cf family) const { return ttl_s[static_cast<size_t>(family)]; }
+  void set(cf family, int64_t s) { ttl_s[static_cast<size_t>(family)] = s; }
+};
+
+struct store_options {
+  std::string path;
+  retention_policy retention = retention_policy::defaults();
+  clock_fn now_s = system_now_s;
+  uint32_t breaker_failures = 2;
+  std::chrono::steady_clock::duration breaker_recovery = std::chrono::seconds{10};
+  rocksdb::Env* env = nullptr;  // tests inject failing file systems
+};
+
+/// Writes that land together: one atomic RocksDB batch.
+class write_batch {
+public:
+  struct op {
+    cf family;
+    bool erase;
+    std::string key;
+    std::string value;  // framed
+  };
+
+  /// `expiry_s` = 0 keeps the record until deleted.
+  void put(cf family, std::string key, std::string_view payload, int64_t expiry_s);
+  void erase(cf family, std::string key);
+  void append(write_batch&& other);
+
+  [[nodiscard]] bool empty() const { return ops_.empty(); }
+  [[nodiscard]] size_t size() const { return ops_.size(); }
+  [[nodiscard]] size_t bytes() const { return bytes_; }
+  [[nodiscard]] const std::vector<op>& ops() const { return ops_; }
+
+private:
+  std::vector<op> ops_;
+  size_t bytes_ = 0;
+};
+
+struct store_stats {
+  uint64_t batches = 0;     // successful writes
+  uint64_t puts = 0;        // records written
+  uint64_t bytes = 0;       // bytes written (keys + framed values)
+  uint64_t syncs = 0;       // synced writes
+  uint64_t reads = 0;
+  uint64_t failures = 0;
+  uint64_t refused = 0;     // calls refused by the open breaker
+};
+
+class store {
+public:
+  inline static constexpr uint32_t schema_version = 1;
+
+  /// Opens (creating when missing) the store in `options.path`. Refuses a directory written by a
+  /// newer schema or holding unknown column families; adds missing ones (migration); never drops.
+  [[nodiscard]] static result<std::unique_ptr<store>> open(store_options options);
+  ~store();
+  store(const store&) = delete;
+  store& operator=(const store&) = delete;
+
+  /// Writes the batch atomically through the WAL; `sync` also fsyncs it.
+  [[nodiscard]] std::optional<store_error> write(const write_batch& batch, bool sync);
+
+  /// The payload of a live record, nullopt when absent or expired.
+  [[nodiscard]] result<std::optional<std::string>> get(cf family, std::string_view key);
+
+  /// Calls `fn(key, payload)` for every live record whose key starts with `prefix`, in key order,
+  /// until it returns false.
+  [[nodiscard]] std::optional<store_error> scan(
+      cf family, std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view payload)>& fn);
+
+  /// Compacts a column family now, which drops its expired records.
+  [[nodiscard]] std::optional<store_error> compact(cf family);
+  [[nodiscard]] std::optional<store_error> compact_all();
+
+  /// Number of record keys physically present (expired or not), from RocksDB's estimate after a
+  /// flush when `exact` is false, or by iterating when true.
+  [[nodiscard]] uint64_t count_keys(cf family, bool exact);
+
+  [[nodiscard]] int64_t now_s() const;
+  /// The expiry a record of `family` written now gets (0 = never).
+  [[nodiscard]] int64_t expiry_for(cf family) const;
+  [[nodiscard]] const retention_policy& retention() const;
+  [[nodiscard]] store_stats stats() const;
+  [[nodiscard]] resilience::breaker_state breaker() const;
+  [[nodiscard]] const std::string& path() const;
+
+private:
+  struct impl;
+  explicit store(std::unique_ptr<impl> p);
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace aragora::storage

@@ -1,0 +1,304 @@
+#include "storage/store.hpp"
+
+#include <gtest/gtest.h>
+#include <rocksdb/db.h>
+#include <rocksdb/env.h>
+#include <rocksdb/file_system.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "storage/record.hpp"
+
+namespace aragora::storage {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct temp_dir {
+  std::string path;
+  temp_dir() {
+    static int n = 0;
+    path = (std::filesystem::temp_directory_path() /
+            ("aragora-store-" + std::to_string(::getpid()) + "-" + std::to_string(++n)))
+               .string();
+    std::filesystem::remove_all(path);
+  }
+  ~temp_dir() { std::filesystem::remove_all(path); }
+};
+
+/// A clock tests move by hand.
+struct test_clock {
+  std::shared_ptr<std::atomic<int64_t>> now = std::make_shared<std::atomic<int64_t>>(1'800'000'000);
+  clock_fn fn() const {
+    return [n = now] { return n->load(); };
+  }
+};
+
+std::unique_ptr<store> open_store(const std::string& path, const test_clock& clock,
+                                  rocksdb::Env* env = nullptr,
+                                  std::chrono::milliseconds recovery = 10'000ms) {
+  store_options o;
+  o.path = path;
+  o.now_s = clock.fn();
+  o.env = env;
+  o.breaker_recovery = recovery;
+  auto r = store::open(std::move(o));
+  EXPECT_TRUE(r.ok()) << (r.ok() ? "" : r.error().message);
+  return r.ok() ? std::move(r.value()) : nullptr;
+}
+
+TEST(Record, FramesAndUnframes) {
+  auto framed = frame_record(1234567890123, "payload");
+  ASSERT_EQ(framed.size(), record_header_size + 7);
+  auto r = unframe_record(framed);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->expiry_s, 1234567890123);
+  EXPECT_EQ(r->payload, "payload");
+  EXPECT_FALSE(r->expired_at(1234567890122));
+  EXPECT_TRUE(r->expired_at(1234567890123));
+  EXPECT_FALSE(unframe_record("short"));
+  EXPECT_FALSE(unframe_record(std::string(12, '\x07')));  // unknown format
+  auto forever = unframe_record(frame_record(0, "x"));
+  EXPECT_FALSE(forever->expired_at(INT64_MAX));
+}
+
+TEST(Record, BigEndianKeysSortByNumber) {
+  std::string a, b;
+  append_be32(a, 255);
+  append_be32(b, 256);
+  EXPECT_LT(a, b);
+  EXPECT_EQ(read_be32(b), 256u);
+  std::string c;
+  append_be64(c, 0x0102030405060708ull);
+  EXPECT_EQ(read_be64(c), 0x0102030405060708ull);
+}
+
+TEST(Store, EveryColumnFamilyRoundTrips) {
+  temp_dir dir;
+  test_clock clock;
+  auto s = open_store(dir.path, clock);
+  ASSERT_TRUE(s);
+  write_batch b;
+  for (auto family : all_cfs) {
+    b.put(family, "k1", std::string{"v1-"} + std::string{name(family)}, 0);
+    b.put(family, "k2", std::string{"v2-"} + std::string{name(family)}, s->expiry_for(family));
+  }
+  ASSERT_FALSE(s->write(b, true));
+  for (auto family : all_cfs) {
+    auto v = s->get(family, "k1");
+    ASSERT_TRUE(v.ok());
+    ASSERT_TRUE(v.value()) << name(family);
+    EXPECT_EQ(*v.value(), std::string{"v1-"} + std::string{name(family)});
+    std::vector<std::string> keys;
+    ASSERT_FALSE(s->scan(family, "k", [&](std::string_view k, std::string_view) {
+      keys.emplace_back(k);
+      return true;
+    }));
+    EXPECT_EQ(keys, (std::vector<std::string>{"k1", "k2"})) << name(family);
+  }
+  auto missing = s->get(cf::debates, "nope");
+  ASSERT_TRUE(missing.ok());
+  EXPECT_FALSE(missing.value());
+  // Reopening keeps everything.
+  s.reset();
+  s = open_store(dir.path, clock);
+  EXPECT_EQ(*s->get(cf::audit, "k1").value(), "v1-audit");
+  EXPECT_GT(s->stats().reads, 0u);
+}
+
+TEST(Store, ExpiredRecordsAreInvisibleToReadsAtOnceAndGoneAfterCompaction) {
+  temp_dir dir;
+  test_clock clock;
+  auto s = open_store(dir.path, clock);
+  ASSERT_TRUE(s);
+  auto one_hour = s->expiry_for(cf::memory_fast);
+  EXPECT_EQ(one_hour, clock.now->load() + 3600);
+  write_batch b;
+  b.put(cf::memory_fast, "short", "x", one_hour);
+  b.put(cf::memory_fast, "long", "y", s->expiry_for(cf::memory_glacial));
+  b.put(cf::memory_fast, "forever", "z", 0);
+  ASSERT_FALSE(s->write(b, false));
+  clock.now->fetch_add(3599);
+  EXPECT_TRUE(s->get(cf::memory_fast, "short").value());
+  clock.now->fetch_add(1);  // exactly at the expiry second
+  EXPECT_FALSE(s->get(cf::memory_fast, "short").value());
+  size_t live = 0;
+  ASSERT_FALSE(s->scan(cf::memory_fast, "", [&](auto, auto) { return ++live, true; }));
+  EXPECT_EQ(live, 2u);
+  // Still on disk until compaction...
+  EXPECT_EQ(s->count_keys(cf::memory_fast, true), 3u);
+  ASSERT_FALSE(s->compact(cf::memory_fast));
+  EXPECT_EQ(s->count_keys(cf::memory_fast, true), 2u);
+  // ...and a month later only the record without expiry is left.
+  clock.now->fetch_add(31 * 24 * 3600);
+  ASSERT_FALSE(s->compact_all());
+  EXPECT_EQ(s->count_keys(cf::memory_fast, true), 1u);
+  EXPECT_TRUE(s->get(cf::memory_fast, "forever").value());
+}
+
+TEST(Store, RetentionDefaultsFollowTheCapacityGuide) {
+  auto r = retention_policy::defaults();
+  constexpr int64_t day = 24 * 3600;
+  EXPECT_EQ(r.of(cf::debates), 365 * day);
+  EXPECT_EQ(r.of(cf::critiques), 180 * day);
+  EXPECT_EQ(r.of(cf::evidence), 90 * day);
+  EXPECT_EQ(r.of(cf::memory_fast), 3600);
+  EXPECT_EQ(r.of(cf::memory_medium), day);
+  EXPECT_EQ(r.of(cf::memory_slow), 7 * day);
+  EXPECT_EQ(r.of(cf::memory_glacial), 30 * day);
+  EXPECT_EQ(r.of(cf::audit), 730 * day);
+  EXPECT_EQ(r.of(cf::elo), 0);
+}
+
+TEST(Store, RefusesUnknownColumnFamiliesAndNewerSchemas) {
+  temp_dir dir;
+  test_clock clock;
+  {
+    // A directory written by "a newer version": one extra column family.
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir.path, &db).ok());
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, "holograms", &h).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions{}, h, "k", "v").ok());
+    db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  store_options o;
+  o.path = dir.path;
+  o.now_s = clock.fn();
+  auto r = store::open(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, store_errc::schema_mismatch);
+  EXPECT_NE(r.error().message.find("holograms"), std::string::npos);
+  // Nothing was dropped.
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir.path, &families).ok());
+  EXPECT_NE(std::find(families.begin(), families.end(), "holograms"), families.end());
+
+  temp_dir newer;
+  {
+    rocksdb::Options opts;
+    opts.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(opts, newer.path, &db).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions{}, "aragora/schema", "99").ok());
+    delete db;
+  }
+  o.path = newer.path;
+  auto r2 = store::open(o);
+  ASSERT_FALSE(r2.ok());
+  EXPECT_EQ(r2.error().code, store_errc::schema_mismatch);
+  EXPECT_NE(r2.error().message.find("99"), std::string::npos);
+}
+
+TEST(Store, MigratesAnOlderLayoutByAddingColumnFamilies) {
+  temp_dir dir;
+  test_clock clock;
+  {
+    // An older layout: only the debates family, holding one record.
+    rocksdb::Options o;
+    o.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(o, dir.path, &db).ok());
+    rocksdb::ColumnFamilyHandle* h = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, "debates", &h).ok());
+    ASSERT_TRUE(db->Put(rocksdb::WriteOptions{}, h, "d1", frame_record(0, "old")).ok());
+    db->DestroyColumnFamilyHandle(h);
+    delete db;
+  }
+  auto s = open_store(dir.path, clock);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(*s->get(cf::debates, "d1").value(), "old");
+  write_batch b;
+  b.put(cf::audit, "a", "new family works", 0);
+  EXPECT_FALSE(s->write(b, true));
+  std::vector<std::string> families;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir.path, &families).ok());
+  EXPECT_EQ(families.size(), cf_count + 1);
+}
+
+// A file system whose writes fail while `failing` is set.
+class flaky_fs : public rocksdb::FileSystemWrapper {
+public:
+  explicit flaky_fs(std::shared_ptr<rocksdb::FileSystem> t) : FileSystemWrapper(std::move(t)) {}
+  static const char* kClassName() { return "flaky_fs"; }
+  const char* Name() const override { return kClassName(); }
+
+  std::atomic<bool> failing{false};
+
+  class file : public rocksdb::FSWritableFileOwnerWrapper {
+  public:
+    file(std::unique_ptr<rocksdb::FSWritableFile>&& f, std::atomic<bool>* failing)
+        : FSWritableFileOwnerWrapper(std::move(f)), failing_(failing) {}
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             rocksdb::IODebugContext* dbg) override {
+      if (failing_->load()) return rocksdb::IOStatus::IOError("injected write failure");
+      return FSWritableFileOwnerWrapper::Append(data, o, dbg);
+    }
+    rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& o,
+                             const rocksdb::DataVerificationInfo& v,
+                             rocksdb::IODebugContext* dbg) override {
+      if (failing_->load()) return rocksdb::IOStatus::IOError("injected write failure");
+      return FSWritableFileOwnerWrapper::Append(data, o, v, dbg);
+    }
+
+  private:
+    std::atomic<bool>* failing_;
+  };
+
+  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& o,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override {
+    std::unique_ptr<rocksdb::FSWritableFile> f;
+    auto s = target()->NewWritableFile(fname, o, &f, dbg);
+    if (s.ok()) result->reset(new file(std::move(f), &failing));
+    return s;
+  }
+};
+
+TEST(Store, TheBreakerOpensOnAFailingDiskAndClosesAfterATrial) {
+  temp_dir dir;
+  test_clock clock;
+  auto fs = std::make_shared<flaky_fs>(rocksdb::FileSystem::Default());
+  auto env = rocksdb::NewCompositeEnv(fs);
+  auto s = open_store(dir.path, clock, env.get(), 300ms);
+  ASSERT_TRUE(s);
+  auto one = [] {
+    write_batch b;
+    b.put(cf::debates, "d", "x", 0);
+    return b;
+  };
+  ASSERT_FALSE(s->write(one(), false));
+
+  fs->failing = true;
+  auto e1 = s->write(one(), false);
+  auto e2 = s->write(one(), false);
+  ASSERT_TRUE(e1 && e2);
+  EXPECT_EQ(e1->code, store_errc::io_error);
+  EXPECT_EQ(s->breaker(), resilience::breaker_state::open);
+  // Open: refused fast, without touching the disk.
+  auto refused = s->write(one(), false);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->code, store_errc::unavailable);
+  EXPECT_NE(refused->message.find("retry in"), std::string::npos);
+  auto read = s->get(cf::debates, "d");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.error().code, store_errc::unavailable);
+  EXPECT_EQ(s->stats().refused, 2u);
+
+  // The disk recovers; after the recovery time one trial goes through and closes the breaker.
+  fs->failing = false;
+  std::this_thread::sleep_for(350ms);
+  EXPECT_EQ(s->breaker(), resilience::breaker_state::half_open);
+  auto trial = s->write(one(), true);
+  EXPECT_FALSE(trial) << trial->message;
+  EXPECT_EQ(s->breaker(), resilience::breaker_state::closed);
+  EXPECT_TRUE(s->get(cf::debates, "d").value());
+}
+
+}  // namespace
+}  // namespace aragora::storage
