@@ -84,6 +84,8 @@ void fill_message(const debate_machine& m, const transcript_entry& e, v1::Messag
   *out.mutable_timestamp() = to_timestamp(e.at);
   out.set_sha256(crypto::to_hex(e.sha256));
   out.set_tokens(e.tokens);
+  out.set_tokens_in(e.tokens_in);
+  out.set_cost_usd(e.cost_usd);
   switch (e.key.ph) {
     case phase::critique: {
       out.set_target(name_or_empty(m, e.key.target));
@@ -240,8 +242,11 @@ void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out) {
       *out.mutable_timestamp() = to_timestamp(err.at);
       auto* x = out.mutable_error();
       x->set_code(std::string{to_string(err.code)});
-      x->set_message(std::string{to_string(err.key.ph)} + ": " + err.message);
+      x->set_message(err.message);
       x->set_recoverable(err.code != call_errc::cancelled);
+      x->set_phase(static_cast<v1::Phase::Value>(err.key.ph));
+      if (err.key.ph == phase::critique) x->set_target(name_or_empty(m, err.key.target));
+      if (err.key.ph == phase::judge) x->set_attempt(err.key.target);
       break;
     }
     case event_type::consensus: {
@@ -275,6 +280,7 @@ void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out) {
       x->set_rounds_used(m.rounds_used());
       x->set_duration_ms(std::chrono::duration<double, std::milli>(f.at - m.started_at()).count());
       x->set_winner(name_or_empty(m, f.winner));
+      x->set_error(f.error);
       break;
     }
     case event_type::token_delta:

@@ -2,15 +2,24 @@
 
 #include <caf/all.hpp>
 
+#include <iostream>
+
 #include "actors/agent/agent_actor.hpp"
 #include "actors/agent/mock_provider.hpp"
 #include "actors/debate/codec.hpp"
+#include "actors/debate/persistence.hpp"
 #include "actors/debate/receipt.hpp"
 #include "runtime/timer/timer_service.hpp"
+#include "storage/storage_actors.hpp"
 
 namespace aragora::debate {
 
 namespace {
+
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+
+// A failed persist is retried with backoff up to this delay; the debate holds its step meanwhile.
+constexpr auto max_persist_backoff = std::chrono::seconds{30};
 
 struct debate_state {
   static inline const char* name = "debate";
@@ -25,6 +34,17 @@ struct debate_state {
   // step of every debate.
   uint64_t deadline = 0;
   std::chrono::steady_clock::time_point step_started;
+  // Persistence: events recorded but not yet acknowledged by the writer, at most one write in
+  // flight, the step whose calls went out, whether the record was written once.
+  std::vector<event_ref> unsaved;
+  bool persisting = false;
+  bool record_written = false;
+  uint32_t dispatched_step = 0;
+  uint64_t persist_token = 0;
+  std::chrono::milliseconds backoff{0};
+  std::optional<v1::Receipt> receipt;  // sealed once finished
+  bool reported = false;
+  uint32_t calls_sent = 0;
 };
 
 using debate_self = caf::stateful_actor<debate_state>;
@@ -64,37 +84,111 @@ void dispatch(debate_self* self) {
   batch.requests.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i)
     if (m.pending(i)) batch.requests.push_back(calls[i]);
+  st.dispatched_step = m.step();
+  if (batch.requests.empty()) return;
+  st.calls_sent += static_cast<uint32_t>(batch.requests.size());
   self->send(st.agent, std::move(batch));
   st.step_started = std::chrono::steady_clock::now();
   if (st.deadline == 0) arm(self, step_limit(self));
 }
 
+const v1::Receipt& seal(debate_self* self) {
+  auto& st = self->state;
+  if (!st.receipt) st.receipt = make_receipt(*st.machine, st.services->signing_key);
+  return *st.receipt;
+}
+
+void report(debate_self* self) {
+  auto& st = self->state;
+  if (st.reported) return;
+  st.reported = true;
+  disarm(self);
+  sealed_receipt sealed;
+  if (st.receipt) {
+    sealed.id = st.receipt->receipt_id();
+    sealed.sha256 = st.receipt->sha256();
+    if (st.receipt->has_signature())
+      sealed.signature = receipt_signature{st.receipt->signature().key_id(),
+                                           st.receipt->signature().value()};
+  } else {
+    sealed = seal_receipt(*st.machine, st.services->signing_key);
+  }
+  debate_finished done{st.machine->spec().id, summarize(*st.machine), std::move(sealed), nullptr};
+  done.summary.calls_sent = st.calls_sent;
+  if (st.report == finish_report::full) done.machine = st.machine;
+  self->send(st.owner, std::move(done));
+  self->quit();
+}
+
+/// Writes what is not yet on disk: one step's events (and the record at the start and the end)
+/// in one batch; the end is synced before it is reported.
+void persist(debate_self* self) {
+  auto& st = self->state;
+  const auto& m = *st.machine;
+  auto& db = *st.services->store;
+  storage::write_batch batch;
+  add_events(batch, m, st.unsaved, db.expiry_for(storage::cf::debate_events));
+  if (!st.record_written || m.finished())
+    add_record(batch, m, m.finished() ? &seal(self) : nullptr, db);
+  st.persisting = true;
+  self->send(st.services->writer,
+             storage::persist_request{std::move(batch), m.finished(), ++st.persist_token});
+}
+
+/// Moves the debate on as far as it can: persist what is unsaved, then send the current step's
+/// calls or report the end.
+void advance(debate_self* self) {
+  auto& st = self->state;
+  if (st.persisting) return;
+  bool durable = st.services->writer != nullptr;
+  if (durable && (!st.unsaved.empty() || !st.record_written ||
+                  (st.machine->finished() && !st.receipt))) {
+    persist(self);
+    return;
+  }
+  if (st.machine->finished())
+    report(self);
+  else if (st.dispatched_step != st.machine->step())
+    dispatch(self);
+}
+
 void apply(debate_self* self, debate_machine::step_result r) {
   auto& st = self->state;
   publish(self, r.events);
-  if (st.machine->finished()) {
-    disarm(self);
-    debate_finished done{st.machine->spec().id, summarize(*st.machine),
-                         seal_receipt(*st.machine, st.services->signing_key), nullptr};
-    if (st.report == finish_report::full) done.machine = st.machine;
-    self->send(st.owner, std::move(done));
-    self->quit();
-    return;
-  }
-  if (r.new_step) dispatch(self);
+  if (st.services->writer) st.unsaved.insert(st.unsaved.end(), r.events.begin(), r.events.end());
+  if (st.machine->finished()) disarm(self);
+  // Within a step, outcomes wait in memory: the step is persisted as one batch when it completes.
+  if (r.new_step || st.machine->finished()) advance(self);
 }
 
-caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_services> services,
-                           std::shared_ptr<const debate_spec> spec, caf::actor owner,
-                           std::vector<caf::actor> subscribers, finish_report report) {
+void on_persisted(debate_self* self, storage::persist_ack& ack) {
   auto& st = self->state;
-  st.report = report;
-  st.services = std::move(services);
-  st.agent = st.services->agents->pick(agent::fnv1a(spec->id));
-  st.machine = std::make_shared<debate_machine>(std::move(spec), st.services->options);
-  st.owner = std::move(owner);
-  st.subscribers = std::move(subscribers);
-  apply(self, st.machine->start(st.services->now()));
+  if (ack.token != st.persist_token) return;
+  st.persisting = false;
+  if (ack.error) {
+    // Storage is failing: hold the step and retry with backoff; the breaker keeps retries cheap.
+    st.backoff = std::min<std::chrono::milliseconds>(
+        std::max(st.backoff * 2, std::chrono::milliseconds{100}), max_persist_backoff);
+    std::cerr << "debate " << st.machine->spec().id << ": " << storage::to_string(ack.error->code)
+              << ": " << ack.error->message << "; retrying in " << st.backoff.count() << " ms\n";
+    st.services->timers->schedule(st.backoff, caf::actor_cast<caf::strong_actor_ptr>(self),
+                                  caf::make_message(retry_atom::value));
+    return;
+  }
+  st.backoff = std::chrono::milliseconds{0};
+  if (st.services->durability_observer && !st.unsaved.empty())
+    self->send(st.services->durability_observer,
+               debate_durable{st.machine->spec().id, st.unsaved.back().seq});
+  st.unsaved.clear();
+  st.record_written = true;
+  if (st.machine->finished()) {
+    report(self);
+    return;
+  }
+  advance(self);
+}
+
+caf::behavior debate_behavior(debate_self* self) {
   return {
       [=](call_outcomes& batch) {
         auto& s = self->state;
@@ -106,11 +200,13 @@ caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_servi
       [=](phase_deadline d) {
         auto& s = self->state;
         s.deadline = 0;
-        if (d.step != s.machine->step()) {
+        if (s.machine->finished()) return;
+        if (d.step != s.machine->step() || s.dispatched_step != s.machine->step()) {
           // Armed for a step that completed meanwhile: wait out the current step's own limit.
           auto left = s.step_started + step_limit(self) - std::chrono::steady_clock::now();
-          if (left > std::chrono::steady_clock::duration::zero()) {
-            arm(self, left);
+          if (left > std::chrono::steady_clock::duration::zero() ||
+              s.dispatched_step != s.machine->step()) {
+            arm(self, std::max<std::chrono::steady_clock::duration>(left, step_limit(self) / 8));
             return;
           }
         }
@@ -123,7 +219,43 @@ caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_servi
       [=](subscribe_atom, caf::actor& subscriber) {
         self->state.subscribers.push_back(std::move(subscriber));
       },
+      [=](storage::persist_ack& ack) { on_persisted(self, ack); },
+      [=](retry_atom) { advance(self); },
   };
+}
+
+void init(debate_self* self, std::shared_ptr<const debate_services> services,
+          std::shared_ptr<debate_machine> machine, caf::actor owner,
+          std::vector<caf::actor> subscribers, finish_report report) {
+  auto& st = self->state;
+  st.services = std::move(services);
+  st.machine = std::move(machine);
+  st.agent = st.services->agents->pick(agent::fnv1a(st.machine->spec().id));
+  st.owner = std::move(owner);
+  st.subscribers = std::move(subscribers);
+  st.report = report;
+}
+
+caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_services> services,
+                           std::shared_ptr<const debate_spec> spec, caf::actor owner,
+                           std::vector<caf::actor> subscribers, finish_report report) {
+  auto machine = std::make_shared<debate_machine>(std::move(spec), services->options);
+  init(self, std::move(services), std::move(machine), std::move(owner), std::move(subscribers),
+       report);
+  apply(self, self->state.machine->start(self->state.services->now()));
+  return debate_behavior(self);
+}
+
+caf::behavior resumed_debate_actor(debate_self* self,
+                                   std::shared_ptr<const debate_services> services,
+                                   std::shared_ptr<debate_machine> machine, caf::actor owner,
+                                   std::vector<caf::actor> subscribers, finish_report report) {
+  init(self, std::move(services), std::move(machine), std::move(owner), std::move(subscribers),
+       report);
+  // Everything replayed is on disk already; only the pending calls of the current step remain.
+  self->state.record_written = true;
+  advance(self);
+  return debate_behavior(self);
 }
 
 }  // namespace
@@ -132,6 +264,13 @@ caf::actor spawn_debate(caf::actor_system& sys, std::shared_ptr<const debate_ser
                         std::shared_ptr<const debate_spec> spec, caf::actor owner,
                         std::vector<caf::actor> subscribers, finish_report report) {
   return sys.spawn(debate_actor, std::move(services), std::move(spec), std::move(owner),
+                   std::move(subscribers), report);
+}
+
+caf::actor resume_debate(caf::actor_system& sys, std::shared_ptr<const debate_services> services,
+                         std::shared_ptr<debate_machine> machine, caf::actor owner,
+                         std::vector<caf::actor> subscribers, finish_report report) {
+  return sys.spawn(resumed_debate_actor, std::move(services), std::move(machine), std::move(owner),
                    std::move(subscribers), report);
 }
 

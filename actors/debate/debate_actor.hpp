@@ -3,6 +3,7 @@
 // calls to an agent actor, arms one deadline per step, streams events to subscribers and reports
 // the finished debate (with its sealed receipt) to its owner.
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <chrono>
 #include <memory>
@@ -19,6 +20,9 @@ class agent_pool;
 namespace aragora::timer {
 class timer_service;
 }
+namespace aragora::storage {
+class store;
+}
 
 namespace aragora::debate {
 
@@ -30,6 +34,10 @@ struct debate_services {
   std::optional<std::string> signing_key;
   std::chrono::milliseconds phase_grace{5000};
   time_point (*now)() = &std::chrono::system_clock::now;  // injectable for tests
+  // Durable debates: set both, or neither for the in-memory mode.
+  caf::actor writer;                     // storage::spawn_writer
+  std::shared_ptr<storage::store> store;
+  caf::actor durability_observer;        // optional: told what each write made durable
 };
 
 /// Starts a debate. `owner` receives `debate_finished`; `subscribers` receive every event.
@@ -38,6 +46,13 @@ struct debate_services {
                                       std::shared_ptr<const debate_spec> spec, caf::actor owner,
                                       std::vector<caf::actor> subscribers = {},
                                       finish_report report = finish_report::full);
+
+/// Continues a debate rebuilt from its event log: sends the pending calls of its current step.
+[[nodiscard]] caf::actor resume_debate(caf::actor_system& sys,
+                                       std::shared_ptr<const debate_services> services,
+                                       std::shared_ptr<debate_machine> machine, caf::actor owner,
+                                       std::vector<caf::actor> subscribers = {},
+                                       finish_report report = finish_report::full);
 
 /// The summary of a finished machine.
 [[nodiscard]] debate_summary summarize(const debate_machine& m);

@@ -238,6 +238,8 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
     e.at = at;
     e.text = std::move(o.text);
     e.tokens = o.tokens_out;
+    e.tokens_in = o.tokens_in;
+    e.cost_usd = o.cost_usd;
     auto type = event_type::agent_message;
     switch (call.key.ph) {
       case phase::propose:

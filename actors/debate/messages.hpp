@@ -36,6 +36,7 @@ struct debate_summary {
   time_point started_at;
   time_point finished_at;
   std::optional<time_point> first_message_at;
+  uint32_t calls_sent = 0;  // calls this run of the debate sent (less than agent_calls if resumed)
 };
 
 /// What a debate's owner wants back when it ends.
@@ -52,6 +53,12 @@ struct debate_finished {
   std::shared_ptr<const debate_machine> machine;  // set for finish_report::full
 };
 
+/// Sent to a durability observer when a debate's events up to `seq` are on disk.
+struct debate_durable {
+  std::string id;
+  uint32_t seq;
+};
+
 /// One event for subscribers, built once and shared by all of them.
 using event_ptr = std::shared_ptr<const v1::Event>;
 
@@ -63,4 +70,5 @@ using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::call_outcomes)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::phase_deadline)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::debate_finished)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::debate_durable)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::event_ptr)

@@ -202,7 +202,9 @@ struct transcript_entry {
   std::string issues;  // one per line
   uint8_t choice = no_agent;
   double confidence = 0;
-  uint32_t tokens = 0;
+  uint32_t tokens = 0;     // out
+  uint32_t tokens_in = 0;
+  double cost_usd = 0;
   digest sha256{};
 };
 

@@ -9,6 +9,7 @@
 #include "actors/debate/messages.hpp"
 #include "actors/debate/receipt.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
 #include "runtime/node/local_node.hpp"
 
@@ -90,8 +91,17 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
     usage_error("bad_signing_key", key.error);
     return exit_usage;
   }
+  if (o.storage != "memory" && o.storage != "rocksdb") {
+    usage_error("bad_storage", "unknown storage '" + o.storage + "'; use rocksdb or memory");
+    return exit_usage;
+  }
+  std::shared_ptr<storage::store> db;
+  if (o.storage == "rocksdb") {
+    db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
+    if (!db) return exit_failed;
+  }
 
-  node::local_node node{cfg, key.key};
+  node::local_node node{cfg, key.key, db};
   spec->id = node.next_debate_id();
   terminal_printer printer{std::cout, !o.json && stdout_wants_color()};
 

@@ -7,6 +7,7 @@
 
 #include "actors/debate/codec.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
 #include "runtime/loadgen/load_driver.hpp"
 #include "runtime/loadgen/process_stats.hpp"
@@ -96,8 +97,6 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
     return usage("bad_early_stop", "--early-stop takes on or off");
   if (o.storage != "memory" && o.storage != "rocksdb")
     return usage("bad_storage", "unknown storage '" + o.storage + "'; use memory or rocksdb");
-  if (o.storage == "rocksdb")
-    return usage("storage_unavailable", "rocksdb storage is not built yet; use --storage memory");
 
   auto spec = config::default_spec(cfg);
   spec.id = "benchmark";
@@ -134,7 +133,12 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   config.set_storage(o.storage);
   config.set_warmup_debates(cfg.benchmark_warmup);
 
-  node::local_node node{cfg};
+  std::shared_ptr<storage::store> db;
+  if (o.storage == "rocksdb") {
+    db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
+    if (!db) return exit_failed;
+  }
+  node::local_node node{cfg, std::nullopt, db};
   bool show_progress = isatty(STDERR_FILENO) == 1;
 
   // Warm-up: threads, pools and allocator arenas exist before anything is measured.
@@ -145,6 +149,7 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   }
   node.reset_peak_queue_depth();
   auto baseline_rss = loadgen::current_rss_bytes();
+  uint64_t puts_before = db ? db->stats().puts : 0;
   auto cpu_before = loadgen::process_cpu_time();
 
   loadgen::load_plan plan{templ, debates, concurrent, std::nullopt};
@@ -169,6 +174,7 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   in.total_memory = loadgen::total_memory_bytes();
   in.cpu = cpu;
   in.peak_queue_depth = node.peak_queue_depth();
+  if (db) in.storage_ops = db->stats().puts - puts_before;
   in.alerts = cfg.alerts;
   auto report = loadgen::make_report(in);
   if (o.json)

@@ -29,6 +29,8 @@ struct ask_options {
   std::string context;
   bool json = false;
   std::string receipt_file;
+  std::string storage = "rocksdb";
+  std::string data_dir;  // empty = configured (./data)
 };
 
 [[nodiscard]] int run_ask(const ask_options& o, const config::node_config& cfg);
@@ -52,12 +54,22 @@ struct benchmark_options {
   int64_t message_bytes = 0;
   double fail_rate = 0;
   std::string storage = "memory";
-  std::string data_dir = "./data";
+  std::string data_dir;  // empty = configured (./data)
   int64_t seed = 1;
   bool json = false;
 };
 
 [[nodiscard]] int run_benchmark(const benchmark_options& o, const config::node_config& cfg);
+
+struct history_options {
+  std::string data_dir;  // empty = configured (./data)
+  std::string id;
+  bool json = false;
+};
+
+[[nodiscard]] int run_list(const history_options& o, const config::node_config& cfg);
+[[nodiscard]] int run_show(const history_options& o, const config::node_config& cfg);
+[[nodiscard]] int run_resume(const history_options& o, const config::node_config& cfg);
 
 /// Reads a whole file; false when it cannot be read.
 [[nodiscard]] bool read_file(const std::string& path, std::string& out);

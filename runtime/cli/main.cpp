@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("--context", ask.context, "prior knowledge given to every agent");
   ask_cmd->add_flag("--json", ask.json, "print the result as one JSON object");
   ask_cmd->add_option("--receipt", ask.receipt_file, "write the decision receipt to this file");
+  ask_cmd->add_option("--storage", ask.storage, "rocksdb (default: persist to --data-dir) or memory");
+  ask_cmd->add_option("--data-dir", ask.data_dir, "where debates are stored (default ./data)");
 
   cli::benchmark_options bench;
   auto* bench_cmd = app.add_subcommand("benchmark", "run many mock debates and measure them");
@@ -61,6 +63,17 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--data-dir", bench.data_dir, "RocksDB directory (default ./data)");
   bench_cmd->add_option("--seed", bench.seed, "seed of the first debate (default 1)");
   bench_cmd->add_flag("--json", bench.json, "print the report as one JSON object");
+
+  cli::history_options history;
+  auto* list_cmd = app.add_subcommand("list", "list the debates of a data dir");
+  auto* show_cmd = app.add_subcommand("show", "print one stored debate: transcript and result");
+  auto* resume_cmd =
+      app.add_subcommand("resume", "continue every unfinished debate of a data dir and wait");
+  show_cmd->add_option("id", history.id, "debate id (see 'aragora list')")->required();
+  for (auto* cmd : {list_cmd, show_cmd, resume_cmd}) {
+    cmd->add_option("--data-dir", history.data_dir, "where debates are stored (default ./data)");
+    cmd->add_flag("--json", history.json, "print one JSON object");
+  }
 
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
@@ -97,6 +110,12 @@ int main(int argc, char** argv) {
     rc = cli::run_verify(verify);
   else if (*bench_cmd)
     rc = cli::run_benchmark(bench, cfg);
+  else if (*list_cmd)
+    rc = cli::run_list(history, cfg);
+  else if (*show_cmd)
+    rc = cli::run_show(history, cfg);
+  else if (*resume_cmd)
+    rc = cli::run_resume(history, cfg);
   google::protobuf::ShutdownProtobufLibrary();
   return rc;
 }

@@ -102,8 +102,9 @@ void terminal_printer::print(const v1::Event& e) {
       break;
     }
     case v1::EventType::agent_error:
-      out_ << "  " << paint("! " + e.agent() + " failed", red) << ": " << e.error().code()
-           << " (" << excerpt(e.error().message(), 160) << ")\n";
+      out_ << "  " << paint("! " + e.agent() + " failed to " +
+                                 v1::Phase::Value_Name(e.error().phase()), red)
+           << ": " << e.error().code() << " (" << excerpt(e.error().message(), 160) << ")\n";
       break;
     case v1::EventType::convergence: {
       const auto& c = e.convergence();

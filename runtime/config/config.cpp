@@ -29,7 +29,12 @@ node_config::node_config()
       alerts{defaults::alert_debate_duration_warn_s, defaults::alert_debate_duration_crit_s,
              defaults::alert_queue_depth_warn,       defaults::alert_queue_depth_crit,
              defaults::alert_memory_warn_pct,        defaults::alert_memory_crit_pct},
-      benchmark_warmup(defaults::benchmark_warmup_debates) {
+      benchmark_warmup(defaults::benchmark_warmup_debates),
+      data_dir(defaults::data_dir),
+      retention(storage::retention_policy::defaults()),
+      sweep_interval(defaults::retention_sweep_interval),
+      db_breaker_failures(defaults::db_breaker_failures),
+      db_breaker_recovery(defaults::db_breaker_recovery) {
   machine.supermajority = defaults::supermajority_threshold;
   machine.min_participation = defaults::min_participation;
   machine.participation_ratio = defaults::participation_ratio;
@@ -108,6 +113,25 @@ setter alert(double alert_thresholds::*field, double hi) {
   };
 }
 
+// 0 keeps records until deleted.
+setter retention_days(std::vector<storage::cf> families) {
+  return [=](const YAML::Node& n, node_config& c) {
+    int64_t v;
+    if (!read(n, v) || v < 0) return false;
+    for (auto f : families) c.retention.set(f, v * 24 * 3600);
+    return true;
+  };
+}
+
+setter retention_hours(storage::cf family) {
+  return [=](const YAML::Node& n, node_config& c) {
+    int64_t v;
+    if (!read(n, v) || v < 0) return false;
+    c.retention.set(family, v * 3600);
+    return true;
+  };
+}
+
 const std::map<std::string, setter>& setters() {
   static const std::map<std::string, setter> table{
       {"debate.rounds", u32(&node_config::rounds, defaults::min_rounds, defaults::max_rounds)},
@@ -168,6 +192,37 @@ const std::map<std::string, setter>& setters() {
       {"alerts.memory_warn_pct", alert(&alert_thresholds::memory_warn_pct, 100)},
       {"alerts.memory_crit_pct", alert(&alert_thresholds::memory_crit_pct, 100)},
       {"benchmark.warmup_debates", u32(&node_config::benchmark_warmup, 0, 1'000'000)},
+      {"storage.data_dir",
+       [](const YAML::Node& n, node_config& c) {
+         std::string v;
+         if (!read(n, v) || v.empty()) return false;
+         c.data_dir = v;
+         return true;
+       }},
+      {"storage.sweep_interval_s",
+       [](const YAML::Node& n, node_config& c) {
+         int64_t v;
+         if (!read(n, v) || v <= 0) return false;
+         c.sweep_interval = std::chrono::seconds{v};
+         return true;
+       }},
+      {"storage.breaker_failures", u32(&node_config::db_breaker_failures, 1, 1000)},
+      {"storage.breaker_recovery_s",
+       [](const YAML::Node& n, node_config& c) {
+         int64_t v;
+         if (!read(n, v) || v <= 0) return false;
+         c.db_breaker_recovery = std::chrono::seconds{v};
+         return true;
+       }},
+      {"storage.retention.debates_days", retention_days({storage::cf::debates, storage::cf::debate_events})},
+      {"storage.retention.critiques_days", retention_days({storage::cf::critiques})},
+      {"storage.retention.evidence_days", retention_days({storage::cf::evidence, storage::cf::evidence_by_hash})},
+      {"storage.retention.consensus_days", retention_days({storage::cf::consensus})},
+      {"storage.retention.audit_days", retention_days({storage::cf::audit})},
+      {"memory.fast_retention_hours", retention_hours(storage::cf::memory_fast)},
+      {"memory.medium_retention_hours", retention_hours(storage::cf::memory_medium)},
+      {"memory.slow_retention_hours", retention_hours(storage::cf::memory_slow)},
+      {"memory.glacial_retention_hours", retention_hours(storage::cf::memory_glacial)},
   };
   return table;
 }

@@ -9,6 +9,7 @@
 
 #include "actors/debate/machine.hpp"
 #include "actors/debate/types.hpp"
+#include "storage/store.hpp"
 
 namespace aragora::config {
 
@@ -41,6 +42,12 @@ struct node_config {
   uint32_t agent_workers;      // 0 = one per scheduler thread
   alert_thresholds alerts;
   uint32_t benchmark_warmup;   // debates run before `aragora benchmark` measures
+  // Storage.
+  std::string data_dir;
+  storage::retention_policy retention;
+  std::chrono::milliseconds sweep_interval;
+  uint32_t db_breaker_failures;
+  std::chrono::milliseconds db_breaker_recovery;
 
   /// Everything at its default.
   node_config();

@@ -9,7 +9,9 @@
 
 #include "actors/agent/agent_actor.hpp"
 #include "actors/debate/debate_actor.hpp"
+#include "actors/debate/persistence.hpp"
 #include "runtime/timer/timer_service.hpp"
+#include "storage/storage_actors.hpp"
 
 namespace aragora::node {
 
@@ -37,30 +39,93 @@ struct local_node::impl {
   timer::timer_service timers;
   agent::agent_pool agents;
   std::shared_ptr<debate::debate_services> services;
+  std::shared_ptr<storage::store> db;
+  caf::actor writer;
+  caf::actor sweeper;
   std::atomic<uint32_t> counter;
 
-  impl(const config::node_config& c, std::optional<std::string> key)
+  impl(const config::node_config& c, std::optional<std::string> key,
+       std::shared_ptr<storage::store> store)
       : cfg(c),
         sys(configure(caf_cfg, c)),
         timers(c.timer_tick, c.timer_slots),
         agents(sys, timers, pool_size(c, sys)),
         services(std::make_shared<debate::debate_services>()),
+        db(std::move(store)),
         counter(static_cast<uint32_t>(std::random_device{}())) {
     services->timers = &timers;
     services->agents = &agents;
     services->options = c.machine;
     services->signing_key = std::move(key);
     services->phase_grace = c.phase_grace;
+    if (db) {
+      writer = storage::spawn_writer(sys, db);
+      sweeper = storage::spawn_sweeper(sys, db, timers, c.sweep_interval);
+      services->writer = writer;
+      services->store = db;
+    }
   }
 
   ~impl() {
     agents.stop();
     timers.stop();
+    if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+    if (sweeper) caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
   }
 };
 
-local_node::local_node(const config::node_config& cfg, std::optional<std::string> signing_key)
-    : impl_(std::make_unique<impl>(cfg, std::move(signing_key))) {
+local_node::local_node(const config::node_config& cfg, std::optional<std::string> signing_key,
+                       std::shared_ptr<storage::store> store)
+    : impl_(std::make_unique<impl>(cfg, std::move(signing_key), std::move(store))) {
+}
+
+const std::shared_ptr<storage::store>& local_node::store() const {
+  return impl_->db;
+}
+
+void local_node::observe_durability(caf::actor observer) {
+  impl_->services->durability_observer = std::move(observer);
+}
+
+local_node::resumed local_node::resume_unfinished(caf::actor owner,
+                                                  debate::finish_report report) {
+  resumed out;
+  auto& db = impl_->db;
+  if (!db) return out;
+  auto records = debate::load_records(*db);
+  if (!records.ok()) {
+    out.unreadable.emplace_back("*", records.error().message);
+    return out;
+  }
+  for (const auto& r : records.value()) {
+    if (r.status() != v1::Status::running) continue;
+    const auto& id = r.spec().id();
+    auto stored = debate::load_debate(*db, id);
+    std::string why;
+    if (!stored.ok()) {
+      why = stored.error().message;
+    } else if (stored.value()) {
+      auto rebuilt = debate::rebuild(*stored.value(), impl_->cfg.machine);
+      if (auto* m = std::get_if<std::unique_ptr<debate::debate_machine>>(&rebuilt)) {
+        std::shared_ptr<debate::debate_machine> machine = std::move(*m);
+        (void)debate::resume_debate(impl_->sys, impl_->services, std::move(machine), owner, {},
+                                    report);
+        out.ids.push_back(id);
+        continue;
+      }
+      why = std::get<std::string>(rebuilt);
+    }
+    // A log that cannot be replayed is recorded as failed, so it does not block every resume.
+    auto failed = r;
+    failed.set_status(v1::Status::failed);
+    failed.set_error("cannot resume: " + why);
+    storage::write_batch b;
+    b.put(storage::cf::debates, id, failed.SerializeAsString(),
+          db->expiry_for(storage::cf::debates));
+    (void)db->write(b, true);
+    out.unreadable.emplace_back(id, why);
+  }
+  return out;
 }
 
 local_node::~local_node() = default;

@@ -16,8 +16,11 @@ namespace aragora::node {
 
 class local_node {
 public:
+  /// With `store`, debates are durable: every step is persisted and finished debates are synced
+  /// before they are reported. Without it they live in memory only.
   explicit local_node(const config::node_config& cfg,
-                      std::optional<std::string> signing_key = std::nullopt);
+                      std::optional<std::string> signing_key = std::nullopt,
+                      std::shared_ptr<storage::store> store = nullptr);
   /// Stops the agent pool and the timers, then waits for every actor to finish: debates must
   /// have ended (or been cancelled) before the node goes away.
   ~local_node();
@@ -36,6 +39,21 @@ public:
       std::shared_ptr<const debate::debate_spec> spec, caf::actor owner,
       std::vector<caf::actor> subscribers = {},
       debate::finish_report report = debate::finish_report::full);
+
+  struct resumed {
+    std::vector<std::string> ids;                               // debates continuing
+    std::vector<std::pair<std::string, std::string>> unreadable;  // id, why (marked failed)
+  };
+
+  /// Rebuilds every unfinished debate of the store from its event log and continues it;
+  /// `owner` receives their `debate_finished`. Reads the disk: call from a non-scheduler thread.
+  [[nodiscard]] resumed resume_unfinished(
+      caf::actor owner, debate::finish_report report = debate::finish_report::full);
+
+  [[nodiscard]] const std::shared_ptr<storage::store>& store() const;
+
+  /// Tells `observer` (debate_durable) what every persisted step made durable.
+  void observe_durability(caf::actor observer);
 
   /// The agent actors' longest call backlog since the last reset.
   [[nodiscard]] uint64_t peak_queue_depth() const;

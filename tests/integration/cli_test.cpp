@@ -18,8 +18,17 @@ using test::sh_quote;
 
 const std::string bin = ARAGORA_BIN;
 
+/// A data dir of this test process, removed at exit.
+const std::string& data_dir() {
+  static struct dir {
+    std::string path = test::temp_path("data");
+    ~dir() { std::system(("rm -rf " + path).c_str()); }
+  } d;
+  return d.path;
+}
+
 test::run_result ask(const std::string& args) {
-  return run(bin + " ask " + args);
+  return run(bin + " ask --data-dir " + data_dir() + " " + args);
 }
 
 google::protobuf::Struct parse_object(const std::string& json) {
@@ -190,7 +199,7 @@ TEST_F(Receipts, AWrittenReceiptVerifiesAndATamperedOneDoesNot) {
 TEST_F(Receipts, SignedReceiptsNeedTheKey) {
   auto receipt = file("signed.json");
   std::string key = "ARAGORA_RECEIPT_SIGNING_KEY=00112233445566778899aabbccddeeff ";
-  auto r = run(key + bin + " ask 'Q?' --json --receipt " + receipt);
+  auto r = run(key + bin + " ask 'Q?' --storage memory --json --receipt " + receipt);
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(test::slurp(receipt).find("HMAC-SHA256"), std::string::npos);
   EXPECT_EQ(run(key + bin + " verify " + receipt).code, 0);
@@ -201,13 +210,13 @@ TEST_F(Receipts, SignedReceiptsNeedTheKey) {
                    " verify " + receipt);
   EXPECT_EQ(wrong.code, 1);
   EXPECT_NE(wrong.out.find("signature_mismatch"), std::string::npos);
-  EXPECT_EQ(run("ARAGORA_RECEIPT_SIGNING_KEY=xyz " + bin + " ask 'Q?'").code, 2);
+  EXPECT_EQ(run("ARAGORA_RECEIPT_SIGNING_KEY=xyz " + bin + " ask 'Q?' --storage memory").code, 2);
 }
 
 TEST(Ask, ConfigFileOverridesDefaults) {
   auto cfg = test::temp_path("aragora.yaml");
   { std::ofstream(cfg) << "debate:\n  rounds: 4\n"; }
-  auto r = run(bin + " --config " + cfg + " ask 'Q?' --json --early-stop off");
+  auto r = run(bin + " --config " + cfg + " ask 'Q?' --json --early-stop off --storage memory");
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(parse_result(r.out).rounds_used(), 4u);
   { std::ofstream(cfg) << "debate:\n  roundz: 4\n"; }
@@ -225,6 +234,87 @@ TEST(Ask, FullProtocolWithJudge) {
   EXPECT_EQ(res.method_used(), "judge");
   EXPECT_FALSE(res.judge().empty());
   EXPECT_EQ(res.convergence().status(), v1::ConvergenceStatus::converged);
+}
+
+google::protobuf::Struct list_json(const std::string& dir) {
+  auto r = run(bin + " list --json --data-dir " + dir);
+  EXPECT_EQ(r.code, 0) << r.err;
+  return parse_object(r.out);
+}
+
+TEST(History, AskedDebatesAreListedAndShownFromTheDataDir) {
+  auto dir = test::temp_path("history");
+  auto first = run(bin + " ask 'Should we adopt Kubernetes?' --json --data-dir " + dir);
+  ASSERT_EQ(first.code, 0) << first.err;
+  auto second = run(bin + " ask 'Should we go serverless?' --protocol full --json --data-dir " + dir);
+  ASSERT_EQ(second.code, 0) << second.err;
+  auto asked = parse_result(first.out);
+
+  auto list = list_json(dir);
+  const auto& debates = list.fields().at("debates").list_value();
+  ASSERT_EQ(debates.values_size(), 2);
+  const auto& e = debates.values(0).struct_value().fields();
+  for (const char* key : {"id", "question", "status", "verdict", "created_at"})
+    EXPECT_TRUE(e.count(key)) << key;
+  EXPECT_EQ(e.at("id").string_value(), asked.id());
+  EXPECT_EQ(e.at("status").string_value(), "completed");
+  EXPECT_EQ(e.at("question").string_value(), "Should we adopt Kubernetes?");
+
+  auto shown = run(bin + " show " + asked.id() + " --json --data-dir " + dir);
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  auto result = parse_result(shown.out);
+  EXPECT_EQ(result.messages_size(), asked.messages_size());
+  EXPECT_EQ(result.verdict(), asked.verdict());
+  EXPECT_EQ(result.receipt().sha256(), asked.receipt().sha256());
+  for (int i = 0; i < result.messages_size(); ++i)
+    EXPECT_EQ(result.messages(i).text(), asked.messages(i).text());
+  auto text = run(bin + " show " + asked.id() + " --data-dir " + dir);
+  EXPECT_NE(text.out.find("Verdict: "), std::string::npos);
+
+  auto missing = run(bin + " show 0000000000000000 --data-dir " + dir);
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find("debate_not_found"), std::string::npos);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(History, AKilledDebateIsResumedWithoutRepeatingItsCompletedSteps) {
+  auto dir = test::temp_path("resume");
+  // 5 rounds of 3 steps at 100 ms: killed after about half a second, mid-debate.
+  auto killed = run("timeout -s KILL 0.6 " + bin +
+                    " ask 'Should we adopt Kubernetes?' --rounds 5 --early-stop off "
+                    "--latency-ms 100 --data-dir " + dir);
+  EXPECT_EQ(killed.code, 128 + 9) << killed.out;
+  auto before = list_json(dir).fields().at("debates").list_value();
+  ASSERT_EQ(before.values_size(), 1);
+  EXPECT_EQ(before.values(0).struct_value().fields().at("status").string_value(), "running");
+  auto id = before.values(0).struct_value().fields().at("id").string_value();
+
+  auto resumed = run(bin + " resume --json --data-dir " + dir);
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  auto report = parse_object(resumed.out).fields();
+  EXPECT_EQ(report.at("resumed").number_value(), 1);
+  EXPECT_EQ(report.at("completed").number_value(), 1);
+  // 5 x 12 calls in all; the steps finished before the kill were not run again.
+  EXPECT_GT(report.at("agent_calls_made").number_value(), 0);
+  EXPECT_LT(report.at("agent_calls_made").number_value(), 60);
+
+  auto shown = parse_result(run(bin + " show " + id + " --json --data-dir " + dir).out);
+  EXPECT_EQ(shown.agent_calls(), 60u);
+  EXPECT_EQ(shown.messages_size(), 60);
+  EXPECT_EQ(shown.rounds_used(), 5u);
+  EXPECT_NE(shown.status(), v1::Status::running);
+  auto again = parse_object(run(bin + " resume --json --data-dir " + dir).out).fields();
+  EXPECT_EQ(again.at("resumed").number_value(), 0);
+  std::system(("rm -rf " + dir).c_str());
+}
+
+TEST(History, AnUnreadableDataDirIsAClearError) {
+  auto dir = test::temp_path("notadb");
+  std::system(("mkdir -p " + dir + " && echo garbage > " + dir + "/CURRENT").c_str());
+  auto r = run(bin + " list --data-dir " + dir);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("storage_open_failed"), std::string::npos) << r.err;
+  std::system(("rm -rf " + dir).c_str());
 }
 
 }  // namespace

@@ -1,0 +1,51 @@
+#pragma once
+// How debates live in the store: the `debates` record (spec, status, receipt) and the event log
+// in `debate_events` (key: debate id, '/', big-endian sequence number). One debate step is one
+// write batch: its events and, at the start and the end, the debate record.
+//
+// The load functions read the disk: call them off CAF scheduler threads.
+
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "actors/debate/machine.hpp"
+#include "aragora/v1/debate.pb.h"
+#include "storage/store.hpp"
+
+namespace aragora::debate {
+
+[[nodiscard]] std::string event_key(std::string_view debate_id, uint32_t seq);
+[[nodiscard]] std::string events_prefix(std::string_view debate_id);
+
+/// Appends the events to the batch (`expiry_s` from the debates retention).
+void add_events(storage::write_batch& batch, const debate_machine& m,
+                std::span<const event_ref> events, int64_t expiry_s);
+
+/// The debate's record as it stands; `receipt` once it is finished.
+[[nodiscard]] v1::DebateRecord record_of(const debate_machine& m, const v1::Receipt* receipt);
+
+/// Appends the record: kept while running, the debates retention from its end on.
+void add_record(storage::write_batch& batch, const debate_machine& m, const v1::Receipt* receipt,
+                const storage::store& db);
+
+struct stored_debate {
+  v1::DebateRecord record;
+  std::vector<v1::Event> events;
+};
+
+/// The record and event log of one debate; nullopt when there is none.
+[[nodiscard]] storage::result<std::optional<stored_debate>> load_debate(storage::store& db,
+                                                                        std::string_view id);
+
+/// Every debate record, oldest first (ids sort by creation time).
+[[nodiscard]] storage::result<std::vector<v1::DebateRecord>> load_records(storage::store& db);
+
+/// The machine a stored debate's log rebuilds.
+[[nodiscard]] std::variant<std::unique_ptr<debate_machine>, std::string> rebuild(
+    const stored_debate& d, const machine_options& options);
+
+}  // namespace aragora::debate

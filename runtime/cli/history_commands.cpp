@@ -1,0 +1,153 @@
+// `aragora list`, `aragora show ID`, `aragora resume`: the debates a data dir holds.
+
+#include <caf/all.hpp>
+
+#include <iostream>
+
+#include "actors/debate/codec.hpp"
+#include "actors/debate/messages.hpp"
+#include "actors/debate/persistence.hpp"
+#include "actors/debate/receipt.hpp"
+#include "runtime/cli/commands.hpp"
+#include "runtime/cli/storage_options.hpp"
+#include "runtime/cli/terminal.hpp"
+#include "runtime/node/local_node.hpp"
+
+namespace aragora::cli {
+
+namespace {
+
+std::string list_status(v1::Status::Value s) {
+  switch (s) {
+    case v1::Status::running: return "running";
+    case v1::Status::failed: return "failed";
+    case v1::Status::cancelled: return "cancelled";
+    default: return "completed";
+  }
+}
+
+std::string time_text(const google::protobuf::Timestamp& t) {
+  char buf[32];
+  std::time_t secs = t.seconds();
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+  return buf;
+}
+
+}  // namespace
+
+int run_list(const history_options& o, const config::node_config& cfg) {
+  auto db = open_store(o.data_dir, cfg);
+  if (!db) return exit_failed;
+  auto records = debate::load_records(*db);
+  if (!records.ok()) {
+    std::cerr << "error: " << storage::to_string(records.error().code) << ": "
+              << records.error().message << "\n";
+    return exit_failed;
+  }
+  v1::DebateList list;
+  for (const auto& r : records.value()) {
+    auto* e = list.add_debates();
+    e->set_id(r.spec().id());
+    e->set_question(r.spec().question());
+    e->set_status(list_status(r.status()));
+    if (r.status() != v1::Status::running) e->set_verdict(v1::Verdict::Value_Name(r.verdict()));
+    *e->mutable_created_at() = r.created_at();
+  }
+  if (o.json) {
+    std::cout << debate::to_json(list) << "\n";
+    return exit_ok;
+  }
+  if (list.debates_size() == 0) {
+    std::cout << "No debates in " << o.data_dir << "\n";
+    return exit_ok;
+  }
+  std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", "ID", "CREATED (UTC)", "STATUS", "VERDICT",
+              "QUESTION");
+  for (const auto& e : list.debates())
+    std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", e.id().c_str(),
+                time_text(e.created_at()).c_str(), e.status().c_str(), e.verdict().c_str(),
+                excerpt(e.question(), 60).c_str());
+  return exit_ok;
+}
+
+int run_show(const history_options& o, const config::node_config& cfg) {
+  auto db = open_store(o.data_dir, cfg);
+  if (!db) return exit_failed;
+  auto stored = debate::load_debate(*db, o.id);
+  if (!stored.ok()) {
+    std::cerr << "error: " << storage::to_string(stored.error().code) << ": "
+              << stored.error().message << "\n";
+    return exit_failed;
+  }
+  if (!stored.value()) {
+    std::cerr << "error: debate_not_found: no debate '" << o.id << "' in " << o.data_dir << "\n";
+    return exit_failed;
+  }
+  const auto& d = *stored.value();
+  auto rebuilt = debate::rebuild(d, cfg.machine);
+  if (auto* why = std::get_if<std::string>(&rebuilt)) {
+    std::cerr << "error: unreadable_log: debate " << o.id << ": " << *why << "\n";
+    return exit_failed;
+  }
+  const auto& m = *std::get<std::unique_ptr<debate::debate_machine>>(rebuilt);
+  v1::DebateResult result;
+  debate::sealed_receipt receipt;
+  const debate::sealed_receipt* sealed = nullptr;
+  if (d.record.has_receipt()) {
+    receipt.id = d.record.receipt().receipt_id();
+    receipt.sha256 = d.record.receipt().sha256();
+    sealed = &receipt;
+  }
+  debate::fill_result(m, sealed, result);
+  if (!m.finished()) result.set_status(v1::Status::running);
+  if (o.json) {
+    std::cout << debate::to_json(result) << "\n";
+    return exit_ok;
+  }
+  terminal_printer printer{std::cout, stdout_wants_color()};
+  for (const auto& e : d.events) printer.print(e);
+  if (m.finished())
+    printer.print_result(result);
+  else
+    std::cout << "\nStill running: " << m.transcript().size() << " messages so far, resume with "
+              << "'aragora resume --data-dir " << o.data_dir << "'\n";
+  return exit_ok;
+}
+
+int run_resume(const history_options& o, const config::node_config& cfg) {
+  auto db = open_store(o.data_dir, cfg);
+  if (!db) return exit_failed;
+  auto key = debate::signing_key_from_env();
+  v1::ResumeReport report;
+  {
+    node::local_node node{cfg, key.key, db};
+    caf::scoped_actor self{node.system()};
+    auto resumed = node.resume_unfinished(self, debate::finish_report::summary);
+    for (const auto& id : resumed.ids) report.add_debates(id);
+    for (const auto& [id, why] : resumed.unreadable) report.add_unreadable(id + ": " + why);
+    report.set_resumed(static_cast<uint32_t>(resumed.ids.size()));
+    size_t received = 0;
+    self->receive_for(received, resumed.ids.size())([&](debate::debate_finished& f) {
+      auto s = f.summary.status;
+      if (s == debate::debate_status::failed || s == debate::debate_status::cancelled)
+        report.set_failed(report.failed() + 1);
+      else
+        report.set_completed(report.completed() + 1);
+      report.set_agent_calls_made(report.agent_calls_made() + f.summary.calls_sent);
+    });
+  }
+  if (o.json) {
+    std::cout << debate::to_json(report) << "\n";
+  } else {
+    std::cout << "Resumed " << report.resumed() << " unfinished debate"
+              << (report.resumed() == 1 ? "" : "s") << " from " << o.data_dir << ": "
+              << report.completed() << " completed, " << report.failed() << " failed; "
+              << report.agent_calls_made() << " agent calls made after the resume\n";
+    for (const auto& u : report.unreadable()) std::cout << "  unreadable (marked failed): " << u << "\n";
+  }
+  return exit_ok;
+}
+
+}  // namespace aragora::cli

@@ -1,0 +1,16 @@
+#pragma once
+// Opening the node's store from the CLI.
+
+#include <memory>
+#include <string>
+
+#include "runtime/config/config.hpp"
+#include "storage/store.hpp"
+
+namespace aragora::cli {
+
+/// The store in `data_dir`, or nullptr after printing `error: <code>: <message>`.
+[[nodiscard]] std::shared_ptr<storage::store> open_store(const std::string& data_dir,
+                                                         const config::node_config& cfg);
+
+}  // namespace aragora::cli

@@ -1,0 +1,78 @@
+#include "storage/storage_actors.hpp"
+
+#include <caf/all.hpp>
+
+#include "runtime/timer/timer_service.hpp"
+
+namespace aragora::storage {
+
+namespace {
+
+// A group write stops growing here, so one write never holds a huge batch.
+constexpr size_t max_group_ops = 8192;
+constexpr size_t max_group_bytes = 16u << 20;
+
+struct writer_state {
+  static inline const char* name = "storage_writer";
+  std::shared_ptr<store> db;
+  write_batch group;
+  bool sync = false;
+  std::vector<std::pair<caf::strong_actor_ptr, uint64_t>> waiting;
+};
+
+void flush(caf::stateful_actor<writer_state>* self) {
+  auto& st = self->state;
+  if (st.waiting.empty()) return;
+  auto error = st.db->write(st.group, st.sync);
+  for (auto& [who, token] : st.waiting)
+    if (who) caf::anon_send(caf::actor_cast<caf::actor>(who), persist_ack{token, error});
+  st.group = write_batch{};
+  st.sync = false;
+  st.waiting.clear();
+}
+
+caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<store> db) {
+  self->state.db = std::move(db);
+  return {
+      [=](persist_request& r) {
+        auto& st = self->state;
+        st.group.append(std::move(r.batch));
+        st.sync = st.sync || r.sync;
+        st.waiting.emplace_back(self->current_sender(), r.token);
+        if (self->mailbox().empty() || st.group.size() >= max_group_ops ||
+            st.group.bytes() >= max_group_bytes)
+          flush(self);
+      },
+  };
+}
+
+using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
+
+caf::behavior sweeper(caf::event_based_actor* self, std::shared_ptr<store> db,
+                      timer::timer_service* timers, std::chrono::milliseconds interval) {
+  auto next = [=] {
+    timers->schedule(interval, caf::actor_cast<caf::strong_actor_ptr>(self),
+                     caf::make_message(sweep_atom::value));
+  };
+  next();
+  return {
+      [=](sweep_atom) {
+        // Failures are the breaker's business; the next sweep tries again.
+        (void)db->compact_all();
+        next();
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_writer(caf::actor_system& sys, std::shared_ptr<store> db) {
+  return sys.spawn<caf::detached>(writer, std::move(db));
+}
+
+caf::actor spawn_sweeper(caf::actor_system& sys, std::shared_ptr<store> db,
+                         timer::timer_service& timers, std::chrono::milliseconds interval) {
+  return sys.spawn<caf::detached>(sweeper, std::move(db), &timers, interval);
+}
+
+}  // namespace aragora::storage
