@@ -33,6 +33,11 @@ inline constexpr uint32_t seed = 1;                       // debate.seed
 inline constexpr double approve_confidence = 0.8;         // receipt.approve_confidence
 inline constexpr double review_confidence = 0.4;          // receipt.review_confidence
 
+// -- ranking (YAML: ranking.*) ---------------------------------------------------------------------
+inline constexpr double elo_initial = 1500;                // ranking.initial
+inline constexpr double elo_k = 32;                        // ranking.k_factor
+inline constexpr uint32_t calibration_min_predictions = 10;  // ranking.calibration_min_predictions
+
 // -- mock provider (YAML: mock.*) ----------------------------------------------------------------
 inline constexpr uint32_t mock_message_bytes = 0;         // mock.message_bytes (0 = natural length)
 inline constexpr uint32_t mock_latency_ms = 0;            // mock.latency_ms

@@ -44,6 +44,7 @@ v1::DebateSpec to_proto(const debate_spec& spec) {
   p.set_similarity(static_cast<v1::Similarity::Value>(spec.similarity));
   p.set_convergence_threshold(spec.convergence_threshold);
   p.set_max_judges(spec.max_judges);
+  p.set_domain(spec.domain);
   return p;
 }
 
@@ -67,6 +68,7 @@ debate_spec from_proto(const v1::DebateSpec& p) {
     spec.similarity = static_cast<similarity_method>(p.similarity());
   spec.convergence_threshold = p.convergence_threshold();
   spec.max_judges = p.max_judges();
+  if (!p.domain().empty()) spec.domain = p.domain();
   return spec;
 }
 

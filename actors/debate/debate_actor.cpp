@@ -9,6 +9,7 @@
 #include "actors/debate/codec.hpp"
 #include "actors/debate/persistence.hpp"
 #include "actors/debate/receipt.hpp"
+#include "actors/ranking/ranking.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 
@@ -182,6 +183,9 @@ void on_persisted(debate_self* self, storage::persist_ack& ack) {
   st.unsaved.clear();
   st.record_written = true;
   if (st.machine->finished()) {
+    // Fire and forget: the ranking reconciles from the stored records if this is lost.
+    if (st.services->ranking)
+      self->send(st.services->ranking, ranking::record_match{record_of(*st.machine, &*st.receipt)});
     report(self);
     return;
   }

@@ -38,6 +38,7 @@ struct debate_services {
   caf::actor writer;                     // storage::spawn_writer
   std::shared_ptr<storage::store> store;
   caf::actor durability_observer;        // optional: told what each write made durable
+  caf::actor ranking;                    // optional: records every finished debate
 };
 
 /// Starts a debate. `owner` receives `debate_finished`; `subscribers` receive every event.

@@ -78,6 +78,7 @@ struct debate_spec {
   mock_options mock;
   std::chrono::milliseconds agent_timeout{240'000};
   std::string context;  // prior knowledge handed to every agent
+  std::string domain = "general";  // for per-domain ratings
 };
 
 /// Why a debate spec was refused. Stable codes: they appear in CLI and API errors.

@@ -74,6 +74,7 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o,
   if (o.fail_rate != -1) spec.mock.fail_rate = o.fail_rate;
   if (o.agent_timeout_ms >= 0) spec.agent_timeout = std::chrono::milliseconds{o.agent_timeout_ms};
   spec.context = o.context;
+  if (!o.domain.empty()) spec.domain = o.domain;
   if (auto err = debate::validate(spec)) {
     usage_error(debate::to_string(err->code), err->message);
     return std::nullopt;

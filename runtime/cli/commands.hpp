@@ -31,6 +31,7 @@ struct ask_options {
   std::string receipt_file;
   std::string storage = "rocksdb";
   std::string data_dir;  // empty = configured (./data)
+  std::string domain;    // empty = general
 };
 
 [[nodiscard]] int run_ask(const ask_options& o, const config::node_config& cfg);
@@ -70,6 +71,14 @@ struct history_options {
 [[nodiscard]] int run_list(const history_options& o, const config::node_config& cfg);
 [[nodiscard]] int run_show(const history_options& o, const config::node_config& cfg);
 [[nodiscard]] int run_resume(const history_options& o, const config::node_config& cfg);
+
+struct leaderboard_options {
+  std::string data_dir;
+  std::string domain;
+  bool json = false;
+};
+
+[[nodiscard]] int run_leaderboard(const leaderboard_options& o, const config::node_config& cfg);
 
 /// Reads a whole file; false when it cannot be read.
 [[nodiscard]] bool read_file(const std::string& path, std::string& out);

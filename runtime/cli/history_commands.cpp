@@ -8,6 +8,7 @@
 #include "actors/debate/messages.hpp"
 #include "actors/debate/persistence.hpp"
 #include "actors/debate/receipt.hpp"
+#include "actors/ranking/ranking.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
@@ -146,6 +147,43 @@ int run_resume(const history_options& o, const config::node_config& cfg) {
               << report.completed() << " completed, " << report.failed() << " failed; "
               << report.agent_calls_made() << " agent calls made after the resume\n";
     for (const auto& u : report.unreadable()) std::cout << "  unreadable (marked failed): " << u << "\n";
+  }
+  return exit_ok;
+}
+
+int run_leaderboard(const leaderboard_options& o, const config::node_config& cfg) {
+  auto db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
+  if (!db) return exit_failed;
+  ranking::elo_params p{cfg.elo_initial, cfg.elo_k, cfg.calibration_min};
+  auto table = ranking::load_ratings(*db);
+  if (!table.ok()) {
+    std::cerr << "error: " << storage::to_string(table.error().code) << ": "
+              << table.error().message << "\n";
+    return exit_failed;
+  }
+  // Debates that ended while no ranking ran (a crash) are counted now.
+  if (auto r = ranking::reconcile(*db, table.value(), p); !r.ok()) {
+    std::cerr << "error: " << storage::to_string(r.error().code) << ": " << r.error().message
+              << "\n";
+    return exit_failed;
+  }
+  auto board = ranking::leaderboard(table.value(), o.domain, p);
+  if (o.json) {
+    std::cout << debate::to_json(board) << "\n";
+    return exit_ok;
+  }
+  if (board.agents_size() == 0) {
+    std::cout << "No rated agents yet" << (o.domain.empty() ? "" : " in domain " + o.domain)
+              << "\n";
+    return exit_ok;
+  }
+  std::printf("%-4s  %-20s  %8s  %7s  %5s  %6s  %5s  %11s\n", "RANK", "AGENT", "ELO", "DEBATES",
+              "WINS", "LOSSES", "DRAWS", "CALIBRATION");
+  int rank = 0;
+  for (const auto& a : board.agents()) {
+    double elo = o.domain.empty() ? a.elo() : a.domain_elo().at(o.domain);
+    std::printf("%-4d  %-20s  %8.1f  %7u  %5u  %6u  %5u  %11.3f\n", ++rank, a.name().c_str(), elo,
+                a.debates(), a.wins(), a.losses(), a.draws(), a.calibration().score());
   }
   return exit_ok;
 }

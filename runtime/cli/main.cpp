@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("--receipt", ask.receipt_file, "write the decision receipt to this file");
   ask_cmd->add_option("--storage", ask.storage, "rocksdb (default: persist to --data-dir) or memory");
   ask_cmd->add_option("--data-dir", ask.data_dir, "where debates are stored (default ./data)");
+  ask_cmd->add_option("--domain", ask.domain, "domain of the question, for per-domain ratings");
 
   cli::benchmark_options bench;
   auto* bench_cmd = app.add_subcommand("benchmark", "run many mock debates and measure them");
@@ -74,6 +75,12 @@ int main(int argc, char** argv) {
     cmd->add_option("--data-dir", history.data_dir, "where debates are stored (default ./data)");
     cmd->add_flag("--json", history.json, "print one JSON object");
   }
+
+  cli::leaderboard_options leaders;
+  auto* leaders_cmd = app.add_subcommand("leaderboard", "agent ratings (ELO) of a data dir");
+  leaders_cmd->add_option("--data-dir", leaders.data_dir, "where debates are stored");
+  leaders_cmd->add_option("--domain", leaders.domain, "rank by this domain's ratings");
+  leaders_cmd->add_flag("--json", leaders.json, "print one JSON object");
 
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
@@ -116,6 +123,8 @@ int main(int argc, char** argv) {
     rc = cli::run_show(history, cfg);
   else if (*resume_cmd)
     rc = cli::run_resume(history, cfg);
+  else if (*leaders_cmd)
+    rc = cli::run_leaderboard(leaders, cfg);
   google::protobuf::ShutdownProtobufLibrary();
   return rc;
 }

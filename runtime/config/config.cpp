@@ -30,6 +30,9 @@ node_config::node_config()
              defaults::alert_queue_depth_warn,       defaults::alert_queue_depth_crit,
              defaults::alert_memory_warn_pct,        defaults::alert_memory_crit_pct},
       benchmark_warmup(defaults::benchmark_warmup_debates),
+      elo_initial(defaults::elo_initial),
+      elo_k(defaults::elo_k),
+      calibration_min(defaults::calibration_min_predictions),
       data_dir(defaults::data_dir),
       retention(storage::retention_policy::defaults()),
       sweep_interval(defaults::retention_sweep_interval),
@@ -192,6 +195,21 @@ const std::map<std::string, setter>& setters() {
       {"alerts.memory_warn_pct", alert(&alert_thresholds::memory_warn_pct, 100)},
       {"alerts.memory_crit_pct", alert(&alert_thresholds::memory_crit_pct, 100)},
       {"benchmark.warmup_debates", u32(&node_config::benchmark_warmup, 0, 1'000'000)},
+      {"ranking.initial",
+       [](const YAML::Node& n, node_config& c) {
+         double v;
+         if (!read(n, v) || !(v > 0 && v < 1e6)) return false;
+         c.elo_initial = v;
+         return true;
+       }},
+      {"ranking.k_factor",
+       [](const YAML::Node& n, node_config& c) {
+         double v;
+         if (!read(n, v) || !(v > 0 && v <= 400)) return false;
+         c.elo_k = v;
+         return true;
+       }},
+      {"ranking.calibration_min_predictions", u32(&node_config::calibration_min, 1, 100000)},
       {"storage.data_dir",
        [](const YAML::Node& n, node_config& c) {
          std::string v;

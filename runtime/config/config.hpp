@@ -42,6 +42,10 @@ struct node_config {
   uint32_t agent_workers;      // 0 = one per scheduler thread
   alert_thresholds alerts;
   uint32_t benchmark_warmup;   // debates run before `aragora benchmark` measures
+  // Ranking.
+  double elo_initial;
+  double elo_k;
+  uint32_t calibration_min;
   // Storage.
   std::string data_dir;
   storage::retention_policy retention;

@@ -10,6 +10,7 @@
 #include "actors/agent/agent_actor.hpp"
 #include "actors/debate/debate_actor.hpp"
 #include "actors/debate/persistence.hpp"
+#include "actors/ranking/ranking.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 
@@ -42,6 +43,7 @@ struct local_node::impl {
   std::shared_ptr<storage::store> db;
   caf::actor writer;
   caf::actor sweeper;
+  caf::actor ranking;
   std::atomic<uint32_t> counter;
 
   impl(const config::node_config& c, std::optional<std::string> key,
@@ -61,8 +63,10 @@ struct local_node::impl {
     if (db) {
       writer = storage::spawn_writer(sys, db);
       sweeper = storage::spawn_sweeper(sys, db, timers, c.sweep_interval);
+      ranking = ranking::spawn_ranking(sys, db, {c.elo_initial, c.elo_k, c.calibration_min});
       services->writer = writer;
       services->store = db;
+      services->ranking = ranking;
     }
   }
 
@@ -71,6 +75,7 @@ struct local_node::impl {
     timers.stop();
     if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     if (sweeper) caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
+    if (ranking) caf::anon_send_exit(ranking, caf::exit_reason::user_shutdown);
   }
 };
 
@@ -81,6 +86,10 @@ local_node::local_node(const config::node_config& cfg, std::optional<std::string
 
 const std::shared_ptr<storage::store>& local_node::store() const {
   return impl_->db;
+}
+
+caf::actor local_node::ranking() const {
+  return impl_->ranking;
 }
 
 void local_node::observe_durability(caf::actor observer) {

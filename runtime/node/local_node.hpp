@@ -52,6 +52,9 @@ public:
 
   [[nodiscard]] const std::shared_ptr<storage::store>& store() const;
 
+  /// The ranking actor (only with a store).
+  [[nodiscard]] caf::actor ranking() const;
+
   /// Tells `observer` (debate_durable) what every persisted step made durable.
   void observe_durability(caf::actor observer);
 

@@ -1,0 +1,112 @@
+#include "actors/ranking/ranking.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "actors/debate/persistence.hpp"
+#include "actors/debate/receipt.hpp"
+#include "tests/support/drive.hpp"
+
+namespace aragora::ranking {
+namespace {
+
+struct temp_store {
+  std::string path;
+  std::unique_ptr<storage::store> db;
+  temp_store() {
+    static int n = 0;
+    path = (std::filesystem::temp_directory_path() /
+            ("aragora-ranking-" + std::to_string(::getpid()) + "-" + std::to_string(++n)))
+               .string();
+    std::filesystem::remove_all(path);
+    reopen();
+  }
+  void reopen() {
+    db.reset();
+    storage::store_options o;
+    o.path = path;
+    auto r = storage::store::open(o);
+    EXPECT_TRUE(r.ok());
+    db = std::move(r.value());
+  }
+  ~temp_store() {
+    db.reset();
+    std::filesystem::remove_all(path);
+  }
+};
+
+v1::DebateRecord finished(uint32_t seed, std::function<void(debate::debate_spec&)> edit = {}) {
+  auto spec = test::make_spec([&](debate::debate_spec& s) {
+    s.seed = seed;
+    s.id = "debate-" + std::to_string(seed);
+    if (edit) edit(s);
+  });
+  debate::debate_machine m(spec);
+  test::drive(m, test::mock);
+  auto receipt = debate::make_receipt(m, std::nullopt);
+  return debate::record_of(m, &receipt);
+}
+
+TEST(MatchFrom, OnlyDecidedDebatesWithTwoContributorsCount) {
+  auto ok = finished(1);
+  auto m = match_from(ok);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->participants.size(), 3u);
+  EXPECT_EQ(m->votes.size(), 3u);
+  auto failed = finished(2, [](debate::debate_spec& s) { s.mock.fail_rate = 1.0; });
+  EXPECT_EQ(failed.status(), v1::Status::failed);
+  EXPECT_FALSE(match_from(failed));
+  auto running = ok;
+  running.set_status(v1::Status::running);
+  EXPECT_FALSE(match_from(running));
+}
+
+TEST(Ranking, RecordingIsIdempotentPerDebate) {
+  temp_store s;
+  rating_table table;
+  elo_params p;
+  auto r = finished(1);
+  ASSERT_TRUE(record_debate(*s.db, table, r, p).value());
+  auto after_first = table;
+  EXPECT_FALSE(record_debate(*s.db, table, r, p).value());  // duplicate: nothing changes
+  for (const auto& [name, rt] : table) {
+    EXPECT_EQ(rt.elo, after_first[name].elo);
+    EXPECT_EQ(rt.debates, 1u);
+  }
+  // Ratings survive a reopen, and a replay through a fresh table is still a no-op.
+  s.reopen();
+  auto loaded = load_ratings(*s.db).value();
+  ASSERT_EQ(loaded.size(), 3u);
+  for (const auto& [name, rt] : loaded) EXPECT_DOUBLE_EQ(rt.elo, after_first[name].elo);
+  EXPECT_FALSE(record_debate(*s.db, loaded, r, p).value());
+  double sum = 0;
+  for (const auto& [name, rt] : loaded) sum += rt.elo;
+  EXPECT_NEAR(sum, 3 * 1500.0, 1e-6);  // zero-sum
+}
+
+TEST(Ranking, ReconcileRecordsFinishedDebatesThatWereNotRated) {
+  temp_store s;
+  for (uint32_t seed = 1; seed <= 5; ++seed) {
+    storage::write_batch b;
+    auto r = finished(seed);
+    b.put(storage::cf::debates, r.spec().id(), r.SerializeAsString(), 0);
+    ASSERT_FALSE(s.db->write(b, false));
+  }
+  rating_table table;
+  EXPECT_EQ(reconcile(*s.db, table, {}).value(), 5u);
+  EXPECT_EQ(reconcile(*s.db, table, {}).value(), 0u);
+  uint32_t debates = 0;
+  for (const auto& [name, rt] : table) debates += rt.debates;
+  EXPECT_EQ(debates, 15u);
+  auto board = leaderboard(table, "", {});
+  ASSERT_EQ(board.agents_size(), 3);
+  EXPECT_GE(board.agents(0).elo(), board.agents(1).elo());
+  EXPECT_GE(board.agents(1).elo(), board.agents(2).elo());
+  auto general = leaderboard(table, "general", {});
+  EXPECT_EQ(general.agents_size(), 3);
+  EXPECT_EQ(leaderboard(table, "astronomy", {}).agents_size(), 0);
+}
+
+}  // namespace
+}  // namespace aragora::ranking
