@@ -33,6 +33,9 @@ inline constexpr uint32_t seed = 1;                       // debate.seed
 inline constexpr double approve_confidence = 0.8;         // receipt.approve_confidence
 inline constexpr double review_confidence = 0.4;          // receipt.review_confidence
 
+// -- memory (YAML: memory.*) -----------------------------------------------------------------------
+inline constexpr uint32_t memory_recall_k = 3;             // memory.recall_k
+
 // -- ranking (YAML: ranking.*) ---------------------------------------------------------------------
 inline constexpr double elo_initial = 1500;                // ranking.initial
 inline constexpr double elo_k = 32;                        // ranking.k_factor

@@ -9,6 +9,7 @@
 #include "actors/debate/codec.hpp"
 #include "actors/debate/persistence.hpp"
 #include "actors/debate/receipt.hpp"
+#include "actors/memory/memory_tiers.hpp"
 #include "actors/ranking/ranking.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
@@ -46,6 +47,9 @@ struct debate_state {
   std::optional<v1::Receipt> receipt;  // sealed once finished
   bool reported = false;
   uint32_t calls_sent = 0;
+  // Memory: the entries recalled for this debate, a cancel that came before it started.
+  std::vector<std::string> recalled;
+  std::optional<std::string> early_cancel;
 };
 
 using debate_self = caf::stateful_actor<debate_state>;
@@ -162,6 +166,37 @@ void apply(debate_self* self, debate_machine::step_result r) {
   if (r.new_step || st.machine->finished()) advance(self);
 }
 
+/// What this debate decided, as a memory entry; nothing for a debate that decided nothing.
+std::optional<memory::entry> memory_of(const debate_machine& m, int64_t now_s) {
+  const auto& f = m.outcome();
+  if (f.status != debate_status::consensus_reached && f.status != debate_status::no_consensus)
+    return std::nullopt;
+  memory::entry e;
+  e.id = "m-" + m.spec().id;
+  e.debate_id = m.spec().id;
+  e.topic = m.spec().question;
+  std::string answer = f.final_answer ? *f.final_answer : std::string{};
+  if (answer.size() > 240) answer.resize(240);
+  char conf[16];
+  std::snprintf(conf, sizeof conf, "%.2f", f.confidence);
+  e.content = "on \"" + m.spec().question.substr(0, 100) + "\" the verdict was " +
+              std::string{to_string(f.decision)} + " (confidence " + conf + "): " + answer;
+  e.importance = f.reached ? std::max(0.3, f.confidence) : 0.3;
+  e.surprise = 0.5 * (1.0 - f.confidence);
+  e.created_s = e.updated_s = now_s;
+  return e;
+}
+
+/// Tells memory how the recalled entries fared and what this debate decided.
+void learn(debate_self* self) {
+  auto& st = self->state;
+  if (!st.services->memory) return;
+  bool held = st.machine->outcome().reached;
+  for (const auto& id : st.recalled) self->send(st.services->memory, memory::outcome{id, held});
+  if (auto e = memory_of(*st.machine, st.services->store->now_s()))
+    self->send(st.services->memory, memory::remember{std::move(*e)});
+}
+
 void on_persisted(debate_self* self, storage::persist_ack& ack) {
   auto& st = self->state;
   if (ack.token != st.persist_token) return;
@@ -186,6 +221,7 @@ void on_persisted(debate_self* self, storage::persist_ack& ack) {
     // Fire and forget: the ranking reconciles from the stored records if this is lost.
     if (st.services->ranking)
       self->send(st.services->ranking, ranking::record_match{record_of(*st.machine, &*st.receipt)});
+    learn(self);
     report(self);
     return;
   }
@@ -218,6 +254,10 @@ caf::behavior debate_behavior(debate_self* self) {
       },
       [=](cancel_atom, std::string& reason) {
         auto& s = self->state;
+        if (!s.machine) {
+          s.early_cancel = std::move(reason);  // still recalling: cancelled once it starts
+          return;
+        }
         apply(self, s.machine->cancel(s.services->now(), std::move(reason)));
       },
       [=](subscribe_atom, caf::actor& subscriber) {
@@ -229,24 +269,49 @@ caf::behavior debate_behavior(debate_self* self) {
 }
 
 void init(debate_self* self, std::shared_ptr<const debate_services> services,
-          std::shared_ptr<debate_machine> machine, caf::actor owner,
-          std::vector<caf::actor> subscribers, finish_report report) {
+          const std::string& id, caf::actor owner, std::vector<caf::actor> subscribers,
+          finish_report report) {
   auto& st = self->state;
   st.services = std::move(services);
-  st.machine = std::move(machine);
-  st.agent = st.services->agents->pick(agent::fnv1a(st.machine->spec().id));
+  st.agent = st.services->agents->pick(agent::fnv1a(id));
   st.owner = std::move(owner);
   st.subscribers = std::move(subscribers);
   st.report = report;
 }
 
+void begin(debate_self* self, std::shared_ptr<const debate_spec> spec) {
+  auto& st = self->state;
+  st.machine = std::make_shared<debate_machine>(std::move(spec), st.services->options);
+  apply(self, st.machine->start(st.services->now()));
+  if (st.early_cancel)
+    apply(self, st.machine->cancel(st.services->now(), std::move(*st.early_cancel)));
+}
+
 caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_services> services,
                            std::shared_ptr<const debate_spec> spec, caf::actor owner,
                            std::vector<caf::actor> subscribers, finish_report report) {
-  auto machine = std::make_shared<debate_machine>(std::move(spec), services->options);
-  init(self, std::move(services), std::move(machine), std::move(owner), std::move(subscribers),
-       report);
-  apply(self, self->state.machine->start(self->state.services->now()));
+  init(self, std::move(services), spec->id, std::move(owner), std::move(subscribers), report);
+  auto& st = self->state;
+  if (!st.services->memory || !spec->context.empty()) {
+    begin(self, std::move(spec));
+    return debate_behavior(self);
+  }
+  // Prior decisions on the question become the agents' context; memory never holds a debate up
+  // for long.
+  self->request(st.services->memory, std::chrono::seconds{2}, memory::recall_atom::value,
+                spec->question, st.services->recall_k)
+      .then(
+          [=](std::vector<memory::recalled>& hits) {
+            if (hits.empty()) {
+              begin(self, spec);
+              return;
+            }
+            for (const auto& h : hits) self->state.recalled.push_back(h.e.id);
+            auto with_context = std::make_shared<debate_spec>(*spec);
+            with_context->context = memory::context_from(hits);
+            begin(self, std::move(with_context));
+          },
+          [=](caf::error&) { begin(self, spec); });
   return debate_behavior(self);
 }
 
@@ -254,8 +319,9 @@ caf::behavior resumed_debate_actor(debate_self* self,
                                    std::shared_ptr<const debate_services> services,
                                    std::shared_ptr<debate_machine> machine, caf::actor owner,
                                    std::vector<caf::actor> subscribers, finish_report report) {
-  init(self, std::move(services), std::move(machine), std::move(owner), std::move(subscribers),
+  init(self, std::move(services), machine->spec().id, std::move(owner), std::move(subscribers),
        report);
+  self->state.machine = std::move(machine);
   // Everything replayed is on disk already; only the pending calls of the current step remain.
   self->state.record_written = true;
   advance(self);

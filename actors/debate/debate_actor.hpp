@@ -39,6 +39,8 @@ struct debate_services {
   std::shared_ptr<storage::store> store;
   caf::actor durability_observer;        // optional: told what each write made durable
   caf::actor ranking;                    // optional: records every finished debate
+  caf::actor memory;                     // optional: recalls context, remembers decisions
+  uint32_t recall_k = 3;
 };
 
 /// Starts a debate. `owner` receives `debate_finished`; `subscribers` receive every event.

@@ -138,7 +138,10 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
     db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
     if (!db) return exit_failed;
   }
-  node::local_node node{cfg, std::nullopt, db};
+  // The benchmark measures the debate engine and its store: no memory recall per debate.
+  auto bench_cfg = cfg;
+  bench_cfg.memory_enabled = false;
+  node::local_node node{bench_cfg, std::nullopt, db};
   bool show_progress = isatty(STDERR_FILENO) == 1;
 
   // Warm-up: threads, pools and allocator arenas exist before anything is measured.

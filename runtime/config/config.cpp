@@ -30,6 +30,8 @@ node_config::node_config()
              defaults::alert_queue_depth_warn,       defaults::alert_queue_depth_crit,
              defaults::alert_memory_warn_pct,        defaults::alert_memory_crit_pct},
       benchmark_warmup(defaults::benchmark_warmup_debates),
+      memory_enabled(true),
+      recall_k(defaults::memory_recall_k),
       elo_initial(defaults::elo_initial),
       elo_k(defaults::elo_k),
       calibration_min(defaults::calibration_min_predictions),
@@ -195,6 +197,9 @@ const std::map<std::string, setter>& setters() {
       {"alerts.memory_warn_pct", alert(&alert_thresholds::memory_warn_pct, 100)},
       {"alerts.memory_crit_pct", alert(&alert_thresholds::memory_crit_pct, 100)},
       {"benchmark.warmup_debates", u32(&node_config::benchmark_warmup, 0, 1'000'000)},
+      {"memory.enabled",
+       [](const YAML::Node& n, node_config& c) { return read(n, c.memory_enabled); }},
+      {"memory.recall_k", u32(&node_config::recall_k, 0, 50)},
       {"ranking.initial",
        [](const YAML::Node& n, node_config& c) {
          double v;

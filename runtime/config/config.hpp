@@ -42,6 +42,9 @@ struct node_config {
   uint32_t agent_workers;      // 0 = one per scheduler thread
   alert_thresholds alerts;
   uint32_t benchmark_warmup;   // debates run before `aragora benchmark` measures
+  // Memory.
+  bool memory_enabled;
+  uint32_t recall_k;
   // Ranking.
   double elo_initial;
   double elo_k;

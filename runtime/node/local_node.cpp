@@ -10,6 +10,7 @@
 #include "actors/agent/agent_actor.hpp"
 #include "actors/debate/debate_actor.hpp"
 #include "actors/debate/persistence.hpp"
+#include "actors/memory/memory_tiers.hpp"
 #include "actors/ranking/ranking.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
@@ -44,6 +45,7 @@ struct local_node::impl {
   caf::actor writer;
   caf::actor sweeper;
   caf::actor ranking;
+  std::unique_ptr<memory::memory_system> memory;
   std::atomic<uint32_t> counter;
 
   impl(const config::node_config& c, std::optional<std::string> key,
@@ -67,6 +69,11 @@ struct local_node::impl {
       services->writer = writer;
       services->store = db;
       services->ranking = ranking;
+      if (c.memory_enabled) {
+        memory = std::make_unique<memory::memory_system>(sys, db);
+        services->memory = memory->coordinator();
+        services->recall_k = c.recall_k;
+      }
     }
   }
 
@@ -76,6 +83,7 @@ struct local_node::impl {
     if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     if (sweeper) caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
     if (ranking) caf::anon_send_exit(ranking, caf::exit_reason::user_shutdown);
+    if (memory) memory->stop();
   }
 };
 
