@@ -45,6 +45,7 @@ v1::DebateSpec to_proto(const debate_spec& spec) {
   p.set_convergence_threshold(spec.convergence_threshold);
   p.set_max_judges(spec.max_judges);
   p.set_domain(spec.domain);
+  p.set_requested_by(spec.requested_by);
   return p;
 }
 
@@ -69,6 +70,7 @@ debate_spec from_proto(const v1::DebateSpec& p) {
   spec.convergence_threshold = p.convergence_threshold();
   spec.max_judges = p.max_judges();
   if (!p.domain().empty()) spec.domain = p.domain();
+  spec.requested_by = p.requested_by();
   return spec;
 }
 

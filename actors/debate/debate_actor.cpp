@@ -6,7 +6,9 @@
 
 #include "actors/agent/agent_actor.hpp"
 #include "actors/agent/mock_provider.hpp"
+#include "actors/critique/patterns.hpp"
 #include "actors/debate/codec.hpp"
+#include "actors/debate/canonical.hpp"
 #include "actors/debate/persistence.hpp"
 #include "actors/debate/receipt.hpp"
 #include "actors/memory/memory_tiers.hpp"
@@ -40,6 +42,8 @@ struct debate_state {
   // flight, the step whose calls went out, whether the record was written once.
   std::vector<event_ref> unsaved;
   bool persisting = false;
+  size_t inflight_events = 0;  // the first events of `unsaved` the write in flight carries
+  bool inflight_final = false; // the write in flight ends the debate
   bool record_written = false;
   uint32_t dispatched_step = 0;
   uint64_t persist_token = 0;
@@ -135,7 +139,20 @@ void persist(debate_self* self) {
   add_events(batch, m, st.unsaved, db.expiry_for(storage::cf::debate_events));
   if (!st.record_written || m.finished())
     add_record(batch, m, m.finished() ? &seal(self) : nullptr, db);
+  const auto& who = m.spec().requested_by;
+  if (!st.record_written)
+    add_audit(batch, db, m.started_at(), who, "debate.start", m.spec().id, m.spec().question);
+  if (m.finished()) {
+    add_consensus(batch, m, db);
+    const auto& f = m.outcome();
+    bool cancelled = f.status == debate_status::cancelled;
+    add_audit(batch, db, f.at, who, cancelled ? "debate.cancel" : "debate.end", m.spec().id,
+              cancelled ? f.error
+                        : std::string{to_string(f.status)} + ", " + std::string{to_string(f.decision)});
+  }
   st.persisting = true;
+  st.inflight_events = st.unsaved.size();
+  st.inflight_final = m.finished();
   self->send(st.services->writer,
              storage::persist_request{std::move(batch), m.finished(), ++st.persist_token});
 }
@@ -187,9 +204,20 @@ std::optional<memory::entry> memory_of(const debate_machine& m, int64_t now_s) {
   return e;
 }
 
-/// Tells memory how the recalled entries fared and what this debate decided.
+/// Tells memory how the recalled entries fared and what this debate decided, and the critique
+/// store what was criticised. Both reconcile from the store if a message is lost.
 void learn(debate_self* self) {
   auto& st = self->state;
+  const auto& m = *st.machine;
+  if (st.services->critiques) {
+    critique::debate_critiques c{m.spec().id, m.spec().question, m.outcome().reached, {}};
+    for (const auto& e : m.transcript())
+      if (e.key.ph == phase::critique)
+        for_each_issue(e.issues, [&](std::string_view issue) {
+          c.issues.push_back({std::string{issue}, e.severity});
+        });
+    self->send(st.services->critiques, std::move(c));
+  }
   if (!st.services->memory) return;
   bool held = st.machine->outcome().reached;
   for (const auto& id : st.recalled) self->send(st.services->memory, memory::outcome{id, held});
@@ -212,12 +240,14 @@ void on_persisted(debate_self* self, storage::persist_ack& ack) {
     return;
   }
   st.backoff = std::chrono::milliseconds{0};
-  if (st.services->durability_observer && !st.unsaved.empty())
+  // Events recorded while the write was on its way stay unsaved for the next one.
+  auto written = std::min(st.inflight_events, st.unsaved.size());
+  if (st.services->durability_observer && written > 0)
     self->send(st.services->durability_observer,
-               debate_durable{st.machine->spec().id, st.unsaved.back().seq});
-  st.unsaved.clear();
+               debate_durable{st.machine->spec().id, st.unsaved[written - 1].seq});
+  st.unsaved.erase(st.unsaved.begin(), st.unsaved.begin() + static_cast<std::ptrdiff_t>(written));
   st.record_written = true;
-  if (st.machine->finished()) {
+  if (st.inflight_final) {
     // Fire and forget: the ranking reconciles from the stored records if this is lost.
     if (st.services->ranking)
       self->send(st.services->ranking, ranking::record_match{record_of(*st.machine, &*st.receipt)});

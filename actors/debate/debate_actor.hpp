@@ -40,6 +40,7 @@ struct debate_services {
   caf::actor durability_observer;        // optional: told what each write made durable
   caf::actor ranking;                    // optional: records every finished debate
   caf::actor memory;                     // optional: recalls context, remembers decisions
+  caf::actor critiques;                  // optional: aggregates critique patterns
   uint32_t recall_k = 3;
 };
 

@@ -1,7 +1,12 @@
 #include "actors/debate/persistence.hpp"
 
+#include <algorithm>
+#include <set>
+
+#include "actors/debate/canonical.hpp"
 #include "actors/debate/codec.hpp"
 #include "actors/debate/replay.hpp"
+#include "runtime/crypto/sha256.hpp"
 #include "storage/record.hpp"
 
 namespace aragora::debate {
@@ -62,6 +67,110 @@ void add_record(storage::write_batch& batch, const debate_machine& m, const v1::
   // Active debates are kept indefinitely; a finished one for the debates retention.
   auto expiry = m.finished() ? db.expiry_for(storage::cf::debates) : 0;
   batch.put(storage::cf::debates, m.spec().id, record.SerializeAsString(), expiry);
+}
+
+std::string consensus_strength(double c) {
+  if (c >= 0.9) return "unanimous";
+  if (c >= 0.8) return "strong";
+  if (c >= 0.6) return "moderate";
+  if (c >= 0.5) return "weak";
+  return "split";
+}
+
+std::string topic_hash(std::string_view topic) {
+  std::set<std::string> words;
+  std::string w;
+  for (char c : topic) {
+    auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u >= 0x80) {
+      w.push_back(static_cast<char>(std::tolower(u)));
+    } else if (!w.empty()) {
+      words.insert(std::move(w));
+      w.clear();
+    }
+  }
+  if (!w.empty()) words.insert(std::move(w));
+  std::string joined;
+  for (const auto& x : words) {
+    if (!joined.empty()) joined.push_back(' ');
+    joined += x;
+  }
+  return crypto::to_hex(crypto::sha256(joined)).substr(0, 16);
+}
+
+std::optional<v1::ConsensusRecord> consensus_of(const debate_machine& m) {
+  if (!m.finished()) return std::nullopt;
+  const auto& f = m.outcome();
+  if (f.status != debate_status::consensus_reached && f.status != debate_status::no_consensus)
+    return std::nullopt;
+  const auto& spec = m.spec();
+  v1::ConsensusRecord r;
+  r.set_debate_id(spec.id);
+  r.set_topic(spec.question);
+  r.set_topic_hash(topic_hash(spec.question));
+  if (f.final_answer) r.set_conclusion(*f.final_answer);
+  r.set_confidence(f.confidence);
+  r.set_strength(f.reached ? consensus_strength(f.confidence) : "split");
+  r.set_status(static_cast<v1::Status::Value>(f.status));
+  r.set_domain(spec.domain);
+  r.set_rounds(m.rounds_used());
+  *r.mutable_decided_at() = to_timestamp(f.at);
+  for (size_t i = 0; i < spec.agents.size(); ++i)
+    if (m.stats()[i].contributed) r.add_participating(spec.agents[i].name);
+  // The reasoning of each final vote.
+  for (const auto& b : f.ballots) {
+    const auto& voter = m.agent_name(b.voter);
+    bool agrees = f.winner != no_agent && b.choice == f.winner;
+    if (agrees) {
+      r.add_agreeing(voter);
+      continue;
+    }
+    r.add_dissenting(voter);
+    auto* d = r.add_dissents();
+    d->set_agent(voter);
+    d->set_choice(m.agent_name(b.choice));
+    d->set_confidence(b.confidence);
+    for (const auto& e : m.transcript())
+      if (e.key.ph == phase::vote && e.key.agent == b.voter && e.key.round == m.rounds_used())
+        d->set_reasoning(*e.text);
+  }
+  return r;
+}
+
+void add_consensus(storage::write_batch& batch, const debate_machine& m, const storage::store& db) {
+  if (auto r = consensus_of(m))
+    batch.put(storage::cf::consensus, m.spec().id, r->SerializeAsString(),
+              db.expiry_for(storage::cf::consensus));
+}
+
+void add_audit(storage::write_batch& batch, const storage::store& db, time_point at,
+               std::string_view actor, std::string_view action, std::string_view debate_id,
+               std::string_view detail) {
+  v1::AuditEntry e;
+  *e.mutable_at() = to_timestamp(at);
+  e.set_actor(std::string{actor});
+  e.set_action(std::string{action});
+  e.set_debate_id(std::string{debate_id});
+  e.set_detail(std::string{detail});
+  std::string key;
+  storage::append_be64(key, static_cast<uint64_t>(to_micros(at)));
+  key.append(debate_id);
+  key.push_back('/');
+  key.append(action);
+  batch.put(storage::cf::audit, std::move(key), e.SerializeAsString(),
+            db.expiry_for(storage::cf::audit));
+}
+
+storage::result<std::vector<v1::AuditEntry>> load_audit(storage::store& db) {
+  std::vector<v1::AuditEntry> out;
+  auto err = db.scan(storage::cf::audit, "", [&](std::string_view, std::string_view payload) {
+    v1::AuditEntry e;
+    if (e.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
+      out.push_back(std::move(e));
+    return true;
+  });
+  if (err) return *err;
+  return out;
 }
 
 storage::result<std::optional<stored_debate>> load_debate(storage::store& db, std::string_view id) {

@@ -32,6 +32,20 @@ void add_events(storage::write_batch& batch, const debate_machine& m,
 void add_record(storage::write_batch& batch, const debate_machine& m, const v1::Receipt* receipt,
                 const storage::store& db);
 
+/// The consensus record of a finished debate that decided something (nullopt for failed,
+/// cancelled or insufficient participation).
+[[nodiscard]] std::optional<v1::ConsensusRecord> consensus_of(const debate_machine& m);
+[[nodiscard]] std::string consensus_strength(double confidence);
+/// 16 hex of SHA-256 over the sorted unique lower-cased words of a topic.
+[[nodiscard]] std::string topic_hash(std::string_view topic);
+void add_consensus(storage::write_batch& batch, const debate_machine& m, const storage::store& db);
+
+/// Appends an entry to the audit log (key: big-endian microseconds, debate id, action).
+void add_audit(storage::write_batch& batch, const storage::store& db, time_point at,
+               std::string_view actor, std::string_view action, std::string_view debate_id,
+               std::string_view detail);
+[[nodiscard]] storage::result<std::vector<v1::AuditEntry>> load_audit(storage::store& db);
+
 struct stored_debate {
   v1::DebateRecord record;
   std::vector<v1::Event> events;

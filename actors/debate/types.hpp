@@ -79,6 +79,7 @@ struct debate_spec {
   std::chrono::milliseconds agent_timeout{240'000};
   std::string context;  // prior knowledge handed to every agent
   std::string domain = "general";  // for per-domain ratings
+  std::string requested_by;        // who started it (audit log)
 };
 
 /// Why a debate spec was refused. Stable codes: they appear in CLI and API errors.

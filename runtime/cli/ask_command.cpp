@@ -75,6 +75,7 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o,
   if (o.agent_timeout_ms >= 0) spec.agent_timeout = std::chrono::milliseconds{o.agent_timeout_ms};
   spec.context = o.context;
   if (!o.domain.empty()) spec.domain = o.domain;
+  spec.requested_by = cli_actor();
   if (auto err = debate::validate(spec)) {
     usage_error(debate::to_string(err->code), err->message);
     return std::nullopt;

@@ -111,6 +111,7 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   spec.mock.latency_ms = static_cast<uint32_t>(o.latency_ms);
   spec.mock.message_bytes = static_cast<uint32_t>(o.message_bytes);
   spec.mock.fail_rate = o.fail_rate;
+  spec.requested_by = "benchmark";
   if (auto err = debate::validate(spec)) return usage(debate::to_string(err->code), err->message);
   auto templ = std::make_shared<const debate::debate_spec>(std::move(spec));
 

@@ -80,6 +80,11 @@ struct leaderboard_options {
 
 [[nodiscard]] int run_leaderboard(const leaderboard_options& o, const config::node_config& cfg);
 
+[[nodiscard]] int run_audit(const history_options& o, const config::node_config& cfg);
+
+/// Who runs this command, for the audit log: "cli:<user>".
+[[nodiscard]] std::string cli_actor();
+
 /// Reads a whole file; false when it cannot be read.
 [[nodiscard]] bool read_file(const std::string& path, std::string& out);
 

@@ -1,6 +1,8 @@
 // `aragora list`, `aragora show ID`, `aragora resume`: the debates a data dir holds.
 
 #include <caf/all.hpp>
+#include <pwd.h>
+#include <unistd.h>
 
 #include <iostream>
 
@@ -125,7 +127,7 @@ int run_resume(const history_options& o, const config::node_config& cfg) {
   {
     node::local_node node{cfg, key.key, db};
     caf::scoped_actor self{node.system()};
-    auto resumed = node.resume_unfinished(self, debate::finish_report::summary);
+    auto resumed = node.resume_unfinished(self, debate::finish_report::summary, cli_actor());
     for (const auto& id : resumed.ids) report.add_debates(id);
     for (const auto& [id, why] : resumed.unreadable) report.add_unreadable(id + ": " + why);
     report.set_resumed(static_cast<uint32_t>(resumed.ids.size()));
@@ -148,6 +150,36 @@ int run_resume(const history_options& o, const config::node_config& cfg) {
               << report.agent_calls_made() << " agent calls made after the resume\n";
     for (const auto& u : report.unreadable()) std::cout << "  unreadable (marked failed): " << u << "\n";
   }
+  return exit_ok;
+}
+
+std::string cli_actor() {
+  const char* user = std::getenv("USER");
+  if (!user || !*user) {
+    const auto* pw = getpwuid(geteuid());
+    user = pw ? pw->pw_name : nullptr;
+  }
+  return std::string{"cli:"} + (user && *user ? user : "unknown");
+}
+
+int run_audit(const history_options& o, const config::node_config& cfg) {
+  auto db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
+  if (!db) return exit_failed;
+  auto entries = debate::load_audit(*db);
+  if (!entries.ok()) {
+    std::cerr << "error: " << storage::to_string(entries.error().code) << ": "
+              << entries.error().message << "\n";
+    return exit_failed;
+  }
+  v1::AuditLog log;
+  for (auto& e : entries.value()) *log.add_entries() = std::move(e);
+  if (o.json) {
+    std::cout << debate::to_json(log) << "\n";
+    return exit_ok;
+  }
+  for (const auto& e : log.entries())
+    std::printf("%s  %-16s  %-14s  %-16s  %s\n", time_text(e.at()).c_str(), e.actor().c_str(),
+                e.action().c_str(), e.debate_id().c_str(), excerpt(e.detail(), 60).c_str());
   return exit_ok;
 }
 

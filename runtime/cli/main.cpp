@@ -70,8 +70,9 @@ int main(int argc, char** argv) {
   auto* show_cmd = app.add_subcommand("show", "print one stored debate: transcript and result");
   auto* resume_cmd =
       app.add_subcommand("resume", "continue every unfinished debate of a data dir and wait");
+  auto* audit_cmd = app.add_subcommand("audit", "who started, cancelled and resumed which debate");
   show_cmd->add_option("id", history.id, "debate id (see 'aragora list')")->required();
-  for (auto* cmd : {list_cmd, show_cmd, resume_cmd}) {
+  for (auto* cmd : {list_cmd, show_cmd, resume_cmd, audit_cmd}) {
     cmd->add_option("--data-dir", history.data_dir, "where debates are stored (default ./data)");
     cmd->add_flag("--json", history.json, "print one JSON object");
   }
@@ -123,6 +124,8 @@ int main(int argc, char** argv) {
     rc = cli::run_show(history, cfg);
   else if (*resume_cmd)
     rc = cli::run_resume(history, cfg);
+  else if (*audit_cmd)
+    rc = cli::run_audit(history, cfg);
   else if (*leaders_cmd)
     rc = cli::run_leaderboard(leaders, cfg);
   google::protobuf::ShutdownProtobufLibrary();

@@ -9,6 +9,7 @@
 
 #include "actors/agent/agent_actor.hpp"
 #include "actors/debate/debate_actor.hpp"
+#include "actors/critique/patterns.hpp"
 #include "actors/debate/persistence.hpp"
 #include "actors/memory/memory_tiers.hpp"
 #include "actors/ranking/ranking.hpp"
@@ -45,6 +46,7 @@ struct local_node::impl {
   caf::actor writer;
   caf::actor sweeper;
   caf::actor ranking;
+  caf::actor critiques;
   std::unique_ptr<memory::memory_system> memory;
   std::atomic<uint32_t> counter;
 
@@ -69,6 +71,8 @@ struct local_node::impl {
       services->writer = writer;
       services->store = db;
       services->ranking = ranking;
+      critiques = critique::spawn_critique_store(sys, db);
+      services->critiques = critiques;
       if (c.memory_enabled) {
         memory = std::make_unique<memory::memory_system>(sys, db);
         services->memory = memory->coordinator();
@@ -83,6 +87,7 @@ struct local_node::impl {
     if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     if (sweeper) caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
     if (ranking) caf::anon_send_exit(ranking, caf::exit_reason::user_shutdown);
+    if (critiques) caf::anon_send_exit(critiques, caf::exit_reason::user_shutdown);
     if (memory) memory->stop();
   }
 };
@@ -105,7 +110,8 @@ void local_node::observe_durability(caf::actor observer) {
 }
 
 local_node::resumed local_node::resume_unfinished(caf::actor owner,
-                                                  debate::finish_report report) {
+                                                  debate::finish_report report,
+                                                  const std::string& actor) {
   resumed out;
   auto& db = impl_->db;
   if (!db) return out;
@@ -125,6 +131,10 @@ local_node::resumed local_node::resume_unfinished(caf::actor owner,
       auto rebuilt = debate::rebuild(*stored.value(), impl_->cfg.machine);
       if (auto* m = std::get_if<std::unique_ptr<debate::debate_machine>>(&rebuilt)) {
         std::shared_ptr<debate::debate_machine> machine = std::move(*m);
+        storage::write_batch audit;
+        debate::add_audit(audit, *db, std::chrono::system_clock::now(), actor, "debate.resume", id,
+                          "from event " + std::to_string(machine->last_seq()));
+        (void)db->write(audit, false);
         (void)debate::resume_debate(impl_->sys, impl_->services, std::move(machine), owner, {},
                                     report);
         out.ids.push_back(id);

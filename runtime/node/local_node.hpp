@@ -48,7 +48,8 @@ public:
   /// Rebuilds every unfinished debate of the store from its event log and continues it;
   /// `owner` receives their `debate_finished`. Reads the disk: call from a non-scheduler thread.
   [[nodiscard]] resumed resume_unfinished(
-      caf::actor owner, debate::finish_report report = debate::finish_report::full);
+      caf::actor owner, debate::finish_report report = debate::finish_report::full,
+      const std::string& actor = "");
 
   [[nodiscard]] const std::shared_ptr<storage::store>& store() const;
 

@@ -1,0 +1,183 @@
+#include "actors/critique/patterns.hpp"
+
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <iostream>
+#include <map>
+
+#include "runtime/crypto/sha256.hpp"
+
+namespace aragora::critique {
+
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string marker(const std::string& debate_id) {
+  return "debate/" + debate_id;
+}
+
+std::string pattern_key(const std::string& id) {
+  return "pattern/" + id;
+}
+
+}  // namespace
+
+std::string pattern_id(std::string_view issue) {
+  return crypto::to_hex(crypto::sha256(lower(issue))).substr(0, 12);
+}
+
+std::string classify(std::string_view issue) {
+  static const std::pair<const char*, std::vector<const char*>> kinds[] = {
+      {"performance", {"performance", "latency", "slow", "throughput", "load", "scal"}},
+      {"security", {"security", "secret", "auth", "vulnerab", "attack", "permission"}},
+      {"correctness", {"wrong", "incorrect", "bug", "error", "fail", "rollback"}},
+      {"clarity", {"unclear", "clarity", "vague", "ambiguous", "confusing"}},
+      {"architecture", {"architecture", "design", "dependency", "coupling", "migration"}},
+      {"completeness", {"missing", "not addressed", "no ", "incomplete", "not estimated",
+                        "not discussed", "unclear"}},
+      {"testing", {"test", "measur", "criteria", "baseline", "verify"}},
+  };
+  auto l = lower(issue);
+  for (const auto& [kind, words] : kinds)
+    for (const auto* w : words)
+      if (l.find(w) != std::string::npos) return kind;
+  return "general";
+}
+
+void observe(v1::CritiquePattern& p, const observed_issue& issue, bool reached,
+             std::string_view task, int64_t now_s) {
+  if (p.id().empty()) {
+    p.set_id(pattern_id(issue.text));
+    p.set_issue_text(issue.text);
+    p.set_issue_type(classify(issue.text));
+    p.set_example_task(std::string{task.substr(0, 500)});
+    p.set_first_seen_s(now_s);
+  }
+  auto n = p.occurrences() + 1;
+  p.set_avg_severity(p.avg_severity() + (issue.severity - p.avg_severity()) / n);
+  p.set_occurrences(n);
+  if (reached)
+    p.set_success_count(p.success_count() + 1);
+  else
+    p.set_failure_count(p.failure_count() + 1);
+  p.set_last_seen_s(now_s);
+}
+
+std::optional<debate_critiques> critiques_of(const v1::DebateRecord& record,
+                                             const std::vector<v1::Event>& events) {
+  if (record.status() == v1::Status::running) return std::nullopt;
+  debate_critiques c;
+  c.debate_id = record.spec().id();
+  c.task = record.spec().question();
+  c.reached = record.status() == v1::Status::consensus_reached;
+  for (const auto& e : events)
+    if (e.type() == v1::EventType::critique)
+      for (const auto& issue : e.message().critique().issues())
+        c.issues.push_back({issue, e.message().critique().severity()});
+  return c;
+}
+
+storage::result<bool> record_critiques(storage::store& db, const debate_critiques& c) {
+  auto seen = db.get(storage::cf::critiques, marker(c.debate_id));
+  if (!seen.ok()) return seen.error();
+  if (seen.value()) return false;
+  std::map<std::string, v1::CritiquePattern> touched;
+  for (const auto& issue : c.issues) {
+    auto id = pattern_id(issue.text);
+    auto it = touched.find(id);
+    if (it == touched.end()) {
+      v1::CritiquePattern p;
+      auto stored = db.get(storage::cf::critiques, pattern_key(id));
+      if (!stored.ok()) return stored.error();
+      if (stored.value()) p.ParseFromString(*stored.value());
+      it = touched.emplace(id, std::move(p)).first;
+    }
+    observe(it->second, issue, c.reached, c.task, db.now_s());
+  }
+  storage::write_batch b;
+  // A pattern's retention restarts whenever it is seen again.
+  auto expiry = db.expiry_for(storage::cf::critiques);
+  for (const auto& [id, p] : touched)
+    b.put(storage::cf::critiques, pattern_key(id), p.SerializeAsString(), expiry);
+  b.put(storage::cf::critiques, marker(c.debate_id), "", expiry);
+  if (auto err = db.write(b, false)) return *err;
+  return true;
+}
+
+storage::result<uint32_t> reconcile(storage::store& db) {
+  std::vector<v1::DebateRecord> finished;
+  auto err = db.scan(storage::cf::debates, "", [&](std::string_view, std::string_view payload) {
+    v1::DebateRecord r;
+    if (r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
+        r.status() != v1::Status::running)
+      finished.push_back(std::move(r));
+    return true;
+  });
+  if (err) return *err;
+  uint32_t recorded = 0;
+  for (const auto& r : finished) {
+    auto seen = db.get(storage::cf::critiques, marker(r.spec().id()));
+    if (!seen.ok()) return seen.error();
+    if (seen.value()) continue;
+    std::vector<v1::Event> events;
+    std::string prefix = r.spec().id() + "/";
+    if (auto e = db.scan(storage::cf::debate_events, prefix,
+                         [&](std::string_view, std::string_view payload) {
+                           v1::Event ev;
+                           if (ev.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
+                             events.push_back(std::move(ev));
+                           return true;
+                         }))
+      return *e;
+    if (auto c = critiques_of(r, events)) {
+      auto done = record_critiques(db, *c);
+      if (!done.ok()) return done.error();
+      recorded += done.value() ? 1 : 0;
+    }
+  }
+  return recorded;
+}
+
+storage::result<std::vector<v1::CritiquePattern>> load_patterns(storage::store& db) {
+  std::vector<v1::CritiquePattern> out;
+  auto err = db.scan(storage::cf::critiques, "pattern/",
+                     [&](std::string_view, std::string_view payload) {
+                       v1::CritiquePattern p;
+                       if (p.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
+                         out.push_back(std::move(p));
+                       return true;
+                     });
+  if (err) return *err;
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return a.occurrences() > b.occurrences();
+  });
+  return out;
+}
+
+namespace {
+
+caf::behavior critique_store(caf::event_based_actor* self, std::shared_ptr<storage::store> db) {
+  if (auto r = reconcile(*db); !r.ok())
+    std::cerr << "critiques: reconcile failed: " << r.error().message << "\n";
+  return {
+      [=](debate_critiques& c) {
+        // A failure leaves the debate unmarked: the next reconcile records it.
+        if (auto r = record_critiques(*db, c); !r.ok())
+          std::cerr << "critiques: " << r.error().message << "\n";
+      },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_critique_store(caf::actor_system& sys, std::shared_ptr<storage::store> db) {
+  return sys.spawn<caf::detached>(critique_store, std::move(db));
+}
+
+}  // namespace aragora::critique

@@ -1,0 +1,73 @@
+#include "actors/evidence/evidence_store.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+
+namespace aragora::evidence {
+namespace {
+
+constexpr int64_t day = 24 * 3600;
+
+struct fixture {
+  std::string path;
+  std::shared_ptr<std::atomic<int64_t>> now = std::make_shared<std::atomic<int64_t>>(1'800'000'000);
+  std::shared_ptr<storage::store> db;
+  fixture() {
+    path = (std::filesystem::temp_directory_path() /
+            ("aragora-evidence-" + std::to_string(::getpid())))
+               .string();
+    std::filesystem::remove_all(path);
+    storage::store_options o;
+    o.path = path;
+    o.now_s = [n = now] { return n->load(); };
+    db = std::move(storage::store::open(o).value());
+  }
+  ~fixture() {
+    db.reset();
+    std::filesystem::remove_all(path);
+  }
+};
+
+new_evidence snippet(std::string text) {
+  return {"CNCF survey", "Kubernetes adoption 2025", std::move(text), "https://example.org/s", 0.7};
+}
+
+TEST(Evidence, TheSameSnippetIsStoredOnce) {
+  fixture f;
+  evidence_store ev{f.db};
+  auto a = ev.add(snippet("96% of organisations use or evaluate Kubernetes."));
+  auto b = ev.add(snippet("96% of organisations use or evaluate Kubernetes."));
+  auto c = ev.add(snippet("Only 40% run it in production."));
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(a.value(), b.value());
+  EXPECT_NE(a.value(), c.value());
+  EXPECT_EQ(f.db->count_keys(storage::cf::evidence, true), 2u);
+  auto rec = ev.get(a.value()).value();
+  ASSERT_TRUE(rec);
+  EXPECT_EQ(rec->content_hash(), content_hash("96% of organisations use or evaluate Kubernetes."));
+  EXPECT_EQ(rec->content_hash().size(), 32u);
+}
+
+TEST(Evidence, UnlinkedEvidenceExpiresAfterNinetyDaysLinkedEvidenceStaysWithItsDebate) {
+  fixture f;
+  evidence_store ev{f.db};
+  auto loose = ev.add(snippet("A claim nobody used.")).value();
+  auto used = ev.add(snippet("A claim a decision rests on.")).value();
+  ASSERT_FALSE(ev.link(used, "debate-1"));
+  EXPECT_EQ(ev.get(used).value()->debates_size(), 1);
+  f.now->fetch_add(90 * day);
+  EXPECT_FALSE(ev.get(loose).value()) << "past its 90 days";
+  EXPECT_TRUE(ev.get(used).value()) << "kept with its debate";
+  // Dedup still works for the kept one, and a new copy of the expired one is stored afresh.
+  EXPECT_EQ(ev.add(snippet("A claim a decision rests on.")).value(), used);
+  ASSERT_FALSE(f.db->compact_all());
+  EXPECT_EQ(f.db->count_keys(storage::cf::evidence, true), 1u);
+  f.now->fetch_add(276 * day);  // a year after the link
+  EXPECT_FALSE(ev.get(used).value());
+  EXPECT_TRUE(ev.link("ev-missing", "debate-1"));
+}
+
+}  // namespace
+}  // namespace aragora::evidence

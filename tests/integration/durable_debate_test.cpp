@@ -1,0 +1,135 @@
+// One debate through a node with a store: everything it should leave behind is there.
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "actors/critique/patterns.hpp"
+#include "actors/debate/persistence.hpp"
+#include "actors/memory/memory_tiers.hpp"
+#include "actors/ranking/ranking.hpp"
+#include "runtime/node/local_node.hpp"
+#include "tests/support/drive.hpp"
+
+namespace aragora {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct fixture {
+  std::string path;
+  std::shared_ptr<storage::store> db;
+  fixture() {
+    static int n = 0;
+    path = (std::filesystem::temp_directory_path() /
+            ("aragora-durable-" + std::to_string(::getpid()) + "-" + std::to_string(++n)))
+               .string();
+    std::filesystem::remove_all(path);
+    reopen();
+  }
+  void reopen() {
+    db.reset();
+    storage::store_options o;
+    o.path = path;
+    db = std::move(storage::store::open(o).value());
+  }
+  ~fixture() {
+    db.reset();
+    std::filesystem::remove_all(path);
+  }
+};
+
+debate::debate_finished run(node::local_node& node, std::function<void(debate::debate_spec&)> edit,
+                            bool cancel = false) {
+  auto spec = std::make_shared<debate::debate_spec>(*test::make_spec(edit));
+  spec->id = node.next_debate_id();
+  spec->requested_by = "test";
+  caf::scoped_actor self{node.system()};
+  auto d = node.start_debate(spec, self);
+  if (cancel) self->send(d, debate::cancel_atom::value, std::string{"stopped by the test"});
+  debate::debate_finished done;
+  self->receive([&](debate::debate_finished& f) { done = std::move(f); },
+                caf::after(10s) >> [] { FAIL() << "no result"; });
+  return done;
+}
+
+TEST(DurableDebate, LeavesItsRecordEventsConsensusAuditRatingCritiquesAndMemory) {
+  fixture f;
+  std::string id;
+  {
+    node::local_node node{config::node_config{}, std::nullopt, f.db};
+    auto done = run(node, [](debate::debate_spec& s) { s.rounds = 2; });
+    id = done.id;
+    ASSERT_TRUE(done.machine);
+    EXPECT_EQ(done.summary.calls_sent, done.machine->agent_calls());
+  }  // the node's shutdown flushes memory
+  auto stored = debate::load_debate(*f.db, id).value();
+  ASSERT_TRUE(stored);
+  EXPECT_NE(stored->record.status(), v1::Status::running);
+  EXPECT_EQ(stored->record.receipt().debate_id(), id);
+  EXPECT_EQ(stored->events.size(), stored->record.last_seq());
+  for (size_t i = 0; i < stored->events.size(); ++i) EXPECT_EQ(stored->events[i].seq(), i + 1);
+
+  auto consensus = f.db->get(storage::cf::consensus, id).value();
+  ASSERT_TRUE(consensus);
+  v1::ConsensusRecord c;
+  ASSERT_TRUE(c.ParseFromString(*consensus));
+  EXPECT_EQ(c.participating_size(), 3);
+  EXPECT_EQ(c.agreeing_size() + c.dissenting_size(), 3);
+  EXPECT_EQ(c.dissents_size(), c.dissenting_size());
+  EXPECT_EQ(c.topic_hash(), debate::topic_hash("adopt kubernetes should we"));
+
+  auto audit = debate::load_audit(*f.db).value();
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[0].action(), "debate.start");
+  EXPECT_EQ(audit[0].actor(), "test");
+  EXPECT_EQ(audit[1].action(), "debate.end");
+
+  auto ratings = ranking::load_ratings(*f.db).value();
+  EXPECT_EQ(ratings.size(), 3u);
+  EXPECT_TRUE(f.db->get(storage::cf::elo, "match/" + id).value());
+
+  auto patterns = critique::load_patterns(*f.db).value();
+  EXPECT_FALSE(patterns.empty());
+  EXPECT_TRUE(f.db->get(storage::cf::critiques, "debate/" + id).value());
+
+  EXPECT_TRUE(f.db->get(storage::cf::memory_slow, "m-" + id).value());
+}
+
+TEST(DurableDebate, TheNextDebateOnTheSameQuestionIsGivenThePriorDecision) {
+  fixture f;
+  node::local_node node{config::node_config{}, std::nullopt, f.db};
+  auto first = run(node, {});
+  ASSERT_TRUE(first.machine);
+  EXPECT_TRUE(first.machine->spec().context.empty());
+  // Memory writes are asynchronous: wait until the first decision is there.
+  for (int i = 0; i < 100 && !f.db->get(storage::cf::memory_slow, "m-" + first.id).value(); ++i)
+    std::this_thread::sleep_for(10ms);
+  auto second = run(node, [](debate::debate_spec& s) { s.question = "Should we adopt Kubernetes now?"; });
+  ASSERT_TRUE(second.machine);
+  const auto& context = second.machine->spec().context;
+  EXPECT_NE(context.find("Should we adopt Kubernetes?"), std::string::npos) << context;
+  // The mock agents cite it.
+  EXPECT_NE(second.machine->transcript().front().text->find("Prior decision on record"),
+            std::string::npos);
+}
+
+TEST(DurableDebate, ACancelledDebateIsAuditedAsSuch) {
+  fixture f;
+  std::string id;
+  {
+    node::local_node node{config::node_config{}, std::nullopt, f.db};
+    auto done = run(node, [](debate::debate_spec& s) { s.mock.latency_ms = 500; }, true);
+    id = done.id;
+    EXPECT_EQ(done.summary.status, debate::debate_status::cancelled);
+  }
+  auto audit = debate::load_audit(*f.db).value();
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[1].action(), "debate.cancel");
+  EXPECT_EQ(audit[1].detail(), "stopped by the test");
+  EXPECT_FALSE(f.db->get(storage::cf::consensus, id).value());  // nothing was decided
+}
+
+}  // namespace
+}  // namespace aragora
