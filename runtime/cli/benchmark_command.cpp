@@ -154,6 +154,7 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   node.reset_peak_queue_depth();
   auto baseline_rss = loadgen::current_rss_bytes();
   uint64_t puts_before = db ? db->stats().puts : 0;
+  uint64_t bytes_before = db ? db->stats().bytes : 0;
   auto cpu_before = loadgen::process_cpu_time();
 
   loadgen::load_plan plan{templ, debates, concurrent, std::nullopt};
@@ -178,7 +179,10 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   in.total_memory = loadgen::total_memory_bytes();
   in.cpu = cpu;
   in.peak_queue_depth = node.peak_queue_depth();
-  if (db) in.storage_ops = db->stats().puts - puts_before;
+  if (db) {
+    in.storage_ops = db->stats().puts - puts_before;
+    in.storage_bytes = db->stats().bytes - bytes_before;
+  }
   in.alerts = cfg.alerts;
   auto report = loadgen::make_report(in);
   if (o.json)

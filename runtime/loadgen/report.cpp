@@ -94,6 +94,7 @@ v1::BenchmarkReport make_report(const report_inputs& in) {
   r.set_cpu_ms_per_debate(ended > 0 ? static_cast<double>(in.cpu.count()) / 1000.0 / ended : 0);
   r.set_storage(in.config.storage());
   r.set_storage_ops_per_min(wall > 0 ? static_cast<double>(in.storage_ops) / wall * 60 : 0);
+  r.set_storage_mb_per_s(wall > 0 ? static_cast<double>(in.storage_bytes) / wall / 1e6 : 0);
   r.set_peak_queue_depth(static_cast<uint32_t>(in.peak_queue_depth));
   r.set_total_memory_mb(static_cast<double>(in.total_memory) / (1024.0 * 1024.0));
   check(r, "debate_duration_p99", r.latency_ms().p99() / 1000.0, in.alerts.debate_duration_warn_s,
@@ -137,7 +138,7 @@ void print_report(std::ostream& out, const v1::BenchmarkReport& r, bool color) {
       << " KB per in-flight debate (peak " << num(r.peak_in_flight()) << " in flight)\n";
   out << "CPU          " << num(r.cpu_ms_per_debate(), 3) << " ms per debate\n";
   out << "Storage      " << r.storage() << ", " << num(r.storage_ops_per_min(), 0)
-      << " ops/min\n";
+      << " ops/min, " << num(r.storage_mb_per_s(), 1) << " MB/s\n";
   out << "Thresholds (capacity guide: warning / critical)\n";
   for (const auto& t : r.thresholds()) {
     const char* code = t.level() == v1::AlertLevel::pass   ? "32"

@@ -19,6 +19,7 @@ struct report_inputs {
   uint64_t total_memory = 0;  // bytes
   std::chrono::microseconds cpu{0};
   uint64_t storage_ops = 0;
+  uint64_t storage_bytes = 0;
   uint64_t peak_queue_depth = 0;
   config::alert_thresholds alerts{};
 };

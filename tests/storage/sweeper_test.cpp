@@ -1,0 +1,55 @@
+// The retention sweeper compacts on its schedule: expired records leave the disk without anyone
+// calling compact().
+
+#include <caf/all.hpp>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <thread>
+
+#include "runtime/timer/timer_service.hpp"
+#include "storage/storage_actors.hpp"
+
+namespace aragora::storage {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(RetentionSweeper, DropsExpiredRecordsOnItsSchedule) {
+  auto path = (std::filesystem::temp_directory_path() /
+               ("aragora-sweeper-" + std::to_string(::getpid())))
+                  .string();
+  std::filesystem::remove_all(path);
+  auto now = std::make_shared<std::atomic<int64_t>>(1'800'000'000);
+  store_options o;
+  o.path = path;
+  o.now_s = [now] { return now->load(); };
+  std::shared_ptr<store> db = std::move(store::open(o).value());
+  write_batch b;
+  for (int i = 0; i < 100; ++i)
+    b.put(cf::memory_fast, "k" + std::to_string(i), "v", db->expiry_for(cf::memory_fast));
+  b.put(cf::memory_fast, "forever", "v", 0);
+  ASSERT_FALSE(db->write(b, true));
+  {
+    caf::actor_system_config cfg;
+    caf::actor_system sys{cfg};
+    timer::timer_service timers;
+    auto sweeper = spawn_sweeper(sys, db, timers, 50ms);
+    now->fetch_add(3600);  // an hour later the fast tier's records are due
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+      std::this_thread::sleep_for(20ms);
+      gone = db->count_keys(cf::memory_fast, true) == 1;
+    }
+    EXPECT_TRUE(gone) << db->count_keys(cf::memory_fast, true) << " keys left";
+    caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
+    timers.stop();
+  }
+  EXPECT_TRUE(db->get(cf::memory_fast, "forever").value());
+  db.reset();
+  std::filesystem::remove_all(path);
+}
+
+}  // namespace
+}  // namespace aragora::storage
