@@ -45,6 +45,13 @@ v1::DebateResult parse_result(const std::string& json) {
   return r;
 }
 
+TEST(Readme, TheFirstCommandRunsADebateThroughScriptsRun) {
+  auto r = run("BUILD_DIR=" + std::string{ARAGORA_BUILD_DIR} + " " + ARAGORA_SOURCE_DIR +
+               "/scripts/run ask 'Should we adopt Kubernetes?' --data-dir " + data_dir());
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Verdict: "), std::string::npos);
+}
+
 TEST(Ask, StreamsTheDebateAndPrintsTheVerdict) {
   auto r = ask("'Should we adopt Kubernetes?'");
   ASSERT_EQ(r.code, 0) << r.err;
