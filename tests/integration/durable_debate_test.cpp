@@ -11,33 +11,15 @@
 #include "actors/ranking/ranking.hpp"
 #include "runtime/node/local_node.hpp"
 #include "tests/support/drive.hpp"
+#include "tests/support/temp_store.hpp"
 
 namespace aragora {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct fixture {
-  std::string path;
-  std::shared_ptr<storage::store> db;
-  fixture() {
-    static int n = 0;
-    path = (std::filesystem::temp_directory_path() /
-            ("aragora-durable-" + std::to_string(::getpid()) + "-" + std::to_string(++n)))
-               .string();
-    std::filesystem::remove_all(path);
-    reopen();
-  }
-  void reopen() {
-    db.reset();
-    storage::store_options o;
-    o.path = path;
-    db = std::move(storage::store::open(o).value());
-  }
-  ~fixture() {
-    db.reset();
-    std::filesystem::remove_all(path);
-  }
+struct fixture : test::temp_store {
+  fixture() : test::temp_store("durable") {}
 };
 
 debate::debate_finished run(node::local_node& node, std::function<void(debate::debate_spec&)> edit,

@@ -49,6 +49,21 @@ std::unique_ptr<store> open_store(const std::string& path, const test_clock& clo
   return r.ok() ? std::move(r.value()) : nullptr;
 }
 
+/// Writes one value into a new column family of a plain RocksDB in `path`, as another program
+/// (or another version) would.
+void write_raw(const std::string& path, const std::string& family, const std::string& key,
+               const std::string& value) {
+  rocksdb::Options o;
+  o.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  ASSERT_TRUE(rocksdb::DB::Open(o, path, &db).ok());
+  rocksdb::ColumnFamilyHandle* h = nullptr;
+  ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, family, &h).ok());
+  ASSERT_TRUE(db->Put(rocksdb::WriteOptions{}, h, key, value).ok());
+  db->DestroyColumnFamilyHandle(h);
+  delete db;
+}
+
 TEST(Record, FramesAndUnframes) {
   auto framed = frame_record(1234567890123, "payload");
   ASSERT_EQ(framed.size(), record_header_size + 7);
@@ -155,18 +170,8 @@ TEST(Store, RetentionDefaultsFollowTheCapacityGuide) {
 TEST(Store, RefusesUnknownColumnFamiliesAndNewerSchemas) {
   temp_dir dir;
   test_clock clock;
-  {
-    // A directory written by "a newer version": one extra column family.
-    rocksdb::Options o;
-    o.create_if_missing = true;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, dir.path, &db).ok());
-    rocksdb::ColumnFamilyHandle* h = nullptr;
-    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, "holograms", &h).ok());
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions{}, h, "k", "v").ok());
-    db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+  // A directory written by "a newer version": one extra column family.
+  write_raw(dir.path, "holograms", "k", "v");
   store_options o;
   o.path = dir.path;
   o.now_s = clock.fn();
@@ -198,18 +203,8 @@ TEST(Store, RefusesUnknownColumnFamiliesAndNewerSchemas) {
 TEST(Store, MigratesAnOlderLayoutByAddingColumnFamilies) {
   temp_dir dir;
   test_clock clock;
-  {
-    // An older layout: only the debates family, holding one record.
-    rocksdb::Options o;
-    o.create_if_missing = true;
-    rocksdb::DB* db = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(o, dir.path, &db).ok());
-    rocksdb::ColumnFamilyHandle* h = nullptr;
-    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions{}, "debates", &h).ok());
-    ASSERT_TRUE(db->Put(rocksdb::WriteOptions{}, h, "d1", frame_record(0, "old")).ok());
-    db->DestroyColumnFamilyHandle(h);
-    delete db;
-  }
+  // An older layout: only the debates family, holding one record.
+  write_raw(dir.path, "debates", "d1", frame_record(0, "old"));
   auto s = open_store(dir.path, clock);
   ASSERT_TRUE(s);
   EXPECT_EQ(*s->get(cf::debates, "d1").value(), "old");

@@ -4,9 +4,9 @@
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <filesystem>
 #include <thread>
+
+#include "tests/support/temp_store.hpp"
 
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
@@ -17,15 +17,9 @@ namespace {
 using namespace std::chrono_literals;
 
 TEST(RetentionSweeper, DropsExpiredRecordsOnItsSchedule) {
-  auto path = (std::filesystem::temp_directory_path() /
-               ("aragora-sweeper-" + std::to_string(::getpid())))
-                  .string();
-  std::filesystem::remove_all(path);
-  auto now = std::make_shared<std::atomic<int64_t>>(1'800'000'000);
-  store_options o;
-  o.path = path;
-  o.now_s = [now] { return now->load(); };
-  std::shared_ptr<store> db = std::move(store::open(o).value());
+  test::temp_store s{"sweeper"};
+  auto& db = s.db;
+  auto& now = s.now;
   write_batch b;
   for (int i = 0; i < 100; ++i)
     b.put(cf::memory_fast, "k" + std::to_string(i), "v", db->expiry_for(cf::memory_fast));
@@ -47,8 +41,6 @@ TEST(RetentionSweeper, DropsExpiredRecordsOnItsSchedule) {
     timers.stop();
   }
   EXPECT_TRUE(db->get(cf::memory_fast, "forever").value());
-  db.reset();
-  std::filesystem::remove_all(path);
 }
 
 }  // namespace

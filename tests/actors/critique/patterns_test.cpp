@@ -2,27 +2,13 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
+#include "tests/support/temp_store.hpp"
 
 namespace aragora::critique {
 namespace {
 
-struct temp_store {
-  std::string path;
-  std::unique_ptr<storage::store> db;
-  temp_store() {
-    path = (std::filesystem::temp_directory_path() /
-            ("aragora-critiques-" + std::to_string(::getpid())))
-               .string();
-    std::filesystem::remove_all(path);
-    storage::store_options o;
-    o.path = path;
-    db = std::move(storage::store::open(o).value());
-  }
-  ~temp_store() {
-    db.reset();
-    std::filesystem::remove_all(path);
-  }
+struct temp_store : test::temp_store {
+  temp_store() : test::temp_store("critiques") {}
 };
 
 TEST(Patterns, IdsIgnoreCaseAndIssuesAreClassified) {

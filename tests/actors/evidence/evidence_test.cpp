@@ -2,32 +2,15 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <filesystem>
+#include "tests/support/temp_store.hpp"
 
 namespace aragora::evidence {
 namespace {
 
 constexpr int64_t day = 24 * 3600;
 
-struct fixture {
-  std::string path;
-  std::shared_ptr<std::atomic<int64_t>> now = std::make_shared<std::atomic<int64_t>>(1'800'000'000);
-  std::shared_ptr<storage::store> db;
-  fixture() {
-    path = (std::filesystem::temp_directory_path() /
-            ("aragora-evidence-" + std::to_string(::getpid())))
-               .string();
-    std::filesystem::remove_all(path);
-    storage::store_options o;
-    o.path = path;
-    o.now_s = [n = now] { return n->load(); };
-    db = std::move(storage::store::open(o).value());
-  }
-  ~fixture() {
-    db.reset();
-    std::filesystem::remove_all(path);
-  }
+struct fixture : test::temp_store {
+  fixture() : test::temp_store("evidence") {}
 };
 
 new_evidence snippet(std::string text) {

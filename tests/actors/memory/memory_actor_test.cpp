@@ -6,39 +6,20 @@
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <filesystem>
+#include "tests/support/temp_store.hpp"
 
 namespace aragora::memory {
 namespace {
 
 using namespace std::chrono_literals;
 
-struct fixture {
-  std::string path;
-  std::shared_ptr<std::atomic<int64_t>> now = std::make_shared<std::atomic<int64_t>>(1'800'000'000);
-  std::shared_ptr<storage::store> db;
+struct fixture : test::temp_store {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   std::unique_ptr<memory_system> mem;
 
-  fixture() {
-    path = (std::filesystem::temp_directory_path() /
-            ("aragora-memory-" + std::to_string(::getpid())))
-               .string();
-    std::filesystem::remove_all(path);
-    storage::store_options o;
-    o.path = path;
-    o.now_s = [n = now] { return n->load(); };
-    db = std::move(storage::store::open(o).value());
-    mem = std::make_unique<memory_system>(sys, db);
-  }
-  ~fixture() {
-    mem->stop();
-    mem.reset();
-    db.reset();
-    std::filesystem::remove_all(path);
-  }
+  fixture() : test::temp_store("memory") { mem = std::make_unique<memory_system>(sys, db); }
+  ~fixture() { mem->stop(); }
 
   entry make(std::string id, std::string topic) {
     entry e;

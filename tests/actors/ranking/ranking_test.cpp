@@ -7,33 +7,13 @@
 #include "actors/debate/persistence.hpp"
 #include "actors/debate/receipt.hpp"
 #include "tests/support/drive.hpp"
+#include "tests/support/temp_store.hpp"
 
 namespace aragora::ranking {
 namespace {
 
-struct temp_store {
-  std::string path;
-  std::unique_ptr<storage::store> db;
-  temp_store() {
-    static int n = 0;
-    path = (std::filesystem::temp_directory_path() /
-            ("aragora-ranking-" + std::to_string(::getpid()) + "-" + std::to_string(++n)))
-               .string();
-    std::filesystem::remove_all(path);
-    reopen();
-  }
-  void reopen() {
-    db.reset();
-    storage::store_options o;
-    o.path = path;
-    auto r = storage::store::open(o);
-    EXPECT_TRUE(r.ok());
-    db = std::move(r.value());
-  }
-  ~temp_store() {
-    db.reset();
-    std::filesystem::remove_all(path);
-  }
+struct temp_store : test::temp_store {
+  temp_store() : test::temp_store("ranking") {}
 };
 
 v1::DebateRecord finished(uint32_t seed, std::function<void(debate::debate_spec&)> edit = {}) {
