@@ -22,11 +22,16 @@ uint64_t read_be64(std::string_view b) {
   return v;
 }
 
-std::string frame_record(int64_t expiry_s, std::string_view payload) {
+std::string record_header(int64_t expiry_s, size_t payload_hint) {
   std::string out;
-  out.reserve(record_header_size + payload.size());
+  out.reserve(record_header_size + payload_hint);
   out.push_back(static_cast<char>(record_format));
   append_be64(out, static_cast<uint64_t>(expiry_s));
+  return out;
+}
+
+std::string frame_record(int64_t expiry_s, std::string_view payload) {
+  auto out = record_header(expiry_s, payload.size());
   out.append(payload);
   return out;
 }

@@ -18,6 +18,9 @@ inline constexpr size_t record_header_size = 9;
 
 [[nodiscard]] std::string frame_record(int64_t expiry_s, std::string_view payload);
 
+/// Starts a framed value: the header, to which the caller appends the payload.
+[[nodiscard]] std::string record_header(int64_t expiry_s, size_t payload_hint);
+
 struct record_view {
   int64_t expiry_s = 0;
   std::string_view payload;

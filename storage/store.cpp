@@ -58,6 +58,11 @@ void write_batch::put(cf family, std::string key, std::string_view payload, int6
   ops_.push_back({family, false, std::move(key), frame_record(expiry_s, payload)});
 }
 
+void write_batch::put_framed(cf family, std::string key, std::string framed) {
+  bytes_ += key.size() + framed.size();
+  ops_.push_back({family, false, std::move(key), std::move(framed)});
+}
+
 void write_batch::erase(cf family, std::string key) {
   bytes_ += key.size();
   ops_.push_back({family, true, std::move(key), {}});
@@ -154,6 +159,7 @@ struct store::impl {
     for (auto family : all_cfs) {
       rocksdb::ColumnFamilyOptions cfo;
       cfo.compaction_filter = &filter;
+      if (family == cf::debate_events) cfo.write_buffer_size = opts.events_write_buffer;
       descriptors.emplace_back(std::string{name(family)}, cfo);
     }
     std::vector<rocksdb::ColumnFamilyHandle*> opened;
@@ -177,19 +183,24 @@ struct store::impl {
     return handles[static_cast<size_t>(family)];
   }
 
-  /// nullopt when the call may go ahead; the refusal otherwise.
+  /// nullopt when the call may go ahead; the refusal otherwise. Never holds the breaker lock
+  /// while it waits for the database lock (operations take them the other way round).
   std::optional<store_error> admit() {
     auto now = std::chrono::steady_clock::now();
-    std::lock_guard<std::mutex> guard{breaker_mtx};
-    bool half_open = breaker.state(now) == resilience::breaker_state::half_open;
-    if (!breaker.allow(now)) {
-      ++refused;
-      auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(breaker.retry_after(now));
-      return store_error{store_errc::unavailable,
-                         "storage unavailable after repeated failures; retry in " +
-                             std::to_string(wait.count()) + " ms"};
+    bool trial = false;
+    {
+      std::lock_guard<std::mutex> guard{breaker_mtx};
+      trial = breaker.state(now) == resilience::breaker_state::half_open;
+      if (!breaker.allow(now)) {
+        ++refused;
+        auto wait =
+            std::chrono::duration_cast<std::chrono::milliseconds>(breaker.retry_after(now));
+        return store_error{store_errc::unavailable,
+                           "storage unavailable after repeated failures; retry in " +
+                               std::to_string(wait.count()) + " ms"};
+      }
     }
-    if (half_open) recover();
+    if (trial) recover();
     return std::nullopt;
   }
 

@@ -78,6 +78,9 @@ struct store_options {
   uint32_t breaker_failures = 2;
   std::chrono::steady_clock::duration breaker_recovery = std::chrono::seconds{10};
   rocksdb::Env* env = nullptr;  // tests inject failing file systems
+  /// RocksDB memtable size of the `debate_events` family, which takes nearly all the writes;
+  /// up to two are held in memory.
+  size_t events_write_buffer = 16u << 20;
 };
 
 /// Writes that land together: one atomic RocksDB batch.
@@ -92,6 +95,8 @@ public:
 
   /// `expiry_s` = 0 keeps the record until deleted.
   void put(cf family, std::string key, std::string_view payload, int64_t expiry_s);
+  /// Adds a record whose framed value (record.hpp) the caller built, without copying it.
+  void put_framed(cf family, std::string key, std::string framed);
   void erase(cf family, std::string key);
   void append(write_batch&& other);
 

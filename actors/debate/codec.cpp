@@ -84,7 +84,7 @@ void fill_message(const debate_machine& m, const transcript_entry& e, v1::Messag
   out.set_round(e.key.round);
   out.set_phase(static_cast<v1::Phase::Value>(e.key.ph));
   out.set_agent(m.agent_name(e.key.agent));
-  out.set_text(*e.text);
+  if (e.text) out.set_text(*e.text);  // released texts live in the store
   *out.mutable_timestamp() = to_timestamp(e.at);
   out.set_sha256(crypto::to_hex(e.sha256));
   out.set_tokens(e.tokens);
@@ -199,7 +199,7 @@ void fill_result(const debate_machine& m, const sealed_receipt* receipt, v1::Deb
     if (e.key.ph != phase::vote) continue;
     for (auto& d : *out.mutable_dissenting_views())
       if (d.agent() == m.agent_name(e.key.agent) && e.key.round == m.rounds_used())
-        d.set_reasoning(*e.text);
+        if (e.text) d.set_reasoning(*e.text);
   }
   if (receipt) {
     out.mutable_receipt()->set_id(receipt->id);

@@ -44,6 +44,7 @@ struct debate_state {
   bool persisting = false;
   size_t inflight_events = 0;  // the first events of `unsaved` the write in flight carries
   bool inflight_final = false; // the write in flight ends the debate
+  size_t inflight_transcript = 0;  // transcript entries the write in flight covers
   bool record_written = false;
   uint32_t dispatched_step = 0;
   uint64_t persist_token = 0;
@@ -153,6 +154,7 @@ void persist(debate_self* self) {
   st.persisting = true;
   st.inflight_events = st.unsaved.size();
   st.inflight_final = m.finished();
+  st.inflight_transcript = m.transcript().size();
   self->send(st.services->writer,
              storage::persist_request{std::move(batch), m.finished(), ++st.persist_token});
 }
@@ -247,6 +249,9 @@ void on_persisted(debate_self* self, storage::persist_ack& ack) {
                debate_durable{st.machine->spec().id, st.unsaved[written - 1].seq});
   st.unsaved.erase(st.unsaved.begin(), st.unsaved.begin() + static_cast<std::ptrdiff_t>(written));
   st.record_written = true;
+  // The texts are on disk now; an owner that takes only a summary never needs them in memory.
+  if (st.report == finish_report::summary && !st.inflight_final)
+    st.machine->release_texts(st.inflight_transcript);
   if (st.inflight_final) {
     // Fire and forget: the ranking reconciles from the stored records if this is lost.
     if (st.services->ranking)
@@ -267,18 +272,20 @@ caf::behavior debate_behavior(debate_self* self) {
           apply(self, s.machine->record(std::move(o), s.services->now()));
         }
       },
-      [=](phase_deadline d) {
+      [=](phase_deadline) {
+        // The one pending deadline may have been armed for an earlier step: only the time since
+        // the current step's calls went out counts.
         auto& s = self->state;
         s.deadline = 0;
-        if (s.machine->finished()) return;
-        if (d.step != s.machine->step() || s.dispatched_step != s.machine->step()) {
-          // Armed for a step that completed meanwhile: wait out the current step's own limit.
-          auto left = s.step_started + step_limit(self) - std::chrono::steady_clock::now();
-          if (left > std::chrono::steady_clock::duration::zero() ||
-              s.dispatched_step != s.machine->step()) {
-            arm(self, std::max<std::chrono::steady_clock::duration>(left, step_limit(self) / 8));
-            return;
-          }
+        if (!s.machine || s.machine->finished()) return;
+        if (s.dispatched_step != s.machine->step()) {
+          arm(self, step_limit(self));  // between steps (a write in flight): nothing to expire
+          return;
+        }
+        auto left = s.step_started + step_limit(self) - std::chrono::steady_clock::now();
+        if (left > std::chrono::steady_clock::duration::zero()) {
+          arm(self, left);
+          return;
         }
         apply(self, s.machine->expire(s.services->now()));
       },
@@ -303,6 +310,7 @@ void init(debate_self* self, std::shared_ptr<const debate_services> services,
           finish_report report) {
   auto& st = self->state;
   st.services = std::move(services);
+  if (st.services->root) self->link_to(st.services->root);
   st.agent = st.services->agents->pick(agent::fnv1a(id));
   st.owner = std::move(owner);
   st.subscribers = std::move(subscribers);

@@ -42,6 +42,7 @@ struct debate_services {
   caf::actor memory;                     // optional: recalls context, remembers decisions
   caf::actor critiques;                  // optional: aggregates critique patterns
   uint32_t recall_k = 3;
+  caf::actor root;                       // optional: debates link to it; it stops them all
 };
 
 /// Starts a debate. `owner` receives `debate_finished`; `subscribers` receive every event.

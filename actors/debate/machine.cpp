@@ -439,6 +439,11 @@ void debate_machine::finish(time_point now, final_state s) {
   emit(event_type::debate_end);
 }
 
+void debate_machine::release_texts(size_t n) {
+  n = std::min(n, transcript_.size());
+  for (; released_ < n; ++released_) transcript_[released_].text.reset();
+}
+
 std::vector<uint32_t> debate_machine::canonical_order() const {
   std::vector<uint32_t> order(transcript_.size());
   std::iota(order.begin(), order.end(), 0u);

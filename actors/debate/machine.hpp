@@ -148,6 +148,11 @@ public:
   [[nodiscard]] time_point started_at() const { return started_at_; }
   [[nodiscard]] const std::string& agent_name(uint8_t i) const { return spec_->agents[i].name; }
 
+  /// Lets go of the texts of the first `n` transcript entries (their digests stay). For durable
+  /// debates whose texts are in the store: the protocol keeps what later calls still need.
+  void release_texts(size_t n);
+  [[nodiscard]] size_t released_texts() const { return released_; }
+
 private:
   void emit(event_type type, uint32_t index = 0);
   void begin_step(phase ph);
@@ -198,6 +203,7 @@ private:
   uint32_t agent_calls_ = 0;
   uint32_t failed_calls_ = 0;
   uint32_t rounds_used_ = 0;
+  size_t released_ = 0;
   bool started_ = false;
   time_point started_at_{};
   std::optional<final_state> final_;

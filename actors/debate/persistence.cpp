@@ -27,13 +27,13 @@ std::string events_prefix(std::string_view debate_id) {
 
 void add_events(storage::write_batch& batch, const debate_machine& m,
                 std::span<const event_ref> events, int64_t expiry_s) {
-  std::string bytes;
   for (const auto& e : events) {
     v1::Event ev;
     fill_event(m, e, ev);
-    bytes.clear();
-    ev.SerializeToString(&bytes);
-    batch.put(storage::cf::debate_events, event_key(m.spec().id, e.seq), bytes, expiry_s);
+    // Serialised straight behind the record header: one buffer per event.
+    auto value = storage::record_header(expiry_s, ev.ByteSizeLong());
+    ev.AppendToString(&value);
+    batch.put_framed(storage::cf::debate_events, event_key(m.spec().id, e.seq), std::move(value));
   }
 }
 
@@ -132,7 +132,7 @@ std::optional<v1::ConsensusRecord> consensus_of(const debate_machine& m) {
     d->set_confidence(b.confidence);
     for (const auto& e : m.transcript())
       if (e.key.ph == phase::vote && e.key.agent == b.voter && e.key.round == m.rounds_used())
-        d->set_reasoning(*e.text);
+        if (e.text) d->set_reasoning(*e.text);
   }
   return r;
 }

@@ -14,6 +14,7 @@ std::string_view to_string(verify_errc x) {
     case verify_errc::signature_mismatch: return "signature_mismatch";
     case verify_errc::missing_key: return "missing_key";
     case verify_errc::unsupported_algorithm: return "unsupported_algorithm";
+    case verify_errc::missing_signature: return "missing_signature";
   }
   return "unknown";
 }
@@ -260,6 +261,13 @@ verify_result verify_receipt(const v1::Receipt& r, const std::optional<std::stri
     return out;
   }
   if (!r.has_signature()) {
+    // Where receipts are signed, an unsigned one may be a signed one with its signature cut off.
+    if (signing_key) {
+      out.error = verify_errc::missing_signature;
+      out.detail = std::string{"the receipt is unsigned but "} + signing_key_env +
+                   " is set: signed receipts are expected";
+      return out;
+    }
     out.detail = "digest ok (unsigned receipt)";
     return out;
   }

@@ -82,6 +82,7 @@ enum class verify_errc : uint8_t {
   signature_mismatch,
   missing_key,
   unsupported_algorithm,
+  missing_signature,  // a signing key is configured but the receipt is unsigned
 };
 
 [[nodiscard]] std::string_view to_string(verify_errc x);

@@ -46,6 +46,9 @@ std::variant<std::unique_ptr<debate_machine>, std::string> replay(
     return std::nullopt;
   };
 
+  if (events.empty() || events.front().type() != v1::EventType::debate_start ||
+      events.front().seq() != 1)
+    return std::string{"the log does not begin with the debate's start (events expired or lost)"};
   for (const auto& e : events) {
     auto at = from_timestamp(e.timestamp());
     switch (e.type()) {

@@ -48,9 +48,11 @@ std::optional<storage::store_error> evidence_store::link(const std::string& evid
       record.debates().end())
     record.add_debates(debate_id);
   // Kept as long as the longer of its own retention and the debates'.
+  // 0 is "never expires" on either side.
   auto debate_keep = db_->expiry_for(storage::cf::debates);
-  auto own_keep = record.created_s() + db_->retention().of(storage::cf::evidence);
-  auto expiry = (debate_keep == 0) ? 0 : std::max(debate_keep, own_keep);
+  auto own_retention = db_->retention().of(storage::cf::evidence);
+  auto own_keep = own_retention == 0 ? 0 : record.created_s() + own_retention;
+  auto expiry = (debate_keep == 0 || own_keep == 0) ? 0 : std::max(debate_keep, own_keep);
   return put(record, expiry);
 }
 

@@ -152,19 +152,35 @@ struct ranking_state {
   std::shared_ptr<storage::store> db;
   rating_table table;
   elo_params params;
+  bool loaded = false;
 };
+
+/// Loads the stored ratings (and reconciles) once; until then nothing is recorded, since
+/// recording over an empty table would overwrite the stored ratings.
+bool ensure_loaded(ranking_state& st) {
+  if (st.loaded) return true;
+  auto loaded = load_ratings(*st.db);
+  if (!loaded.ok()) {
+    std::cerr << "ranking: cannot load ratings: " << loaded.error().message << "\n";
+    return false;
+  }
+  st.table = std::move(loaded.value());
+  st.loaded = true;
+  if (auto r = reconcile(*st.db, st.table, st.params); !r.ok())
+    std::cerr << "ranking: reconcile failed: " << r.error().message << "\n";
+  return true;
+}
 
 caf::behavior ranking_actor(caf::stateful_actor<ranking_state>* self,
                             std::shared_ptr<storage::store> db, elo_params p) {
   auto& st = self->state;
   st.db = std::move(db);
   st.params = p;
-  if (auto loaded = load_ratings(*st.db); loaded.ok()) st.table = std::move(loaded.value());
-  if (auto r = reconcile(*st.db, st.table, st.params); !r.ok())
-    std::cerr << "ranking: reconcile failed: " << r.error().message << "\n";
+  (void)ensure_loaded(st);
   return {
       [=](record_match& m) -> bool {
         auto& s = self->state;
+        if (!ensure_loaded(s)) return false;  // the stored record is reconciled later
         auto r = record_debate(*s.db, s.table, m.record, s.params);
         if (!r.ok()) {
           // The debate's record is on disk: the next reconcile records it.
@@ -175,6 +191,7 @@ caf::behavior ranking_actor(caf::stateful_actor<ranking_state>* self,
         return r.value();
       },
       [=](leaderboard_atom, const std::string& domain) {
+        (void)ensure_loaded(self->state);
         return leaderboard(self->state.table, domain, self->state.params);
       },
   };

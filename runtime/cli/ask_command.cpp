@@ -69,6 +69,16 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o,
   }
   if (o.threshold >= 0) spec.consensus_threshold = o.threshold;
   if (o.seed >= 0) spec.seed = static_cast<uint32_t>(o.seed);
+  constexpr int64_t max_bytes = 1 << 24, max_ms = 24LL * 3600 * 1000;
+  if (o.message_bytes > max_bytes || o.message_bytes < -1) {
+    usage_error("bad_count", "--message-bytes must be within 0..16777216");
+    return std::nullopt;
+  }
+  if (o.latency_ms > max_ms || o.latency_ms < -1 || o.agent_timeout_ms > max_ms ||
+      o.agent_timeout_ms < -1) {
+    usage_error("bad_duration", "--latency-ms and --agent-timeout-ms must be within 0..86400000");
+    return std::nullopt;
+  }
   if (o.message_bytes >= 0) spec.mock.message_bytes = static_cast<uint32_t>(o.message_bytes);
   if (o.latency_ms >= 0) spec.mock.latency_ms = static_cast<uint32_t>(o.latency_ms);
   if (o.fail_rate != -1) spec.mock.fail_rate = o.fail_rate;

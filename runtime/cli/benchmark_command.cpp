@@ -86,7 +86,8 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
     return usage("rounds_out_of_range", "--rounds must be within 1..12");
   if (o.duration_s == 0 || o.duration_s < -1)
     return usage("bad_duration", "--duration must be a positive number of seconds");
-  if (o.latency_ms < 0) return usage("bad_count", "--latency-ms must not be negative");
+  if (o.latency_ms < 0 || o.latency_ms > 24LL * 3600 * 1000)
+    return usage("bad_count", "--latency-ms must be within 0..86400000");
   if (o.message_bytes < 0 || o.message_bytes > (1 << 24))
     return usage("bad_count", "--message-bytes must be within 0..16777216");
   if (!(o.fail_rate >= 0.0 && o.fail_rate <= 1.0))

@@ -40,8 +40,16 @@ std::string time_text(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
+namespace {
+
+std::string dir_of(const history_options& o, const config::node_config& cfg) {
+  return o.data_dir.empty() ? cfg.data_dir : o.data_dir;
+}
+
+}  // namespace
+
 int run_list(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir, cfg);
+  auto db = open_store(dir_of(o, cfg), cfg);
   if (!db) return exit_failed;
   auto records = debate::load_records(*db);
   if (!records.ok()) {
@@ -63,7 +71,7 @@ int run_list(const history_options& o, const config::node_config& cfg) {
     return exit_ok;
   }
   if (list.debates_size() == 0) {
-    std::cout << "No debates in " << o.data_dir << "\n";
+    std::cout << "No debates in " << dir_of(o, cfg) << "\n";
     return exit_ok;
   }
   std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", "ID", "CREATED (UTC)", "STATUS", "VERDICT",
@@ -76,7 +84,7 @@ int run_list(const history_options& o, const config::node_config& cfg) {
 }
 
 int run_show(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir, cfg);
+  auto db = open_store(dir_of(o, cfg), cfg);
   if (!db) return exit_failed;
   auto stored = debate::load_debate(*db, o.id);
   if (!stored.ok()) {
@@ -85,7 +93,8 @@ int run_show(const history_options& o, const config::node_config& cfg) {
     return exit_failed;
   }
   if (!stored.value()) {
-    std::cerr << "error: debate_not_found: no debate '" << o.id << "' in " << o.data_dir << "\n";
+    std::cerr << "error: debate_not_found: no debate '" << o.id << "' in " << dir_of(o, cfg)
+              << "\n";
     return exit_failed;
   }
   const auto& d = *stored.value();
@@ -115,12 +124,12 @@ int run_show(const history_options& o, const config::node_config& cfg) {
     printer.print_result(result);
   else
     std::cout << "\nStill running: " << m.transcript().size() << " messages so far, resume with "
-              << "'aragora resume --data-dir " << o.data_dir << "'\n";
+              << "'aragora resume --data-dir " << dir_of(o, cfg) << "'\n";
   return exit_ok;
 }
 
 int run_resume(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir, cfg);
+  auto db = open_store(dir_of(o, cfg), cfg);
   if (!db) return exit_failed;
   auto key = debate::signing_key_from_env();
   v1::ResumeReport report;
@@ -145,7 +154,7 @@ int run_resume(const history_options& o, const config::node_config& cfg) {
     std::cout << debate::to_json(report) << "\n";
   } else {
     std::cout << "Resumed " << report.resumed() << " unfinished debate"
-              << (report.resumed() == 1 ? "" : "s") << " from " << o.data_dir << ": "
+              << (report.resumed() == 1 ? "" : "s") << " from " << dir_of(o, cfg) << ": "
               << report.completed() << " completed, " << report.failed() << " failed; "
               << report.agent_calls_made() << " agent calls made after the resume\n";
     for (const auto& u : report.unreadable()) std::cout << "  unreadable (marked failed): " << u << "\n";
@@ -163,7 +172,7 @@ std::string cli_actor() {
 }
 
 int run_audit(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
+  auto db = open_store(dir_of(o, cfg), cfg);
   if (!db) return exit_failed;
   auto entries = debate::load_audit(*db);
   if (!entries.ok()) {

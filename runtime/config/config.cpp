@@ -100,10 +100,13 @@ setter machine_unit(double debate::machine_options::*field) {
   };
 }
 
+// Durations up to a day: longer ones overflow nothing but are surely typos.
+constexpr int64_t max_millis = 24LL * 3600 * 1000;
+
 setter millis(std::chrono::milliseconds node_config::*field) {
   return [=](const YAML::Node& n, node_config& c) {
     int64_t v;
-    if (!read(n, v) || v <= 0) return false;
+    if (!read(n, v) || v <= 0 || v > max_millis) return false;
     c.*field = std::chrono::milliseconds{v};
     return true;
   };
@@ -119,10 +122,13 @@ setter alert(double alert_thresholds::*field, double hi) {
 }
 
 // 0 keeps records until deleted.
+// Up to 100 years: beyond that expiry times would overflow.
+constexpr int64_t max_retention_days = 36'500;
+
 setter retention_days(std::vector<storage::cf> families) {
   return [=](const YAML::Node& n, node_config& c) {
     int64_t v;
-    if (!read(n, v) || v < 0) return false;
+    if (!read(n, v) || v < 0 || v > max_retention_days) return false;
     for (auto f : families) c.retention.set(f, v * 24 * 3600);
     return true;
   };
@@ -131,7 +137,7 @@ setter retention_days(std::vector<storage::cf> families) {
 setter retention_hours(storage::cf family) {
   return [=](const YAML::Node& n, node_config& c) {
     int64_t v;
-    if (!read(n, v) || v < 0) return false;
+    if (!read(n, v) || v < 0 || v > max_retention_days * 24) return false;
     c.retention.set(family, v * 3600);
     return true;
   };
@@ -225,7 +231,7 @@ const std::map<std::string, setter>& setters() {
       {"storage.sweep_interval_s",
        [](const YAML::Node& n, node_config& c) {
          int64_t v;
-         if (!read(n, v) || v <= 0) return false;
+         if (!read(n, v) || v <= 0 || v > 30 * 24 * 3600) return false;
          c.sweep_interval = std::chrono::seconds{v};
          return true;
        }},
@@ -233,7 +239,7 @@ const std::map<std::string, setter>& setters() {
       {"storage.breaker_recovery_s",
        [](const YAML::Node& n, node_config& c) {
          int64_t v;
-         if (!read(n, v) || v <= 0) return false;
+         if (!read(n, v) || v <= 0 || v > 24 * 3600) return false;
          c.db_breaker_recovery = std::chrono::seconds{v};
          return true;
        }},

@@ -35,12 +35,24 @@ size_t pool_size(const config::node_config& c, const caf::actor_system& sys) {
 
 }  // namespace
 
+/// The actor every debate links to: stopping it stops the debates still running. It outlives its
+/// children's exits and ends only on an anonymous exit (the node's).
+caf::behavior debate_root(caf::event_based_actor* self) {
+  self->set_exit_handler([=](caf::exit_msg& msg) {
+    if (!msg.source) self->quit(msg.reason);
+  });
+  return {[](caf::unit_t) {}};
+}
+
 struct local_node::impl {
   config::node_config cfg;
   caf::actor_system_config caf_cfg;
-  caf::actor_system sys;
+  // Declared before the actor system so it outlives it: actors still finishing while the
+  // system shuts down may schedule timers.
   timer::timer_service timers;
+  caf::actor_system sys;
   agent::agent_pool agents;
+  caf::actor root;
   std::shared_ptr<debate::debate_services> services;
   std::shared_ptr<storage::store> db;
   caf::actor writer;
@@ -53,9 +65,10 @@ struct local_node::impl {
   impl(const config::node_config& c, std::optional<std::string> key,
        std::shared_ptr<storage::store> store)
       : cfg(c),
-        sys(configure(caf_cfg, c)),
         timers(c.timer_tick, c.timer_slots),
+        sys(configure(caf_cfg, c)),
         agents(sys, timers, pool_size(c, sys)),
+        root(sys.spawn(debate_root)),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)),
         counter(static_cast<uint32_t>(std::random_device{}())) {
@@ -64,6 +77,7 @@ struct local_node::impl {
     services->options = c.machine;
     services->signing_key = std::move(key);
     services->phase_grace = c.phase_grace;
+    services->root = root;
     if (db) {
       writer = storage::spawn_writer(sys, db);
       sweeper = storage::spawn_sweeper(sys, db, timers, c.sweep_interval);
@@ -82,13 +96,16 @@ struct local_node::impl {
   }
 
   ~impl() {
+    // Debates first (what they sent is still delivered), then memory's pending writes, then
+    // everything else; the actor system's destructor waits for them all.
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    if (memory) memory->stop();
     agents.stop();
-    timers.stop();
     if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     if (sweeper) caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
     if (ranking) caf::anon_send_exit(ranking, caf::exit_reason::user_shutdown);
     if (critiques) caf::anon_send_exit(critiques, caf::exit_reason::user_shutdown);
-    if (memory) memory->stop();
+    timers.stop();
   }
 };
 
@@ -126,8 +143,11 @@ local_node::resumed local_node::resume_unfinished(caf::actor owner,
     auto stored = debate::load_debate(*db, id);
     std::string why;
     if (!stored.ok()) {
-      why = stored.error().message;
-    } else if (stored.value()) {
+      // The store is failing, not the log: leave the debate for the next resume.
+      out.unreadable.emplace_back(id, "skipped: " + stored.error().message);
+      continue;
+    }
+    if (stored.value()) {
       auto rebuilt = debate::rebuild(*stored.value(), impl_->cfg.machine);
       if (auto* m = std::get_if<std::unique_ptr<debate::debate_machine>>(&rebuilt)) {
         std::shared_ptr<debate::debate_machine> machine = std::move(*m);

@@ -315,6 +315,17 @@ TEST(History, AKilledDebateIsResumedWithoutRepeatingItsCompletedSteps) {
   std::system(("rm -rf " + dir).c_str());
 }
 
+TEST(History, CommandsWithoutADataDirUseTheConfiguredOne) {
+  auto dir = test::temp_path("configured");
+  auto cfg = test::temp_path("storage.yaml");
+  { std::ofstream(cfg) << "storage:\n  data_dir: " << dir << "\n"; }
+  ASSERT_EQ(run(bin + " --config " + cfg + " ask 'Q?' --json").code, 0);
+  auto list = run(bin + " --config " + cfg + " list --json");
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(parse_object(list.out).fields().at("debates").list_value().values_size(), 1);
+  std::system(("rm -rf " + dir + " " + cfg).c_str());
+}
+
 TEST(History, AnUnreadableDataDirIsAClearError) {
   auto dir = test::temp_path("notadb");
   std::system(("mkdir -p " + dir + " && echo garbage > " + dir + "/CURRENT").c_str());

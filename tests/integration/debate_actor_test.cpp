@@ -10,7 +10,9 @@
 #include "actors/debate/receipt.hpp"
 #include "runtime/node/local_node.hpp"
 #include "runtime/timer/timer_service.hpp"
+#include "storage/storage_actors.hpp"
 #include "tests/support/drive.hpp"
+#include "tests/support/temp_store.hpp"
 
 namespace aragora {
 namespace {
@@ -151,6 +153,66 @@ TEST(DebateActor, ThePhaseDeadlineCatchesAgentsThatNeverAnswer) {
   for (const auto& e : done.machine->errors()) EXPECT_EQ(e.code, debate::call_errc::timeout);
   pool.stop();
   timers.stop();
+}
+
+TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextStepShort) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  timer::timer_service timers;
+  test::temp_store store{"slow-writer"};
+  agent::agent_pool pool{sys, timers, 1};
+  // A writer that takes 200 ms to acknowledge the second write (the end of step 1), longer than
+  // a step's limit: step 1's deadline fires while it is on its way.
+  auto writer = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
+    auto writes = std::make_shared<int>(0);
+    return {[=](storage::persist_request& r) {
+      auto to = caf::actor_cast<caf::actor>(self->current_sender());
+      if (++*writes == 2) {
+        self->delayed_send(to, 200ms, storage::persist_ack{r.token, std::nullopt});
+      } else {
+        self->send(to, storage::persist_ack{r.token, std::nullopt});
+      }
+    }};
+  });
+  auto services = std::make_shared<debate::debate_services>();
+  services->timers = &timers;
+  services->agents = &pool;
+  services->phase_grace = 20ms;
+  services->writer = writer;
+  services->store = store.db;
+  auto spec = test::make_spec([](debate::debate_spec& s) {
+    s.agent_timeout = 100ms;  // a step may take 120 ms
+    s.mock.latency_ms = 60;   // each step takes 60 ms
+    s.rounds = 1;
+  });
+  caf::scoped_actor self{sys};
+  (void)debate::spawn_debate(sys, services, spec, self);
+  debate::debate_finished done;
+  self->receive([&](debate::debate_finished& f) { done = std::move(f); },
+                caf::after(10s) >> [] { FAIL() << "no result"; });
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(done.machine->failed_calls(), 0u) << "a call timed out";
+  EXPECT_NE(done.machine->outcome().status, debate::debate_status::failed);
+  caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  pool.stop();
+  timers.stop();
+}
+
+TEST(DebateActor, ANodeShutsDownWithDebatesStillRunning) {
+  auto start = std::chrono::steady_clock::now();
+  {
+    node::local_node node{config::node_config{}};
+    caf::scoped_actor self{node.system()};
+    for (int i = 0; i < 10; ++i) {
+      auto s = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& x) {
+        x.mock.latency_ms = 60'000;
+      }));
+      s->id = node.next_debate_id();
+      (void)node.start_debate(s, self);
+    }
+    std::this_thread::sleep_for(50ms);
+  }  // must not wait a minute for the calls, or forever
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
 TEST(DebateActor, FailuresAreReportedAndTheDebateCompletes) {

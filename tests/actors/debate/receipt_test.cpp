@@ -99,6 +99,16 @@ TEST(Receipt, SignatureNeedsTheRightKey) {
   EXPECT_EQ(verify_receipt(forged, key).error, verify_errc::signature_mismatch);
 }
 
+TEST(Receipt, AnUnsignedReceiptIsRefusedWhereReceiptsAreSigned) {
+  // Tamper, recompute the public digest, drop the signature: only the key catches it.
+  auto r = finished_receipt(std::string(32, 'k'));
+  r.set_verdict(v1::Verdict::approved);
+  r.set_sha256(crypto::to_hex(crypto::sha256(canonical_receipt(r))));
+  r.clear_signature();
+  EXPECT_TRUE(verify_receipt(r, std::nullopt).valid());  // no key: only the digest is checked
+  EXPECT_EQ(verify_receipt(r, std::string(32, 'k')).error, verify_errc::missing_signature);
+}
+
 TEST(Receipt, UnknownAlgorithmIsRefused) {
   auto r = finished_receipt();
   r.set_algorithm("md5");

@@ -135,6 +135,10 @@ TEST(Replay, RefusesALogThatDoesNotFit) {
   auto twice = events;
   twice.insert(twice.begin() + 3, events[2]);
   EXPECT_TRUE(std::holds_alternative<std::string>(replay(spec, {}, twice)));
+  // A log whose beginning expired, or an empty one, cannot be resumed.
+  EXPECT_TRUE(std::holds_alternative<std::string>(replay(spec, {}, {})));
+  EXPECT_TRUE(std::holds_alternative<std::string>(
+      replay(spec, {}, std::span{events}.subspan(2))));
 }
 
 }  // namespace

@@ -52,5 +52,23 @@ TEST(Evidence, UnlinkedEvidenceExpiresAfterNinetyDaysLinkedEvidenceStaysWithItsD
   EXPECT_TRUE(ev.link("ev-missing", "debate-1"));
 }
 
+TEST(Evidence, EvidenceKeptForeverStaysSoWhenLinked) {
+  fixture f;
+  {
+    // Reopen with evidence kept until deleted.
+    f.db.reset();
+    storage::store_options o;
+    o.path = f.path;
+    o.now_s = f.clock();
+    o.retention.set(storage::cf::evidence, 0);
+    f.db = std::move(storage::store::open(o).value());
+  }
+  evidence_store ev{f.db};
+  auto id = ev.add(snippet("Kept for ever.")).value();
+  ASSERT_FALSE(ev.link(id, "debate-1"));
+  f.now->fetch_add(10 * 365 * day);
+  EXPECT_TRUE(ev.get(id).value());
+}
+
 }  // namespace
 }  // namespace aragora::evidence

@@ -53,6 +53,13 @@ TEST(Histogram, BucketsCoverEveryValueOnce) {
   EXPECT_EQ(empty.percentile(99), 0u);
 }
 
+TEST(Histogram, HighPercentilesAreNotRoundedUpToTheMaximum) {
+  latency_histogram h;
+  for (uint64_t v = 1; v <= 1000; ++v) h.record(v < 1000 ? 10 : 5000);
+  EXPECT_EQ(h.percentile(99.9), 10u);  // rank 999, not 1000
+  EXPECT_EQ(h.percentile(100), 5000u);
+}
+
 TEST(Histogram, MergeAddsCounts) {
   latency_histogram a, b;
   a.record(10);
