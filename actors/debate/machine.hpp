@@ -147,6 +147,7 @@ public:
   [[nodiscard]] uint32_t last_seq() const { return seq_; }
   [[nodiscard]] time_point started_at() const { return started_at_; }
   [[nodiscard]] const std::string& agent_name(uint8_t i) const { return spec_->agents[i].name; }
+  [[nodiscard]] const machine_options& options() const { return opts_; }
 
   /// Lets go of the texts of the first `n` transcript entries (their digests stay). For durable
   /// debates whose texts are in the store: the protocol keeps what later calls still need.

@@ -40,6 +40,15 @@ void add_events(storage::write_batch& batch, const debate_machine& m,
 v1::DebateRecord record_of(const debate_machine& m, const v1::Receipt* receipt) {
   v1::DebateRecord r;
   *r.mutable_spec() = to_proto(m.spec());
+  const auto& o = m.options();
+  auto* rules = r.mutable_rules();
+  rules->set_supermajority(o.supermajority);
+  rules->set_min_participation(o.min_participation);
+  rules->set_participation_ratio(o.participation_ratio);
+  rules->set_divergence_threshold(o.divergence_threshold);
+  rules->set_approve_confidence(o.approve_confidence);
+  rules->set_review_confidence(o.review_confidence);
+  rules->set_min_rounds(o.min_rounds);
   *r.mutable_created_at() = to_timestamp(m.started_at());
   r.set_last_seq(m.last_seq());
   r.set_rounds_used(m.rounds_used());
@@ -214,7 +223,15 @@ storage::result<std::vector<v1::DebateRecord>> load_records(storage::store& db) 
 std::variant<std::unique_ptr<debate_machine>, std::string> rebuild(
     const stored_debate& d, const machine_options& options) {
   auto spec = std::make_shared<const debate_spec>(from_proto(d.record.spec()));
-  return replay(std::move(spec), options, d.events);
+  // The rules the debate started with, so a changed configuration cannot change its course.
+  auto rules = options;
+  if (d.record.has_rules()) {
+    const auto& r = d.record.rules();
+    rules = {r.supermajority(),       r.min_participation(),  r.participation_ratio(),
+             r.divergence_threshold(), r.approve_confidence(), r.review_confidence(),
+             r.min_rounds()};
+  }
+  return replay(std::move(spec), rules, d.events);
 }
 
 }  // namespace aragora::debate

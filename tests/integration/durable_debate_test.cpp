@@ -97,6 +97,27 @@ TEST(DurableDebate, TheNextDebateOnTheSameQuestionIsGivenThePriorDecision) {
             std::string::npos);
 }
 
+TEST(DurableDebate, AStoredDebateReplaysWithTheRulesItStartedWith) {
+  fixture f;
+  config::node_config cfg;
+  cfg.machine.supermajority = 0.95;  // the node's rule when the debate ran
+  std::string id;
+  {
+    node::local_node node{cfg, std::nullopt, f.db};
+    auto done = run(node, [](debate::debate_spec& s) { s.consensus = debate::consensus_method::supermajority; });
+    id = done.id;
+  }
+  auto stored = debate::load_debate(*f.db, id).value();
+  ASSERT_TRUE(stored);
+  EXPECT_DOUBLE_EQ(stored->record.rules().supermajority(), 0.95);
+  // Replayed under a different configuration, the debate still uses 0.95.
+  auto rebuilt = debate::rebuild(*stored, debate::machine_options{});
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<debate::debate_machine>>(rebuilt));
+  const auto& m = *std::get<std::unique_ptr<debate::debate_machine>>(rebuilt);
+  EXPECT_DOUBLE_EQ(m.options().supermajority, 0.95);
+  EXPECT_EQ(static_cast<int>(m.outcome().status), static_cast<int>(stored->record.status()));
+}
+
 TEST(DurableDebate, ACancelledDebateIsAuditedAsSuch) {
   fixture f;
   std::string id;
