@@ -310,7 +310,10 @@ void init(debate_self* self, std::shared_ptr<const debate_services> services,
           finish_report report) {
   auto& st = self->state;
   st.services = std::move(services);
-  if (st.services->root) self->link_to(st.services->root);
+  if (auto* reg = st.services->registry) {
+    reg->add(self->address());
+    self->attach_functor([reg, addr = self->address()] { reg->remove(addr); });
+  }
   st.agent = st.services->agents->pick(agent::fnv1a(id));
   st.owner = std::move(owner);
   st.subscribers = std::move(subscribers);
@@ -367,6 +370,30 @@ caf::behavior resumed_debate_actor(debate_self* self,
 }
 
 }  // namespace
+
+void live_debates::add(const caf::actor_addr& a) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  running_.insert(a);
+}
+
+void live_debates::remove(const caf::actor_addr& a) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  running_.erase(a);
+}
+
+void live_debates::stop_all(caf::exit_reason reason) {
+  std::vector<caf::actor_addr> all;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    all.assign(running_.begin(), running_.end());
+  }
+  for (const auto& a : all) caf::anon_send_exit(a, reason);
+}
+
+size_t live_debates::size() const {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return running_.size();
+}
 
 caf::actor spawn_debate(caf::actor_system& sys, std::shared_ptr<const debate_services> services,
                         std::shared_ptr<const debate_spec> spec, caf::actor owner,

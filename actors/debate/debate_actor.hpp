@@ -4,7 +4,11 @@
 // the finished debate (with its sealed receipt) to its owner.
 
 #include <caf/actor.hpp>
+#include <caf/actor_addr.hpp>
+#include <caf/exit_reason.hpp>
 #include <caf/fwd.hpp>
+#include <mutex>
+#include <unordered_set>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -26,6 +30,22 @@ class store;
 
 namespace aragora::debate {
 
+/// The debates of a node that are still running, so the node can stop them when it shuts down.
+/// A hash set behind a mutex: CAF keeps an actor's links in a list, so linking thousands of
+/// debates to one actor makes every link and unlink a scan.
+class live_debates {
+public:
+  void add(const caf::actor_addr& a);
+  void remove(const caf::actor_addr& a);
+  /// Sends every running debate an exit with `reason`.
+  void stop_all(caf::exit_reason reason);
+  [[nodiscard]] size_t size() const;
+
+private:
+  mutable std::mutex mtx_;
+  std::unordered_set<caf::actor_addr> running_;
+};
+
 /// What every debate actor of a node shares.
 struct debate_services {
   timer::timer_service* timers = nullptr;
@@ -42,7 +62,7 @@ struct debate_services {
   caf::actor memory;                     // optional: recalls context, remembers decisions
   caf::actor critiques;                  // optional: aggregates critique patterns
   uint32_t recall_k = 3;
-  caf::actor root;                       // optional: debates link to it; it stops them all
+  live_debates* registry = nullptr;      // optional: lets the node stop running debates
 };
 
 /// Starts a debate. `owner` receives `debate_finished`; `subscribers` receive every event.

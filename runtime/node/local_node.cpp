@@ -35,24 +35,15 @@ size_t pool_size(const config::node_config& c, const caf::actor_system& sys) {
 
 }  // namespace
 
-/// The actor every debate links to: stopping it stops the debates still running. It outlives its
-/// children's exits and ends only on an anonymous exit (the node's).
-caf::behavior debate_root(caf::event_based_actor* self) {
-  self->set_exit_handler([=](caf::exit_msg& msg) {
-    if (!msg.source) self->quit(msg.reason);
-  });
-  return {[](caf::unit_t) {}};
-}
-
 struct local_node::impl {
   config::node_config cfg;
   caf::actor_system_config caf_cfg;
-  // Declared before the actor system so it outlives it: actors still finishing while the
-  // system shuts down may schedule timers.
+  // Declared before the actor system so they outlive it: actors still finishing while the
+  // system shuts down may schedule timers and leave the registry.
   timer::timer_service timers;
+  debate::live_debates running;
   caf::actor_system sys;
   agent::agent_pool agents;
-  caf::actor root;
   std::shared_ptr<debate::debate_services> services;
   std::shared_ptr<storage::store> db;
   caf::actor writer;
@@ -68,7 +59,6 @@ struct local_node::impl {
         timers(c.timer_tick, c.timer_slots),
         sys(configure(caf_cfg, c)),
         agents(sys, timers, pool_size(c, sys)),
-        root(sys.spawn(debate_root)),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)),
         counter(static_cast<uint32_t>(std::random_device{}())) {
@@ -77,7 +67,7 @@ struct local_node::impl {
     services->options = c.machine;
     services->signing_key = std::move(key);
     services->phase_grace = c.phase_grace;
-    services->root = root;
+    services->registry = &running;
     if (db) {
       writer = storage::spawn_writer(sys, db);
       sweeper = storage::spawn_sweeper(sys, db, timers, c.sweep_interval);
@@ -98,7 +88,7 @@ struct local_node::impl {
   ~impl() {
     // Debates first (what they sent is still delivered), then memory's pending writes, then
     // everything else; the actor system's destructor waits for them all.
-    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
+    running.stop_all(caf::exit_reason::user_shutdown);
     if (memory) memory->stop();
     agents.stop();
     if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
