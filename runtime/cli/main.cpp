@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   GOOGLE_PROTOBUF_VERIFY_VERSION;
 
   CLI::App app{"aragora: multi-agent debates on an actor runtime"};
+  app.set_version_flag("--version", "aragora 0.1.0");
   app.require_subcommand(1);
   std::string config_file;
   app.add_option("--config", config_file, "YAML file overriding the defaults")
@@ -94,6 +95,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::cerr << "error: bad_usage: " << e.what() << "\n"
