@@ -68,5 +68,22 @@ TEST(Config, RefusesUnknownKeysBadValuesAndMalformedYaml) {
   EXPECT_EQ(std::get<config_error>(missing).code, config_errc::unreadable);
 }
 
+TEST(Config, TheExampleFileListsValidKeysWithTheDefaults) {
+  // cluster-config/single-node.yaml documents every key with its default value.
+  auto loaded = load_config(std::string{ARAGORA_SOURCE_DIR} + "/cluster-config/single-node.yaml");
+  ASSERT_TRUE(std::holds_alternative<node_config>(loaded))
+      << std::get<config_error>(loaded).message;
+  const auto& c = std::get<node_config>(loaded);
+  node_config d;
+  EXPECT_EQ(c.rounds, d.rounds);
+  EXPECT_EQ(c.agent_timeout, d.agent_timeout);
+  EXPECT_EQ(c.alerts.queue_depth_crit, d.alerts.queue_depth_crit);
+  EXPECT_EQ(c.retention.of(storage::cf::debates), d.retention.of(storage::cf::debates));
+  EXPECT_EQ(c.retention.of(storage::cf::memory_glacial), d.retention.of(storage::cf::memory_glacial));
+  EXPECT_EQ(c.db_breaker_failures, d.db_breaker_failures);
+  EXPECT_EQ(c.elo_k, d.elo_k);
+  EXPECT_EQ(c.recall_k, d.recall_k);
+}
+
 }  // namespace
 }  // namespace aragora::config
