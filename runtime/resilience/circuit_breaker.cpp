@@ -28,8 +28,9 @@ bool circuit_breaker::allow(clock::time_point now) {
       return false;
     case breaker_state::half_open:
       state_ = breaker_state::half_open;
-      if (trial_in_flight_) return false;
+      if (trial_in_flight_ && now - trial_started_ < recovery_) return false;
       trial_in_flight_ = true;
+      trial_started_ = now;
       return true;
   }
   return false;

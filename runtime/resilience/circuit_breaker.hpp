@@ -4,8 +4,8 @@
 // Closed: calls pass; `failure_threshold` consecutive failures open it. Open: calls are refused
 // until `recovery` has passed since it opened. Half-open: exactly one trial call is admitted; its
 // success closes the breaker, its failure opens it again for a fresh `recovery`. Unlike the Python
-// reference, a half-open failure restarts the cooldown, and the trial slot is always returned, so
-// the breaker cannot wedge in half-open.
+// reference, a half-open failure restarts the cooldown, and a trial that never reports back (its
+// caller died) lapses after `recovery`, so the breaker cannot wedge in half-open.
 
 #include <chrono>
 #include <cstdint>
@@ -24,7 +24,7 @@ public:
   circuit_breaker(uint32_t failure_threshold, clock::duration recovery);
 
   /// Whether a call may go ahead now. In half-open, admits one trial and refuses the rest until
-  /// that trial reports back.
+  /// that trial reports back or `recovery` passes without a report.
   [[nodiscard]] bool allow(clock::time_point now);
 
   void record_success(clock::time_point now);
@@ -43,6 +43,7 @@ private:
   uint32_t failures_ = 0;
   clock::time_point opened_at_{};
   bool trial_in_flight_ = false;
+  clock::time_point trial_started_{};
   uint64_t opened_ = 0;
 };
 

@@ -117,7 +117,7 @@ std::map<std::string, size_t> persisted_outcomes(const std::string& dir) {
   return out;
 }
 
-TEST(CrashRecovery, KilledAtRandomPointsEveryDebateCompletesWithNothingLostOrDoubled) {
+TEST(CrashRecovery, KilledAtRandomPointsEveryStoredDebateCompletesWithNothingLostOrDoubled) {
   // Each debate: 12 lite rounds of 3 steps at 40 ms, i.e. at least 1.4 s of work, so random kills
   // within the first 150 ms of every run land mid-flight many times before it can finish.
   constexpr int debates = 24;
@@ -163,8 +163,11 @@ TEST(CrashRecovery, KilledAtRandomPointsEveryDebateCompletesWithNothingLostOrDou
   auto records = debate::load_records(*db);
   ASSERT_TRUE(records.ok());
   EXPECT_GE(records.value().size(), 20u) << "debates that got on disk before the first kill";
+  std::set<std::string> stored_ids;
+  for (const auto& r : records.value()) stored_ids.insert(r.spec().id());
   size_t acked_events = 0;
   for (const auto& [id, seq] : acked) {
+    EXPECT_TRUE(stored_ids.count(id)) << "debate " << id << " was acknowledged but has no record";
     for (uint32_t s = 1; s <= seq; ++s) {
       auto ev = db->get(storage::cf::debate_events, debate::event_key(id, s));
       ASSERT_TRUE(ev.ok());
@@ -179,6 +182,7 @@ TEST(CrashRecovery, KilledAtRandomPointsEveryDebateCompletesWithNothingLostOrDou
     uint32_t sent = 0, total = 0;
     if (l >> kind >> id >> status >> sent >> total && kind == "DONE") final_calls[id] = sent;
   }
+  EXPECT_FALSE(final_calls.empty()) << "the last run finished no debate";
   size_t rerun_calls = 0;
   for (const auto& r : records.value()) {
     const auto& id = r.spec().id();

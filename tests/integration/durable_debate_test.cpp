@@ -50,6 +50,7 @@ TEST(DurableDebate, LeavesItsRecordEventsConsensusAuditRatingCritiquesAndMemory)
   ASSERT_TRUE(stored);
   EXPECT_NE(stored->record.status(), v1::Status::running);
   EXPECT_EQ(stored->record.receipt().debate_id(), id);
+  ASSERT_FALSE(stored->events.empty());
   EXPECT_EQ(stored->events.size(), stored->record.last_seq());
   for (size_t i = 0; i < stored->events.size(); ++i) EXPECT_EQ(stored->events[i].seq(), i + 1);
 
@@ -86,8 +87,11 @@ TEST(DurableDebate, TheNextDebateOnTheSameQuestionIsGivenThePriorDecision) {
   ASSERT_TRUE(first.machine);
   EXPECT_TRUE(first.machine->spec().context.empty());
   // Memory writes are asynchronous: wait until the first decision is there.
-  for (int i = 0; i < 100 && !f.db->get(storage::cf::memory_slow, "m-" + first.id).value(); ++i)
+  auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!f.db->get(storage::cf::memory_slow, "m-" + first.id).value() &&
+         std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(f.db->get(storage::cf::memory_slow, "m-" + first.id).value());
   auto second = run(node, [](debate::debate_spec& s) { s.question = "Should we adopt Kubernetes now?"; });
   ASSERT_TRUE(second.machine);
   const auto& context = second.machine->spec().context;

@@ -119,7 +119,12 @@ TEST(Store, EveryColumnFamilyRoundTrips) {
   // Reopening keeps everything.
   s.reset();
   s = open_store(dir.path, clock);
-  EXPECT_EQ(*s->get(cf::audit, "k1").value(), "v1-audit");
+  ASSERT_TRUE(s);
+  for (auto family : all_cfs) {
+    auto v = s->get(family, "k1");
+    ASSERT_TRUE(v.ok() && v.value()) << name(family);
+    EXPECT_EQ(*v.value(), std::string{"v1-"} + std::string{name(family)});
+  }
   EXPECT_GT(s->stats().reads, 0u);
 }
 
@@ -284,6 +289,17 @@ TEST(Store, TheBreakerOpensOnAFailingDiskAndClosesAfterATrial) {
   ASSERT_FALSE(read.ok());
   EXPECT_EQ(read.error().code, store_errc::unavailable);
   EXPECT_EQ(s->stats().refused, 2u);
+
+  // A trial while the disk still fails opens the breaker again for a fresh recovery time.
+  std::this_thread::sleep_for(350ms);
+  EXPECT_EQ(s->breaker(), resilience::breaker_state::half_open);
+  auto failed_trial = s->write(one(), false);
+  ASSERT_TRUE(failed_trial);
+  EXPECT_NE(failed_trial->code, store_errc::unavailable) << "the trial must reach the disk";
+  EXPECT_EQ(s->breaker(), resilience::breaker_state::open);
+  auto refused_again = s->write(one(), false);
+  ASSERT_TRUE(refused_again);
+  EXPECT_EQ(refused_again->code, store_errc::unavailable);
 
   // The disk recovers; after the recovery time one trial goes through and closes the breaker.
   fs->failing = false;

@@ -168,7 +168,8 @@ TEST(Determinism, SameSeedSameTranscript) {
   drive(b, mock);
   EXPECT_EQ(flat_transcript(a), flat_transcript(b));
   EXPECT_EQ(a.outcome().confidence, b.outcome().confidence);
-  for (const auto& e : a.transcript()) EXPECT_EQ(e.text->size(), e.key.ph == phase::vote ? e.text->size() : 700u);
+  for (const auto& e : a.transcript())
+    if (e.key.ph != phase::vote) EXPECT_EQ(e.text->size(), 700u);
 }
 
 TEST(Determinism, OtherSeedOtherTranscript) {

@@ -45,8 +45,13 @@ TEST(Evidence, UnlinkedEvidenceExpiresAfterNinetyDaysLinkedEvidenceStaysWithItsD
   EXPECT_TRUE(ev.get(used).value()) << "kept with its debate";
   // Dedup still works for the kept one, and a new copy of the expired one is stored afresh.
   EXPECT_EQ(ev.add(snippet("A claim a decision rests on.")).value(), used);
+  auto again = ev.add(snippet("A claim nobody used.")).value();
+  auto fresh = ev.get(again).value();
+  ASSERT_TRUE(fresh);
+  EXPECT_EQ(fresh->created_s(), f.now->load());
+  EXPECT_EQ(fresh->debates_size(), 0);
   ASSERT_FALSE(f.db->compact_all());
-  EXPECT_EQ(f.db->count_keys(storage::cf::evidence, true), 1u);
+  EXPECT_EQ(f.db->count_keys(storage::cf::evidence, true), 2u);
   f.now->fetch_add(276 * day);  // a year after the link
   EXPECT_FALSE(ev.get(used).value());
   EXPECT_TRUE(ev.link("ev-missing", "debate-1"));

@@ -42,7 +42,9 @@ struct fixture : test::temp_store {
 
   void flush() {
     caf::scoped_actor self{sys};
-    self->request(mem->coordinator(), 5s, flush_atom::value).receive([](bool) {}, [](caf::error&) {});
+    self->request(mem->coordinator(), 5s, flush_atom::value)
+        .receive([](bool ok) { EXPECT_TRUE(ok); },
+                 [](caf::error& e) { ADD_FAILURE() << "flush: " << caf::to_string(e); });
   }
 
   bool stored_in(tier t, const std::string& id) { return db->get(cf_of(t), id).value().has_value(); }
@@ -94,6 +96,21 @@ TEST(MemoryActors, EntriesExpireWithTheirTier) {
   EXPECT_FALSE(f.stored_in(tier::fast, "short"));
   ASSERT_FALSE(f.db->compact(cf_of(tier::fast)));
   EXPECT_EQ(f.db->count_keys(cf_of(tier::fast), true), 0u);
+}
+
+TEST(MemoryActors, AFullTierEvictsTheLeastImportantFromItsColumnFamily) {
+  fixture f;
+  constexpr int cap = 1000;  // the fast tier's cap
+  for (int i = 0; i <= cap; ++i) {
+    auto e = f.make("e" + std::to_string(i), "topic " + std::to_string(i));
+    e.importance = i == 0 ? 0.1 : 0.7;  // e0 is the one to go
+    caf::anon_send(f.mem->tier_actor(tier::fast), remember{std::move(e)});
+  }
+  f.flush();
+  EXPECT_EQ(f.db->count_keys(cf_of(tier::fast), true), static_cast<size_t>(cap));
+  EXPECT_FALSE(f.stored_in(tier::fast, "e0"));
+  EXPECT_TRUE(f.stored_in(tier::fast, "e1"));
+  EXPECT_TRUE(f.stored_in(tier::fast, "e" + std::to_string(cap)));
 }
 
 }  // namespace

@@ -52,20 +52,38 @@ TEST(CircuitBreaker, AFailedTrialReopensForAFreshRecovery) {
   EXPECT_EQ(b.times_opened(), 2u);
 }
 
-TEST(CircuitBreaker, NeverWedgesInHalfOpen) {
-  // The Python quirk: success, failure, success in half-open left no admissions.
+TEST(CircuitBreaker, SuccessFailureSuccessInHalfOpenKeepsAdmitting) {
+  // The Python quirk: after success, failure, success around half-open, no call was admitted.
   circuit_breaker b{1, 1s};
   clock::time_point t{};
   b.record_failure(t);
-  for (int i = 0; i < 5; ++i) {
-    auto now = t + std::chrono::seconds{2 * (i + 1)};
-    ASSERT_TRUE(b.allow(now)) << i;
-    if (i % 2)
-      b.record_success(now);
-    else
-      b.record_failure(now);
-    if (i % 2) b.record_failure(now);  // reopen to test the next trial
-  }
+  auto t1 = t + 1s;
+  ASSERT_TRUE(b.allow(t1));
+  b.record_success(t1);
+  EXPECT_EQ(b.state(t1), breaker_state::closed);
+  b.record_failure(t1);  // threshold 1: open again
+  EXPECT_EQ(b.state(t1), breaker_state::open);
+  EXPECT_FALSE(b.allow(t1));
+  auto t2 = t1 + 1s;
+  ASSERT_TRUE(b.allow(t2));
+  b.record_success(t2);
+  EXPECT_EQ(b.state(t2), breaker_state::closed);
+  EXPECT_TRUE(b.allow(t2));
+  EXPECT_TRUE(b.allow(t2));
+  EXPECT_EQ(b.times_opened(), 2u);
+}
+
+TEST(CircuitBreaker, ATrialThatNeverReportsLapsesAfterRecovery) {
+  circuit_breaker b{1, 1s};
+  clock::time_point t{};
+  b.record_failure(t);
+  auto trial = t + 1s;
+  ASSERT_TRUE(b.allow(trial));  // this caller never reports back
+  EXPECT_FALSE(b.allow(trial + 500ms));
+  EXPECT_TRUE(b.allow(trial + 1s));  // the lost trial lapsed; a new one goes ahead
+  EXPECT_FALSE(b.allow(trial + 1s));
+  b.record_success(trial + 1s);
+  EXPECT_EQ(b.state(trial + 1s), breaker_state::closed);
 }
 
 }  // namespace
