@@ -28,7 +28,10 @@ TEST(BenchmarkSmoke, JsonHasEveryFieldAndEveryDebateCompletes) {
   const auto& f = obj.fields();
   for (const char* key : {"completed", "failed", "wall_s", "debates_per_s", "debates_per_hour",
                           "latency_ms", "agent_calls", "peak_rss_mb", "rss_growth_kb_per_debate",
-                          "cpu_ms_per_debate", "storage", "thresholds", "first_event_ms"})
+                          "cpu_ms_per_debate", "storage", "thresholds", "first_event_ms",
+                          "failed_agent_calls", "baseline_rss_mb", "peak_in_flight",
+                          "storage_ops_per_min", "storage_mb_per_s", "peak_queue_depth", "config",
+                          "consensus_reached", "total_memory_mb"})
     EXPECT_TRUE(f.count(key)) << key;
   EXPECT_EQ(f.at("completed").number_value() + f.at("failed").number_value(), 40);
   EXPECT_EQ(f.at("completed").number_value(), 40);
@@ -42,6 +45,22 @@ TEST(BenchmarkSmoke, JsonHasEveryFieldAndEveryDebateCompletes) {
   EXPECT_GT(f.at("debates_per_s").number_value(), 0);
   EXPECT_GT(f.at("peak_rss_mb").number_value(), 0);
   EXPECT_EQ(f.at("thresholds").list_value().values_size(), 3);
+  EXPECT_EQ(f.at("failed_agent_calls").number_value(), 0);
+  EXPECT_LE(f.at("peak_in_flight").number_value(), 8);
+  EXPECT_GT(f.at("peak_in_flight").number_value(), 1);
+  EXPECT_LE(f.at("consensus_reached").number_value(), 40);
+  EXPECT_EQ(f.at("storage_ops_per_min").number_value(), 0) << "nothing stored in memory mode";
+  EXPECT_EQ(f.at("config").struct_value().fields().at("concurrent").number_value(), 8);
+}
+
+TEST(BenchmarkSmoke, DurableRunsWriteThroughRocksDb) {
+  auto r = test::run(bin + " benchmark --debates 40 --concurrent 8 --rounds 2 --storage rocksdb --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto f = parse_object(r.out).fields();
+  EXPECT_EQ(f.at("completed").number_value(), 40);
+  EXPECT_EQ(f.at("storage").string_value(), "rocksdb");
+  EXPECT_GT(f.at("storage_ops_per_min").number_value(), 0);
+  EXPECT_GT(f.at("storage_mb_per_s").number_value(), 0);
 }
 
 TEST(BenchmarkSmoke, TheGuidesCommandsRun) {

@@ -158,6 +158,35 @@ TEST(Store, ExpiredRecordsAreInvisibleToReadsAtOnceAndGoneAfterCompaction) {
   EXPECT_TRUE(s->get(cf::memory_fast, "forever").value());
 }
 
+TEST(Store, EveryColumnFamilyExpiresAtItsOwnRetention) {
+  temp_dir dir;
+  test_clock clock;
+  auto s = open_store(dir.path, clock);
+  ASSERT_TRUE(s);
+  write_batch b;
+  for (auto family : all_cfs) b.put(family, "k", "v", s->expiry_for(family));
+  ASSERT_FALSE(s->write(b, false));
+  const auto start = clock.now->load();
+  for (auto family : all_cfs) {
+    auto keep = s->retention().of(family);
+    if (keep == 0) continue;  // kept until deleted
+    clock.now->store(start + keep - 1);
+    EXPECT_TRUE(s->get(family, "k").value()) << name(family) << " a second before its expiry";
+    clock.now->store(start + keep);
+    EXPECT_FALSE(s->get(family, "k").value()) << name(family) << " at its expiry";
+    ASSERT_FALSE(s->compact(family));
+    EXPECT_EQ(s->count_keys(family, true), 0u) << name(family) << " after compaction";
+  }
+  // Families kept until deleted survive any amount of time.
+  clock.now->store(start + 100LL * 365 * 24 * 3600);
+  ASSERT_FALSE(s->compact_all());
+  for (auto family : all_cfs) {
+    if (s->retention().of(family) == 0) {
+      EXPECT_TRUE(s->get(family, "k").value()) << name(family);
+    }
+  }
+}
+
 TEST(Store, RetentionDefaultsFollowTheCapacityGuide) {
   auto r = retention_policy::defaults();
   constexpr int64_t day = 24 * 3600;

@@ -86,6 +86,22 @@ TEST(Supermajority, AHigherConfiguredThresholdWins) {
   EXPECT_FALSE(decide(rule(consensus_method::supermajority, 0.75), b, 2).reached);
 }
 
+TEST(Supermajority, ExactlyAtTheConfiguredThresholdReaches) {
+  std::vector<ballot> three_of_four{{0, 0, 1.0}, {1, 0, 1.0}, {2, 0, 1.0}, {3, 1, 1.0}};
+  auto d = decide(rule(consensus_method::supermajority, 0.75), three_of_four, 4);
+  EXPECT_TRUE(d.reached);
+  EXPECT_NEAR(d.confidence, 0.75, 1e-12);
+  std::vector<ballot> just_below{{0, 0, 0.749}, {1, 1, 0.251}};
+  EXPECT_FALSE(decide(rule(consensus_method::supermajority, 0.75), just_below, 2).reached);
+}
+
+TEST(Unanimous, OneVoteBelowQuorumIsNotUnanimity) {
+  std::vector<ballot> alone{{0, 1, 1.0}};
+  auto d = decide(rule(consensus_method::unanimous), alone, 3);
+  EXPECT_FALSE(d.quorum_met);
+  EXPECT_FALSE(d.reached);
+}
+
 TEST(Unanimous, EveryVoteMustAgree) {
   std::vector<ballot> all{{0, 1, 0.5}, {1, 1, 0.9}, {2, 1, 0.1}};
   auto d = decide(rule(consensus_method::unanimous), all, 3);

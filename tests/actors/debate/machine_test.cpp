@@ -52,8 +52,11 @@ TEST(LiteProtocol, PhaseCountsPerRound) {
     EXPECT_EQ((count[{r, phase::vote}]), 3);
   }
   // No self-critique.
-  for (const auto& e : m.transcript())
-    if (e.key.ph == phase::critique) EXPECT_NE(e.key.agent, e.key.target);
+  for (const auto& e : m.transcript()) {
+    if (e.key.ph == phase::critique) {
+      EXPECT_NE(e.key.agent, e.key.target);
+    }
+  }
 }
 
 TEST(FullProtocol, OneProposalPhaseThenCritiqueReviseRoundsThenOneVote) {
@@ -168,8 +171,11 @@ TEST(Determinism, SameSeedSameTranscript) {
   drive(b, mock);
   EXPECT_EQ(flat_transcript(a), flat_transcript(b));
   EXPECT_EQ(a.outcome().confidence, b.outcome().confidence);
-  for (const auto& e : a.transcript())
-    if (e.key.ph != phase::vote) EXPECT_EQ(e.text->size(), 700u);
+  for (const auto& e : a.transcript()) {
+    if (e.key.ph != phase::vote) {
+      EXPECT_EQ(e.text->size(), 700u);
+    }
+  }
 }
 
 TEST(Determinism, OtherSeedOtherTranscript) {
@@ -262,8 +268,12 @@ TEST(Failures, OneDeadAgentIsReportedAndTheDebateCompletes) {
   // Nobody critiques or votes for the dead agent's missing proposal; its own calls all fail.
   for (const auto& e : m.transcript()) {
     EXPECT_NE(e.key.agent, 1);
-    if (e.key.ph == phase::critique) EXPECT_NE(e.key.target, 1);
-    if (e.key.ph == phase::vote) EXPECT_NE(e.choice, 1);
+    if (e.key.ph == phase::critique) {
+      EXPECT_NE(e.key.target, 1);
+    }
+    if (e.key.ph == phase::vote) {
+      EXPECT_NE(e.choice, 1);
+    }
   }
   // Per round: 3 proposals, 2 critiques by each live agent of the other live one... and the dead
   // agent's 2 failed critiques: 3 + (2*1 + 1*2) + 3.
@@ -346,8 +356,9 @@ TEST(Cancel, EndsTheDebateAsCancelled) {
   EXPECT_EQ(m.outcome().status, debate_status::cancelled);
   EXPECT_EQ(m.outcome().confidence, 0.0);
   EXPECT_EQ(m.outcome().error, "operator request");
-  EXPECT_TRUE(m.record(agent::mock_reply(*spec, {{phase::propose, 1, 0, no_agent}}), t)
-                  .events.empty());
+  call_request late;
+  late.key = {phase::propose, 1, 0, no_agent};
+  EXPECT_TRUE(m.record(agent::mock_reply(*spec, late), t).events.empty()) << "a reply after the end";
 }
 
 // -- judge -----------------------------------------------------------------------------------

@@ -16,6 +16,16 @@ TEST(SpecValidation, AcceptsTheLimits) {
   EXPECT_EQ(check({}), std::nullopt);
   EXPECT_EQ(check([](debate_spec& s) { s.rounds = 1; }), std::nullopt);
   EXPECT_EQ(check([](debate_spec& s) { s.rounds = 12; }), std::nullopt);
+  EXPECT_EQ(check([](debate_spec& s) { s.agents.resize(2); }), std::nullopt);
+  EXPECT_EQ(check([](debate_spec& s) {
+              auto first = s.agents[0];
+              s.agents.clear();
+              for (int i = 0; i < 16; ++i) {
+                s.agents.push_back(first);
+                s.agents.back().name = "agent-" + std::to_string(i);
+              }
+            }),
+            std::nullopt);
   EXPECT_EQ(check([](debate_spec& s) { s.question = std::string(10'000, 'q'); }), std::nullopt);
   // 10,000 characters of two bytes each are still 10,000 characters.
   std::string accented;
