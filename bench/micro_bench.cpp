@@ -78,9 +78,12 @@ std::unique_ptr<debate::debate_machine> finished_debate() {
 
 void BM_MessageDigest2KB(benchmark::State& state) {
   std::string text(2048, 'x');
-  for (auto _ : state)
-    benchmark::DoNotOptimize(debate::message_digest(
-        {1, debate::phase::propose, "critical", "", 1'700'000'000'000'000, text}));
+  debate::message_fields m;
+  m.round = 1;
+  m.agent = "critical";
+  m.at_us = 1'700'000'000'000'000;
+  m.text = text;
+  for (auto _ : state) benchmark::DoNotOptimize(debate::message_digest(m));
   state.SetBytesProcessed(state.iterations() * 2048);
 }
 BENCHMARK(BM_MessageDigest2KB);

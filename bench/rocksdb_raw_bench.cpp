@@ -17,9 +17,9 @@ struct fresh_db {
   std::string path;
   rocksdb::DB* db = nullptr;
 
-  fresh_db() {
+  explicit fresh_db(const std::string& name) {
     path = (std::filesystem::temp_directory_path() /
-            ("aragora-rocksdb-raw-" + std::to_string(::getpid())))
+            ("aragora-rocksdb-raw-" + name + "-" + std::to_string(::getpid())))
                .string();
     std::filesystem::remove_all(path);
     rocksdb::Options opts;
@@ -36,7 +36,7 @@ struct fresh_db {
 // One DB for every thread of a run, so concurrent writers share RocksDB's group commit as
 // concurrent debates do.
 fresh_db& shared_db() {
-  static fresh_db db;
+  static fresh_db db{"debates"};
   return db;
 }
 
@@ -52,7 +52,7 @@ void BM_RawDebateWrites(benchmark::State& state) {
   uint64_t debate = static_cast<uint64_t>(state.thread_index()) << 40;
   int64_t bytes = 0;
   for (auto _ : state) {
-    char key[24];
+    char key[25];  // 16 + 8 hex digits and the terminator
     uint32_t seq = 0;
     auto put_step = [&](int count, const std::string& value) {
       rocksdb::WriteBatch batch;
@@ -81,12 +81,12 @@ BENCHMARK(BM_RawDebateWrites)->Unit(benchmark::kMicrosecond)->UseRealTime()->Thr
 
 // Plain 2 KB puts through the WAL without sync: the ceiling for appending events.
 void BM_RawPut2KB(benchmark::State& state) {
-  fresh_db d;
+  fresh_db d{"puts"};
   std::string value(2048, 'y');
   rocksdb::WriteOptions wo;
   uint64_t n = 0;
   for (auto _ : state) {
-    char key[24];
+    char key[17];
     std::snprintf(key, sizeof key, "%016llx", static_cast<unsigned long long>(n++));
     d.db->Put(wo, key, value);
   }

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 namespace aragora::loadgen {
 
@@ -35,14 +36,18 @@ void check(v1::BenchmarkReport& r, const char* metric, double value, double warn
 std::string num(double x, int digits = 0) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", digits, x);
-  std::string s = buf;
+  std::string_view s = buf;
   // Thousands separators in the integer part.
   auto dot = s.find('.');
-  auto end = dot == std::string::npos ? s.size() : dot;
+  auto end = dot == std::string_view::npos ? s.size() : dot;
   size_t start = s[0] == '-' ? 1 : 0;
-  for (auto i = static_cast<long>(end) - 3; i > static_cast<long>(start); i -= 3)
-    s.insert(static_cast<size_t>(i), ",");
-  return s;
+  std::string out;
+  out.reserve(s.size() + s.size() / 3);
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (i > start && i < end && (end - i) % 3 == 0) out += ',';
+    out += s[i];
+  }
+  return out;
 }
 
 std::string duration_text(double millis) {

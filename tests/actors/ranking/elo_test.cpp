@@ -49,8 +49,10 @@ TEST(Elo, ThreeAgentsPairwiseFromPreMatchRatings) {
 
 TEST(Elo, AnUpsetAgainstAStrongerAgent) {
   rating_table t;
-  t["a"] = {"a", 1600};
-  t["b"] = {"b", 1400};
+  t["a"].name = "a";
+  t["a"].elo = 1600;
+  t["b"].name = "b";
+  t["b"].elo = 1400;
   auto ch = elo_changes(match({"a", "b"}, "b"), t, {});
   double e = 1.0 / (1.0 + std::pow(10.0, -200.0 / 400.0));  // 0.7597
   EXPECT_NEAR(ch["a"], 32.0 * (1.0 / 3.0 - e), 1e-9);     // -13.65
