@@ -7,6 +7,7 @@
 #include <string>
 
 #include "runtime/defaults.hpp"
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::agent {
 
@@ -112,18 +113,10 @@ constexpr std::array<std::string_view, 8> revision_sentences{{
     "I split the data migration into its own step.",
 }};
 
-// A prefix of at most `max` bytes that does not cut a UTF-8 character.
-std::string_view snippet(std::string_view s, size_t max) {
-  if (s.size() <= max) return s;
-  size_t n = max;
-  while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-  return s.substr(0, n);
-}
-
 // Appends at most `max` bytes of `s` on one line.
 void append_one_line(std::string& out, std::string_view s, size_t max) {
   auto start = out.size();
-  out.append(snippet(s, max));
+  out.append(text::utf8_prefix(s, max));
   std::replace(out.begin() + static_cast<std::ptrdiff_t>(start), out.end(), '\n', ' ');
 }
 
@@ -166,7 +159,7 @@ void fit(std::string& text, uint32_t bytes, splitmix64& rng) {
       at = 0;
     }
   }
-  text.resize(snippet(text, bytes).size());
+  text.resize(text::utf8_prefix(text, bytes).size());
 }
 
 struct context {

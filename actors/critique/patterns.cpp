@@ -7,6 +7,7 @@
 #include <map>
 
 #include "runtime/crypto/sha256.hpp"
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::critique {
 
@@ -56,7 +57,7 @@ void observe(v1::CritiquePattern& p, const observed_issue& issue, bool reached,
     p.set_id(pattern_id(issue.text));
     p.set_issue_text(issue.text);
     p.set_issue_type(classify(issue.text));
-    p.set_example_task(std::string{task.substr(0, 500)});
+    p.set_example_task(std::string{text::utf8_prefix(task, 500)});
     p.set_first_seen_s(now_s);
   }
   auto n = p.occurrences() + 1;

@@ -15,6 +15,7 @@
 #include "actors/ranking/ranking.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::debate {
 
@@ -194,12 +195,13 @@ std::optional<memory::entry> memory_of(const debate_machine& m, int64_t now_s) {
   e.id = "m-" + m.spec().id;
   e.debate_id = m.spec().id;
   e.topic = m.spec().question;
-  std::string answer = f.final_answer ? *f.final_answer : std::string{};
-  if (answer.size() > 240) answer.resize(240);
+  std::string_view answer = f.final_answer ? std::string_view{*f.final_answer} : std::string_view{};
   char conf[16];
   std::snprintf(conf, sizeof conf, "%.2f", f.confidence);
-  e.content = "on \"" + m.spec().question.substr(0, 100) + "\" the verdict was " +
-              std::string{to_string(f.decision)} + " (confidence " + conf + "): " + answer;
+  // Cut on character boundaries: a cut through one would make the entry unreadable.
+  e.content = "on \"" + std::string{text::utf8_prefix(m.spec().question, 100)} +
+              "\" the verdict was " + std::string{to_string(f.decision)} + " (confidence " + conf +
+              "): " + std::string{text::utf8_prefix(answer, 240)};
   e.importance = f.reached ? std::max(0.3, f.confidence) : 0.3;
   e.surprise = 0.5 * (1.0 - f.confidence);
   e.created_s = e.updated_s = now_s;

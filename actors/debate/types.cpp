@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "runtime/defaults.hpp"
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::debate {
 
@@ -117,14 +118,6 @@ bool blank(std::string_view s) {
   return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
-// Characters, not bytes: a 10,000-character question in UTF-8 may be longer in bytes.
-size_t utf8_length(std::string_view s) {
-  size_t n = 0;
-  for (unsigned char c : s)
-    if ((c & 0xC0) != 0x80) ++n;
-  return n;
-}
-
 }  // namespace
 
 std::optional<spec_error> validate(const debate_spec& spec) {
@@ -132,7 +125,8 @@ std::optional<spec_error> validate(const debate_spec& spec) {
     return std::optional<spec_error>{spec_error{code, std::move(msg)}};
   };
   if (blank(spec.question)) return fail(spec_errc::empty_question, "the question is empty");
-  if (auto n = utf8_length(spec.question); n > defaults::max_question_chars)
+  // Characters, not bytes: a 10,000-character question in UTF-8 may be longer in bytes.
+  if (auto n = text::utf8_length(spec.question); n > defaults::max_question_chars)
     return fail(spec_errc::question_too_long,
                 "the question has " + std::to_string(n) + " characters; the limit is " +
                     std::to_string(defaults::max_question_chars));

@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "aragora/v1/debate.pb.h"
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::memory {
 
@@ -262,7 +263,7 @@ std::string context_from(const std::vector<recalled>& hits) {
     if (!out.empty()) out += " | ";
     out += h.e.content;
     if (out.size() > 600) {
-      out.resize(600);
+      out.resize(text::utf8_prefix(out, 600).size());
       break;
     }
   }

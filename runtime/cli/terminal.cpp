@@ -2,10 +2,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <ostream>
+
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::cli {
 
@@ -43,17 +46,10 @@ bool stdout_wants_color() {
 }
 
 std::string excerpt(std::string_view text, size_t max) {
-  std::string out;
-  out.reserve(std::min(text.size(), max) + 3);
-  for (char c : text) {
-    if (out.size() >= max) break;
-    out.push_back(c == '\n' || c == '\r' || c == '\t' ? ' ' : c);
-  }
-  if (text.size() > max) {
-    while (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0x80) out.pop_back();
-    if (!out.empty() && (static_cast<unsigned char>(out.back()) & 0xC0) == 0xC0) out.pop_back();
-    out += "...";
-  }
+  std::string out{text::utf8_prefix(text, max)};
+  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; },
+                  ' ');
+  if (text.size() > max) out += "...";
   return out;
 }
 

@@ -80,6 +80,26 @@ TEST(DurableDebate, LeavesItsRecordEventsConsensusAuditRatingCritiquesAndMemory)
   EXPECT_TRUE(f.db->get(storage::cf::memory_slow, "m-" + id).value());
 }
 
+TEST(DurableDebate, AMemoryOfANonAsciiQuestionStaysReadable) {
+  // The memory entry quotes the first 100 bytes of the question; byte 100 is inside an "é".
+  std::string question = "x";
+  for (int i = 0; i < 60; ++i) question += "\xC3\xA9";
+  question += "?";
+  fixture f;
+  std::string id;
+  {
+    node::local_node node{config::node_config{}, std::nullopt, f.db};
+    auto done = run(node, [&](debate::debate_spec& s) { s.question = question; });
+    ASSERT_TRUE(done.machine);
+    id = done.machine->spec().id;
+  }  // the node's shutdown flushes memory
+  auto stored = f.db->get(storage::cf::memory_slow, "m-" + id).value();
+  ASSERT_TRUE(stored);
+  v1::MemoryEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(*stored)) << "not valid UTF-8";
+  EXPECT_NE(entry.content().find("x\xC3\xA9"), std::string::npos);
+}
+
 TEST(DurableDebate, TheNextDebateOnTheSameQuestionIsGivenThePriorDecision) {
   fixture f;
   node::local_node node{config::node_config{}, std::nullopt, f.db};
