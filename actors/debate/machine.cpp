@@ -441,7 +441,8 @@ void debate_machine::finish(time_point now, final_state s) {
 
 void debate_machine::release_texts(size_t n) {
   n = std::min(n, transcript_.size());
-  for (; released_ < n; ++released_) transcript_[released_].text.reset();
+  for (; released_ < n; ++released_)
+    if (transcript_[released_].key.ph != phase::vote) transcript_[released_].text.reset();
 }
 
 std::vector<uint32_t> debate_machine::canonical_order() const {

@@ -150,9 +150,9 @@ public:
   [[nodiscard]] const machine_options& options() const { return opts_; }
 
   /// Lets go of the texts of the first `n` transcript entries (their digests stay). For durable
-  /// debates whose texts are in the store: the protocol keeps what later calls still need.
+  /// debates whose texts are in the store: the protocol keeps what later calls still need, and
+  /// votes stay (they are short, and the consensus record quotes the dissenters).
   void release_texts(size_t n);
-  [[nodiscard]] size_t released_texts() const { return released_; }
 
 private:
   void emit(event_type type, uint32_t index = 0);

@@ -100,6 +100,28 @@ TEST(DurableDebate, AMemoryOfANonAsciiQuestionStaysReadable) {
   EXPECT_NE(entry.content().find("x\xC3\xA9"), std::string::npos);
 }
 
+TEST(DurableDebate, ASummaryOnlyJudgedDebateKeepsTheDissentersReasoning) {
+  // A summary-only debate lets go of texts once they are on disk; the judge step comes after the
+  // votes' write, and the consensus record still quotes the dissenting votes.
+  fixture f;
+  node::local_node node{config::node_config{}, std::nullopt, f.db};
+  auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& s) {
+    s.consensus = debate::consensus_method::judge;
+    s.agents.push_back({"contrarian", "mock", "contrarian"});
+  }));
+  spec->id = node.next_debate_id();
+  caf::scoped_actor self{node.system()};
+  (void)node.start_debate(spec, self, {}, debate::finish_report::summary);
+  self->receive([](debate::debate_finished& done) { EXPECT_FALSE(done.machine); },
+                caf::after(10s) >> [] { FAIL() << "no result"; });
+  auto stored = f.db->get(storage::cf::consensus, spec->id).value();
+  ASSERT_TRUE(stored);
+  v1::ConsensusRecord c;
+  ASSERT_TRUE(c.ParseFromString(*stored));
+  ASSERT_GT(c.dissents_size(), 0);
+  for (const auto& d : c.dissents()) EXPECT_FALSE(d.reasoning().empty()) << d.agent();
+}
+
 TEST(DurableDebate, TheNextDebateOnTheSameQuestionIsGivenThePriorDecision) {
   fixture f;
   node::local_node node{config::node_config{}, std::nullopt, f.db};
