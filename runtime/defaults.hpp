@@ -24,7 +24,6 @@ inline constexpr double participation_ratio = 0.5;        // debate.participatio
 inline constexpr double convergence_threshold = 0.85;     // debate.convergence_threshold
 inline constexpr double divergence_threshold = 0.40;      // debate.divergence_threshold
 inline constexpr uint32_t max_judges = 3;                 // debate.max_judges (judge fallback chain)
-inline constexpr double judge_fallback_confidence = 0.8;  // judge reply without a usable confidence
 inline constexpr auto agent_timeout = 240s;               // debate.agent_timeout_ms
 inline constexpr auto phase_grace = 5s;                   // debate.phase_grace_ms (after agent timeout)
 inline constexpr uint32_t seed = 1;                       // debate.seed
@@ -46,6 +45,9 @@ inline constexpr uint32_t mock_message_bytes = 0;         // mock.message_bytes 
 inline constexpr uint32_t mock_latency_ms = 0;            // mock.latency_ms
 inline constexpr double mock_fail_rate = 0.0;             // mock.fail_rate
 inline constexpr double mock_usd_per_1k_tokens = 0.002;   // mock.usd_per_1k_tokens (simulated cost)
+inline constexpr uint32_t max_mock_message_bytes = 1u << 24;  // accepted range of message_bytes
+// Durations accepted from YAML and flags: longer ones overflow nothing but are surely typos.
+inline constexpr auto max_duration = std::chrono::hours{24};
 
 // -- alert thresholds of the capacity guide (YAML: alerts.*) -------------------------------------
 inline constexpr double alert_debate_duration_warn_s = 5 * 60;    // alerts.debate_duration_warn_s
@@ -75,11 +77,6 @@ inline constexpr auto retention_sweep_interval = std::chrono::hours{1};  // stor
 // Database circuit breaker (capacity guide: 2 failures / 10 s).
 inline constexpr uint32_t db_breaker_failures = 2;                  // storage.breaker_failures
 inline constexpr auto db_breaker_recovery = std::chrono::seconds{10};  // storage.breaker_recovery_s
-// Provider breakers (capacity guide).
-inline constexpr uint32_t api_breaker_failures = 5;                 // agents.breaker_failures
-inline constexpr auto api_breaker_recovery = std::chrono::seconds{30};  // agents.breaker_recovery_s
-inline constexpr uint32_t external_breaker_failures = 3;            // external.breaker_failures
-inline constexpr auto external_breaker_recovery = std::chrono::seconds{60};  // external.breaker_recovery_s
 
 // -- runtime (YAML: runtime.*) --------------------------------------------------------------------
 inline constexpr const char* scheduler_policy = "sharing";    // runtime.scheduler_policy

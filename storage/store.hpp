@@ -17,6 +17,7 @@
 #include <variant>
 #include <vector>
 
+#include "runtime/defaults.hpp"
 #include "runtime/resilience/circuit_breaker.hpp"
 #include "storage/column_families.hpp"
 
@@ -75,8 +76,8 @@ struct store_options {
   std::string path;
   retention_policy retention = retention_policy::defaults();
   clock_fn now_s = system_now_s;
-  uint32_t breaker_failures = 2;
-  std::chrono::steady_clock::duration breaker_recovery = std::chrono::seconds{10};
+  uint32_t breaker_failures = defaults::db_breaker_failures;
+  std::chrono::steady_clock::duration breaker_recovery = defaults::db_breaker_recovery;
   rocksdb::Env* env = nullptr;  // tests inject failing file systems
   /// RocksDB memtable size of the `debate_events` family, which takes nearly all the writes;
   /// up to two are held in memory.

@@ -52,7 +52,7 @@ struct debate_services {
   const agent::agent_pool* agents = nullptr;
   machine_options options;
   std::optional<std::string> signing_key;
-  std::chrono::milliseconds phase_grace{5000};
+  std::chrono::milliseconds phase_grace{defaults::phase_grace};
   time_point (*now)() = &std::chrono::system_clock::now;  // injectable for tests
   // Durable debates: set both, or neither for the in-memory mode.
   caf::actor writer;                     // storage::spawn_writer
@@ -61,7 +61,7 @@ struct debate_services {
   caf::actor ranking;                    // optional: records every finished debate
   caf::actor memory;                     // optional: recalls context, remembers decisions
   caf::actor critiques;                  // optional: aggregates critique patterns
-  uint32_t recall_k = 3;
+  uint32_t recall_k = defaults::memory_recall_k;
   live_debates* registry = nullptr;      // optional: lets the node stop running debates
 };
 

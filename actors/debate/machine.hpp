@@ -90,13 +90,13 @@ struct final_state {
 
 /// Rule parameters that are node configuration rather than part of a debate's spec.
 struct machine_options {
-  double supermajority = 2.0 / 3.0;
-  uint32_t min_participation = 2;
-  double participation_ratio = 0.5;
-  double divergence_threshold = 0.40;
-  double approve_confidence = 0.8;
-  double review_confidence = 0.4;
-  uint32_t min_rounds = 1;  // lite early stop applies from this round on
+  double supermajority = defaults::supermajority_threshold;
+  uint32_t min_participation = defaults::min_participation;
+  double participation_ratio = defaults::participation_ratio;
+  double divergence_threshold = defaults::divergence_threshold;
+  double approve_confidence = defaults::approve_confidence;
+  double review_confidence = defaults::review_confidence;
+  uint32_t min_rounds = defaults::min_rounds;  // lite early stop applies from this round on
 };
 
 class debate_machine {

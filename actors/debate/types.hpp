@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/defaults.hpp"
+
 namespace aragora::debate {
 
 using time_point = std::chrono::system_clock::time_point;
@@ -36,6 +38,11 @@ enum class debate_status : uint8_t {
   cancelled,
 };
 enum class verdict : uint8_t { approved = 1, approved_with_conditions, needs_review, rejected };
+
+/// Failed or cancelled: the debate ended without running its course.
+[[nodiscard]] constexpr bool ended_badly(debate_status s) {
+  return s == debate_status::failed || s == debate_status::cancelled;
+}
 enum class convergence_status : uint8_t { not_checked = 1, diverging, refining, converged };
 
 [[nodiscard]] std::string_view to_string(protocol_kind x);
@@ -50,6 +57,11 @@ enum class convergence_status : uint8_t { not_checked = 1, diverging, refining, 
 [[nodiscard]] std::optional<consensus_method> parse_consensus(std::string_view s);
 [[nodiscard]] std::optional<similarity_method> parse_similarity(std::string_view s);
 
+/// A judge for full debates, majority for lite ones.
+[[nodiscard]] constexpr consensus_method default_consensus(protocol_kind p) {
+  return p == protocol_kind::full ? consensus_method::judge : consensus_method::majority;
+}
+
 struct agent_spec {
   std::string name;      // unique within a debate
   std::string provider;  // "mock"
@@ -57,9 +69,9 @@ struct agent_spec {
 };
 
 struct mock_options {
-  uint32_t message_bytes = 0;
-  uint32_t latency_ms = 0;
-  double fail_rate = 0.0;
+  uint32_t message_bytes = defaults::mock_message_bytes;
+  uint32_t latency_ms = defaults::mock_latency_ms;
+  double fail_rate = defaults::mock_fail_rate;
 };
 
 struct debate_spec {
@@ -68,15 +80,15 @@ struct debate_spec {
   std::vector<agent_spec> agents;
   protocol_kind protocol = protocol_kind::lite;
   consensus_method consensus = consensus_method::majority;
-  uint32_t rounds = 3;
+  uint32_t rounds = defaults::rounds;
   bool early_stop = true;
-  double consensus_threshold = 0.6;
+  double consensus_threshold = defaults::consensus_threshold;
   similarity_method similarity = similarity_method::tfidf;
-  double convergence_threshold = 0.85;
-  uint32_t max_judges = 3;
-  uint32_t seed = 1;
+  double convergence_threshold = defaults::convergence_threshold;
+  uint32_t max_judges = defaults::max_judges;
+  uint32_t seed = defaults::seed;
   mock_options mock;
-  std::chrono::milliseconds agent_timeout{240'000};
+  std::chrono::milliseconds agent_timeout{defaults::agent_timeout};
   std::string context;  // prior knowledge handed to every agent
   std::string domain = "general";  // for per-domain ratings
   std::string requested_by;        // who started it (audit log)

@@ -13,12 +13,14 @@
 #include <string>
 #include <vector>
 
+#include "runtime/defaults.hpp"
+
 namespace aragora::ranking {
 
 struct elo_params {
-  double initial = 1500;
-  double k = 32;
-  uint32_t calibration_min = 10;
+  double initial = defaults::elo_initial;
+  double k = defaults::elo_k;
+  uint32_t calibration_min = defaults::calibration_min_predictions;
 };
 
 struct vote_prediction {
@@ -45,7 +47,7 @@ struct calibration {
 
 struct rating {
   std::string name;
-  double elo = 1500;
+  double elo = defaults::elo_initial;
   std::map<std::string, double> domain_elo;
   uint32_t wins = 0;
   uint32_t losses = 0;

@@ -39,15 +39,7 @@ node_config::node_config()
       retention(storage::retention_policy::defaults()),
       sweep_interval(defaults::retention_sweep_interval),
       db_breaker_failures(defaults::db_breaker_failures),
-      db_breaker_recovery(defaults::db_breaker_recovery) {
-  machine.supermajority = defaults::supermajority_threshold;
-  machine.min_participation = defaults::min_participation;
-  machine.participation_ratio = defaults::participation_ratio;
-  machine.divergence_threshold = defaults::divergence_threshold;
-  machine.approve_confidence = defaults::approve_confidence;
-  machine.review_confidence = defaults::review_confidence;
-  machine.min_rounds = defaults::min_rounds;
-}
+      db_breaker_recovery(defaults::db_breaker_recovery) {}
 
 std::string_view to_string(config_errc x) {
   switch (x) {
@@ -100,8 +92,7 @@ setter machine_unit(double debate::machine_options::*field) {
   };
 }
 
-// Durations up to a day: longer ones overflow nothing but are surely typos.
-constexpr int64_t max_millis = 24LL * 3600 * 1000;
+constexpr int64_t max_millis = std::chrono::milliseconds{defaults::max_duration}.count();
 
 setter millis(std::chrono::milliseconds node_config::*field) {
   return [=](const YAML::Node& n, node_config& c) {
@@ -167,7 +158,7 @@ const std::map<std::string, setter>& setters() {
       {"mock.message_bytes",
        [](const YAML::Node& n, node_config& c) {
          int64_t v;
-         if (!read(n, v) || v < 0 || v > (1 << 24)) return false;
+         if (!read(n, v) || v < 0 || v > defaults::max_mock_message_bytes) return false;
          c.mock.message_bytes = static_cast<uint32_t>(v);
          return true;
        }},

@@ -53,12 +53,11 @@ void launch(driver_self* self) {
   ++st.launched;
   ++st.in_flight;
   st.result.peak_in_flight = std::max(st.result.peak_in_flight, st.in_flight);
-  st.progress->launched.store(st.launched, std::memory_order_relaxed);
   st.progress->in_flight.store(st.in_flight, std::memory_order_relaxed);
 }
 
 void record(load_result& r, const debate::debate_summary& s) {
-  if (s.status == debate::debate_status::failed || s.status == debate::debate_status::cancelled)
+  if (debate::ended_badly(s.status))
     ++r.failed;
   else
     ++r.completed;

@@ -29,7 +29,6 @@ struct load_plan {
 
 /// Counters the driver updates as it goes, readable from any thread.
 struct load_progress {
-  std::atomic<uint64_t> launched{0};
   std::atomic<uint64_t> finished{0};
   std::atomic<uint32_t> in_flight{0};
 };

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "runtime/defaults.hpp"
 #include "runtime/timer/timer_wheel.hpp"
 
 namespace aragora::timer {
@@ -22,8 +23,8 @@ public:
   using handle = uint64_t;
   using clock = std::chrono::steady_clock;
 
-  explicit timer_service(std::chrono::milliseconds tick = std::chrono::milliseconds{1},
-                         uint32_t slots = 4096);
+  explicit timer_service(std::chrono::milliseconds tick = defaults::timer_tick,
+                         uint32_t slots = defaults::timer_wheel_slots);
   ~timer_service();
   timer_service(const timer_service&) = delete;
   timer_service& operator=(const timer_service&) = delete;
