@@ -18,11 +18,11 @@ namespace aragora::cli {
 namespace {
 
 void usage_error(std::string_view code, std::string_view message) {
-  std::cerr << "error: " << code << ": " << message << "\n";
+  print_error(exit_usage, code, message);
 }
 
 /// Builds and validates the debate spec; prints the error and returns nullopt when refused.
-std::optional<debate::debate_spec> build_spec(const ask_options& o,
+std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_flags& flags,
                                               const config::node_config& cfg) {
   auto spec = config::default_spec(cfg);
   spec.question = o.question;
@@ -32,15 +32,9 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o,
     return std::nullopt;
   }
   spec.agents = std::get<std::vector<debate::agent_spec>>(std::move(agents));
-  auto protocol = debate::parse_protocol(o.protocol);
-  if (!protocol) {
-    usage_error("bad_protocol", "unknown protocol '" + o.protocol + "'; use lite or full");
-    return std::nullopt;
-  }
-  spec.protocol = *protocol;
+  spec.protocol = flags.protocol;
   if (o.consensus.empty()) {
-    spec.consensus = spec.protocol == debate::protocol_kind::full ? debate::consensus_method::judge
-                                                                  : debate::consensus_method::majority;
+    spec.consensus = debate::default_consensus(spec.protocol);
   } else if (auto c = debate::parse_consensus(o.consensus)) {
     spec.consensus = *c;
   } else {
@@ -48,11 +42,7 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o,
                                      "'; use majority, supermajority, unanimous, judge or none");
     return std::nullopt;
   }
-  if (o.early_stop != "on" && o.early_stop != "off") {
-    usage_error("bad_early_stop", "--early-stop takes on or off");
-    return std::nullopt;
-  }
-  spec.early_stop = o.early_stop == "on";
+  spec.early_stop = flags.early_stop;
   auto similarity = debate::parse_similarity(o.similarity);
   if (!similarity) {
     usage_error("bad_similarity", "unknown similarity '" + o.similarity + "'; use tfidf or jaccard");
@@ -62,21 +52,24 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o,
   if (o.rounds != -1) {
     if (o.rounds < 0 || o.rounds > 1000) {
       usage_error(debate::to_string(debate::spec_errc::rounds_out_of_range),
-                  "rounds must be within 1..12, got " + std::to_string(o.rounds));
+                  "rounds must be within " + std::to_string(defaults::min_rounds) + ".." +
+                      std::to_string(defaults::max_rounds) + ", got " + std::to_string(o.rounds));
       return std::nullopt;
     }
     spec.rounds = static_cast<uint32_t>(o.rounds);
   }
   if (o.threshold >= 0) spec.consensus_threshold = o.threshold;
   if (o.seed >= 0) spec.seed = static_cast<uint32_t>(o.seed);
-  constexpr int64_t max_bytes = 1 << 24, max_ms = 24LL * 3600 * 1000;
-  if (o.message_bytes > max_bytes || o.message_bytes < -1) {
-    usage_error("bad_count", "--message-bytes must be within 0..16777216");
+  constexpr int64_t max_ms = std::chrono::milliseconds{defaults::max_duration}.count();
+  if (o.message_bytes > defaults::max_mock_message_bytes || o.message_bytes < -1) {
+    usage_error("bad_count", "--message-bytes must be within 0.." +
+                                 std::to_string(defaults::max_mock_message_bytes));
     return std::nullopt;
   }
   if (o.latency_ms > max_ms || o.latency_ms < -1 || o.agent_timeout_ms > max_ms ||
       o.agent_timeout_ms < -1) {
-    usage_error("bad_duration", "--latency-ms and --agent-timeout-ms must be within 0..86400000");
+    usage_error("bad_duration",
+                "--latency-ms and --agent-timeout-ms must be within 0.." + std::to_string(max_ms));
     return std::nullopt;
   }
   if (o.message_bytes >= 0) spec.mock.message_bytes = static_cast<uint32_t>(o.message_bytes);
@@ -96,20 +89,15 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o,
 }  // namespace
 
 int run_ask(const ask_options& o, const config::node_config& cfg) {
-  auto spec = build_spec(o, cfg);
+  auto flags = parse_run_flags(o.protocol, o.early_stop, o.storage);
+  if (!flags) return exit_usage;
+  auto spec = build_spec(o, *flags, cfg);
   if (!spec) return exit_usage;
   auto key = debate::signing_key_from_env();
-  if (!key.error.empty()) {
-    usage_error("bad_signing_key", key.error);
-    return exit_usage;
-  }
-  if (o.storage != "memory" && o.storage != "rocksdb") {
-    usage_error("bad_storage", "unknown storage '" + o.storage + "'; use rocksdb or memory");
-    return exit_usage;
-  }
+  if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
   std::shared_ptr<storage::store> db;
-  if (o.storage == "rocksdb") {
-    db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
+  if (flags->durable) {
+    db = open_store(o.data_dir, cfg);
     if (!db) return exit_failed;
   }
 
@@ -143,10 +131,7 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
   if (!o.receipt_file.empty()) {
     std::ofstream out(o.receipt_file, std::ios::binary | std::ios::trunc);
     out << debate::to_json(debate::make_receipt(*done.machine, key.key), true) << "\n";
-    if (!out) {
-      std::cerr << "error: receipt_unwritable: cannot write " << o.receipt_file << "\n";
-      return exit_failed;
-    }
+    if (!out) return print_error(exit_failed, "receipt_unwritable", "cannot write " + o.receipt_file);
     if (!o.json) std::cout << "Receipt written to " << o.receipt_file << "\n";
   }
   return exit_ok;

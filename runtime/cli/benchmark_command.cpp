@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "actors/agent/mock_provider.hpp"
 #include "actors/debate/codec.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/storage_options.hpp"
@@ -19,17 +20,15 @@ namespace aragora::cli {
 namespace {
 
 int usage(std::string_view code, const std::string& message) {
-  std::cerr << "error: " << code << ": " << message << "\n";
-  return exit_usage;
+  return print_error(exit_usage, code, message);
 }
 
 std::vector<debate::agent_spec> mock_agents(size_t n) {
   // Styles cycle as in the Python reference's benchmark (supportive, critical, balanced,
   // contrarian).
-  static const char* styles[] = {"supportive", "critical", "balanced", "contrarian"};
   std::vector<debate::agent_spec> out;
   for (size_t i = 0; i < n; ++i) {
-    std::string style = styles[i % 4];
+    std::string style{agent::to_string(static_cast<agent::mock_style>(i % 4))};
     auto name = i < 4 ? style : style + "-" + std::to_string(i / 4 + 1);
     out.push_back({std::move(name), "mock", std::move(style)});
   }
@@ -81,33 +80,33 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   if (o.debates < 1) return usage("bad_count", "--debates must be at least 1");
   if (o.concurrent == 0 || o.concurrent < -1)
     return usage("bad_count", "--concurrent must be at least 1");
-  if (o.agents < 2 || o.agents > 16) return usage("bad_count", "--agents must be within 2..16");
-  if (o.rounds < 1 || o.rounds > 12)
-    return usage("rounds_out_of_range", "--rounds must be within 1..12");
+  // Range checks before the casts below; the spec's own limits are checked by validate().
+  if (o.agents < defaults::min_agents || o.agents > defaults::max_agents)
+    return usage("bad_count", "--agents must be within " + std::to_string(defaults::min_agents) +
+                                  ".." + std::to_string(defaults::max_agents));
+  if (o.rounds < defaults::min_rounds || o.rounds > defaults::max_rounds)
+    return usage("rounds_out_of_range", "--rounds must be within " +
+                                            std::to_string(defaults::min_rounds) + ".." +
+                                            std::to_string(defaults::max_rounds));
   if (o.duration_s == 0 || o.duration_s < -1)
     return usage("bad_duration", "--duration must be a positive number of seconds");
-  if (o.latency_ms < 0 || o.latency_ms > 24LL * 3600 * 1000)
-    return usage("bad_count", "--latency-ms must be within 0..86400000");
-  if (o.message_bytes < 0 || o.message_bytes > (1 << 24))
-    return usage("bad_count", "--message-bytes must be within 0..16777216");
-  if (!(o.fail_rate >= 0.0 && o.fail_rate <= 1.0))
-    return usage("bad_fail_rate", "--fail-rate must be within 0..1");
-  auto protocol = debate::parse_protocol(o.protocol);
-  if (!protocol) return usage("bad_protocol", "unknown protocol '" + o.protocol + "'; use lite or full");
-  if (o.early_stop != "on" && o.early_stop != "off")
-    return usage("bad_early_stop", "--early-stop takes on or off");
-  if (o.storage != "memory" && o.storage != "rocksdb")
-    return usage("bad_storage", "unknown storage '" + o.storage + "'; use memory or rocksdb");
+  constexpr int64_t max_ms = std::chrono::milliseconds{defaults::max_duration}.count();
+  if (o.latency_ms < 0 || o.latency_ms > max_ms)
+    return usage("bad_count", "--latency-ms must be within 0.." + std::to_string(max_ms));
+  if (o.message_bytes < 0 || o.message_bytes > defaults::max_mock_message_bytes)
+    return usage("bad_count", "--message-bytes must be within 0.." +
+                                  std::to_string(defaults::max_mock_message_bytes));
+  auto flags = parse_run_flags(o.protocol, o.early_stop, o.storage);
+  if (!flags) return exit_usage;
 
   auto spec = config::default_spec(cfg);
   spec.id = "benchmark";
   spec.question = "Should we adopt Kubernetes for our internal services?";
   spec.agents = mock_agents(static_cast<size_t>(o.agents));
-  spec.protocol = *protocol;
-  spec.consensus = *protocol == debate::protocol_kind::full ? debate::consensus_method::judge
-                                                            : debate::consensus_method::majority;
+  spec.protocol = flags->protocol;
+  spec.consensus = debate::default_consensus(flags->protocol);
   spec.rounds = static_cast<uint32_t>(o.rounds);
-  spec.early_stop = o.early_stop == "on";
+  spec.early_stop = flags->early_stop;
   spec.seed = static_cast<uint32_t>(o.seed);
   spec.mock.latency_ms = static_cast<uint32_t>(o.latency_ms);
   spec.mock.message_bytes = static_cast<uint32_t>(o.message_bytes);
@@ -136,8 +135,8 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   config.set_warmup_debates(cfg.benchmark_warmup);
 
   std::shared_ptr<storage::store> db;
-  if (o.storage == "rocksdb") {
-    db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
+  if (flags->durable) {
+    db = open_store(o.data_dir, cfg);
     if (!db) return exit_failed;
   }
   // The benchmark measures the debate engine and its store: no memory recall per debate.

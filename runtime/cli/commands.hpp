@@ -1,8 +1,11 @@
 #pragma once
 // The `aragora` subcommands. Each returns the process exit code.
 
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
 
 namespace aragora::cli {
@@ -11,6 +14,22 @@ namespace aragora::cli {
 inline constexpr int exit_ok = 0;
 inline constexpr int exit_failed = 1;  // the command ran and the answer is "no" (e.g. invalid)
 inline constexpr int exit_usage = 2;   // bad flags or input: nothing was done
+
+/// Prints `error: <code>: <message>` on stderr and returns `exit_code`.
+int print_error(int exit_code, std::string_view code, std::string_view message);
+
+/// The flags `ask` and `benchmark` share.
+struct run_flags {
+  debate::protocol_kind protocol;
+  bool early_stop;
+  bool durable;  // --storage rocksdb
+};
+
+/// Parses them; prints the first refused one (bad_protocol, bad_early_stop, bad_storage) and
+/// returns nullopt.
+[[nodiscard]] std::optional<run_flags> parse_run_flags(std::string_view protocol,
+                                                       std::string_view early_stop,
+                                                       std::string_view storage);
 
 struct ask_options {
   std::string question;
@@ -30,7 +49,7 @@ struct ask_options {
   bool json = false;
   std::string receipt_file;
   std::string storage = "rocksdb";
-  std::string data_dir;  // empty = configured (./data)
+  std::string data_dir;  // main fills in the configured one (./data) when not given
   std::string domain;    // empty = general
 };
 
@@ -55,7 +74,7 @@ struct benchmark_options {
   int64_t message_bytes = 0;
   double fail_rate = 0;
   std::string storage = "memory";
-  std::string data_dir;  // empty = configured (./data)
+  std::string data_dir;  // main fills in the configured one (./data) when not given
   int64_t seed = 1;
   bool json = false;
 };
@@ -63,7 +82,7 @@ struct benchmark_options {
 [[nodiscard]] int run_benchmark(const benchmark_options& o, const config::node_config& cfg);
 
 struct history_options {
-  std::string data_dir;  // empty = configured (./data)
+  std::string data_dir;  // main fills in the configured one (./data) when not given
   std::string id;
   bool json = false;
 };
@@ -73,7 +92,7 @@ struct history_options {
 [[nodiscard]] int run_resume(const history_options& o, const config::node_config& cfg);
 
 struct leaderboard_options {
-  std::string data_dir;
+  std::string data_dir;  // main fills in the configured one (./data) when not given
   std::string domain;
   bool json = false;
 };

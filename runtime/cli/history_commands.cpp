@@ -40,23 +40,11 @@ std::string time_text(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-namespace {
-
-std::string dir_of(const history_options& o, const config::node_config& cfg) {
-  return o.data_dir.empty() ? cfg.data_dir : o.data_dir;
-}
-
-}  // namespace
-
 int run_list(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(dir_of(o, cfg), cfg);
+  auto db = open_store(o.data_dir, cfg);
   if (!db) return exit_failed;
   auto records = debate::load_records(*db);
-  if (!records.ok()) {
-    std::cerr << "error: " << storage::to_string(records.error().code) << ": "
-              << records.error().message << "\n";
-    return exit_failed;
-  }
+  if (!records.ok()) return print_error(records.error());
   v1::DebateList list;
   for (const auto& r : records.value()) {
     auto* e = list.add_debates();
@@ -71,7 +59,7 @@ int run_list(const history_options& o, const config::node_config& cfg) {
     return exit_ok;
   }
   if (list.debates_size() == 0) {
-    std::cout << "No debates in " << dir_of(o, cfg) << "\n";
+    std::cout << "No debates in " << o.data_dir << "\n";
     return exit_ok;
   }
   std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", "ID", "CREATED (UTC)", "STATUS", "VERDICT",
@@ -84,25 +72,17 @@ int run_list(const history_options& o, const config::node_config& cfg) {
 }
 
 int run_show(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(dir_of(o, cfg), cfg);
+  auto db = open_store(o.data_dir, cfg);
   if (!db) return exit_failed;
   auto stored = debate::load_debate(*db, o.id);
-  if (!stored.ok()) {
-    std::cerr << "error: " << storage::to_string(stored.error().code) << ": "
-              << stored.error().message << "\n";
-    return exit_failed;
-  }
-  if (!stored.value()) {
-    std::cerr << "error: debate_not_found: no debate '" << o.id << "' in " << dir_of(o, cfg)
-              << "\n";
-    return exit_failed;
-  }
+  if (!stored.ok()) return print_error(stored.error());
+  if (!stored.value())
+    return print_error(exit_failed, "debate_not_found",
+                       "no debate '" + o.id + "' in " + o.data_dir);
   const auto& d = *stored.value();
   auto rebuilt = debate::rebuild(d, cfg.machine);
-  if (auto* why = std::get_if<std::string>(&rebuilt)) {
-    std::cerr << "error: unreadable_log: debate " << o.id << ": " << *why << "\n";
-    return exit_failed;
-  }
+  if (auto* why = std::get_if<std::string>(&rebuilt))
+    return print_error(exit_failed, "unreadable_log", "debate " + o.id + ": " + *why);
   const auto& m = *std::get<std::unique_ptr<debate::debate_machine>>(rebuilt);
   v1::DebateResult result;
   debate::sealed_receipt receipt;
@@ -113,7 +93,6 @@ int run_show(const history_options& o, const config::node_config& cfg) {
     sealed = &receipt;
   }
   debate::fill_result(m, sealed, result);
-  if (!m.finished()) result.set_status(v1::Status::running);
   if (o.json) {
     std::cout << debate::to_json(result) << "\n";
     return exit_ok;
@@ -124,14 +103,15 @@ int run_show(const history_options& o, const config::node_config& cfg) {
     printer.print_result(result);
   else
     std::cout << "\nStill running: " << m.transcript().size() << " messages so far, resume with "
-              << "'aragora resume --data-dir " << dir_of(o, cfg) << "'\n";
+              << "'aragora resume --data-dir " << o.data_dir << "'\n";
   return exit_ok;
 }
 
 int run_resume(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(dir_of(o, cfg), cfg);
-  if (!db) return exit_failed;
   auto key = debate::signing_key_from_env();
+  if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
+  auto db = open_store(o.data_dir, cfg);
+  if (!db) return exit_failed;
   v1::ResumeReport report;
   {
     node::local_node node{cfg, key.key, db};
@@ -142,8 +122,7 @@ int run_resume(const history_options& o, const config::node_config& cfg) {
     report.set_resumed(static_cast<uint32_t>(resumed.ids.size()));
     size_t received = 0;
     self->receive_for(received, resumed.ids.size())([&](debate::debate_finished& f) {
-      auto s = f.summary.status;
-      if (s == debate::debate_status::failed || s == debate::debate_status::cancelled)
+      if (debate::ended_badly(f.summary.status))
         report.set_failed(report.failed() + 1);
       else
         report.set_completed(report.completed() + 1);
@@ -154,7 +133,7 @@ int run_resume(const history_options& o, const config::node_config& cfg) {
     std::cout << debate::to_json(report) << "\n";
   } else {
     std::cout << "Resumed " << report.resumed() << " unfinished debate"
-              << (report.resumed() == 1 ? "" : "s") << " from " << dir_of(o, cfg) << ": "
+              << (report.resumed() == 1 ? "" : "s") << " from " << o.data_dir << ": "
               << report.completed() << " completed, " << report.failed() << " failed; "
               << report.agent_calls_made() << " agent calls made after the resume\n";
     for (const auto& u : report.unreadable()) std::cout << "  unreadable (marked failed): " << u << "\n";
@@ -172,14 +151,10 @@ std::string cli_actor() {
 }
 
 int run_audit(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(dir_of(o, cfg), cfg);
+  auto db = open_store(o.data_dir, cfg);
   if (!db) return exit_failed;
   auto entries = debate::load_audit(*db);
-  if (!entries.ok()) {
-    std::cerr << "error: " << storage::to_string(entries.error().code) << ": "
-              << entries.error().message << "\n";
-    return exit_failed;
-  }
+  if (!entries.ok()) return print_error(entries.error());
   v1::AuditLog log;
   for (auto& e : entries.value()) *log.add_entries() = std::move(e);
   if (o.json) {
@@ -193,21 +168,13 @@ int run_audit(const history_options& o, const config::node_config& cfg) {
 }
 
 int run_leaderboard(const leaderboard_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir.empty() ? cfg.data_dir : o.data_dir, cfg);
+  auto db = open_store(o.data_dir, cfg);
   if (!db) return exit_failed;
   ranking::elo_params p{cfg.elo_initial, cfg.elo_k, cfg.calibration_min};
   auto table = ranking::load_ratings(*db);
-  if (!table.ok()) {
-    std::cerr << "error: " << storage::to_string(table.error().code) << ": "
-              << table.error().message << "\n";
-    return exit_failed;
-  }
+  if (!table.ok()) return print_error(table.error());
   // Debates that ended while no ranking ran (a crash) are counted now.
-  if (auto r = ranking::reconcile(*db, table.value(), p); !r.ok()) {
-    std::cerr << "error: " << storage::to_string(r.error().code) << ": " << r.error().message
-              << "\n";
-    return exit_failed;
-  }
+  if (auto r = ranking::reconcile(*db, table.value(), p); !r.ok()) return print_error(r.error());
   auto board = ranking::leaderboard(table.value(), o.domain, p);
   if (o.json) {
     std::cout << debate::to_json(board) << "\n";

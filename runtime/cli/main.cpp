@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 #include <google/protobuf/stubs/common.h>
 
-#include <iostream>
 #include <variant>
 
 #include "runtime/cli/commands.hpp"
@@ -14,7 +13,7 @@ int main(int argc, char** argv) {
   GOOGLE_PROTOBUF_VERIFY_VERSION;
 
   CLI::App app{"aragora: multi-agent debates on an actor runtime"};
-  app.set_version_flag("--version", "aragora 0.1.0");
+  app.set_version_flag("--version", "aragora " ARAGORA_VERSION);
   app.require_subcommand(1);
   std::string config_file;
   app.add_option("--config", config_file, "YAML file overriding the defaults")
@@ -99,20 +98,19 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "error: bad_usage: " << e.what() << "\n"
-              << "run 'aragora --help' for usage\n";
-    return cli::exit_usage;
+    return cli::print_error(cli::exit_usage, "bad_usage",
+                            std::string{e.what()} + "\nrun 'aragora --help' for usage");
   }
 
   config::node_config cfg;
   if (!config_file.empty()) {
     auto loaded = config::load_config(config_file);
-    if (auto* err = std::get_if<config::config_error>(&loaded)) {
-      std::cerr << "error: " << config::to_string(err->code) << ": " << err->message << "\n";
-      return cli::exit_usage;
-    }
+    if (auto* err = std::get_if<config::config_error>(&loaded))
+      return cli::print_error(cli::exit_usage, config::to_string(err->code), err->message);
     cfg = std::get<config::node_config>(loaded);
   }
+  for (auto* dir : {&ask.data_dir, &bench.data_dir, &history.data_dir, &leaders.data_dir})
+    if (dir->empty()) *dir = cfg.data_dir;
 
   int rc = cli::exit_usage;
   if (*ask_cmd)

@@ -1,8 +1,12 @@
 #include "runtime/cli/storage_options.hpp"
 
-#include <iostream>
+#include "runtime/cli/commands.hpp"
 
 namespace aragora::cli {
+
+int print_error(const storage::store_error& e) {
+  return print_error(exit_failed, storage::to_string(e.code), e.message);
+}
 
 std::shared_ptr<storage::store> open_store(const std::string& data_dir,
                                            const config::node_config& cfg) {
@@ -13,8 +17,7 @@ std::shared_ptr<storage::store> open_store(const std::string& data_dir,
   o.breaker_recovery = cfg.db_breaker_recovery;
   auto r = storage::store::open(std::move(o));
   if (!r.ok()) {
-    std::cerr << "error: " << storage::to_string(r.error().code) << ": " << r.error().message
-              << "\n";
+    print_error(r.error());
     return nullptr;
   }
   return std::shared_ptr<storage::store>{std::move(r.value())};

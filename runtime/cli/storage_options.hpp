@@ -9,6 +9,9 @@
 
 namespace aragora::cli {
 
+/// Prints a storage error as `error: <code>: <message>` and returns `exit_failed`.
+int print_error(const storage::store_error& e);
+
 /// The store in `data_dir`, or nullptr after printing `error: <code>: <message>`.
 [[nodiscard]] std::shared_ptr<storage::store> open_store(const std::string& data_dir,
                                                          const config::node_config& cfg);

@@ -69,10 +69,8 @@ std::string check_transcript(const v1::Receipt& receipt, const v1::DebateResult&
 
 int run_verify(const verify_options& o) {
   std::string text;
-  if (!read_file(o.receipt_file, text)) {
-    std::cerr << "error: unreadable: cannot read " << o.receipt_file << "\n";
-    return exit_usage;
-  }
+  if (!read_file(o.receipt_file, text))
+    return print_error(exit_usage, "unreadable", "cannot read " + o.receipt_file);
   v1::Receipt receipt;
   std::string parse_error;
   if (!debate::from_json(text, receipt, parse_error)) {
@@ -80,10 +78,7 @@ int run_verify(const verify_options& o) {
     return exit_failed;
   }
   auto key = debate::signing_key_from_env();
-  if (!key.error.empty()) {
-    std::cerr << "error: bad_signing_key: " << key.error << "\n";
-    return exit_usage;
-  }
+  if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
   auto r = debate::verify_receipt(receipt, key.key);
   if (!r.valid()) {
     std::cout << "invalid: " << debate::to_string(*r.error) << ": " << r.detail << "\n";
@@ -91,10 +86,8 @@ int run_verify(const verify_options& o) {
   }
   if (!o.result_file.empty()) {
     std::string result_text;
-    if (!read_file(o.result_file, result_text)) {
-      std::cerr << "error: unreadable: cannot read " << o.result_file << "\n";
-      return exit_usage;
-    }
+    if (!read_file(o.result_file, result_text))
+      return print_error(exit_usage, "unreadable", "cannot read " + o.result_file);
     v1::DebateResult result;
     if (!debate::from_json(result_text, result, parse_error)) {
       std::cout << "invalid: malformed_result: " << parse_error << "\n";

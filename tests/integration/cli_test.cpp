@@ -218,6 +218,11 @@ TEST_F(Receipts, SignedReceiptsNeedTheKey) {
   EXPECT_EQ(wrong.code, 1);
   EXPECT_NE(wrong.out.find("signature_mismatch"), std::string::npos);
   EXPECT_EQ(run("ARAGORA_RECEIPT_SIGNING_KEY=xyz " + bin + " ask 'Q?' --storage memory").code, 2);
+  // Resumed debates seal receipts too: a malformed key is refused before anything runs.
+  auto resume = run("ARAGORA_RECEIPT_SIGNING_KEY=xyz " + bin + " resume --data-dir " +
+                    test::temp_path("resume-key"));
+  EXPECT_EQ(resume.code, 2);
+  EXPECT_NE(resume.err.find("error: bad_signing_key"), std::string::npos) << resume.err;
 }
 
 TEST(Ask, ConfigFileOverridesDefaults) {
