@@ -158,7 +158,7 @@ void BM_AgentRoundTrip(benchmark::State& state) {
   timer::timer_service timers;
   agent::agent_pool pool{sys, timers, 1};
   auto s = spec(3, static_cast<uint32_t>(state.range(0)));
-  auto driver = sys.spawn(round_trip_driver, pool.pick(0), s);
+  auto driver = sys.spawn(round_trip_driver, pool.pick("bench"), s);
   caf::scoped_actor self{sys};
   constexpr int batch = 1000;
   for (auto _ : state) {

@@ -35,12 +35,14 @@ debate::call_outcomes run_provider(const agent_calls& c) {
 
 debate::call_outcomes timeout_outcomes(const agent_calls& c) {
   debate::call_outcomes out;
+  out.items.reserve(c.requests.size());
+  const auto message = "no reply within the agent timeout of " +
+                       std::to_string(c.spec->agent_timeout.count()) + " ms";
   for (const auto& r : c.requests) {
     debate::call_outcome o;
     o.key = r.key;
     o.error = debate::call_errc::timeout;
-    o.error_message = "no reply within the agent timeout of " +
-                      std::to_string(c.spec->agent_timeout.count()) + " ms";
+    o.error_message = message;
     out.items.push_back(std::move(o));
   }
   return out;
@@ -107,8 +109,8 @@ agent_pool::~agent_pool() {
   stop();
 }
 
-const caf::actor& agent_pool::pick(uint64_t key) const {
-  return workers_[key % workers_.size()];
+const caf::actor& agent_pool::pick(std::string_view debate_id) const {
+  return workers_[fnv1a(debate_id) % workers_.size()];
 }
 
 void agent_pool::stop() {

@@ -35,8 +35,8 @@ public:
   agent_pool(const agent_pool&) = delete;
   agent_pool& operator=(const agent_pool&) = delete;
 
-  /// The pool member for a debate (stable for a given key).
-  [[nodiscard]] const caf::actor& pick(uint64_t key) const;
+  /// The pool member for a debate (always the same one for an id).
+  [[nodiscard]] const caf::actor& pick(std::string_view debate_id) const;
   [[nodiscard]] size_t size() const { return workers_.size(); }
 
   /// Stops every member; calls in flight are dropped.

@@ -165,7 +165,6 @@ void fit(std::string& text, uint32_t bytes, splitmix64& rng) {
 struct context {
   const debate_spec& spec;
   const call_request& call;
-  const debate::agent_spec& me;
   const style_traits& style;
   mock_style kind;
 };
@@ -225,7 +224,7 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
   out.key = call.key;
   const auto& me = spec.agents[call.key.agent];
   auto kind = parse_style(me.option).value_or(mock_style::balanced);
-  context c{spec, call, me, traits[static_cast<size_t>(kind)], kind};
+  context c{spec, call, traits[static_cast<size_t>(kind)], kind};
   uint64_t agent_seed = fnv1a(me.name) ^ (uint64_t{spec.seed} * 0x9E3779B97F4A7C15ull);
   splitmix64 rng(agent_seed ^ (uint64_t{call.key.packed()} * 0xD1B54A32D192ED03ull));
 

@@ -110,12 +110,12 @@ digest message_digest(const message_fields& m) {
     w.field("target", m.target);
     w.field("at_us", static_cast<uint64_t>(m.at_us));
     w.field("text", m.text);
-    if (m.is_critique) {
+    if (m.ph == phase::critique) {
       w.field("severity", m.severity);
       w.field("issues", uint64_t{issue_count(m.issues)});
       for_each_issue(m.issues, [&](std::string_view issue) { w.field("issue", issue); });
     }
-    if (m.is_choice) w.field("confidence", m.confidence);
+    if (m.ph == phase::vote || m.ph == phase::judge) w.field("confidence", m.confidence);
     w.flush();
   }
   return h.finish();

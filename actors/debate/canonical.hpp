@@ -57,11 +57,9 @@ struct message_fields {
   std::string_view target;
   int64_t at_us = 0;
   std::string_view text;
-  bool is_critique = false;
-  double severity = 0;
-  std::string_view issues;  // one issue per line
-  bool is_choice = false;   // vote or judge
-  double confidence = 0;
+  double severity = 0;      // critiques
+  std::string_view issues;  // critiques: one issue per line
+  double confidence = 0;    // votes and judgements
 };
 
 [[nodiscard]] digest message_digest(const message_fields& m);

@@ -74,11 +74,47 @@ debate_spec from_proto(const v1::DebateSpec& p) {
   return spec;
 }
 
-namespace {
-
-std::string name_or_empty(const debate_machine& m, uint8_t i) {
-  return i == no_agent ? std::string{} : m.agent_name(i);
+v1::RuleOptions to_proto(const machine_options& o) {
+  v1::RuleOptions r;
+  r.set_supermajority(o.supermajority);
+  r.set_min_participation(o.min_participation);
+  r.set_participation_ratio(o.participation_ratio);
+  r.set_divergence_threshold(o.divergence_threshold);
+  r.set_approve_confidence(o.approve_confidence);
+  r.set_review_confidence(o.review_confidence);
+  r.set_min_rounds(o.min_rounds);
+  return r;
 }
+
+machine_options from_proto(const v1::RuleOptions& r) {
+  machine_options o;
+  o.supermajority = r.supermajority();
+  o.min_participation = r.min_participation();
+  o.participation_ratio = r.participation_ratio();
+  o.divergence_threshold = r.divergence_threshold();
+  o.approve_confidence = r.approve_confidence();
+  o.review_confidence = r.review_confidence();
+  o.min_rounds = r.min_rounds();
+  return o;
+}
+
+std::string join_issues(const google::protobuf::RepeatedPtrField<std::string>& issues) {
+  std::string out;
+  for (const auto& issue : issues) {
+    if (!out.empty()) out += '\n';
+    out += issue;
+  }
+  return out;
+}
+
+message_fields fields_of(const v1::Message& m, std::string_view issues) {
+  return {m.round(),   static_cast<phase>(m.phase()), m.agent(),
+          m.target(),  to_micros(from_timestamp(m.timestamp())),
+          m.text(),    m.critique().severity(),
+          issues,      m.vote().confidence()};
+}
+
+namespace {
 
 void fill_message(const debate_machine& m, const transcript_entry& e, v1::Message& out) {
   out.set_round(e.key.round);
@@ -92,7 +128,7 @@ void fill_message(const debate_machine& m, const transcript_entry& e, v1::Messag
   out.set_cost_usd(e.cost_usd);
   switch (e.key.ph) {
     case phase::critique: {
-      out.set_target(name_or_empty(m, e.key.target));
+      out.set_target(std::string{m.name_or_empty(e.key.target)});
       auto* c = out.mutable_critique();
       c->set_severity(e.severity);
       for_each_issue(e.issues, [&](std::string_view issue) { c->add_issues(std::string{issue}); });
@@ -100,10 +136,10 @@ void fill_message(const debate_machine& m, const transcript_entry& e, v1::Messag
     }
     case phase::vote:
     case phase::judge: {
-      out.set_target(name_or_empty(m, e.choice));
+      out.set_target(std::string{m.name_or_empty(e.choice)});
       auto* v = out.mutable_vote();
       v->set_agent(m.agent_name(e.key.agent));
-      v->set_choice(name_or_empty(m, e.choice));
+      v->set_choice(std::string{m.name_or_empty(e.choice)});
       v->set_confidence(e.confidence);
       break;
     }
@@ -140,23 +176,24 @@ void fill_result(const debate_machine& m, const sealed_receipt* receipt, v1::Deb
     out.set_verdict(static_cast<v1::Verdict::Value>(f.decision));
     out.set_confidence(f.confidence);
     out.set_consensus_reached(f.reached);
-    out.set_winner(name_or_empty(m, f.winner));
-    out.set_judge(name_or_empty(m, f.judge));
+    out.set_winner(std::string{m.name_or_empty(f.winner)});
+    out.set_judge(std::string{m.name_or_empty(f.judge)});
     if (f.final_answer) out.set_final_answer(*f.final_answer);
     out.set_method_used(f.method_used);
     out.set_error(f.error);
     *out.mutable_completed_at() = to_timestamp(f.at);
     out.set_duration_ms(std::chrono::duration<double, std::milli>(f.at - m.started_at()).count());
-    auto reference = f.winner != no_agent ? f.winner : no_agent;
     for (const auto& b : f.ballots) {
       auto* v = out.add_votes();
       v->set_agent(m.agent_name(b.voter));
       v->set_choice(m.agent_name(b.choice));
       v->set_confidence(b.confidence);
-      if (reference != no_agent && b.choice != reference) {
+      if (f.winner != no_agent && b.choice != f.winner) {
         auto* d = out.add_dissenting_views();
         d->set_agent(m.agent_name(b.voter));
         d->set_choice(m.agent_name(b.choice));
+        if (const auto* vote = m.final_vote(b.voter); vote && vote->text)
+          d->set_reasoning(*vote->text);
       }
     }
   } else {
@@ -192,15 +229,7 @@ void fill_result(const debate_machine& m, const sealed_receipt* receipt, v1::Deb
   } else {
     out.mutable_convergence()->set_status(v1::ConvergenceStatus::not_checked);
   }
-  // Reasoning of the dissenters comes from their vote messages.
-  for (auto idx : m.canonical_order()) {
-    const auto& e = m.transcript()[idx];
-    fill_message(m, e, *out.add_messages());
-    if (e.key.ph != phase::vote) continue;
-    for (auto& d : *out.mutable_dissenting_views())
-      if (d.agent() == m.agent_name(e.key.agent) && e.key.round == m.rounds_used())
-        if (e.text) d.set_reasoning(*e.text);
-  }
+  for (auto idx : m.canonical_order()) fill_message(m, m.transcript()[idx], *out.add_messages());
   if (receipt) {
     out.mutable_receipt()->set_id(receipt->id);
     out.mutable_receipt()->set_sha256(receipt->sha256);
@@ -249,7 +278,8 @@ void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out) {
       x->set_message(err.message);
       x->set_recoverable(err.code != call_errc::cancelled);
       x->set_phase(static_cast<v1::Phase::Value>(err.key.ph));
-      if (err.key.ph == phase::critique) x->set_target(name_or_empty(m, err.key.target));
+      if (err.key.ph == phase::critique)
+        x->set_target(std::string{m.name_or_empty(err.key.target)});
       if (err.key.ph == phase::judge) x->set_attempt(err.key.target);
       break;
     }
@@ -259,7 +289,7 @@ void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out) {
       auto* x = out.mutable_consensus();
       x->set_reached(c.decision.reached);
       x->set_confidence(canonical_double(c.decision.confidence));
-      x->set_winner(c.decision.reached ? name_or_empty(m, c.decision.leader) : std::string{});
+      if (c.decision.reached) x->set_winner(std::string{m.name_or_empty(c.decision.leader)});
       x->set_method(c.method);
       x->set_votes(c.decision.votes);
       x->set_quorum(c.decision.quorum);
@@ -283,7 +313,7 @@ void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out) {
       x->set_confidence(f.confidence);
       x->set_rounds_used(m.rounds_used());
       x->set_duration_ms(std::chrono::duration<double, std::milli>(f.at - m.started_at()).count());
-      x->set_winner(name_or_empty(m, f.winner));
+      x->set_winner(std::string{m.name_or_empty(f.winner)});
       x->set_error(f.error);
       break;
     }

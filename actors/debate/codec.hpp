@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 
+#include "actors/debate/canonical.hpp"
 #include "actors/debate/machine.hpp"
 #include "aragora/v1/debate.pb.h"
 
@@ -14,6 +15,15 @@ namespace aragora::debate {
 
 [[nodiscard]] v1::DebateSpec to_proto(const debate_spec& spec);
 [[nodiscard]] debate_spec from_proto(const v1::DebateSpec& spec);
+[[nodiscard]] v1::RuleOptions to_proto(const machine_options& rules);
+[[nodiscard]] machine_options from_proto(const v1::RuleOptions& rules);
+
+/// A critique's issues as the machine keeps them: one per line.
+[[nodiscard]] std::string join_issues(const google::protobuf::RepeatedPtrField<std::string>& issues);
+
+/// The digested fields of a stored or transmitted message; `issues` is join_issues of its
+/// critique and must outlive the result.
+[[nodiscard]] message_fields fields_of(const v1::Message& m, std::string_view issues);
 
 /// The result of a finished (or, for status queries, running) debate; the transcript in
 /// canonical order.

@@ -5,7 +5,6 @@
 #include <iostream>
 
 #include "actors/agent/agent_actor.hpp"
-#include "actors/agent/mock_provider.hpp"
 #include "actors/critique/patterns.hpp"
 #include "actors/debate/codec.hpp"
 #include "actors/debate/canonical.hpp"
@@ -51,6 +50,7 @@ struct debate_state {
   uint64_t persist_token = 0;
   std::chrono::milliseconds backoff{0};
   std::optional<v1::Receipt> receipt;  // sealed once finished
+  std::optional<v1::DebateRecord> final_record;  // written with the last step, then ranked
   bool reported = false;
   uint32_t calls_sent = 0;
   // Memory: the entries recalled for this debate, a cancel that came before it started.
@@ -139,8 +139,11 @@ void persist(debate_self* self) {
   auto& db = *st.services->store;
   storage::write_batch batch;
   add_events(batch, m, st.unsaved, db.expiry_for(storage::cf::debate_events));
-  if (!st.record_written || m.finished())
-    add_record(batch, m, m.finished() ? &seal(self) : nullptr, db);
+  if (!st.record_written || m.finished()) {
+    auto record = record_of(m, m.finished() ? &seal(self) : nullptr);
+    add_record(batch, record, db);
+    if (m.finished()) st.final_record = std::move(record);
+  }
   const auto& who = m.spec().requested_by;
   if (!st.record_written)
     add_audit(batch, db, m.started_at(), who, "debate.start", m.spec().id, m.spec().question);
@@ -257,7 +260,7 @@ void on_persisted(debate_self* self, storage::persist_ack& ack) {
   if (st.inflight_final) {
     // Fire and forget: the ranking reconciles from the stored records if this is lost.
     if (st.services->ranking)
-      self->send(st.services->ranking, ranking::record_match{record_of(*st.machine, &*st.receipt)});
+      self->send(st.services->ranking, ranking::record_match{std::move(*st.final_record)});
     learn(self);
     report(self);
     return;
@@ -316,7 +319,7 @@ void init(debate_self* self, std::shared_ptr<const debate_services> services,
     reg->add(self->address());
     self->attach_functor([reg, addr = self->address()] { reg->remove(addr); });
   }
-  st.agent = st.services->agents->pick(agent::fnv1a(id));
+  st.agent = st.services->agents->pick(id);
   st.owner = std::move(owner);
   st.subscribers = std::move(subscribers);
   st.report = report;
@@ -390,11 +393,6 @@ void live_debates::stop_all(caf::exit_reason reason) {
     all.assign(running_.begin(), running_.end());
   }
   for (const auto& a : all) caf::anon_send_exit(a, reason);
-}
-
-size_t live_debates::size() const {
-  std::lock_guard<std::mutex> guard{mtx_};
-  return running_.size();
 }
 
 caf::actor spawn_debate(caf::actor_system& sys, std::shared_ptr<const debate_services> services,

@@ -39,10 +39,9 @@ public:
   void remove(const caf::actor_addr& a);
   /// Sends every running debate an exit with `reason`.
   void stop_all(caf::exit_reason reason);
-  [[nodiscard]] size_t size() const;
 
 private:
-  mutable std::mutex mtx_;
+  std::mutex mtx_;
   std::unordered_set<caf::actor_addr> running_;
 };
 

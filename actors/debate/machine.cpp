@@ -7,6 +7,14 @@
 
 namespace aragora::debate {
 
+namespace {
+
+/// Times are kept at the microsecond precision the log and the receipt carry, so a replayed
+/// debate has the same digests.
+time_point to_stored(time_point t) { return from_micros(to_micros(t)); }
+
+}  // namespace
+
 std::string_view to_string(event_type x) {
   switch (x) {
     case event_type::debate_start: return "debate_start";
@@ -57,7 +65,6 @@ void debate_machine::begin_step(phase ph) {
 
 void debate_machine::add_call(call_request request) {
   ++stats_[request.key.agent].calls;
-  ++agent_calls_;
   calls_.push_back(std::move(request));
   done_.push_back(0);
   ++remaining_;
@@ -65,9 +72,8 @@ void debate_machine::add_call(call_request request) {
 
 debate_machine::step_result debate_machine::start(time_point now) {
   emitted_.clear();
-  if (started_) return {emitted_, false};
-  started_ = true;
-  started_at_ = from_micros(to_micros(now));
+  if (started()) return {emitted_, false};
+  started_at_ = to_stored(now);
   round_ = 1;
   emit(event_type::debate_start);
   emit(event_type::round_start);
@@ -162,6 +168,7 @@ void debate_machine::begin_judge() {
 
 debate_machine::step_result debate_machine::record(call_outcome outcome, time_point now) {
   emitted_.clear();
+  now = to_stored(now);
   auto step_before = step_;
   record_one(std::move(outcome), now);
   return {emitted_, step_ != step_before && !finished()};
@@ -169,6 +176,7 @@ debate_machine::step_result debate_machine::record(call_outcome outcome, time_po
 
 debate_machine::step_result debate_machine::expire(time_point now) {
   emitted_.clear();
+  now = to_stored(now);
   auto step_before = step_;
   for (size_t i = 0; i < calls_.size() && step_ == step_before && !finished(); ++i) {
     if (done_[i]) continue;
@@ -183,6 +191,7 @@ debate_machine::step_result debate_machine::expire(time_point now) {
 
 debate_machine::step_result debate_machine::cancel(time_point now, std::string reason) {
   emitted_.clear();
+  now = to_stored(now);
   if (!finished()) {
     final_state s;
     s.status = debate_status::cancelled;
@@ -225,17 +234,15 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
       o.error_message = *problem;
     }
   }
-  auto at = from_micros(to_micros(now));
   if (!o.ok()) {
     ++st.failures;
-    ++failed_calls_;
-    errors_.push_back({call.key, *o.error, std::move(o.error_message), at});
+    errors_.push_back({call.key, *o.error, std::move(o.error_message), now});
     emit(event_type::agent_error, static_cast<uint32_t>(errors_.size() - 1));
   } else {
     st.contributed = true;
     transcript_entry e;
     e.key = call.key;
-    e.at = at;
+    e.at = now;
     e.text = std::move(o.text);
     e.tokens = o.tokens_out;
     e.tokens_in = o.tokens_in;
@@ -264,13 +271,9 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
         judge_entry_ = static_cast<uint32_t>(transcript_.size());
         break;
     }
-    bool critique = call.key.ph == phase::critique;
-    bool choice = call.key.ph == phase::vote || call.key.ph == phase::judge;
-    auto target = critique ? call.key.target : (choice ? e.choice : no_agent);
     e.sha256 = message_digest({e.key.round, e.key.ph, agent_name(agent),
-                               target == no_agent ? std::string_view{} : agent_name(target),
-                               to_micros(e.at), *e.text, critique, e.severity, e.issues, choice,
-                               e.confidence});
+                               name_or_empty(message_target(e)), to_micros(e.at), *e.text,
+                               e.severity, e.issues, e.confidence});
     transcript_.push_back(std::move(e));
     emit(type, static_cast<uint32_t>(transcript_.size() - 1));
   }
@@ -301,17 +304,17 @@ void debate_machine::complete_step(time_point now) {
         begin_revise();
       return;
     case phase::revise: {
+      bool converged = false;
       if (round_ >= 2) {
         auto report = assess_convergence(spec_->similarity, current_, previous_,
                                          spec_->convergence_threshold, opts_.divergence_threshold);
         report.round = round_;
-        convergence_.push_back({std::move(report), from_micros(to_micros(now))});
+        converged = report.status == convergence_status::converged;
+        convergence_.push_back({std::move(report), now});
         emit(event_type::convergence, static_cast<uint32_t>(convergence_.size() - 1));
       }
       previous_ = current_;
       rounds_used_ = round_;
-      bool converged = !convergence_.empty() && convergence_.back().report.round == round_ &&
-                       convergence_.back().report.status == convergence_status::converged;
       if ((spec_->early_stop && converged) || round_ >= spec_->rounds) {
         begin_vote();
       } else {
@@ -328,9 +331,7 @@ void debate_machine::complete_step(time_point now) {
       last_vote_ = decide(rule(), ballots_, n_);
       if (lite) {
         rounds_used_ = round_;
-        checks_.push_back({round_, last_vote_, std::string{to_string(spec_->consensus)},
-                           from_micros(to_micros(now))});
-        emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
+        add_check(last_vote_, std::string{to_string(spec_->consensus)}, now);
         bool stop_early = spec_->early_stop && last_vote_.reached && round_ >= opts_.min_rounds &&
                           spec_->consensus != consensus_method::none;
         if (!stop_early && round_ < spec_->rounds) {
@@ -359,13 +360,12 @@ void debate_machine::complete_step(time_point now) {
         judged.reached = true;
         judged.confidence = last.confidence;
         judged.leader = last.choice;
-        checks_.push_back({round_, std::move(judged), "judge", from_micros(to_micros(now))});
-        emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
+        add_check(std::move(judged), "judge", now);
         finish(now, std::move(s));
       } else if (++judge_attempt_ < judge_order_.size()) {
         begin_judge();
       } else {
-        decide_by_votes(now, last_vote_, "majority (judge fallback)");
+        decide_by_votes(now, last_vote_, true);
       }
       return;
     }
@@ -386,15 +386,20 @@ void debate_machine::conclude(time_point now) {
     begin_judge();
     return;
   }
-  decide_by_votes(now, d, std::string{to_string(spec_->consensus)});
+  decide_by_votes(now, d, false);
+}
+
+void debate_machine::add_check(consensus_decision d, std::string method, time_point now) {
+  checks_.push_back({round_, std::move(d), std::move(method), now});
+  emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
 }
 
 void debate_machine::decide_by_votes(time_point now, const consensus_decision& d,
-                                     std::string method) {
-  if (spec_->protocol == protocol_kind::full || method != to_string(spec_->consensus)) {
-    checks_.push_back({round_, d, method, from_micros(to_micros(now))});
-    emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
-  }
+                                     bool judge_fallback) {
+  std::string method =
+      judge_fallback ? "majority (judge fallback)" : std::string{to_string(spec_->consensus)};
+  // Lite debates announced this decision when the votes came in.
+  if (spec_->protocol == protocol_kind::full || judge_fallback) add_check(d, method, now);
   final_state s;
   s.method_used = std::move(method);
   s.ballots = ballots_;
@@ -422,7 +427,7 @@ void debate_machine::decide_by_votes(time_point now, const consensus_decision& d
 }
 
 void debate_machine::finish(time_point now, final_state s) {
-  s.at = from_micros(to_micros(now));
+  s.at = now;
   s.confidence = canonical_double(s.confidence);
   if (s.status != debate_status::consensus_reached && s.status != debate_status::no_consensus)
     s.confidence = 0;
@@ -437,6 +442,28 @@ void debate_machine::finish(time_point now, final_state s) {
   remaining_ = 0;
   final_ = std::move(s);
   emit(event_type::debate_end);
+}
+
+const transcript_entry* debate_machine::final_vote(uint8_t voter) const {
+  // Votes are among the last entries: search from the end.
+  for (auto it = transcript_.rbegin(); it != transcript_.rend(); ++it) {
+    if (it->key.round < rounds_used_) break;
+    if (it->key.ph == phase::vote && it->key.agent == voter && it->key.round == rounds_used_)
+      return &*it;
+  }
+  return nullptr;
+}
+
+uint32_t debate_machine::agent_calls() const {
+  uint32_t n = 0;
+  for (const auto& s : stats_) n += s.calls;
+  return n;
+}
+
+uint32_t debate_machine::failed_calls() const {
+  uint32_t n = 0;
+  for (const auto& s : stats_) n += s.failures;
+  return n;
 }
 
 void debate_machine::release_texts(size_t n) {

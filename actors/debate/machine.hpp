@@ -99,6 +99,16 @@ struct machine_options {
   uint32_t min_rounds = defaults::min_rounds;  // lite early stop applies from this round on
 };
 
+/// The agent a message is about: the criticised one, the chosen one, or `no_agent`.
+[[nodiscard]] inline uint8_t message_target(const transcript_entry& e) {
+  switch (e.key.ph) {
+    case phase::critique: return e.key.target;
+    case phase::vote:
+    case phase::judge: return e.choice;
+    default: return no_agent;
+  }
+}
+
 class debate_machine {
 public:
   struct step_result {
@@ -129,24 +139,30 @@ public:
   [[nodiscard]] uint32_t round() const { return round_; }
 
   // -- what has been recorded ---------------------------------------------------------------
-  [[nodiscard]] bool started() const { return started_; }
+  [[nodiscard]] bool started() const { return seq_ != 0; }
   [[nodiscard]] bool finished() const { return final_.has_value(); }
   [[nodiscard]] const final_state& outcome() const { return *final_; }
   [[nodiscard]] const debate_spec& spec() const { return *spec_; }
   [[nodiscard]] const std::shared_ptr<const debate_spec>& spec_ptr() const { return spec_; }
   [[nodiscard]] const std::vector<transcript_entry>& transcript() const { return transcript_; }
+  /// The vote `voter` cast in the deciding round, if any.
+  [[nodiscard]] const transcript_entry* final_vote(uint8_t voter) const;
   /// Transcript indices in canonical order (round, phase, agent, target).
   [[nodiscard]] std::vector<uint32_t> canonical_order() const;
   [[nodiscard]] const std::vector<agent_error_entry>& errors() const { return errors_; }
   [[nodiscard]] const std::vector<consensus_entry>& checks() const { return checks_; }
   [[nodiscard]] const std::vector<convergence_entry>& convergence() const { return convergence_; }
   [[nodiscard]] const std::vector<agent_stats>& stats() const { return stats_; }
-  [[nodiscard]] uint32_t agent_calls() const { return agent_calls_; }
-  [[nodiscard]] uint32_t failed_calls() const { return failed_calls_; }
+  [[nodiscard]] uint32_t agent_calls() const;
+  [[nodiscard]] uint32_t failed_calls() const;
   [[nodiscard]] uint32_t rounds_used() const { return rounds_used_; }
   [[nodiscard]] uint32_t last_seq() const { return seq_; }
   [[nodiscard]] time_point started_at() const { return started_at_; }
   [[nodiscard]] const std::string& agent_name(uint8_t i) const { return spec_->agents[i].name; }
+  /// The agent's name, or empty for `no_agent`.
+  [[nodiscard]] std::string_view name_or_empty(uint8_t i) const {
+    return i == no_agent ? std::string_view{} : std::string_view{agent_name(i)};
+  }
   [[nodiscard]] const machine_options& options() const { return opts_; }
 
   /// Lets go of the texts of the first `n` transcript entries (their digests stay). For durable
@@ -170,7 +186,8 @@ private:
                                                          const call_outcome& outcome) const;
   void complete_step(time_point now);
   void conclude(time_point now);
-  void decide_by_votes(time_point now, const consensus_decision& d, std::string method);
+  void add_check(consensus_decision d, std::string method, time_point now);
+  void decide_by_votes(time_point now, const consensus_decision& d, bool judge_fallback);
   void finish(time_point now, final_state state);
   [[nodiscard]] consensus_params rule() const;
 
@@ -201,11 +218,8 @@ private:
   std::vector<agent_stats> stats_;
   std::vector<event_ref> emitted_;
   uint32_t seq_ = 0;
-  uint32_t agent_calls_ = 0;
-  uint32_t failed_calls_ = 0;
   uint32_t rounds_used_ = 0;
   size_t released_ = 0;
-  bool started_ = false;
   time_point started_at_{};
   std::optional<final_state> final_;
 };

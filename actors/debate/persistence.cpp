@@ -40,15 +40,7 @@ void add_events(storage::write_batch& batch, const debate_machine& m,
 v1::DebateRecord record_of(const debate_machine& m, const v1::Receipt* receipt) {
   v1::DebateRecord r;
   *r.mutable_spec() = to_proto(m.spec());
-  const auto& o = m.options();
-  auto* rules = r.mutable_rules();
-  rules->set_supermajority(o.supermajority);
-  rules->set_min_participation(o.min_participation);
-  rules->set_participation_ratio(o.participation_ratio);
-  rules->set_divergence_threshold(o.divergence_threshold);
-  rules->set_approve_confidence(o.approve_confidence);
-  rules->set_review_confidence(o.review_confidence);
-  rules->set_min_rounds(o.min_rounds);
+  *r.mutable_rules() = to_proto(m.options());
   *r.mutable_created_at() = to_timestamp(m.started_at());
   r.set_last_seq(m.last_seq());
   r.set_rounds_used(m.rounds_used());
@@ -70,12 +62,11 @@ v1::DebateRecord record_of(const debate_machine& m, const v1::Receipt* receipt) 
   return r;
 }
 
-void add_record(storage::write_batch& batch, const debate_machine& m, const v1::Receipt* receipt,
+void add_record(storage::write_batch& batch, const v1::DebateRecord& record,
                 const storage::store& db) {
-  auto record = record_of(m, receipt);
   // Active debates are kept indefinitely; a finished one for the debates retention.
-  auto expiry = m.finished() ? db.expiry_for(storage::cf::debates) : 0;
-  batch.put(storage::cf::debates, m.spec().id, record.SerializeAsString(), expiry);
+  auto expiry = record.status() != v1::Status::running ? db.expiry_for(storage::cf::debates) : 0;
+  batch.put(storage::cf::debates, record.spec().id(), record.SerializeAsString(), expiry);
 }
 
 std::string consensus_strength(double c) {
@@ -139,9 +130,7 @@ std::optional<v1::ConsensusRecord> consensus_of(const debate_machine& m) {
     d->set_agent(voter);
     d->set_choice(m.agent_name(b.choice));
     d->set_confidence(b.confidence);
-    for (const auto& e : m.transcript())
-      if (e.key.ph == phase::vote && e.key.agent == b.voter && e.key.round == m.rounds_used())
-        if (e.text) d->set_reasoning(*e.text);
+    if (const auto* vote = m.final_vote(b.voter); vote && vote->text) d->set_reasoning(*vote->text);
   }
   return r;
 }
@@ -224,13 +213,7 @@ std::variant<std::unique_ptr<debate_machine>, std::string> rebuild(
     const stored_debate& d, const machine_options& options) {
   auto spec = std::make_shared<const debate_spec>(from_proto(d.record.spec()));
   // The rules the debate started with, so a changed configuration cannot change its course.
-  auto rules = options;
-  if (d.record.has_rules()) {
-    const auto& r = d.record.rules();
-    rules = {r.supermajority(),       r.min_participation(),  r.participation_ratio(),
-             r.divergence_threshold(), r.approve_confidence(), r.review_confidence(),
-             r.min_rounds()};
-  }
+  auto rules = d.record.has_rules() ? from_proto(d.record.rules()) : options;
   return replay(std::move(spec), rules, d.events);
 }
 

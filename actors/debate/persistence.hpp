@@ -29,7 +29,7 @@ void add_events(storage::write_batch& batch, const debate_machine& m,
 [[nodiscard]] v1::DebateRecord record_of(const debate_machine& m, const v1::Receipt* receipt);
 
 /// Appends the record: kept while running, the debates retention from its end on.
-void add_record(storage::write_batch& batch, const debate_machine& m, const v1::Receipt* receipt,
+void add_record(storage::write_batch& batch, const v1::DebateRecord& record,
                 const storage::store& db);
 
 /// The consensus record of a finished debate that decided something (nullopt for failed,

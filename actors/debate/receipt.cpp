@@ -103,14 +103,13 @@ struct machine_receipt {
   std::string id;
   std::string answer_sha256;
   std::vector<std::array<char, 64>> message_hex;
+  std::vector<uint32_t> order;  // transcript indices of view.messages
   receipt_view view;
 
-  explicit machine_receipt(const debate_machine& m) {
+  explicit machine_receipt(const debate_machine& m) : order(m.canonical_order()) {
     const auto& spec = m.spec();
     const auto& f = m.outcome();
-    auto name = [&](uint8_t i) {
-      return i == no_agent ? std::string_view{} : std::string_view{m.agent_name(i)};
-    };
+    auto name = [&](uint8_t i) { return m.name_or_empty(i); };
     id = "DR-" + spec.id;
     if (f.final_answer) answer_sha256 = crypto::to_hex(crypto::sha256(*f.final_answer));
     auto& v = view;
@@ -136,18 +135,14 @@ struct machine_receipt {
     }
     for (const auto& b : f.ballots)
       v.votes.push_back({name(b.voter), name(b.choice), canonical_double(b.confidence)});
-    auto order = m.canonical_order();
     message_hex.reserve(order.size());
     v.messages.reserve(order.size());
     for (auto idx : order) {
       const auto& e = m.transcript()[idx];
-      auto target = e.key.ph == phase::critique ? e.key.target
-                    : (e.key.ph == phase::vote || e.key.ph == phase::judge) ? e.choice
-                                                                           : no_agent;
       auto& hex = message_hex.emplace_back();
       crypto::to_hex(e.sha256.data(), e.sha256.size(), hex.data());
-      v.messages.push_back({e.key.round, to_string(e.key.ph), name(e.key.agent), name(target),
-                            std::string_view{hex.data(), hex.size()}});
+      v.messages.push_back({e.key.round, to_string(e.key.ph), name(e.key.agent),
+                            name(message_target(e)), std::string_view{hex.data(), hex.size()}});
     }
     v.created_at_us = static_cast<uint64_t>(to_micros(m.started_at()));
     v.completed_at_us = static_cast<uint64_t>(to_micros(f.at));
@@ -223,12 +218,11 @@ v1::Receipt make_receipt(const debate_machine& m, const std::optional<std::strin
     x->set_choice(std::string{b.choice});
     x->set_confidence(b.confidence);
   }
-  auto order = m.canonical_order();
   for (size_t i = 0; i < v.messages.size(); ++i) {
     const auto& mv = v.messages[i];
     auto* d = r.add_messages();
     d->set_round(mv.round);
-    d->set_phase(static_cast<v1::Phase::Value>(m.transcript()[order[i]].key.ph));
+    d->set_phase(static_cast<v1::Phase::Value>(m.transcript()[mr.order[i]].key.ph));
     d->set_agent(std::string{mv.agent});
     d->set_target(std::string{mv.target});
     d->set_sha256(std::string{mv.sha256_hex});

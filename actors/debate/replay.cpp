@@ -6,17 +6,6 @@
 
 namespace aragora::debate {
 
-namespace {
-
-std::optional<call_errc> parse_call_errc(std::string_view s) {
-  for (auto c : {call_errc::timeout, call_errc::provider_error, call_errc::cancelled,
-                 call_errc::bad_reply})
-    if (to_string(c) == s) return c;
-  return std::nullopt;
-}
-
-}  // namespace
-
 std::variant<std::unique_ptr<debate_machine>, std::string> replay(
     std::shared_ptr<const debate_spec> spec, const machine_options& options,
     std::span<const v1::Event> events) {
@@ -75,10 +64,7 @@ std::variant<std::unique_ptr<debate_machine>, std::string> replay(
         o.key = *key;
         o.text = make_text(msg.text());
         o.severity = msg.critique().severity();
-        for (const auto& issue : msg.critique().issues()) {
-          if (!o.issues.empty()) o.issues += '\n';
-          o.issues += issue;
-        }
+        o.issues = join_issues(msg.critique().issues());
         if (ph == phase::vote || ph == phase::judge) {
           auto choice = agent(msg.vote().choice());
           if (!choice) return fail(e, "unknown choice '" + msg.vote().choice() + "'");

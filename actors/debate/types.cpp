@@ -112,6 +112,13 @@ std::optional<similarity_method> parse_similarity(std::string_view s) {
   return std::nullopt;
 }
 
+std::optional<call_errc> parse_call_errc(std::string_view s) {
+  for (auto c : {call_errc::timeout, call_errc::provider_error, call_errc::cancelled,
+                 call_errc::bad_reply})
+    if (to_string(c) == s) return c;
+  return std::nullopt;
+}
+
 namespace {
 
 bool blank(std::string_view s) {

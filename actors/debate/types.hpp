@@ -175,6 +175,7 @@ template <class T>
 /// Stable error codes of a failed agent call.
 enum class call_errc : uint8_t { timeout = 1, provider_error, cancelled, bad_reply };
 [[nodiscard]] std::string_view to_string(call_errc x);
+[[nodiscard]] std::optional<call_errc> parse_call_errc(std::string_view s);
 
 /// What came back from an agent call.
 struct call_outcome {

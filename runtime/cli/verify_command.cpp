@@ -22,26 +22,8 @@ bool read_file(const std::string& path, std::string& out) {
 namespace {
 
 std::string message_digest_hex(const v1::Message& m) {
-  std::string issues;
-  for (const auto& issue : m.critique().issues()) {
-    if (!issues.empty()) issues += '\n';
-    issues += issue;
-  }
-  auto ph = static_cast<debate::phase>(m.phase());
-  bool critique = ph == debate::phase::critique;
-  bool choice = ph == debate::phase::vote || ph == debate::phase::judge;
-  debate::message_fields f{m.round(),
-                           ph,
-                           m.agent(),
-                           m.target(),
-                           debate::to_micros(debate::from_timestamp(m.timestamp())),
-                           m.text(),
-                           critique,
-                           m.critique().severity(),
-                           issues,
-                           choice,
-                           m.vote().confidence()};
-  return crypto::to_hex(debate::message_digest(f));
+  auto issues = debate::join_issues(m.critique().issues());
+  return crypto::to_hex(debate::message_digest(debate::fields_of(m, issues)));
 }
 
 /// The transcript of a result must be exactly the messages the receipt lists.

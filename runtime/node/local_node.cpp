@@ -157,8 +157,7 @@ local_node::resumed local_node::resume_unfinished(caf::actor owner,
     failed.set_status(v1::Status::failed);
     failed.set_error("cannot resume: " + why);
     storage::write_batch b;
-    b.put(storage::cf::debates, id, failed.SerializeAsString(),
-          db->expiry_for(storage::cf::debates));
+    debate::add_record(b, failed, *db);
     (void)db->write(b, true);
     out.unreadable.emplace_back(id, why);
   }
