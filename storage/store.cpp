@@ -204,6 +204,19 @@ struct store::impl {
     return std::nullopt;
   }
 
+  /// Runs `op` under the shared database lock, if the breaker admits the call and the database
+  /// is open (a failed reopen leaves it closed).
+  template <class Op>
+  auto guarded(Op&& op) -> decltype(op()) {
+    if (auto refused = admit()) return *refused;
+    std::shared_lock<std::shared_mutex> lock{db_mtx};
+    if (!db) {
+      outcome(false);
+      return store_error{store_errc::io_error, "the database could not be reopened"};
+    }
+    return op();
+  }
+
   void outcome(bool ok) {
     auto now = std::chrono::steady_clock::now();
     std::lock_guard<std::mutex> guard{breaker_mtx};
@@ -226,8 +239,8 @@ result<std::unique_ptr<store>> store::open(store_options options) {
   auto& o = p->opts;
 
   std::vector<std::string> existing;
-  auto listed = rocksdb::DB::ListColumnFamilies(p->db_options(), o.path, &existing);
-  bool fresh = !listed.ok() || existing.empty();
+  // A missing directory lists nothing: a fresh store.
+  (void)rocksdb::DB::ListColumnFamilies(p->db_options(), o.path, &existing);
   for (const auto& n : existing) {
     if (n == rocksdb::kDefaultColumnFamilyName || cf_from_name(n)) continue;
     return store_error{store_errc::schema_mismatch,
@@ -258,9 +271,8 @@ result<std::unique_ptr<store>> store::open(store_options options) {
                              "; nothing was changed"};
   } else if (!st.IsNotFound()) {
     return io_error(st, "reading the schema version");
-  } else if (!fresh) {
-    // Column families without a version: an older layout; the missing families were just added.
   }
+  // No version: a fresh store, or an older layout whose missing families were just added.
   if (!st.ok() || version != std::to_string(schema_version)) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
@@ -271,97 +283,84 @@ result<std::unique_ptr<store>> store::open(store_options options) {
 }
 
 std::optional<store_error> store::write(const write_batch& batch, bool sync) {
-  if (auto refused = impl_->admit()) return refused;
-  std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
-  if (!impl_->db) {
-    impl_->outcome(false);
-    return store_error{store_errc::io_error, "the database could not be reopened"};
-  }
-  rocksdb::WriteBatch wb(0, 0, 0, 0);
-  for (const auto& op : batch.ops()) {
-    auto* h = impl_->handle(op.family);
-    if (op.erase)
-      wb.Delete(h, op.key);
-    else
-      wb.Put(h, op.key, op.value);
-  }
-  rocksdb::WriteOptions wo;
-  wo.sync = sync;
-  auto st = impl_->db->Write(wo, &wb);
-  impl_->outcome(st.ok());
-  if (!st.ok()) return io_error(st, "write");
-  ++impl_->batches;
-  impl_->puts += batch.size();
-  impl_->bytes += batch.bytes();
-  if (sync) ++impl_->syncs;
-  return std::nullopt;
+  return impl_->guarded([&]() -> std::optional<store_error> {
+    // Reserved up front: group commits of many debates' steps reach megabytes.
+    rocksdb::WriteBatch wb(batch.bytes() + 16 * batch.size(), 0, 0, 0);
+    for (const auto& op : batch.ops()) {
+      auto* h = impl_->handle(op.family);
+      if (op.erase)
+        wb.Delete(h, op.key);
+      else
+        wb.Put(h, op.key, op.value);
+    }
+    rocksdb::WriteOptions wo;
+    wo.sync = sync;
+    auto st = impl_->db->Write(wo, &wb);
+    impl_->outcome(st.ok());
+    if (!st.ok()) return io_error(st, "write");
+    ++impl_->batches;
+    impl_->puts += batch.size();
+    impl_->bytes += batch.bytes();
+    if (sync) ++impl_->syncs;
+    return std::nullopt;
+  });
 }
 
 result<std::optional<std::string>> store::get(cf family, std::string_view key) {
-  if (auto refused = impl_->admit()) return *refused;
-  std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
-  if (!impl_->db) {
-    impl_->outcome(false);
-    return store_error{store_errc::io_error, "the database could not be reopened"};
-  }
-  rocksdb::PinnableSlice value;
-  auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->handle(family),
-                           rocksdb::Slice{key.data(), key.size()}, &value);
-  ++impl_->reads;
-  if (st.IsNotFound()) {
-    impl_->outcome(true);
-    return std::optional<std::string>{};
-  }
-  impl_->outcome(st.ok());
-  if (!st.ok()) return io_error(st, "read");
-  auto r = unframe_record(std::string_view{value.data(), value.size()});
-  if (!r)
-    return store_error{store_errc::corrupt_record,
-                       "record without a valid header in " + std::string{name(family)}};
-  if (r->expired_at(now_s())) return std::optional<std::string>{};
-  return std::optional<std::string>{std::string{r->payload}};
+  return impl_->guarded([&]() -> result<std::optional<std::string>> {
+    rocksdb::PinnableSlice value;
+    auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->handle(family),
+                             rocksdb::Slice{key.data(), key.size()}, &value);
+    ++impl_->reads;
+    if (st.IsNotFound()) {
+      impl_->outcome(true);
+      return std::optional<std::string>{};
+    }
+    impl_->outcome(st.ok());
+    if (!st.ok()) return io_error(st, "read");
+    auto r = unframe_record(std::string_view{value.data(), value.size()});
+    if (!r)
+      return store_error{store_errc::corrupt_record,
+                         "record without a valid header in " + std::string{name(family)}};
+    if (r->expired_at(now_s())) return std::optional<std::string>{};
+    return std::optional<std::string>{std::string{r->payload}};
+  });
 }
 
 std::optional<store_error> store::scan(
     cf family, std::string_view prefix,
     const std::function<bool(std::string_view, std::string_view)>& fn) {
-  if (auto refused = impl_->admit()) return refused;
-  std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
-  if (!impl_->db) {
-    impl_->outcome(false);
-    return store_error{store_errc::io_error, "the database could not be reopened"};
-  }
-  std::unique_ptr<rocksdb::Iterator> it{
-      impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(family))};
-  auto now = now_s();
-  for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()}); it->Valid(); it->Next()) {
-    std::string_view key{it->key().data(), it->key().size()};
-    if (key.substr(0, prefix.size()) != prefix) break;
-    auto r = unframe_record(std::string_view{it->value().data(), it->value().size()});
-    if (!r) continue;
-    if (r->expired_at(now)) continue;
-    ++impl_->reads;
-    if (!fn(key, r->payload)) break;
-  }
-  auto st = it->status();
-  impl_->outcome(st.ok());
-  if (!st.ok()) return io_error(st, "scan");
-  return std::nullopt;
+  return impl_->guarded([&]() -> std::optional<store_error> {
+    std::unique_ptr<rocksdb::Iterator> it{
+        impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(family))};
+    auto now = now_s();
+    uint64_t read = 0;
+    for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()}); it->Valid(); it->Next()) {
+      std::string_view key{it->key().data(), it->key().size()};
+      if (key.substr(0, prefix.size()) != prefix) break;
+      auto r = unframe_record(std::string_view{it->value().data(), it->value().size()});
+      if (!r) continue;
+      if (r->expired_at(now)) continue;
+      ++read;
+      if (!fn(key, r->payload)) break;
+    }
+    impl_->reads += read;
+    auto st = it->status();
+    impl_->outcome(st.ok());
+    if (!st.ok()) return io_error(st, "scan");
+    return std::nullopt;
+  });
 }
 
 std::optional<store_error> store::compact(cf family) {
-  if (auto refused = impl_->admit()) return refused;
-  std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
-  if (!impl_->db) {
-    impl_->outcome(false);
-    return store_error{store_errc::io_error, "the database could not be reopened"};
-  }
-  rocksdb::CompactRangeOptions co;
-  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
-  auto st = impl_->db->CompactRange(co, impl_->handle(family), nullptr, nullptr);
-  impl_->outcome(st.ok());
-  if (!st.ok()) return io_error(st, "compaction");
-  return std::nullopt;
+  return impl_->guarded([&]() -> std::optional<store_error> {
+    rocksdb::CompactRangeOptions co;
+    co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
+    auto st = impl_->db->CompactRange(co, impl_->handle(family), nullptr, nullptr);
+    impl_->outcome(st.ok());
+    if (!st.ok()) return io_error(st, "compaction");
+    return std::nullopt;
+  });
 }
 
 std::optional<store_error> store::compact_all() {
@@ -370,14 +369,9 @@ std::optional<store_error> store::compact_all() {
   return std::nullopt;
 }
 
-uint64_t store::count_keys(cf family, bool exact) {
+uint64_t store::count_keys(cf family) {
   std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
   if (!impl_->db) return 0;
-  if (!exact) {
-    uint64_t n = 0;
-    impl_->db->GetIntProperty(impl_->handle(family), "rocksdb.estimate-num-keys", &n);
-    return n;
-  }
   std::unique_ptr<rocksdb::Iterator> it{
       impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(family))};
   uint64_t n = 0;
@@ -385,31 +379,23 @@ uint64_t store::count_keys(cf family, bool exact) {
   return n;
 }
 
-int64_t store::now_s() const {
-  return impl_->opts.now_s();
-}
+int64_t store::now_s() const { return impl_->opts.now_s(); }
 
 int64_t store::expiry_for(cf family) const {
   auto keep = impl_->opts.retention.of(family);
   return keep > 0 ? now_s() + keep : 0;
 }
 
-const retention_policy& store::retention() const {
-  return impl_->opts.retention;
-}
+const retention_policy& store::retention() const { return impl_->opts.retention; }
 
 store_stats store::stats() const {
-  return {impl_->batches.load(), impl_->puts.load(),  impl_->bytes.load(),   impl_->syncs.load(),
+  return {impl_->batches.load(), impl_->puts.load(),     impl_->bytes.load(),  impl_->syncs.load(),
           impl_->reads.load(),   impl_->failures.load(), impl_->refused.load()};
 }
 
 resilience::breaker_state store::breaker() const {
   std::lock_guard<std::mutex> guard{impl_->breaker_mtx};
   return impl_->breaker.state(std::chrono::steady_clock::now());
-}
-
-const std::string& store::path() const {
-  return impl_->opts.path;
 }
 
 }  // namespace aragora::storage

@@ -20,6 +20,7 @@
 #include "runtime/defaults.hpp"
 #include "runtime/resilience/circuit_breaker.hpp"
 #include "storage/column_families.hpp"
+#include "storage/record.hpp"
 
 namespace rocksdb {
 class Env;
@@ -96,6 +97,13 @@ public:
 
   /// `expiry_s` = 0 keeps the record until deleted.
   void put(cf family, std::string key, std::string_view payload, int64_t expiry_s);
+  /// Puts a protobuf message, serialised straight behind the record header: one buffer, no copy.
+  template <class Message>
+  void put_message(cf family, std::string key, const Message& m, int64_t expiry_s) {
+    auto framed = record_header(expiry_s, m.ByteSizeLong());
+    m.AppendToString(&framed);
+    put_framed(family, std::move(key), std::move(framed));
+  }
   /// Adds a record whose framed value (record.hpp) the caller built, without copying it.
   void put_framed(cf family, std::string key, std::string framed);
   void erase(cf family, std::string key);
@@ -148,9 +156,9 @@ public:
   [[nodiscard]] std::optional<store_error> compact(cf family);
   [[nodiscard]] std::optional<store_error> compact_all();
 
-  /// Number of record keys physically present (expired or not), from RocksDB's estimate after a
-  /// flush when `exact` is false, or by iterating when true.
-  [[nodiscard]] uint64_t count_keys(cf family, bool exact);
+  /// Number of record keys physically present (expired or not), by iterating: for tests and
+  /// tools, not for hot paths.
+  [[nodiscard]] uint64_t count_keys(cf family);
 
   [[nodiscard]] int64_t now_s() const;
   /// The expiry a record of `family` written now gets (0 = never).
@@ -158,12 +166,23 @@ public:
   [[nodiscard]] const retention_policy& retention() const;
   [[nodiscard]] store_stats stats() const;
   [[nodiscard]] resilience::breaker_state breaker() const;
-  [[nodiscard]] const std::string& path() const;
 
 private:
   struct impl;
   explicit store(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;
 };
+
+/// Scans like store::scan, parsing each payload as a protobuf `Message` and calling
+/// `fn(key, Message&&)`; payloads that do not parse are skipped.
+template <class Message, class F>
+[[nodiscard]] std::optional<store_error> scan_messages(store& db, cf family,
+                                                       std::string_view prefix, F&& fn) {
+  return db.scan(family, prefix, [&](std::string_view key, std::string_view payload) {
+    Message m;
+    if (m.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) fn(key, std::move(m));
+    return true;
+  });
+}
 
 }  // namespace aragora::storage

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <map>
 
+#include "actors/debate/persistence.hpp"
 #include "runtime/crypto/sha256.hpp"
 #include "runtime/text/utf8.hpp"
 
@@ -105,36 +106,21 @@ storage::result<bool> record_critiques(storage::store& db, const debate_critique
   // A pattern's retention restarts whenever it is seen again.
   auto expiry = db.expiry_for(storage::cf::critiques);
   for (const auto& [id, p] : touched)
-    b.put(storage::cf::critiques, pattern_key(id), p.SerializeAsString(), expiry);
+    b.put_message(storage::cf::critiques, pattern_key(id), p, expiry);
   b.put(storage::cf::critiques, marker(c.debate_id), "", expiry);
   if (auto err = db.write(b, false)) return *err;
   return true;
 }
 
 storage::result<uint32_t> reconcile(storage::store& db) {
-  std::vector<v1::DebateRecord> finished;
-  auto err = db.scan(storage::cf::debates, "", [&](std::string_view, std::string_view payload) {
-    v1::DebateRecord r;
-    if (r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
-        r.status() != v1::Status::running)
-      finished.push_back(std::move(r));
-    return true;
-  });
-  if (err) return *err;
+  auto finished = debate::finished_without_marker(db, storage::cf::critiques, marker(""));
+  if (!finished.ok()) return finished.error();
   uint32_t recorded = 0;
-  for (const auto& r : finished) {
-    auto seen = db.get(storage::cf::critiques, marker(r.spec().id()));
-    if (!seen.ok()) return seen.error();
-    if (seen.value()) continue;
+  for (const auto& r : finished.value()) {
     std::vector<v1::Event> events;
-    std::string prefix = r.spec().id() + "/";
-    if (auto e = db.scan(storage::cf::debate_events, prefix,
-                         [&](std::string_view, std::string_view payload) {
-                           v1::Event ev;
-                           if (ev.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
-                             events.push_back(std::move(ev));
-                           return true;
-                         }))
+    if (auto e = storage::scan_messages<v1::Event>(
+            db, storage::cf::debate_events, debate::events_prefix(r.spec().id()),
+            [&](std::string_view, v1::Event&& ev) { events.push_back(std::move(ev)); }))
       return *e;
     if (auto c = critiques_of(r, events)) {
       auto done = record_critiques(db, *c);
@@ -147,13 +133,9 @@ storage::result<uint32_t> reconcile(storage::store& db) {
 
 storage::result<std::vector<v1::CritiquePattern>> load_patterns(storage::store& db) {
   std::vector<v1::CritiquePattern> out;
-  auto err = db.scan(storage::cf::critiques, "pattern/",
-                     [&](std::string_view, std::string_view payload) {
-                       v1::CritiquePattern p;
-                       if (p.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
-                         out.push_back(std::move(p));
-                       return true;
-                     });
+  auto err = storage::scan_messages<v1::CritiquePattern>(
+      db, storage::cf::critiques, pattern_key(""),
+      [&](std::string_view, v1::CritiquePattern&& p) { out.push_back(std::move(p)); });
   if (err) return *err;
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return a.occurrences() > b.occurrences();

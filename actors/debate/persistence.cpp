@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <unordered_set>
 
 #include "actors/debate/canonical.hpp"
 #include "actors/debate/codec.hpp"
@@ -30,10 +31,7 @@ void add_events(storage::write_batch& batch, const debate_machine& m,
   for (const auto& e : events) {
     v1::Event ev;
     fill_event(m, e, ev);
-    // Serialised straight behind the record header: one buffer per event.
-    auto value = storage::record_header(expiry_s, ev.ByteSizeLong());
-    ev.AppendToString(&value);
-    batch.put_framed(storage::cf::debate_events, event_key(m.spec().id, e.seq), std::move(value));
+    batch.put_message(storage::cf::debate_events, event_key(m.spec().id, e.seq), ev, expiry_s);
   }
 }
 
@@ -66,7 +64,7 @@ void add_record(storage::write_batch& batch, const v1::DebateRecord& record,
                 const storage::store& db) {
   // Active debates are kept indefinitely; a finished one for the debates retention.
   auto expiry = record.status() != v1::Status::running ? db.expiry_for(storage::cf::debates) : 0;
-  batch.put(storage::cf::debates, record.spec().id(), record.SerializeAsString(), expiry);
+  batch.put_message(storage::cf::debates, record.spec().id(), record, expiry);
 }
 
 std::string consensus_strength(double c) {
@@ -137,8 +135,7 @@ std::optional<v1::ConsensusRecord> consensus_of(const debate_machine& m) {
 
 void add_consensus(storage::write_batch& batch, const debate_machine& m, const storage::store& db) {
   if (auto r = consensus_of(m))
-    batch.put(storage::cf::consensus, m.spec().id, r->SerializeAsString(),
-              db.expiry_for(storage::cf::consensus));
+    batch.put_message(storage::cf::consensus, m.spec().id, *r, db.expiry_for(storage::cf::consensus));
 }
 
 void add_audit(storage::write_batch& batch, const storage::store& db, time_point at,
@@ -155,18 +152,14 @@ void add_audit(storage::write_batch& batch, const storage::store& db, time_point
   key.append(debate_id);
   key.push_back('/');
   key.append(action);
-  batch.put(storage::cf::audit, std::move(key), e.SerializeAsString(),
-            db.expiry_for(storage::cf::audit));
+  batch.put_message(storage::cf::audit, std::move(key), e, db.expiry_for(storage::cf::audit));
 }
 
 storage::result<std::vector<v1::AuditEntry>> load_audit(storage::store& db) {
   std::vector<v1::AuditEntry> out;
-  auto err = db.scan(storage::cf::audit, "", [&](std::string_view, std::string_view payload) {
-    v1::AuditEntry e;
-    if (e.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
-      out.push_back(std::move(e));
-    return true;
-  });
+  auto err = storage::scan_messages<v1::AuditEntry>(
+      db, storage::cf::audit, "",
+      [&](std::string_view, v1::AuditEntry&& e) { out.push_back(std::move(e)); });
   if (err) return *err;
   return out;
 }
@@ -199,9 +192,27 @@ storage::result<std::optional<stored_debate>> load_debate(storage::store& db, st
 
 storage::result<std::vector<v1::DebateRecord>> load_records(storage::store& db) {
   std::vector<v1::DebateRecord> out;
-  auto err = db.scan(storage::cf::debates, "", [&](std::string_view, std::string_view payload) {
+  auto err = storage::scan_messages<v1::DebateRecord>(
+      db, storage::cf::debates, "",
+      [&](std::string_view, v1::DebateRecord&& r) { out.push_back(std::move(r)); });
+  if (err) return *err;
+  return out;
+}
+
+storage::result<std::vector<v1::DebateRecord>> finished_without_marker(
+    storage::store& db, storage::cf marker_family, std::string_view marker_prefix) {
+  std::unordered_set<std::string> marked;
+  auto err = db.scan(marker_family, marker_prefix, [&](std::string_view key, std::string_view) {
+    marked.emplace(key.substr(marker_prefix.size()));
+    return true;
+  });
+  if (err) return *err;
+  std::vector<v1::DebateRecord> out;
+  err = db.scan(storage::cf::debates, "", [&](std::string_view id, std::string_view payload) {
+    if (marked.count(std::string{id})) return true;
     v1::DebateRecord r;
-    if (r.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
+    if (r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
+        r.status() != v1::Status::running)
       out.push_back(std::move(r));
     return true;
   });

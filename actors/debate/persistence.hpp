@@ -58,6 +58,11 @@ struct stored_debate {
 /// Every debate record, oldest first (ids sort by creation time).
 [[nodiscard]] storage::result<std::vector<v1::DebateRecord>> load_records(storage::store& db);
 
+/// The finished debates a consumer has not taken in yet: those without a `<marker_prefix><id>`
+/// key in `marker_family`. Records with a marker are skipped unparsed.
+[[nodiscard]] storage::result<std::vector<v1::DebateRecord>> finished_without_marker(
+    storage::store& db, storage::cf marker_family, std::string_view marker_prefix);
+
 /// The machine a stored debate's log rebuilds.
 [[nodiscard]] std::variant<std::unique_ptr<debate_machine>, std::string> rebuild(
     const stored_debate& d, const machine_options& options);

@@ -13,7 +13,7 @@ std::string content_hash(std::string_view snippet) {
 std::optional<storage::store_error> evidence_store::put(const v1::EvidenceRecord& r,
                                                         int64_t expiry_s) {
   storage::write_batch b;
-  b.put(storage::cf::evidence, r.id(), r.SerializeAsString(), expiry_s);
+  b.put_message(storage::cf::evidence, r.id(), r, expiry_s);
   b.put(storage::cf::evidence_by_hash, r.content_hash(), r.id(), expiry_s);
   return db_->write(b, false);
 }

@@ -44,16 +44,18 @@ double retrieval_score(const entry& e, int64_t now_s) {
 
 namespace {
 
-std::set<std::string> keywords(std::string_view text) {
-  static const std::set<std::string> stop{"the", "and", "for", "are", "but", "not", "you", "all",
+/// Calls `f(word)` for every keyword of `text`: lower-cased words of 3+ letters, minus stop
+/// words. `word` is reused between calls.
+template <class F>
+void for_each_keyword(std::string_view text, std::string& word, F&& f) {
+  static const std::set<std::string, std::less<>> stop{"the", "and", "for", "are", "but", "not", "you", "all",
                                           "any", "can", "had", "her", "was", "one", "our", "out",
                                           "has", "have", "should", "would", "could", "with",
                                           "this", "that", "what", "when", "which", "will", "from",
                                           "they", "them", "their", "there", "into", "about", "does"};
-  std::set<std::string> out;
-  std::string word;
+  word.clear();
   auto flush = [&] {
-    if (word.size() >= 3 && !stop.count(word)) out.insert(word);
+    if (word.size() >= 3 && !stop.count(word)) f(std::string_view{word});
     word.clear();
   };
   for (char c : text) {
@@ -64,20 +66,38 @@ std::set<std::string> keywords(std::string_view text) {
       flush();
   }
   flush();
-  return out;
 }
 
 }  // namespace
 
+std::vector<std::string> keywords(std::string_view text) {
+  std::vector<std::string> out;
+  std::string word;
+  for_each_keyword(text, word, [&](std::string_view w) { out.emplace_back(w); });
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+double relevance(const std::vector<std::string>& query, const entry& e) {
+  if (query.empty()) return 0.0;
+  // Which query keywords the entry has; no per-entry sets (recall scores every entry).
+  std::vector<bool> hit(query.size());
+  size_t hits = 0;
+  std::string word;
+  auto mark = [&](std::string_view w) {
+    auto it = std::lower_bound(query.begin(), query.end(), w);
+    if (it == query.end() || *it != w) return;
+    auto i = static_cast<size_t>(it - query.begin());
+    if (!hit[i]) hit[i] = true, ++hits;
+  };
+  for_each_keyword(e.topic, word, mark);
+  for_each_keyword(e.content, word, mark);
+  return static_cast<double>(hits) / static_cast<double>(query.size());
+}
+
 double relevance(std::string_view query, const entry& e) {
-  auto q = keywords(query);
-  if (q.empty()) return 0.0;
-  auto have = keywords(e.topic);
-  auto more = keywords(e.content);
-  have.insert(more.begin(), more.end());
-  size_t hit = 0;
-  for (const auto& w : q) hit += have.count(w);
-  return static_cast<double>(hit) / static_cast<double>(q.size());
+  return relevance(keywords(query), e);
 }
 
 void record_outcome(entry& e, bool success, int64_t now_s) {
@@ -102,17 +122,28 @@ move transition(const entry& e, int64_t now_s) {
   return move::stay;
 }
 
-std::vector<size_t> evictions(const std::vector<entry>& entries, size_t cap) {
+std::vector<size_t> evictions(const std::vector<const entry*>& entries, size_t cap) {
   if (entries.size() <= cap) return {};
+  const auto n = entries.size() - cap;
   std::vector<size_t> order(entries.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (entries[a].importance != entries[b].importance)
-      return entries[a].importance < entries[b].importance;
-    return entries[a].updated_s < entries[b].updated_s;
-  });
-  order.resize(entries.size() - cap);
+  // Only the n to go are put in order: a full tier evicts one entry per insert.
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [&](size_t a, size_t b) {
+                      const auto& x = *entries[a];
+                      const auto& y = *entries[b];
+                      if (x.importance != y.importance) return x.importance < y.importance;
+                      return x.updated_s < y.updated_s;
+                    });
+  order.resize(n);
   return order;
+}
+
+std::vector<size_t> evictions(const std::vector<entry>& entries, size_t cap) {
+  std::vector<const entry*> all;
+  all.reserve(entries.size());
+  for (const auto& e : entries) all.push_back(&e);
+  return evictions(all, cap);
 }
 
 }  // namespace aragora::memory

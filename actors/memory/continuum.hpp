@@ -60,8 +60,12 @@ struct entry {
 /// importance x (1 + surprise) / (1 + days since the last update x c of its tier).
 [[nodiscard]] double retrieval_score(const entry& e, int64_t now_s);
 
-/// Share of the query's keywords (lower-cased words of 3+ letters, minus stop words) found in
-/// the entry's topic and content; 0 when the query has none.
+/// The keywords of a text (lower-cased words of 3+ letters, minus stop words), sorted, unique.
+[[nodiscard]] std::vector<std::string> keywords(std::string_view text);
+
+/// Share of the query's keywords found in the entry's topic and content; 0 when the query has
+/// none. The first form takes keywords(query), worked out once for many entries.
+[[nodiscard]] double relevance(const std::vector<std::string>& query, const entry& e);
 [[nodiscard]] double relevance(std::string_view query, const entry& e);
 
 /// Learns from whether the decision held up (§4.1 outcome update): expected = successes / total,
@@ -76,6 +80,7 @@ enum class move : uint8_t { stay, promote, demote };
 
 /// Indices of the entries to evict so that at most `cap` remain: lowest importance first, then
 /// the least recently updated.
+[[nodiscard]] std::vector<size_t> evictions(const std::vector<const entry*>& entries, size_t cap);
 [[nodiscard]] std::vector<size_t> evictions(const std::vector<entry>& entries, size_t cap);
 
 }  // namespace aragora::memory

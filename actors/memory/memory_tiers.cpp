@@ -75,7 +75,7 @@ using tier_self = caf::stateful_actor<tier_state>;
 
 void put(storage::write_batch& b, const tier_state& st, tier t, const entry& e) {
   auto keep = st.db->retention().of(cf_of(t));
-  b.put(cf_of(t), e.id, to_proto(e).SerializeAsString(), keep > 0 ? e.updated_s + keep : 0);
+  b.put_message(cf_of(t), e.id, to_proto(e), keep > 0 ? e.updated_s + keep : 0);
 }
 
 bool write(tier_self* self, const storage::write_batch& b) {
@@ -91,32 +91,30 @@ void enforce_cap(tier_self* self) {
   auto& st = self->state;
   const auto cap = params(st.me).cap;
   if (st.index.size() <= cap) return;
-  std::vector<entry> all;
+  std::vector<const entry*> all;
   all.reserve(st.index.size());
-  for (const auto& [id, e] : st.index) all.push_back(e);
+  for (const auto& [id, e] : st.index) all.push_back(&e);
+  std::vector<std::string> gone;
+  for (auto i : evictions(all, cap)) gone.push_back(all[i]->id);
   storage::write_batch b;
-  for (auto i : evictions(all, cap)) {
-    b.erase(cf_of(st.me), all[i].id);
-    st.index.erase(all[i].id);
+  for (auto& id : gone) {
+    b.erase(cf_of(st.me), id);
+    st.index.erase(id);
   }
   (void)write(self, b);
 }
 
-bool live(const tier_state& st, const entry& e) {
-  auto keep = st.db->retention().of(cf_of(st.me));
-  return keep == 0 || e.updated_s + keep > st.db->now_s();
+bool live(const entry& e, int64_t keep, int64_t now) {
+  return keep == 0 || e.updated_s + keep > now;
 }
 
 caf::behavior tier_behavior(tier_self* self, tier me, std::shared_ptr<storage::store> db) {
   auto& st = self->state;
   st.me = me;
   st.db = std::move(db);
-  (void)st.db->scan(cf_of(me), "", [&](std::string_view, std::string_view payload) {
-    v1::MemoryEntry p;
-    if (p.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
-      st.index[p.id()] = from_proto(p, me);
-    return true;
-  });
+  (void)storage::scan_messages<v1::MemoryEntry>(
+      *st.db, cf_of(me), "",
+      [&](std::string_view, v1::MemoryEntry&& p) { st.index[p.id()] = from_proto(p, me); });
   return {
       [=](link_atom, std::vector<caf::actor>& peers) { self->state.peers = std::move(peers); },
       [=](remember& r) {
@@ -137,11 +135,13 @@ caf::behavior tier_behavior(tier_self* self, tier me, std::shared_ptr<storage::s
       },
       [=](recall_atom, const std::string& query, uint32_t k) {
         auto& s = self->state;
-        auto now = s.db->now_s();
+        const auto now = s.db->now_s();
+        const auto keep = s.db->retention().of(cf_of(s.me));
+        const auto words = keywords(query);
         std::vector<recalled> out;
         for (const auto& [id, e] : s.index) {
-          if (!live(s, e)) continue;
-          auto rel = relevance(query, e);
+          if (!live(e, keep, now)) continue;
+          auto rel = relevance(words, e);
           if (rel <= 0) continue;
           out.push_back({e, rel * retrieval_score(e, now)});
         }

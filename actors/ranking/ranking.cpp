@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <iostream>
 
+#include "actors/debate/persistence.hpp"
+
 namespace aragora::ranking {
 
 namespace {
@@ -70,12 +72,9 @@ std::optional<match_input> match_from(const v1::DebateRecord& record) {
 
 storage::result<rating_table> load_ratings(storage::store& db) {
   rating_table table;
-  auto err = db.scan(storage::cf::elo, "agent/", [&](std::string_view, std::string_view payload) {
-    v1::AgentRating r;
-    if (r.ParseFromArray(payload.data(), static_cast<int>(payload.size())))
-      table[r.name()] = from_proto(r);
-    return true;
-  });
+  auto err = storage::scan_messages<v1::AgentRating>(
+      db, storage::cf::elo, agent_key(""),
+      [&](std::string_view, v1::AgentRating&& r) { table[r.name()] = from_proto(r); });
   if (err) return *err;
   return table;
 }
@@ -114,30 +113,24 @@ storage::result<bool> record_debate(storage::store& db, rating_table& table,
   mr.set_weight(std::clamp(m->confidence, 0.1, 1.0));
   mr.mutable_recorded_at()->set_seconds(db.now_s());
   storage::write_batch batch;
+  const auto now = db.now_s();
+  const auto expiry = db.expiry_for(storage::cf::elo);
   for (const auto& a : m->participants) {
     auto proto = to_proto(updated[a], p);
-    proto.mutable_updated_at()->set_seconds(db.now_s());
-    batch.put(storage::cf::elo, agent_key(a), proto.SerializeAsString(),
-              db.expiry_for(storage::cf::elo));
+    proto.mutable_updated_at()->set_seconds(now);
+    batch.put_message(storage::cf::elo, agent_key(a), proto, expiry);
   }
-  batch.put(storage::cf::elo, match_key(m->debate_id), mr.SerializeAsString(),
-            db.expiry_for(storage::cf::elo));
+  batch.put_message(storage::cf::elo, match_key(m->debate_id), mr, expiry);
   if (auto err = db.write(batch, false)) return *err;
   table = std::move(updated);
   return true;
 }
 
 storage::result<uint32_t> reconcile(storage::store& db, rating_table& table, const elo_params& p) {
-  std::vector<v1::DebateRecord> finished;
-  auto err = db.scan(storage::cf::debates, "", [&](std::string_view, std::string_view payload) {
-    v1::DebateRecord r;
-    if (r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) && match_from(r))
-      finished.push_back(std::move(r));
-    return true;
-  });
-  if (err) return *err;
+  auto finished = debate::finished_without_marker(db, storage::cf::elo, match_key(""));
+  if (!finished.ok()) return finished.error();
   uint32_t recorded = 0;
-  for (const auto& r : finished) {
+  for (const auto& r : finished.value()) {
     auto done = record_debate(db, table, r, p);
     if (!done.ok()) return done.error();
     recorded += done.value() ? 1 : 0;

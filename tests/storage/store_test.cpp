@@ -148,13 +148,13 @@ TEST(Store, ExpiredRecordsAreInvisibleToReadsAtOnceAndGoneAfterCompaction) {
   ASSERT_FALSE(s->scan(cf::memory_fast, "", [&](auto, auto) { return ++live, true; }));
   EXPECT_EQ(live, 2u);
   // Still on disk until compaction...
-  EXPECT_EQ(s->count_keys(cf::memory_fast, true), 3u);
+  EXPECT_EQ(s->count_keys(cf::memory_fast), 3u);
   ASSERT_FALSE(s->compact(cf::memory_fast));
-  EXPECT_EQ(s->count_keys(cf::memory_fast, true), 2u);
+  EXPECT_EQ(s->count_keys(cf::memory_fast), 2u);
   // ...and a month later only the record without expiry is left.
   clock.now->fetch_add(31 * 24 * 3600);
   ASSERT_FALSE(s->compact_all());
-  EXPECT_EQ(s->count_keys(cf::memory_fast, true), 1u);
+  EXPECT_EQ(s->count_keys(cf::memory_fast), 1u);
   EXPECT_TRUE(s->get(cf::memory_fast, "forever").value());
 }
 
@@ -175,7 +175,7 @@ TEST(Store, EveryColumnFamilyExpiresAtItsOwnRetention) {
     clock.now->store(start + keep);
     EXPECT_FALSE(s->get(family, "k").value()) << name(family) << " at its expiry";
     ASSERT_FALSE(s->compact(family));
-    EXPECT_EQ(s->count_keys(family, true), 0u) << name(family) << " after compaction";
+    EXPECT_EQ(s->count_keys(family), 0u) << name(family) << " after compaction";
   }
   // Families kept until deleted survive any amount of time.
   clock.now->store(start + 100LL * 365 * 24 * 3600);

@@ -34,9 +34,9 @@ TEST(RetentionSweeper, DropsExpiredRecordsOnItsSchedule) {
     bool gone = false;
     for (int i = 0; i < 100 && !gone; ++i) {
       std::this_thread::sleep_for(20ms);
-      gone = db->count_keys(cf::memory_fast, true) == 1;
+      gone = db->count_keys(cf::memory_fast) == 1;
     }
-    EXPECT_TRUE(gone) << db->count_keys(cf::memory_fast, true) << " keys left";
+    EXPECT_TRUE(gone) << db->count_keys(cf::memory_fast) << " keys left";
     caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
     timers.stop();
   }

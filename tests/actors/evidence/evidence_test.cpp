@@ -26,7 +26,7 @@ TEST(Evidence, TheSameSnippetIsStoredOnce) {
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
   EXPECT_EQ(a.value(), b.value());
   EXPECT_NE(a.value(), c.value());
-  EXPECT_EQ(f.db->count_keys(storage::cf::evidence, true), 2u);
+  EXPECT_EQ(f.db->count_keys(storage::cf::evidence), 2u);
   auto rec = ev.get(a.value()).value();
   ASSERT_TRUE(rec);
   EXPECT_EQ(rec->content_hash(), content_hash("96% of organisations use or evaluate Kubernetes."));
@@ -51,7 +51,7 @@ TEST(Evidence, UnlinkedEvidenceExpiresAfterNinetyDaysLinkedEvidenceStaysWithItsD
   EXPECT_EQ(fresh->created_s(), f.now->load());
   EXPECT_EQ(fresh->debates_size(), 0);
   ASSERT_FALSE(f.db->compact_all());
-  EXPECT_EQ(f.db->count_keys(storage::cf::evidence, true), 2u);
+  EXPECT_EQ(f.db->count_keys(storage::cf::evidence), 2u);
   f.now->fetch_add(276 * day);  // a year after the link
   EXPECT_FALSE(ev.get(used).value());
   EXPECT_TRUE(ev.link("ev-missing", "debate-1"));

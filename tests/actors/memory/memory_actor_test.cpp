@@ -95,7 +95,7 @@ TEST(MemoryActors, EntriesExpireWithTheirTier) {
   EXPECT_TRUE(f.recall("Kubernetes?").empty());
   EXPECT_FALSE(f.stored_in(tier::fast, "short"));
   ASSERT_FALSE(f.db->compact(cf_of(tier::fast)));
-  EXPECT_EQ(f.db->count_keys(cf_of(tier::fast), true), 0u);
+  EXPECT_EQ(f.db->count_keys(cf_of(tier::fast)), 0u);
 }
 
 TEST(MemoryActors, AFullTierEvictsTheLeastImportantFromItsColumnFamily) {
@@ -107,7 +107,7 @@ TEST(MemoryActors, AFullTierEvictsTheLeastImportantFromItsColumnFamily) {
     caf::anon_send(f.mem->tier_actor(tier::fast), remember{std::move(e)});
   }
   f.flush();
-  EXPECT_EQ(f.db->count_keys(cf_of(tier::fast), true), static_cast<size_t>(cap));
+  EXPECT_EQ(f.db->count_keys(cf_of(tier::fast)), static_cast<size_t>(cap));
   EXPECT_FALSE(f.stored_in(tier::fast, "e0"));
   EXPECT_TRUE(f.stored_in(tier::fast, "e1"));
   EXPECT_TRUE(f.stored_in(tier::fast, "e" + std::to_string(cap)));
