@@ -29,21 +29,16 @@ std::shared_ptr<const debate::debate_spec> spec(uint32_t message_bytes) {
 void BM_DebateMachine(benchmark::State& state) {
   auto s = spec(static_cast<uint32_t>(state.range(0)));
   auto now = std::chrono::system_clock::now();
+  uint32_t calls = 0;
   for (auto _ : state) {
     debate::debate_machine m(s);
-    (void)m.start(now);
-    while (!m.finished()) {
-      auto calls = m.calls();
-      for (const auto& c : calls) {
-        auto r = m.record(agent::mock_reply(*s, c), now);
-        if (r.new_step || m.finished()) break;
-      }
-    }
+    agent::run_with_mock(m, now);
     auto receipt = debate::make_receipt(m, std::nullopt);
     benchmark::DoNotOptimize(receipt);
+    calls = m.agent_calls();
   }
   state.SetItemsProcessed(state.iterations());
-  state.counters["agent_calls"] = 36;
+  state.counters["agent_calls"] = calls;
 }
 BENCHMARK(BM_DebateMachine)->Arg(0)->Arg(2048)->Unit(benchmark::kMicrosecond);
 

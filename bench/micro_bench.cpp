@@ -16,12 +16,12 @@ namespace {
 using namespace aragora;
 
 std::shared_ptr<const debate::debate_spec> spec(uint32_t agents, uint32_t message_bytes) {
-  static const char* styles[] = {"supportive", "critical", "balanced", "contrarian"};
   debate::debate_spec s;
   s.id = "0000000000000bench";
   s.question = "Should we adopt Kubernetes for our internal services?";
   for (uint32_t i = 0; i < agents; ++i)
-    s.agents.push_back({"agent" + std::to_string(i), "mock", styles[i % 4]});
+    s.agents.push_back({"agent" + std::to_string(i), "mock",
+                        std::string{agent::to_string(static_cast<agent::mock_style>(i % 4))}});
   s.rounds = 2;
   s.early_stop = false;
   s.mock.message_bytes = message_bytes;
@@ -64,15 +64,7 @@ BENCHMARK(BM_SimilarityTfIdf2KB);
 std::unique_ptr<debate::debate_machine> finished_debate() {
   auto s = spec(3, 2048);
   auto m = std::make_unique<debate::debate_machine>(s);
-  auto now = std::chrono::system_clock::now();
-  (void)m->start(now);
-  while (!m->finished()) {
-    auto calls = m->calls();
-    for (const auto& c : calls) {
-      auto r = m->record(agent::mock_reply(*s, c), now);
-      if (r.new_step || m->finished()) break;
-    }
-  }
+  agent::run_with_mock(*m, std::chrono::system_clock::now());
   return m;
 }
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <string>
 
+#include "actors/debate/machine.hpp"
 #include "runtime/defaults.hpp"
 #include "runtime/text/utf8.hpp"
 
@@ -339,6 +340,17 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
   out.cost_usd = (out.tokens_in + out.tokens_out) / 1000.0 * defaults::mock_usd_per_1k_tokens;
   out.text = debate::make_text(std::string{text});
   return out;
+}
+
+void run_with_mock(debate::debate_machine& m, debate::time_point now) {
+  (void)m.start(now);
+  while (!m.finished()) {
+    auto calls = m.calls();  // a copy: recording the step's last reply starts the next one
+    for (const auto& c : calls) {
+      auto r = m.record(mock_reply(m.spec(), c), now);
+      if (r.new_step || m.finished()) break;
+    }
+  }
 }
 
 }  // namespace aragora::agent

@@ -8,6 +8,10 @@
 
 #include "actors/debate/types.hpp"
 
+namespace aragora::debate {
+class debate_machine;
+}
+
 namespace aragora::agent {
 
 enum class mock_style : uint8_t { supportive, critical, balanced, contrarian };
@@ -19,6 +23,10 @@ enum class mock_style : uint8_t { supportive, critical, balanced, contrarian };
 /// fail rate). Pure: no clock, no global state.
 [[nodiscard]] debate::call_outcome mock_reply(const debate::debate_spec& spec,
                                               const debate::call_request& call);
+
+/// Runs `m` from its start to its end with mock replies in call order, all at `now`: the
+/// protocol alone, no actors or timers (benchmarks).
+void run_with_mock(debate::debate_machine& m, debate::time_point now);
 
 /// Small, fast, seedable PRNG (splitmix64).
 class splitmix64 {

@@ -29,7 +29,7 @@ double rating_in(const rating_table& table, const std::string& agent, const std:
 std::map<std::string, double> changes_for(const match_input& m, const rating_table& table,
                                           const elo_params& p, const std::string* domain) {
   std::map<std::string, double> out;
-  double w = std::clamp(m.confidence, 0.1, 1.0);
+  double w = m.weight();
   for (const auto& a : m.participants) out[a] = 0.0;
   for (size_t i = 0; i < m.participants.size(); ++i)
     for (size_t j = i + 1; j < m.participants.size(); ++j) {

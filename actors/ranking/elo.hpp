@@ -7,6 +7,7 @@
 // all from the ratings before the match, where w is the debate's confidence clamped to [0.1, 1].
 // Agents whose calls all failed take no part: they neither win nor lose rating.
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -37,6 +38,9 @@ struct match_input {
   bool consensus_reached = false;
   double confidence = 1.0;
   std::vector<vote_prediction> votes;     // for calibration
+
+  /// How much the match moves ratings: the confidence clamped to [0.1, 1].
+  [[nodiscard]] double weight() const { return std::clamp(confidence, 0.1, 1.0); }
 };
 
 struct calibration {

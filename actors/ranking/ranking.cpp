@@ -110,7 +110,7 @@ storage::result<bool> record_debate(storage::store& db, rating_table& table,
   for (const auto& a : m->participants) mr.add_participants(a);
   mr.set_domain(m->domain);
   for (const auto& [a, d] : changes) (*mr.mutable_elo_changes())[a] = d;
-  mr.set_weight(std::clamp(m->confidence, 0.1, 1.0));
+  mr.set_weight(m->weight());
   mr.mutable_recorded_at()->set_seconds(db.now_s());
   storage::write_batch batch;
   const auto now = db.now_s();

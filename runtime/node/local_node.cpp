@@ -26,7 +26,7 @@ caf::actor_system_config& configure(caf::actor_system_config& cfg, const config:
   return cfg;
 }
 
-size_t pool_size(const config::node_config& c, const caf::actor_system& sys) {
+size_t pool_size(const config::node_config& c) {
   if (c.agent_workers > 0) return c.agent_workers;
   auto threads = c.scheduler_threads > 0 ? c.scheduler_threads
                                          : std::max(1u, std::thread::hardware_concurrency());
@@ -36,7 +36,6 @@ size_t pool_size(const config::node_config& c, const caf::actor_system& sys) {
 }  // namespace
 
 struct local_node::impl {
-  config::node_config cfg;
   caf::actor_system_config caf_cfg;
   // Declared before the actor system so they outlive it: actors still finishing while the
   // system shuts down may schedule timers and leave the registry.
@@ -55,10 +54,9 @@ struct local_node::impl {
 
   impl(const config::node_config& c, std::optional<std::string> key,
        std::shared_ptr<storage::store> store)
-      : cfg(c),
-        timers(c.timer_tick, c.timer_slots),
+      : timers(c.timer_tick, c.timer_slots),
         sys(configure(caf_cfg, c)),
-        agents(sys, timers, pool_size(c, sys)),
+        agents(sys, timers, pool_size(c)),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)),
         counter(static_cast<uint32_t>(std::random_device{}())) {
@@ -104,14 +102,6 @@ local_node::local_node(const config::node_config& cfg, std::optional<std::string
     : impl_(std::make_unique<impl>(cfg, std::move(signing_key), std::move(store))) {
 }
 
-const std::shared_ptr<storage::store>& local_node::store() const {
-  return impl_->db;
-}
-
-caf::actor local_node::ranking() const {
-  return impl_->ranking;
-}
-
 void local_node::observe_durability(caf::actor observer) {
   impl_->services->durability_observer = std::move(observer);
 }
@@ -138,7 +128,7 @@ local_node::resumed local_node::resume_unfinished(caf::actor owner,
       continue;
     }
     if (stored.value()) {
-      auto rebuilt = debate::rebuild(*stored.value(), impl_->cfg.machine);
+      auto rebuilt = debate::rebuild(*stored.value(), impl_->services->options);
       if (auto* m = std::get_if<std::unique_ptr<debate::debate_machine>>(&rebuilt)) {
         std::shared_ptr<debate::debate_machine> machine = std::move(*m);
         storage::write_batch audit;
@@ -168,10 +158,6 @@ local_node::~local_node() = default;
 
 caf::actor_system& local_node::system() {
   return impl_->sys;
-}
-
-const config::node_config& local_node::config() const {
-  return impl_->cfg;
 }
 
 uint64_t local_node::peak_queue_depth() const {

@@ -28,7 +28,6 @@ public:
   local_node& operator=(const local_node&) = delete;
 
   [[nodiscard]] caf::actor_system& system();
-  [[nodiscard]] const config::node_config& config() const;
 
   /// A new debate id: 11 hex digits of Unix milliseconds and a 5-digit counter, so ids sort by
   /// creation time and never repeat within a process.
@@ -50,11 +49,6 @@ public:
   [[nodiscard]] resumed resume_unfinished(
       caf::actor owner, debate::finish_report report = debate::finish_report::full,
       const std::string& actor = "");
-
-  [[nodiscard]] const std::shared_ptr<storage::store>& store() const;
-
-  /// The ranking actor (only with a store).
-  [[nodiscard]] caf::actor ranking() const;
 
   /// Tells `observer` (debate_durable) what every persisted step made durable.
   void observe_durability(caf::actor observer);

@@ -2,15 +2,6 @@
 
 namespace aragora::resilience {
 
-std::string_view to_string(breaker_state s) {
-  switch (s) {
-    case breaker_state::closed: return "closed";
-    case breaker_state::open: return "open";
-    case breaker_state::half_open: return "half_open";
-  }
-  return "unknown";
-}
-
 circuit_breaker::circuit_breaker(uint32_t failure_threshold, clock::duration recovery)
     : threshold_(failure_threshold == 0 ? 1 : failure_threshold), recovery_(recovery) {
 }

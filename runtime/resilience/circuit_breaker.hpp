@@ -9,13 +9,10 @@
 
 #include <chrono>
 #include <cstdint>
-#include <string_view>
 
 namespace aragora::resilience {
 
 enum class breaker_state : uint8_t { closed, open, half_open };
-
-[[nodiscard]] std::string_view to_string(breaker_state s);
 
 class circuit_breaker {
 public:
@@ -33,7 +30,6 @@ public:
   [[nodiscard]] breaker_state state(clock::time_point now) const;
   /// How long an open breaker still refuses calls (zero unless open).
   [[nodiscard]] clock::duration retry_after(clock::time_point now) const;
-  [[nodiscard]] uint32_t consecutive_failures() const { return failures_; }
   [[nodiscard]] uint64_t times_opened() const { return opened_; }
 
 private:
