@@ -1,9 +1,9 @@
 // `aragora benchmark` as a user runs it: a real subprocess, a tiny workload.
 
 #include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/json.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace aragora {
@@ -12,10 +12,7 @@ namespace {
 const std::string bin = ARAGORA_BIN;
 
 google::protobuf::Struct parse_object(const std::string& json) {
-  google::protobuf::Struct s;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &s);
-  EXPECT_TRUE(status.ok()) << status.message() << "\n" << json;
-  return s;
+  return test::parse_json<google::protobuf::Struct>(json);
 }
 
 TEST(BenchmarkSmoke, JsonHasEveryFieldAndEveryDebateCompletes) {

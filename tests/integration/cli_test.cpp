@@ -1,13 +1,13 @@
 // `aragora ask` and `aragora verify` as a user runs them: a real subprocess, real files.
 
 #include <google/protobuf/struct.pb.h>
-#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <fstream>
 
 #include "actors/debate/codec.hpp"
+#include "tests/support/json.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace aragora {
@@ -32,17 +32,11 @@ test::run_result ask(const std::string& args) {
 }
 
 google::protobuf::Struct parse_object(const std::string& json) {
-  google::protobuf::Struct s;
-  auto status = google::protobuf::util::JsonStringToMessage(json, &s);
-  EXPECT_TRUE(status.ok()) << status.message() << "\n" << json;
-  return s;
+  return test::parse_json<google::protobuf::Struct>(json);
 }
 
 v1::DebateResult parse_result(const std::string& json) {
-  v1::DebateResult r;
-  std::string err;
-  EXPECT_TRUE(debate::from_json(json, r, err)) << err;
-  return r;
+  return test::parse_json<v1::DebateResult>(json);
 }
 
 TEST(Readme, TheFirstCommandRunsADebateThroughScriptsRun) {

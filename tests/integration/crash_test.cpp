@@ -2,7 +2,6 @@
 // until everything finishes, then check: every debate completed, no event acknowledged before a
 // kill is missing, no step was recorded twice, and completed steps were not run again.
 
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -188,7 +187,6 @@ TEST(CrashRecovery, KilledAtRandomPointsEveryStoredDebateCompletesWithNothingLos
     const auto& id = r.spec().id();
     EXPECT_NE(r.status(), v1::Status::running) << id;
     EXPECT_NE(r.status(), v1::Status::failed) << id << ": " << r.error();
-    auto d = db->get(storage::cf::debates, id);
     auto stored = debate::load_debate(*db, id);
     ASSERT_TRUE(stored.ok() && stored.value());
     // The log replays: contiguous sequence, every outcome answers a pending call exactly once.

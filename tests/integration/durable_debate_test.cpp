@@ -3,11 +3,9 @@
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
-#include <filesystem>
 
 #include "actors/critique/patterns.hpp"
 #include "actors/debate/persistence.hpp"
-#include "actors/memory/memory_tiers.hpp"
 #include "actors/ranking/ranking.hpp"
 #include "runtime/node/local_node.hpp"
 #include "tests/support/drive.hpp"

@@ -14,6 +14,7 @@
 #include "actors/debate/messages.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/node/local_node.hpp"
+#include "tests/support/drive.hpp"
 
 using namespace aragora;
 
@@ -43,9 +44,7 @@ int main(int argc, char** argv) {
         auto spec = std::make_shared<debate::debate_spec>(config::default_spec(cfg));
         spec->id = node.next_debate_id();
         spec->question = "Crash test debate " + std::to_string(i);
-        spec->agents = {{"supportive", "mock", "supportive"},
-                        {"critical", "mock", "critical"},
-                        {"balanced", "mock", "balanced"}};
+        spec->agents = test::default_agents();
         spec->rounds = rounds;
         spec->early_stop = false;
         spec->seed = static_cast<uint32_t>(i);

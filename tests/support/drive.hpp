@@ -51,14 +51,19 @@ inline debate::call_outcome mock(const debate::debate_spec& spec, const debate::
   return agent::mock_reply(spec, c);
 }
 
+/// The three mock agents most tests debate with.
+inline std::vector<debate::agent_spec> default_agents() {
+  return {{"supportive", "mock", "supportive"},
+          {"critical", "mock", "critical"},
+          {"balanced", "mock", "balanced"}};
+}
+
 inline std::shared_ptr<const debate::debate_spec> make_spec(
     std::function<void(debate::debate_spec&)> edit = {}) {
   debate::debate_spec s;
   s.id = "0000000000000001";
   s.question = "Should we adopt Kubernetes?";
-  s.agents = {{"supportive", "mock", "supportive"},
-              {"critical", "mock", "critical"},
-              {"balanced", "mock", "balanced"}};
+  s.agents = default_agents();
   s.early_stop = false;
   if (edit) edit(s);
   return std::make_shared<const debate::debate_spec>(std::move(s));

@@ -88,7 +88,6 @@ TEST(Replay, EveryPrefixResumesWhereTheOriginalWas) {
     // derived events (phase and consensus) again, so it may run ahead of the prefix.
     EXPECT_GE(m->last_seq(), events[n - 1].seq());
     // Resuming from the prefix with the same provider finishes with the same transcript.
-    std::vector<event_ref> tail;
     while (!m->finished()) {
       std::vector<call_request> pending;
       for (size_t i = 0; i < m->calls().size(); ++i)

@@ -91,7 +91,7 @@ TEST(MemoryActors, EntriesExpireWithTheirTier) {
   caf::anon_send(f.mem->tier_actor(tier::fast), remember{e});
   f.flush();
   EXPECT_EQ(f.recall("Kubernetes?").size(), 1u);
-  f.now->fetch_add(3600);  // the fast tier keeps an hour
+  f.now->fetch_add(f.db->retention().of(cf_of(tier::fast)));
   EXPECT_TRUE(f.recall("Kubernetes?").empty());
   EXPECT_FALSE(f.stored_in(tier::fast, "short"));
   ASSERT_FALSE(f.db->compact(cf_of(tier::fast)));
@@ -100,14 +100,14 @@ TEST(MemoryActors, EntriesExpireWithTheirTier) {
 
 TEST(MemoryActors, AFullTierEvictsTheLeastImportantFromItsColumnFamily) {
   fixture f;
-  constexpr int cap = 1000;  // the fast tier's cap
-  for (int i = 0; i <= cap; ++i) {
+  const auto cap = params(tier::fast).cap;
+  for (size_t i = 0; i <= cap; ++i) {
     auto e = f.make("e" + std::to_string(i), "topic " + std::to_string(i));
     e.importance = i == 0 ? 0.1 : 0.7;  // e0 is the one to go
     caf::anon_send(f.mem->tier_actor(tier::fast), remember{std::move(e)});
   }
   f.flush();
-  EXPECT_EQ(f.db->count_keys(cf_of(tier::fast)), static_cast<size_t>(cap));
+  EXPECT_EQ(f.db->count_keys(cf_of(tier::fast)), cap);
   EXPECT_FALSE(f.stored_in(tier::fast, "e0"));
   EXPECT_TRUE(f.stored_in(tier::fast, "e1"));
   EXPECT_TRUE(f.stored_in(tier::fast, "e" + std::to_string(cap)));

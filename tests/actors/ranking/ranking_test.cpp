@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <filesystem>
 
 #include "actors/debate/persistence.hpp"
 #include "actors/debate/receipt.hpp"
