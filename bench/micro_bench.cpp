@@ -9,6 +9,7 @@
 #include "actors/debate/consensus.hpp"
 #include "actors/debate/convergence.hpp"
 #include "actors/debate/receipt.hpp"
+#include "actors/memory/continuum.hpp"
 #include "runtime/timer/timer_service.hpp"
 
 namespace {
@@ -163,6 +164,34 @@ void BM_AgentRoundTrip(benchmark::State& state) {
   timers.stop();
 }
 BENCHMARK(BM_AgentRoundTrip)->Arg(0)->Arg(2048)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Scoring every entry of a full slow tier (10,000) against a question: what each recall does.
+std::vector<memory::entry> memory_tier() {
+  std::vector<memory::entry> out(10'000);
+  for (size_t i = 0; i < out.size(); ++i) {
+    auto& e = out[i];
+    e.topic = "Should we adopt technology " + std::to_string(i) + " for service " +
+              std::to_string(i % 97) + "?";
+    e.content = "on \"" + e.topic + "\" the verdict was approved (confidence 0.80): " +
+                std::string(200, 'x') + " rollout plan with a pilot and a rollback drill";
+  }
+  return out;
+}
+
+void BM_MemoryRecallScan10k(benchmark::State& state) {
+  auto tier = memory_tier();
+  std::vector<std::vector<std::string>> words;  // kept by the tier actor
+  for (const auto& e : tier) words.push_back(memory::keywords(e));
+  const std::string query = "Should we adopt Kubernetes for our internal services?";
+  for (auto _ : state) {
+    double sum = 0;
+    const auto q = memory::keywords(query);
+    for (const auto& w : words) sum += memory::relevance(q, w);
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(tier.size()));
+}
+BENCHMARK(BM_MemoryRecallScan10k)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -79,25 +79,37 @@ std::vector<std::string> keywords(std::string_view text) {
   return out;
 }
 
-double relevance(const std::vector<std::string>& query, const entry& e) {
-  if (query.empty()) return 0.0;
-  // Which query keywords the entry has; no per-entry sets (recall scores every entry).
-  std::vector<bool> hit(query.size());
-  size_t hits = 0;
+std::vector<std::string> keywords(const entry& e) {
+  std::vector<std::string> out;
   std::string word;
-  auto mark = [&](std::string_view w) {
-    auto it = std::lower_bound(query.begin(), query.end(), w);
-    if (it == query.end() || *it != w) return;
-    auto i = static_cast<size_t>(it - query.begin());
-    if (!hit[i]) hit[i] = true, ++hits;
-  };
-  for_each_keyword(e.topic, word, mark);
-  for_each_keyword(e.content, word, mark);
+  auto add = [&](std::string_view w) { out.emplace_back(w); };
+  for_each_keyword(e.topic, word, add);
+  for_each_keyword(e.content, word, add);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+double relevance(const std::vector<std::string>& query,
+                 const std::vector<std::string>& entry_keywords) {
+  if (query.empty()) return 0.0;
+  size_t hits = 0;
+  auto a = query.begin();
+  auto b = entry_keywords.begin();
+  while (a != query.end() && b != entry_keywords.end()) {
+    if (*a < *b) {
+      ++a;
+    } else if (*b < *a) {
+      ++b;
+    } else {
+      ++hits, ++a, ++b;
+    }
+  }
   return static_cast<double>(hits) / static_cast<double>(query.size());
 }
 
 double relevance(std::string_view query, const entry& e) {
-  return relevance(keywords(query), e);
+  return relevance(keywords(query), keywords(e));
 }
 
 void record_outcome(entry& e, bool success, int64_t now_s) {

@@ -63,9 +63,13 @@ struct entry {
 /// The keywords of a text (lower-cased words of 3+ letters, minus stop words), sorted, unique.
 [[nodiscard]] std::vector<std::string> keywords(std::string_view text);
 
+/// The keywords of an entry's topic and content, sorted, unique.
+[[nodiscard]] std::vector<std::string> keywords(const entry& e);
+
 /// Share of the query's keywords found in the entry's topic and content; 0 when the query has
-/// none. The first form takes keywords(query), worked out once for many entries.
-[[nodiscard]] double relevance(const std::vector<std::string>& query, const entry& e);
+/// none. The first form takes both keyword lists, worked out once (recall scores every entry).
+[[nodiscard]] double relevance(const std::vector<std::string>& query,
+                               const std::vector<std::string>& entry_keywords);
 [[nodiscard]] double relevance(std::string_view query, const entry& e);
 
 /// Learns from whether the decision held up (§4.1 outcome update): expected = successes / total,

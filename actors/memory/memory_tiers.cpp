@@ -68,6 +68,18 @@ struct tier_state {
   tier me = tier::slow;
   std::shared_ptr<storage::store> db;
   std::unordered_map<std::string, entry> index;
+  // Each entry's keywords, worked out once: recall scores every entry of the tier.
+  std::unordered_map<std::string, std::vector<std::string>> words;
+
+  void add(entry e) {
+    words[e.id] = keywords(e);
+    auto id = e.id;
+    index[std::move(id)] = std::move(e);
+  }
+  void remove(const std::string& id) {
+    words.erase(id);
+    index.erase(id);
+  }
   std::vector<caf::actor> peers;  // all four tiers, by tier
 };
 
@@ -99,7 +111,7 @@ void enforce_cap(tier_self* self) {
   storage::write_batch b;
   for (auto& id : gone) {
     b.erase(cf_of(st.me), id);
-    st.index.erase(id);
+    st.remove(id);
   }
   (void)write(self, b);
 }
@@ -114,7 +126,7 @@ caf::behavior tier_behavior(tier_self* self, tier me, std::shared_ptr<storage::s
   st.db = std::move(db);
   (void)storage::scan_messages<v1::MemoryEntry>(
       *st.db, cf_of(me), "",
-      [&](std::string_view, v1::MemoryEntry&& p) { st.index[p.id()] = from_proto(p, me); });
+      [&](std::string_view, v1::MemoryEntry&& p) { st.add(from_proto(p, me)); });
   return {
       [=](link_atom, std::vector<caf::actor>& peers) { self->state.peers = std::move(peers); },
       [=](remember& r) {
@@ -123,25 +135,25 @@ caf::behavior tier_behavior(tier_self* self, tier me, std::shared_ptr<storage::s
         storage::write_batch b;
         put(b, s, s.me, r.e);
         if (write(self, b)) {
-          s.index[r.e.id] = std::move(r.e);
+          s.add(std::move(r.e));
           enforce_cap(self);
         }
       },
       [=](adopt& a) {
         auto& s = self->state;
         a.e.where = s.me;
-        s.index[a.e.id] = std::move(a.e);
+        s.add(std::move(a.e));
         enforce_cap(self);
       },
       [=](recall_atom, const std::string& query, uint32_t k) {
         auto& s = self->state;
         const auto now = s.db->now_s();
         const auto keep = s.db->retention().of(cf_of(s.me));
-        const auto words = keywords(query);
+        const auto query_words = keywords(query);
         std::vector<recalled> out;
         for (const auto& [id, e] : s.index) {
           if (!live(e, keep, now)) continue;
-          auto rel = relevance(words, e);
+          auto rel = relevance(query_words, s.words.at(id));
           if (rel <= 0) continue;
           out.push_back({e, rel * retrieval_score(e, now)});
         }
@@ -172,6 +184,7 @@ caf::behavior tier_behavior(tier_self* self, tier me, std::shared_ptr<storage::s
         b.erase(cf_of(s.me), e.id);
         if (!write(self, b)) return;
         auto moved = std::move(e);
+        s.words.erase(moved.id);
         s.index.erase(it);
         self->send(s.peers[static_cast<size_t>(*to)], adopt{std::move(moved)});
       },
