@@ -15,6 +15,7 @@ std::string_view to_string(verify_errc x) {
     case verify_errc::missing_key: return "missing_key";
     case verify_errc::unsupported_algorithm: return "unsupported_algorithm";
     case verify_errc::missing_signature: return "missing_signature";
+    case verify_errc::transcript_mismatch: return "transcript_mismatch";
   }
   return "unknown";
 }
@@ -285,6 +286,47 @@ verify_result verify_receipt(const v1::Receipt& r, const std::optional<std::stri
     return out;
   }
   out.detail = "digest and signature ok";
+  return out;
+}
+
+namespace {
+
+std::string message_digest_hex(const v1::Message& m) {
+  auto issues = join_issues(m.critique().issues());
+  return crypto::to_hex(message_digest(fields_of(m, issues)));
+}
+
+/// Why the transcript of a result is not exactly the messages the receipt lists, or empty.
+std::string transcript_problem(const v1::Receipt& receipt, const v1::DebateResult& result) {
+  if (result.id() != receipt.debate_id())
+    return "the result is debate " + result.id() + ", the receipt covers " + receipt.debate_id();
+  if (result.messages_size() != receipt.messages_size())
+    return "the result has " + std::to_string(result.messages_size()) +
+           " messages, the receipt lists " + std::to_string(receipt.messages_size());
+  for (int i = 0; i < result.messages_size(); ++i) {
+    auto digest = message_digest_hex(result.messages(i));
+    if (digest != receipt.messages(i).sha256())
+      return "message " + std::to_string(i + 1) + " (" + result.messages(i).agent() + ", " +
+             v1::Phase::Value_Name(result.messages(i).phase()) + ", round " +
+             std::to_string(result.messages(i).round()) + ") does not match its receipt digest";
+  }
+  auto answer = result.final_answer().empty()
+                    ? std::string{}
+                    : crypto::to_hex(crypto::sha256(result.final_answer()));
+  if (answer != receipt.final_answer_sha256()) return "the final answer does not match the receipt";
+  return {};
+}
+
+}  // namespace
+
+verify_result check_result(const v1::Receipt& r, const v1::DebateResult& result) {
+  verify_result out;
+  if (auto problem = transcript_problem(r, result); !problem.empty()) {
+    out.error = verify_errc::transcript_mismatch;
+    out.detail = std::move(problem);
+    return out;
+  }
+  out.detail = "transcript of " + std::to_string(result.messages_size()) + " messages matches";
   return out;
 }
 

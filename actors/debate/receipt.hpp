@@ -83,6 +83,7 @@ enum class verify_errc : uint8_t {
   missing_key,
   unsupported_algorithm,
   missing_signature,  // a signing key is configured but the receipt is unsigned
+  transcript_mismatch,  // check_result: the result is not what the receipt commits to
 };
 
 [[nodiscard]] std::string_view to_string(verify_errc x);
@@ -97,6 +98,10 @@ struct verify_result {
 /// Recomputes the digest and, when the receipt is signed, the signature.
 [[nodiscard]] verify_result verify_receipt(const v1::Receipt& r,
                                            const std::optional<std::string>& signing_key);
+
+/// Whether `result` is the debate `r` commits to. Does not verify `r` itself: call
+/// verify_receipt first.
+[[nodiscard]] verify_result check_result(const v1::Receipt& r, const v1::DebateResult& result);
 
 /// The key from ARAGORA_RECEIPT_SIGNING_KEY (hex), or nullopt when unset. A set but malformed
 /// value is an error the caller reports.
