@@ -8,6 +8,8 @@
 namespace aragora::debate {
 
 void canonical_writer::append(std::string_view s) {
+  // An empty view may have a null data pointer: memcpy from null is undefined even for 0 bytes.
+  if (s.empty()) return;
   if (!hasher_) {
     out_.append(s);
     return;

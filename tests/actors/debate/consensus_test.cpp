@@ -31,6 +31,15 @@ TEST(Majority, ShareExactlyAtThresholdReaches) {
   EXPECT_NEAR(d.confidence, 0.6, 1e-12);
 }
 
+TEST(Majority, ADecimalShareAtThresholdReachesDespiteBinaryRounding) {
+  // 0.81 / 1.35 is exactly 0.6 in decimal; in doubles it is 0.5999999999999999.
+  std::vector<ballot> b{{0, 0, 0.1}, {1, 0, 0.71}, {2, 1, 0.54}};
+  auto d = decide(rule(consensus_method::majority), b, 3);
+  ASSERT_LT(d.confidence, 0.6);
+  EXPECT_TRUE(d.reached);
+  EXPECT_EQ(d.leader, 0);
+}
+
 TEST(Majority, ShareJustBelowThresholdDoesNotReach) {
   std::vector<ballot> b{{0, 0, 0.599}, {1, 1, 0.401}};
   auto d = decide(rule(consensus_method::majority), b, 3);

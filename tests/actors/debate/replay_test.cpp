@@ -144,5 +144,28 @@ TEST(Replay, RefusesALogThatDoesNotFit) {
       replay(spec, {}, std::span{events}.subspan(2))));
 }
 
+TEST(Replay, RefusesADerivedEventTheLogDoesNotProduce) {
+  // A forged consensus event after the end: replay skips derived events while folding, so only
+  // the final check (every event's seq was produced by the replay) catches it.
+  auto spec = test::make_spec();
+  debate_machine m(spec);
+  auto events = materialize(m, test::drive(m, test::mock));
+  ASSERT_TRUE(must_replay(spec, events));
+  auto forged = events;
+  v1::Event extra;
+  extra.set_debate_id(spec->id);
+  extra.set_seq(events.back().seq() + 1);
+  extra.set_type(v1::EventType::consensus);
+  extra.set_round(events.back().round());
+  extra.mutable_consensus()->set_reached(true);
+  extra.mutable_consensus()->set_winner("critical");
+  extra.mutable_consensus()->set_confidence(1.0);
+  forged.push_back(extra);
+  auto r = replay(spec, {}, forged);
+  ASSERT_TRUE(std::holds_alternative<std::string>(r));
+  EXPECT_NE(std::get<std::string>(r).find("not produced by replaying"), std::string::npos)
+      << std::get<std::string>(r);
+}
+
 }  // namespace
 }  // namespace aragora::debate
