@@ -64,32 +64,6 @@ void write_raw(const std::string& path, const std::string& family, const std::st
   delete db;
 }
 
-TEST(Record, FramesAndUnframes) {
-  auto framed = frame_record(1234567890123, "payload");
-  ASSERT_EQ(framed.size(), record_header_size + 7);
-  auto r = unframe_record(framed);
-  ASSERT_TRUE(r);
-  EXPECT_EQ(r->expiry_s, 1234567890123);
-  EXPECT_EQ(r->payload, "payload");
-  EXPECT_FALSE(r->expired_at(1234567890122));
-  EXPECT_TRUE(r->expired_at(1234567890123));
-  EXPECT_FALSE(unframe_record("short"));
-  EXPECT_FALSE(unframe_record(std::string(12, '\x07')));  // unknown format
-  auto forever = unframe_record(frame_record(0, "x"));
-  EXPECT_FALSE(forever->expired_at(INT64_MAX));
-}
-
-TEST(Record, BigEndianKeysSortByNumber) {
-  std::string a, b;
-  append_be32(a, 255);
-  append_be32(b, 256);
-  EXPECT_LT(a, b);
-  EXPECT_EQ(read_be32(b), 256u);
-  std::string c;
-  append_be64(c, 0x0102030405060708ull);
-  EXPECT_EQ(read_be64(c), 0x0102030405060708ull);
-}
-
 TEST(Store, EveryColumnFamilyRoundTrips) {
   temp_dir dir;
   test_clock clock;
@@ -187,20 +161,6 @@ TEST(Store, EveryColumnFamilyExpiresAtItsOwnRetention) {
   }
 }
 
-TEST(Store, RetentionDefaultsFollowTheCapacityGuide) {
-  auto r = retention_policy::defaults();
-  constexpr int64_t day = 24 * 3600;
-  EXPECT_EQ(r.of(cf::debates), 365 * day);
-  EXPECT_EQ(r.of(cf::critiques), 180 * day);
-  EXPECT_EQ(r.of(cf::evidence), 90 * day);
-  EXPECT_EQ(r.of(cf::memory_fast), 3600);
-  EXPECT_EQ(r.of(cf::memory_medium), day);
-  EXPECT_EQ(r.of(cf::memory_slow), 7 * day);
-  EXPECT_EQ(r.of(cf::memory_glacial), 30 * day);
-  EXPECT_EQ(r.of(cf::audit), 730 * day);
-  EXPECT_EQ(r.of(cf::elo), 0);
-}
-
 TEST(Store, RefusesUnknownColumnFamiliesAndNewerSchemas) {
   temp_dir dir;
   test_clock clock;
@@ -232,6 +192,53 @@ TEST(Store, RefusesUnknownColumnFamiliesAndNewerSchemas) {
   ASSERT_FALSE(r2.ok());
   EXPECT_EQ(r2.error().code, store_errc::schema_mismatch);
   EXPECT_NE(r2.error().message.find("99"), std::string::npos);
+}
+
+/// Opens the RocksDB in `path` with all its column families, as another version of the program
+/// would, and sets (or, with `value` empty, only reads) the schema marker.
+std::string raw_schema_marker(const std::string& path, const std::string& value = {}) {
+  std::vector<std::string> names;
+  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, path, &names).ok());
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions{});
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  auto st = value.empty()
+                ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions{}, path, families, &handles, &db)
+                : rocksdb::DB::Open(rocksdb::DBOptions{}, path, families, &handles, &db);
+  EXPECT_TRUE(st.ok()) << st.ToString();
+  if (!st.ok()) return {};
+  if (!value.empty()) {
+    EXPECT_TRUE(db->Put(rocksdb::WriteOptions{}, "aragora/schema", value).ok());
+  }
+  std::string marker;
+  EXPECT_TRUE(db->Get(rocksdb::ReadOptions{}, "aragora/schema", &marker).ok());
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+  return marker;
+}
+
+TEST(Store, RefusesAStoreOneSchemaVersionNewerAndLeavesItsMarkerAsItWas) {
+  // The boundary of the guard: a store written by the very next schema version. An off-by-one
+  // would open it and rewrite its marker down to this version, hiding the newer data's format.
+  temp_dir dir;
+  test_clock clock;
+  ASSERT_TRUE(open_store(dir.path, clock));  // a complete store of this version
+  ASSERT_EQ(raw_schema_marker(dir.path), std::to_string(store::schema_version));
+  const auto newer = std::to_string(store::schema_version + 1);
+  ASSERT_EQ(raw_schema_marker(dir.path, newer), newer);
+  store_options o;
+  o.path = dir.path;
+  o.now_s = clock.fn();
+  auto r = store::open(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, store_errc::schema_mismatch);
+  EXPECT_NE(r.error().message.find("schema " + newer), std::string::npos) << r.error().message;
+  EXPECT_EQ(raw_schema_marker(dir.path), newer) << "a refused open changed the marker";
+  // A second attempt is refused the same way: nothing on disk moved towards this version.
+  auto again = store::open(o);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, store_errc::schema_mismatch);
 }
 
 TEST(Store, MigratesAnOlderLayoutByAddingColumnFamilies) {
