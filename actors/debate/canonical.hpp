@@ -24,6 +24,7 @@ public:
 
   void field(std::string_view name, std::string_view value);
   void field(std::string_view name, uint64_t value);
+  void field(std::string_view name, int64_t value);
   void field(std::string_view name, double value);
   void field(std::string_view name, bool value);
   void field(std::string_view name, const char* value) { field(name, std::string_view{value}); }
@@ -44,6 +45,21 @@ private:
 
 /// Rounds to the six decimals the canonical encoding keeps, so stored and hashed values agree.
 [[nodiscard]] double canonical_double(double x);
+
+/// The longest text of a canonical double: a sign, 309 integer digits (DBL_MAX), a point and six
+/// decimals.
+inline constexpr size_t max_canonical_double_chars = 317;
+
+/// Writes the canonical text of `x` ("%.6f" of canonical_double(x)) at `out`, which has room for
+/// max_canonical_double_chars + 1 chars; returns the end.
+char* format_canonical_double(double x, char* out);
+
+/// A number the canonical encoding represents exactly: finite, at most six decimals, not -0.
+/// Verification refuses any other, since two of them could share an encoding.
+[[nodiscard]] bool is_canonical_double(double x);
+
+/// Milliseconds between two recorded times, as results and events report them.
+[[nodiscard]] double duration_ms(time_point from, time_point to);
 
 /// Microseconds since the epoch: the precision timestamps are recorded with.
 [[nodiscard]] int64_t to_micros(time_point t);

@@ -17,7 +17,13 @@ google::protobuf::Timestamp to_timestamp(time_point t) {
 }
 
 time_point from_timestamp(const google::protobuf::Timestamp& t) {
-  return from_micros(t.seconds() * 1'000'000 + t.nanos() / 1000);
+  return from_micros(timestamp_micros(t));
+}
+
+int64_t timestamp_micros(const google::protobuf::Timestamp& t) {
+  auto us = static_cast<uint64_t>(t.seconds()) * 1'000'000u +
+            static_cast<uint64_t>(static_cast<int64_t>(t.nanos() / 1000));
+  return static_cast<int64_t>(us);
 }
 
 v1::DebateSpec to_proto(const debate_spec& spec) {
@@ -109,7 +115,7 @@ std::string join_issues(const google::protobuf::RepeatedPtrField<std::string>& i
 
 message_fields fields_of(const v1::Message& m, std::string_view issues) {
   return {m.round(),   static_cast<phase>(m.phase()), m.agent(),
-          m.target(),  to_micros(from_timestamp(m.timestamp())),
+          m.target(),  timestamp_micros(m.timestamp()),
           m.text(),    m.critique().severity(),
           issues,      m.vote().confidence()};
 }
@@ -159,6 +165,8 @@ void fill_convergence(const debate_machine& m, const convergence_report& r, v1::
 
 }  // namespace
 
+// Every field written here is in the result digest: machine_views in receipt.cpp reads the same
+// machine state the same way (a test compares the two).
 void fill_result(const debate_machine& m, const sealed_receipt* receipt, v1::DebateResult& out) {
   const auto& spec = m.spec();
   out.set_id(spec.id);
@@ -182,7 +190,7 @@ void fill_result(const debate_machine& m, const sealed_receipt* receipt, v1::Deb
     out.set_method_used(f.method_used);
     out.set_error(f.error);
     *out.mutable_completed_at() = to_timestamp(f.at);
-    out.set_duration_ms(std::chrono::duration<double, std::milli>(f.at - m.started_at()).count());
+    out.set_duration_ms(duration_ms(m.started_at(), f.at));
     for (const auto& b : f.ballots) {
       auto* v = out.add_votes();
       v->set_agent(m.agent_name(b.voter));
@@ -312,7 +320,7 @@ void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out) {
       x->set_verdict(static_cast<v1::Verdict::Value>(f.decision));
       x->set_confidence(f.confidence);
       x->set_rounds_used(m.rounds_used());
-      x->set_duration_ms(std::chrono::duration<double, std::milli>(f.at - m.started_at()).count());
+      x->set_duration_ms(duration_ms(m.started_at(), f.at));
       x->set_winner(std::string{m.name_or_empty(f.winner)});
       x->set_error(f.error);
       break;

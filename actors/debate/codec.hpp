@@ -12,6 +12,9 @@ namespace aragora::debate {
 
 [[nodiscard]] google::protobuf::Timestamp to_timestamp(time_point t);
 [[nodiscard]] time_point from_timestamp(const google::protobuf::Timestamp& t);
+/// Microseconds since the epoch, without a detour through time_point (whose nanoseconds end in
+/// 2262); wraps instead of overflowing for seconds outside the Timestamp range.
+[[nodiscard]] int64_t timestamp_micros(const google::protobuf::Timestamp& t);
 
 [[nodiscard]] v1::DebateSpec to_proto(const debate_spec& spec);
 [[nodiscard]] debate_spec from_proto(const v1::DebateSpec& spec);

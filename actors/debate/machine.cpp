@@ -225,6 +225,8 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
   const auto& call = calls_[idx];
   auto agent = call.key.agent;
   auto& st = stats_[agent];
+  // Numbers are kept as receipts and digests carry them (six decimals, finite).
+  o.cost_usd = canonical_double(o.cost_usd);
   st.tokens_in += o.tokens_in;
   st.tokens_out += o.tokens_out;
   st.cost_usd += o.cost_usd;
@@ -255,7 +257,7 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
         break;
       case phase::critique:
         type = event_type::critique;
-        e.severity = std::clamp(o.severity, 0.0, 10.0);
+        e.severity = canonical_double(std::clamp(o.severity, 0.0, 10.0));
         e.issues = std::move(o.issues);
         inbox_[call.key.target].push_back({agent, e.text, e.severity});
         break;

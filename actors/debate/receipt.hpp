@@ -1,7 +1,8 @@
 #pragma once
-// Decision receipts: a SHA-256 over the canonical encoding of the whole result, optionally
-// HMAC-SHA256 signed (docs/receipt.md). One encoder reads a `receipt_view`, which either a
-// finished debate_machine (sealing) or a parsed v1::Receipt (verifying) provides.
+// Decision receipts: a SHA-256 over the canonical encoding of every field of the receipt,
+// optionally HMAC-SHA256 signed, plus a SHA-256 over the canonical encoding of the whole result
+// (docs/receipt.md). One encoder reads a `receipt_view` and one a `result_view`; a finished
+// debate_machine (sealing) or the parsed protobuf (verifying) provides each.
 
 #include <optional>
 #include <string>
@@ -14,7 +15,9 @@
 
 namespace aragora::debate {
 
-inline constexpr const char* receipt_algorithm = "sha256:aragora-receipt-v1";
+inline constexpr const char* receipt_algorithm = "sha256:aragora-receipt-v2";
+/// Left fields uncovered (vote reasoning, the signer's key id, most of the result): refused.
+inline constexpr const char* receipt_algorithm_v1 = "sha256:aragora-receipt-v1";
 inline constexpr const char* signature_algorithm = "HMAC-SHA256";
 inline constexpr const char* signing_key_env = "ARAGORA_RECEIPT_SIGNING_KEY";
 
@@ -26,10 +29,11 @@ struct receipt_agent_view {
   bool contributing;
 };
 
-struct receipt_vote_view {
+struct vote_view {
   std::string_view agent;
   std::string_view choice;
   double confidence;
+  std::string_view reasoning;
 };
 
 struct receipt_message_view {
@@ -40,7 +44,7 @@ struct receipt_message_view {
   std::string_view sha256_hex;
 };
 
-/// Everything a receipt's digest covers, as views into whoever holds the data.
+/// Everything a receipt's digest and signature cover, as views into whoever holds the data.
 struct receipt_view {
   std::string_view algorithm;
   std::string_view receipt_id;
@@ -54,20 +58,102 @@ struct receipt_view {
   bool consensus_reached = false;
   std::string_view winner;
   std::string_view final_answer_sha256;
+  std::string_view result_sha256;
   uint32_t rounds_used = 0;
   uint32_t agent_calls = 0;
   std::vector<receipt_agent_view> agents;
-  std::vector<receipt_vote_view> votes;
+  std::vector<vote_view> votes;
   std::vector<receipt_message_view> messages;
-  uint64_t created_at_us = 0;
-  uint64_t completed_at_us = 0;
+  int64_t created_at_us = 0;
+  int64_t completed_at_us = 0;
+  std::string_view signature_algorithm;  // both empty for an unsigned receipt
+  std::string_view signature_key_id;
 };
 
-/// The canonical encoding of everything a receipt covers.
-void write_canonical(const receipt_view& r, canonical_writer& w);
+struct result_agent_view {
+  std::string_view name;
+  std::string_view provider;
+  std::string_view option;
+  uint32_t calls;
+  uint32_t failures;
+  bool contributing;
+  uint32_t tokens_in;
+  uint32_t tokens_out;
+  double cost_usd;
+};
 
-/// The bytes `sha256` covers: every field of the receipt but `sha256` and `signature`.
+struct dissent_view {
+  std::string_view agent;
+  std::string_view choice;
+  std::string_view reasoning;
+};
+
+/// A transcript message in a result digest: its own digest and what that digest leaves out.
+struct result_message_view {
+  std::string_view sha256_hex;
+  uint32_t tokens;
+  uint32_t tokens_in;
+  double cost_usd;
+};
+
+struct similarity_view {
+  std::string_view agent;
+  double similarity;
+};
+
+/// Everything a result digest covers: every field of v1::DebateResult but `receipt`.
+struct result_view {
+  std::string_view id;
+  std::string_view question;
+  std::string_view protocol;
+  std::string_view consensus;
+  std::string_view status;
+  std::string_view verdict;
+  double confidence = 0;
+  bool consensus_reached = false;
+  std::string_view winner;
+  std::string_view final_answer_sha256;
+  std::string_view method_used;
+  std::string_view judge;
+  std::vector<dissent_view> dissenting_views;
+  std::vector<result_agent_view> agents;
+  std::vector<std::string_view> agents_requested;
+  std::vector<std::string_view> agents_failed;
+  std::vector<std::string_view> agents_contributing;
+  uint32_t rounds_used = 0;
+  uint32_t agent_calls = 0;
+  uint32_t failed_calls = 0;
+  uint32_t tokens_in = 0;
+  uint32_t tokens_out = 0;
+  double cost_usd = 0;
+  double duration_ms = 0;
+  std::string_view convergence_status;
+  double min_similarity = 0;
+  double avg_similarity = 0;
+  std::vector<similarity_view> per_agent;  // sorted by agent name (bytewise)
+  uint32_t convergence_round = 0;
+  std::vector<result_message_view> messages;
+  std::vector<vote_view> votes;
+  int64_t created_at_us = 0;
+  int64_t completed_at_us = 0;
+  uint32_t seed = 0;
+  std::string_view error;
+};
+
+/// The canonical encodings (docs/receipt.md): the only writers of receipt and result digests.
+void write_canonical(const receipt_view& r, canonical_writer& w);
+void write_canonical(const result_view& r, canonical_writer& w);
+
+/// The bytes `sha256` and the signature cover: every field of the receipt but `sha256` and
+/// `signature.value`.
 [[nodiscard]] std::string canonical_receipt(const v1::Receipt& r);
+
+/// The bytes `result_sha256` covers: every field of the result but `receipt`, each message by
+/// the digest of its content (recomputed, not the `sha256` it carries).
+[[nodiscard]] std::string canonical_result(const v1::DebateResult& r);
+
+/// The SHA-256 of a final answer as receipts carry it: empty for an empty answer.
+[[nodiscard]] std::string answer_sha256_hex(std::string_view answer);
 
 /// The receipt's id, digest and signature, without building the protobuf.
 [[nodiscard]] sealed_receipt seal_receipt(const debate_machine& m,
@@ -82,8 +168,11 @@ enum class verify_errc : uint8_t {
   signature_mismatch,
   missing_key,
   unsupported_algorithm,
-  missing_signature,  // a signing key is configured but the receipt is unsigned
-  transcript_mismatch,  // check_result: the result is not what the receipt commits to
+  missing_signature,    // a signing key is configured but the receipt is unsigned
+  transcript_mismatch,  // check_result: a message is not the one the receipt lists
+  non_finite_number,    // NaN or an infinity: the canonical encoding cannot represent it
+  non_canonical_value,  // a value two encodings could share: >6 decimals, -0, unknown enum, ns
+  result_mismatch,      // check_result: another field differs from what the receipt commits to
 };
 
 [[nodiscard]] std::string_view to_string(verify_errc x);
@@ -99,7 +188,8 @@ struct verify_result {
 [[nodiscard]] verify_result verify_receipt(const v1::Receipt& r,
                                            const std::optional<std::string>& signing_key);
 
-/// Whether `result` is the debate `r` commits to. Does not verify `r` itself: call
+/// Whether `result` is exactly the debate `r` commits to: every field the receipt states, every
+/// message digest and the digest of the whole result. Does not verify `r` itself: call
 /// verify_receipt first.
 [[nodiscard]] verify_result check_result(const v1::Receipt& r, const v1::DebateResult& result);
 
