@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <functional>
 #include <fstream>
 
 #include "actors/debate/codec.hpp"
@@ -195,6 +196,71 @@ TEST_F(Receipts, AWrittenReceiptVerifiesAndATamperedOneDoesNot) {
   { std::ofstream(junk) << "{\"hello\": "; }
   EXPECT_EQ(run(bin + " verify " + junk).code, 1);
   EXPECT_EQ(run(bin + " verify /nonexistent/receipt.json").code, 2);
+}
+
+TEST_F(Receipts, AResultWithAnyFieldChangedIsRefused) {
+  auto receipt = file("receipt.json");
+  auto r = ask("'Should we adopt Kubernetes?' --json --receipt " + receipt);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto honest = parse_result(r.out);
+  ASSERT_GT(honest.votes_size(), 0);
+  auto verify_with = [&](const v1::DebateResult& result) {
+    auto path = file("result.json");
+    { std::ofstream(path) << debate::to_json(result); }
+    return run(bin + " verify " + receipt + " --result " + path);
+  };
+  auto ok = verify_with(honest);
+  EXPECT_EQ(ok.code, 0) << ok.out;
+  // Fields the receipt states, and fields only the result digest covers.
+  std::vector<std::pair<std::string, std::function<void(v1::DebateResult&)>>> edits{
+      {"verdict", [](auto& x) { x.set_verdict(x.verdict() == v1::Verdict::approved ? v1::Verdict::rejected : v1::Verdict::approved); }},
+      {"winner", [](auto& x) { x.set_winner("someone"); }},
+      {"confidence", [](auto& x) { x.set_confidence(x.confidence() == 1.0 ? 0.5 : 1.0); }},
+      {"question", [](auto& x) { x.set_question("Should we not?"); }},
+      {"vote", [](auto& x) { x.mutable_votes(0)->set_confidence(0.01); }},
+      {"method_used", [](auto& x) { x.set_method_used("unanimous"); }},
+      {"dissent", [](auto& x) { x.add_dissenting_views()->set_agent("critical"); }},
+      {"agents_failed", [](auto& x) { x.add_agents_failed("critical"); }},
+      {"tokens", [](auto& x) { x.set_tokens_out(x.tokens_out() + 1); }},
+      {"cost", [](auto& x) { x.set_cost_usd(x.cost_usd() == 12.5 ? 1 : 12.5); }},
+      {"duration", [](auto& x) { x.set_duration_ms(x.duration_ms() == 12.5 ? 1 : 12.5); }},
+      {"seed", [](auto& x) { x.set_seed(x.seed() + 1); }},
+      {"error", [](auto& x) { x.set_error("none"); }},
+  };
+  for (const auto& [what, edit] : edits) {
+    auto forged = honest;
+    edit(forged);
+    auto v = verify_with(forged);
+    EXPECT_EQ(v.code, 1) << what << ": " << v.out;
+    EXPECT_NE(v.out.find("invalid: result_mismatch"), std::string::npos) << what << ": " << v.out;
+  }
+}
+
+TEST_F(Receipts, NonFiniteNumbersAreRefused) {
+  auto receipt = file("receipt.json");
+  ASSERT_EQ(ask("'Q?' --json --fail-rate 1 --receipt " + receipt).code, 0);
+  auto text = test::slurp(receipt);
+  auto at = text.find("\"confidence\": 0");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 15, "\"confidence\": \"NaN\"");
+  auto forged = file("nan.json");
+  { std::ofstream(forged) << text; }
+  auto v = run(bin + " verify " + forged);
+  EXPECT_EQ(v.code, 1);
+  EXPECT_NE(v.out.find("invalid: non_finite_number"), std::string::npos) << v.out;
+}
+
+TEST_F(Receipts, AShownDebateChecksAgainstTheReceiptWrittenWhenItRan) {
+  // `show` replays the stored log: the result it prints has the digest sealed at completion.
+  auto receipt = file("receipt.json");
+  auto r = ask("'Should we adopt Kubernetes?' --protocol full --json --receipt " + receipt);
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto shown = run(bin + " show " + parse_result(r.out).id() + " --json --data-dir " + data_dir());
+  ASSERT_EQ(shown.code, 0) << shown.err;
+  auto result = file("shown.json");
+  { std::ofstream(result) << shown.out; }
+  auto v = run(bin + " verify " + receipt + " --result " + result);
+  EXPECT_EQ(v.code, 0) << v.out;
 }
 
 TEST_F(Receipts, SignedReceiptsNeedTheKey) {

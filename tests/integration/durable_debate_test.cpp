@@ -5,7 +5,9 @@
 
 
 #include "actors/critique/patterns.hpp"
+#include "actors/debate/codec.hpp"
 #include "actors/debate/persistence.hpp"
+#include "actors/debate/receipt.hpp"
 #include "actors/ranking/ranking.hpp"
 #include "runtime/node/local_node.hpp"
 #include "tests/support/drive.hpp"
@@ -160,6 +162,38 @@ TEST(DurableDebate, AStoredDebateReplaysWithTheRulesItStartedWith) {
   const auto& m = *std::get<std::unique_ptr<debate::debate_machine>>(rebuilt);
   EXPECT_DOUBLE_EQ(m.options().supermajority, 0.95);
   EXPECT_EQ(static_cast<int>(m.outcome().status), static_cast<int>(stored->record.status()));
+}
+
+TEST(DurableDebate, AReplayedDebateSealsTheReceiptItCompletedWith) {
+  // `aragora show` prints the result of the replayed log: it must check against the receipt
+  // sealed at completion, although the debate let go of its texts once they were on disk.
+  fixture f;
+  node::local_node node{config::node_config{}, std::nullopt, f.db};
+  auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& s) {
+    s.consensus = debate::consensus_method::judge;
+    s.rounds = 2;
+    s.mock.fail_rate = 0.1;
+    s.agents.push_back({"contrarian", "mock", "contrarian"});
+  }));
+  spec->id = node.next_debate_id();
+  caf::scoped_actor self{node.system()};
+  (void)node.start_debate(spec, self, {}, debate::finish_report::summary);
+  self->receive([](debate::debate_finished&) {}, caf::after(10s) >> [] { FAIL() << "no result"; });
+  auto stored = debate::load_debate(*f.db, spec->id).value();
+  ASSERT_TRUE(stored && stored->record.has_receipt());
+  const auto& receipt = stored->record.receipt();
+  ASSERT_TRUE(debate::verify_receipt(receipt, std::nullopt).valid());
+  auto rebuilt = debate::rebuild(*stored, debate::machine_options{});
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<debate::debate_machine>>(rebuilt));
+  const auto& m = *std::get<std::unique_ptr<debate::debate_machine>>(rebuilt);
+  auto again = debate::make_receipt(m, std::nullopt);
+  EXPECT_EQ(again.result_sha256(), receipt.result_sha256());
+  EXPECT_EQ(again.sha256(), receipt.sha256());
+  debate::sealed_receipt ref{receipt.receipt_id(), receipt.sha256(), std::nullopt};
+  v1::DebateResult result;
+  debate::fill_result(m, &ref, result);
+  auto checked = debate::check_result(receipt, result);
+  EXPECT_TRUE(checked.valid()) << checked.detail;
 }
 
 TEST(DurableDebate, ACancelledDebateIsAuditedAsSuch) {
