@@ -4,6 +4,7 @@
 // the Python reference (shared/reference/aragora-semantics.md).
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 
 namespace aragora::defaults {
@@ -74,15 +75,32 @@ inline constexpr auto retain_memory_medium = std::chrono::hours{24};  // memory.
 inline constexpr auto retain_memory_slow = 7 * day;                 // memory.slow_retention_hours
 inline constexpr auto retain_memory_glacial = 30 * day;             // memory.glacial_retention_hours
 inline constexpr auto retention_sweep_interval = std::chrono::hours{1};  // storage.sweep_interval_s
+// Writes stop (storage_unavailable) while less than this is free on the data dir's disk.
+inline constexpr uint64_t storage_min_free_bytes = 256ull << 20;  // storage.min_free_mb
 // Database circuit breaker (capacity guide: 2 failures / 10 s).
 inline constexpr uint32_t db_breaker_failures = 2;                  // storage.breaker_failures
 inline constexpr auto db_breaker_recovery = std::chrono::seconds{10};  // storage.breaker_recovery_s
 
 // -- runtime (YAML: runtime.*) --------------------------------------------------------------------
 inline constexpr const char* scheduler_policy = "sharing";    // runtime.scheduler_policy
+// Memory the node lets its debates use (runtime/capacity): `benchmark` caps its concurrency by it
+// and a debate whose estimated footprint exceeds it is refused. 0 = derived at start: this
+// fraction of what the machine has available (MemAvailable, and the cgroup and address-space
+// limits when set).
+inline constexpr uint64_t memory_budget_mb = 0;               // runtime.memory_budget_mb
+inline constexpr double memory_budget_fraction = 0.5;         // runtime.memory_budget_fraction
+inline constexpr uint64_t fallback_memory_budget_mb = 1024;   // when none of those can be read
+
+// -- input files --------------------------------------------------------------------------------
+// Read before (or without) the configuration, so not configurable in YAML.
+inline constexpr size_t max_config_bytes = size_t{1} << 20;   // --config
+inline constexpr size_t max_verify_file_bytes = size_t{64} << 20;  // verify: receipt, --result
 
 // -- timers -------------------------------------------------------------------------------------
 inline constexpr auto timer_tick = 1ms;                   // timer.tick_ms (wheel resolution)
+// Accepted range of timer.tick_ms: every deadline and simulated latency waits up to one tick.
+inline constexpr auto min_timer_tick = 1ms;
+inline constexpr auto max_timer_tick = 50ms;
 inline constexpr uint32_t timer_wheel_slots = 4096;       // timer.wheel_slots
 
 }  // namespace aragora::defaults

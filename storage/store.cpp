@@ -6,7 +6,12 @@
 #include <rocksdb/slice.h>
 #include <rocksdb/write_batch.h>
 
+#include <sys/statvfs.h>
+
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
+#include <iostream>
 #include <mutex>
 #include <shared_mutex>
 
@@ -22,8 +27,17 @@ std::string_view to_string(store_errc x) {
     case store_errc::schema_mismatch: return "storage_schema_mismatch";
     case store_errc::io_error: return "storage_io_error";
     case store_errc::corrupt_record: return "storage_corrupt_record";
+    case store_errc::not_found: return "data_dir_not_found";
+    case store_errc::corrupt: return "storage_corrupt";
+    case store_errc::read_only: return "storage_read_only";
   }
   return "unknown";
+}
+
+std::optional<uint64_t> free_space_of(const std::string& path) {
+  struct statvfs st {};
+  if (::statvfs(path.c_str(), &st) != 0) return std::nullopt;
+  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
 }
 
 int64_t system_now_s() {
@@ -105,8 +119,37 @@ private:
 constexpr const char* schema_key = "aragora/schema";
 
 store_error io_error(const rocksdb::Status& s, std::string_view what) {
-  return {store_errc::io_error, std::string{what} + ": " + s.ToString()};
+  auto code = s.IsCorruption() ? store_errc::corrupt : store_errc::io_error;
+  return {code, std::string{what} + ": " + s.ToString()};
 }
+
+/// RocksDB's own info log, discarded where the store must not write (read-only mode).
+class null_logger final : public rocksdb::Logger {
+public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char*, va_list) override {}
+};
+
+}  // namespace
+
+// Keys can be binary (big-endian sequence numbers).
+std::string printable_key(std::string_view key) {
+  std::string out;
+  for (unsigned char c : key) {
+    if (c >= 0x20 && c < 0x7f) {
+      out.push_back(static_cast<char>(c));
+    } else {
+      char buf[5];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+std::string mib(uint64_t bytes) { return std::to_string(bytes >> 20) + " MiB"; }
 
 }  // namespace
 
@@ -125,7 +168,14 @@ struct store::impl {
   resilience::circuit_breaker breaker;
 
   std::atomic<uint64_t> batches{0}, puts{0}, bytes{0}, syncs{0}, reads{0}, failures{0},
-      refused{0};
+      refused{0}, corrupt{0};
+  // Column families the directory holds; in read-only mode only these are opened.
+  std::vector<std::string> existing;
+  std::vector<std::string> notes;
+  rocksdb::WALRecoveryMode wal_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  bool create = false;
+
+  bool read_only() const { return opts.mode == open_mode::read_only; }
 
   explicit impl(store_options o)
       : opts(std::move(o)), breaker(opts.breaker_failures, opts.breaker_recovery) {}
@@ -134,6 +184,18 @@ struct store::impl {
 
   void close() {
     if (!db) return;
+    if (!read_only() && !low_on_space()) {
+      // Clean close: memtables go to SST files, so nothing lives only in the WAL (a WAL lost or
+      // damaged afterwards then loses nothing).
+      std::vector<rocksdb::ColumnFamilyHandle*> all{default_cf};
+      for (auto* h : handles)
+        if (h) all.push_back(h);
+      rocksdb::FlushOptions fo;
+      fo.wait = true;
+      if (auto st = db->Flush(fo, all); !st.ok())
+        std::cerr << "storage: flush at close failed (the WAL still holds the data): "
+                  << st.ToString() << "\n";
+    }
     for (auto*& h : handles)
       if (h) db->DestroyColumnFamilyHandle(std::exchange(h, nullptr));
     if (default_cf) db->DestroyColumnFamilyHandle(std::exchange(default_cf, nullptr));
@@ -143,8 +205,12 @@ struct store::impl {
 
   rocksdb::DBOptions db_options() const {
     rocksdb::DBOptions o;
-    o.create_if_missing = true;
-    o.create_missing_column_families = true;
+    o.create_if_missing = create;
+    o.create_missing_column_families = !read_only();
+    // A damaged WAL is refused, not silently cut short (RocksDB's default, point-in-time
+    // recovery, would roll finished debates back to running); see store::open.
+    o.wal_recovery_mode = wal_mode;
+    if (read_only()) o.info_log = std::make_shared<null_logger>();
     // Twelve column families share one WAL; cap it so idle families get flushed.
     o.max_total_wal_size = 256ull << 20;
     o.keep_log_file_num = 4;
@@ -155,32 +221,91 @@ struct store::impl {
   rocksdb::Status open_db() {
     rocksdb::ColumnFamilyOptions base;
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+    std::vector<cf> families;
     descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, base);
     for (auto family : all_cfs) {
+      // Read-only: a family an older layout lacks cannot be added, and reads as empty.
+      if (read_only() &&
+          std::find(existing.begin(), existing.end(), name(family)) == existing.end())
+        continue;
       rocksdb::ColumnFamilyOptions cfo;
       cfo.compaction_filter = &filter;
       if (family == cf::debate_events) cfo.write_buffer_size = opts.events_write_buffer;
       descriptors.emplace_back(std::string{name(family)}, cfo);
+      families.push_back(family);
     }
     std::vector<rocksdb::ColumnFamilyHandle*> opened;
-    auto st = rocksdb::DB::Open(db_options(), opts.path, descriptors, &opened, &db);
-    if (!st.ok()) return st;
+    auto st = read_only() ? rocksdb::DB::OpenForReadOnly(db_options(), opts.path, descriptors,
+                                                         &opened, &db)
+                          : rocksdb::DB::Open(db_options(), opts.path, descriptors, &opened, &db);
+    if (!st.ok()) {
+      db = nullptr;
+      return st;
+    }
     default_cf = opened[0];
-    for (size_t i = 0; i < cf_count; ++i) handles[i] = opened[i + 1];
+    for (size_t i = 0; i < families.size(); ++i)
+      handles[static_cast<size_t>(families[i])] = opened[i + 1];
     return st;
+  }
+
+  /// Opens with the strict WAL mode; a damaged WAL whose only damage is a torn last record (a
+  /// write cut short by a crash, never acknowledged) is opened without that record and noted.
+  /// Anything worse is refused unless the caller asked to salvage.
+  rocksdb::Status open_checked() {
+    wal_mode = opts.salvage_wal ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
+                                : rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+    auto st = open_db();
+    if (st.ok() || !st.IsCorruption() || opts.salvage_wal) {
+      if (st.ok() && opts.salvage_wal)
+        notes.push_back("opened with WAL salvage: damaged WAL records were skipped");
+      return st;
+    }
+    wal_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    auto tail = open_db();
+    if (tail.ok()) {
+      notes.push_back("the WAL ended in a torn record (a write cut short by a crash, never "
+                      "acknowledged); it was dropped: " + st.ToString());
+      return tail;
+    }
+    return st;
+  }
+
+  /// True while the disk holding the store has less than the configured reserve free.
+  bool low_on_space() const {
+    if (opts.min_free_bytes == 0 || !opts.free_space) return false;
+    auto free = opts.free_space(opts.path);
+    return free && *free < opts.min_free_bytes;
+  }
+
+  std::optional<store_error> space_error() const {
+    if (opts.min_free_bytes == 0 || !opts.free_space) return std::nullopt;
+    auto free = opts.free_space(opts.path);
+    if (!free || *free >= opts.min_free_bytes) return std::nullopt;
+    return store_error{store_errc::unavailable,
+                       "disk almost full: " + mib(*free) + " free on " + opts.path + ", " +
+                           mib(opts.min_free_bytes) +
+                           " reserved (storage.min_free_mb); writes resume once space is freed"};
   }
 
   /// The half-open trial: a database stopped by a write error resumes, or is reopened (which
   /// replays the WAL up to its last consistent record).
   void recover() {
     std::unique_lock<std::shared_mutex> lock{db_mtx};
-    if (db && db->Resume().ok()) return;
+    if (low_on_space()) return;  // the trial write is refused and reopens the breaker
+    if (db && !read_only() && db->Resume().ok()) return;
     close();
-    (void)open_db();  // a failure here fails the trial call, which reopens the breaker
+    (void)open_checked();  // a failure here fails the trial call, which reopens the breaker
   }
 
   rocksdb::ColumnFamilyHandle* handle(cf family) const {
     return handles[static_cast<size_t>(family)];
+  }
+
+  void note_unreadable(cf family, std::string_view key, uint64_t n) {
+    corrupt += n;
+    std::cerr << "storage: " << to_string(store_errc::corrupt_record) << ": unreadable record '"
+              << printable_key(key) << "' in " << name(family) << " (" << opts.path
+              << "); it is kept as it is, run 'aragora doctor'\n";
   }
 
   /// nullopt when the call may go ahead; the refusal otherwise. Never holds the breaker lock
@@ -234,25 +359,92 @@ store::store(std::unique_ptr<impl> p) : impl_(std::move(p)) {
 
 store::~store() = default;
 
+namespace {
+
+namespace fs = std::filesystem;
+
+/// What is in the data dir before anything opens it.
+struct dir_state {
+  bool exists = false;
+  bool empty = false;
+  bool has_current = false;
+};
+
+std::optional<store_error> inspect(const std::string& path, dir_state& d) {
+  std::error_code ec;
+  auto st = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory)
+    return store_error{store_errc::open_failed, "cannot read " + path + ": " + ec.message()};
+  d.exists = fs::exists(st);
+  if (!d.exists) return std::nullopt;
+  if (!fs::is_directory(st))
+    return store_error{store_errc::open_failed, path + " is not a directory"};
+  d.empty = fs::is_empty(path, ec);
+  if (ec) return store_error{store_errc::open_failed, "cannot list " + path + ": " + ec.message()};
+  d.has_current = fs::exists(fs::path{path} / "CURRENT", ec);
+  return std::nullopt;
+}
+
+}  // namespace
+
 result<std::unique_ptr<store>> store::open(store_options options) {
   auto p = std::make_unique<impl>(std::move(options));
   auto& o = p->opts;
 
-  std::vector<std::string> existing;
+  dir_state dir;
+  if (auto err = inspect(o.path, dir)) return *err;
+  if (!dir.exists && o.mode != open_mode::create)
+    return store_error{store_errc::not_found, "no data dir " + o.path + " (nothing was created)"};
+  if (dir.exists && !dir.empty && !dir.has_current)
+    // Never "create" over something: a store whose CURRENT file was lost would be replaced by
+    // an empty one, and RocksDB would then delete its tables.
+    return store_error{store_errc::open_failed,
+                       o.path + " is not empty but holds no store (no CURRENT file); nothing was "
+                                "changed. If it is a store that lost its CURRENT file, restore it "
+                                "from a backup (docs/operations.md)"};
+  if (o.mode == open_mode::create && (!dir.exists || dir.empty)) {
+    // Checked before anything is written: a store is not created on a disk that is already full.
+    if (auto full = p->space_error(); full && dir.exists) return *full;
+    p->create = true;
+  }
+  if (o.mode == open_mode::read_only && dir.empty)
+    return store_error{store_errc::not_found, o.path + " is empty: no store to read"};
+
   // A missing directory lists nothing: a fresh store.
-  (void)rocksdb::DB::ListColumnFamilies(p->db_options(), o.path, &existing);
-  for (const auto& n : existing) {
+  if (dir.has_current) {
+    auto st = rocksdb::DB::ListColumnFamilies(p->db_options(), o.path, &p->existing);
+    if (!st.ok())
+      return store_error{st.IsCorruption() ? store_errc::corrupt : store_errc::open_failed,
+                         "cannot read the column families of " + o.path + ": " + st.ToString() +
+                             "; nothing was changed"};
+  }
+  for (const auto& n : p->existing) {
     if (n == rocksdb::kDefaultColumnFamilyName || cf_from_name(n)) continue;
     return store_error{store_errc::schema_mismatch,
                        "the data dir " + o.path + " holds column family '" + n +
                            "', unknown to this version (written by a newer one?); nothing was "
                            "changed"};
   }
+  if (!p->read_only() && !p->create) {
+    if (auto full = p->space_error()) return *full;
+  }
 
-  auto st = p->open_db();
-  if (!st.ok())
+  auto st = p->open_checked();
+  if (!st.ok()) {
+    if (p->create) {
+      // Leave the directory as empty as it was, so a retry does not find a half-made store.
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(o.path, ec)) fs::remove_all(e.path(), ec);
+      if (!dir.exists) fs::remove(o.path, ec);
+    }
+    if (st.IsCorruption())
+      return store_error{store_errc::corrupt,
+                         "the store in " + o.path + " is damaged: " + st.ToString() +
+                             "; nothing was changed. 'aragora doctor --data-dir " + o.path +
+                             " --salvage' recovers up to the damage (docs/operations.md)"};
     return store_error{store_errc::open_failed,
                        "cannot open the data dir " + o.path + ": " + st.ToString()};
+  }
 
   std::string version;
   st = p->db->Get(rocksdb::ReadOptions{}, p->default_cf, schema_key, &version);
@@ -273,7 +465,7 @@ result<std::unique_ptr<store>> store::open(store_options options) {
     return io_error(st, "reading the schema version");
   }
   // No version: a fresh store, or an older layout whose missing families were just added.
-  if (!st.ok() || version != std::to_string(schema_version)) {
+  if (!p->read_only() && (!st.ok() || version != std::to_string(schema_version))) {
     rocksdb::WriteOptions wo;
     wo.sync = true;
     st = p->db->Put(wo, p->default_cf, schema_key, std::to_string(schema_version));
@@ -283,7 +475,14 @@ result<std::unique_ptr<store>> store::open(store_options options) {
 }
 
 std::optional<store_error> store::write(const write_batch& batch, bool sync) {
+  if (impl_->read_only())
+    return store_error{store_errc::read_only, "the store in " + impl_->opts.path +
+                                                  " is open read-only"};
   return impl_->guarded([&]() -> std::optional<store_error> {
+    if (auto full = impl_->space_error()) {
+      impl_->outcome(false);
+      return full;
+    }
     // Reserved up front: group commits of many debates' steps reach megabytes.
     rocksdb::WriteBatch wb(batch.bytes() + 16 * batch.size(), 0, 0, 0);
     for (const auto& op : batch.ops()) {
@@ -308,6 +507,7 @@ std::optional<store_error> store::write(const write_batch& batch, bool sync) {
 
 result<std::optional<std::string>> store::get(cf family, std::string_view key) {
   return impl_->guarded([&]() -> result<std::optional<std::string>> {
+    if (!impl_->handle(family)) return std::optional<std::string>{};
     rocksdb::PinnableSlice value;
     auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->handle(family),
                              rocksdb::Slice{key.data(), key.size()}, &value);
@@ -329,8 +529,11 @@ result<std::optional<std::string>> store::get(cf family, std::string_view key) {
 
 std::optional<store_error> store::scan(
     cf family, std::string_view prefix,
-    const std::function<bool(std::string_view, std::string_view)>& fn) {
-  return impl_->guarded([&]() -> std::optional<store_error> {
+    const std::function<bool(std::string_view, std::string_view)>& fn, scan_report* report) {
+  scan_report local;
+  auto& rep = report ? *report : local;
+  auto err = impl_->guarded([&]() -> std::optional<store_error> {
+    if (!impl_->handle(family)) return std::nullopt;
     std::unique_ptr<rocksdb::Iterator> it{
         impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(family))};
     auto now = now_s();
@@ -339,7 +542,11 @@ std::optional<store_error> store::scan(
       std::string_view key{it->key().data(), it->key().size()};
       if (key.substr(0, prefix.size()) != prefix) break;
       auto r = unframe_record(std::string_view{it->value().data(), it->value().size()});
-      if (!r) continue;
+      if (!r) {
+        if (rep.unreadable++ == 0) rep.first_key = std::string{key};
+        impl_->note_unreadable(family, key, 1);
+        continue;
+      }
       if (r->expired_at(now)) continue;
       ++read;
       if (!fn(key, r->payload)) break;
@@ -347,13 +554,29 @@ std::optional<store_error> store::scan(
     impl_->reads += read;
     auto st = it->status();
     impl_->outcome(st.ok());
-    if (!st.ok()) return io_error(st, "scan");
+    if (!st.ok()) return io_error(st, "scan of " + std::string{name(family)});
     return std::nullopt;
   });
+  if (err) return err;
+  if (!report && local.unreadable > 0) return unreadable_error(family, local);
+  return std::nullopt;
+}
+
+void store::note_unreadable(cf family, std::string_view key, uint64_t n) {
+  impl_->note_unreadable(family, key, n);
+}
+
+store_error unreadable_error(cf family, const scan_report& r) {
+  return store_error{store_errc::corrupt_record,
+                     std::to_string(r.unreadable) + " unreadable record(s) in " +
+                         std::string{name(family)} + " (first key '" + printable_key(r.first_key) +
+                         "'); run 'aragora doctor'"};
 }
 
 std::optional<store_error> store::compact(cf family) {
+  if (impl_->read_only()) return std::nullopt;  // nothing may change on disk
   return impl_->guarded([&]() -> std::optional<store_error> {
+    if (!impl_->handle(family)) return std::nullopt;
     rocksdb::CompactRangeOptions co;
     co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForce;
     auto st = impl_->db->CompactRange(co, impl_->handle(family), nullptr, nullptr);
@@ -371,7 +594,7 @@ std::optional<store_error> store::compact_all() {
 
 uint64_t store::count_keys(cf family) {
   std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
-  if (!impl_->db) return 0;
+  if (!impl_->db || !impl_->handle(family)) return 0;
   std::unique_ptr<rocksdb::Iterator> it{
       impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(family))};
   uint64_t n = 0;
@@ -389,9 +612,14 @@ int64_t store::expiry_for(cf family) const {
 const retention_policy& store::retention() const { return impl_->opts.retention; }
 
 store_stats store::stats() const {
-  return {impl_->batches.load(), impl_->puts.load(),     impl_->bytes.load(),  impl_->syncs.load(),
-          impl_->reads.load(),   impl_->failures.load(), impl_->refused.load()};
+  return {impl_->batches.load(), impl_->puts.load(),     impl_->bytes.load(),
+          impl_->syncs.load(),   impl_->reads.load(),    impl_->failures.load(),
+          impl_->refused.load(), impl_->corrupt.load()};
 }
+
+bool store::read_only() const { return impl_->read_only(); }
+
+const std::vector<std::string>& store::open_notes() const { return impl_->notes; }
 
 resilience::breaker_state store::breaker() const {
   std::lock_guard<std::mutex> guard{impl_->breaker_mtx};

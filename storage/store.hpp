@@ -34,7 +34,10 @@ enum class store_errc : uint8_t {
   open_failed,       // the directory could not be opened
   schema_mismatch,   // written by a newer schema, or holding unknown column families
   io_error,          // a read or write failed
-  corrupt_record,    // a value without a valid header
+  corrupt_record,    // a value without a valid header, or a payload that does not parse
+  not_found,         // the data dir does not exist (and this open may not create it)
+  corrupt,           // the database itself is damaged (WAL, MANIFEST or a block): nothing changed
+  read_only,         // a write to a store opened read-only
 };
 
 [[nodiscard]] std::string_view to_string(store_errc x);
@@ -73,8 +76,28 @@ struct retention_policy {
   void set(cf family, int64_t s) { ttl_s[static_cast<size_t>(family)] = s; }
 };
 
+/// How a command may use the data dir.
+enum class open_mode : uint8_t {
+  create,     // read and write; creates the store, but only in a missing or empty directory
+  existing,   // read and write an existing store; never creates one
+  read_only,  // read an existing store without writing a byte (read-only media, beside a writer)
+};
+
+/// Free bytes on the file system holding `path`, nullopt when it cannot be read.
+using free_space_fn = std::function<std::optional<uint64_t>(const std::string& path)>;
+
+[[nodiscard]] std::optional<uint64_t> free_space_of(const std::string& path);
+
 struct store_options {
   std::string path;
+  open_mode mode = open_mode::create;
+  /// Writes stop (storage_unavailable) while less than this is free, well before RocksDB meets
+  /// ENOSPC (Debian's build asserts on some ENOSPC paths), and resume once space returns.
+  uint64_t min_free_bytes = defaults::storage_min_free_bytes;
+  free_space_fn free_space = free_space_of;
+  /// Opens a store whose WAL is damaged by recovering up to the last consistent record
+  /// (damaged WAL records are skipped), instead of refusing it. For `aragora doctor --salvage`.
+  bool salvage_wal = false;
   retention_policy retention = retention_policy::defaults();
   clock_fn now_s = system_now_s;
   uint32_t breaker_failures = defaults::db_breaker_failures;
@@ -127,14 +150,22 @@ struct store_stats {
   uint64_t reads = 0;
   uint64_t failures = 0;
   uint64_t refused = 0;     // calls refused by the open breaker
+  uint64_t corrupt = 0;     // records seen that have no valid header or do not parse
+};
+
+/// What a scan could not read: records are never skipped silently.
+struct scan_report {
+  uint64_t unreadable = 0;
+  std::string first_key;  // the first unreadable record's key
 };
 
 class store {
 public:
   inline static constexpr uint32_t schema_version = 1;
 
-  /// Opens (creating when missing) the store in `options.path`. Refuses a directory written by a
-  /// newer schema or holding unknown column families; adds missing ones (migration); never drops.
+  /// Opens the store in `options.path` as `options.mode` allows. Refuses a directory written by a
+  /// newer schema or holding unknown column families; adds missing ones (migration, not in
+  /// read-only mode); never drops. A failed open changes nothing on disk.
   [[nodiscard]] static result<std::unique_ptr<store>> open(store_options options);
   ~store();
   store(const store&) = delete;
@@ -147,10 +178,15 @@ public:
   [[nodiscard]] result<std::optional<std::string>> get(cf family, std::string_view key);
 
   /// Calls `fn(key, payload)` for every live record whose key starts with `prefix`, in key order,
-  /// until it returns false.
+  /// until it returns false. Records without a valid header are counted in `report` when one is
+  /// given; without one, they make the scan end with `corrupt_record` once it has read the rest.
   [[nodiscard]] std::optional<store_error> scan(
       cf family, std::string_view prefix,
-      const std::function<bool(std::string_view key, std::string_view payload)>& fn);
+      const std::function<bool(std::string_view key, std::string_view payload)>& fn,
+      scan_report* report = nullptr);
+
+  /// Counts and logs (stderr) unreadable records found by a reader.
+  void note_unreadable(cf family, std::string_view key, uint64_t n);
 
   /// Compacts a column family now, which drops its expired records.
   [[nodiscard]] std::optional<store_error> compact(cf family);
@@ -166,6 +202,9 @@ public:
   [[nodiscard]] const retention_policy& retention() const;
   [[nodiscard]] store_stats stats() const;
   [[nodiscard]] resilience::breaker_state breaker() const;
+  [[nodiscard]] bool read_only() const;
+  /// What opening found and repaired or dropped (a torn WAL tail, a salvaged WAL), for the log.
+  [[nodiscard]] const std::vector<std::string>& open_notes() const;
 
 private:
   struct impl;
@@ -173,16 +212,38 @@ private:
   std::unique_ptr<impl> impl_;
 };
 
+/// A key for messages and logs: printable ASCII as it is, other bytes as \xNN.
+[[nodiscard]] std::string printable_key(std::string_view key);
+
+/// The `corrupt_record` error for the unreadable records of a scan.
+[[nodiscard]] store_error unreadable_error(cf family, const scan_report& r);
+
 /// Scans like store::scan, parsing each payload as a protobuf `Message` and calling
-/// `fn(key, Message&&)`; payloads that do not parse are skipped.
+/// `fn(key, Message&&)`. Records that do not parse are counted and logged; they go into `report`
+/// when one is given, and otherwise end the scan, once every readable record was delivered, with
+/// `corrupt_record`: a reader that cannot tell a gap from an absence must not go on as if whole.
 template <class Message, class F>
 [[nodiscard]] std::optional<store_error> scan_messages(store& db, cf family,
-                                                       std::string_view prefix, F&& fn) {
-  return db.scan(family, prefix, [&](std::string_view key, std::string_view payload) {
-    Message m;
-    if (m.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) fn(key, std::move(m));
-    return true;
-  });
+                                                       std::string_view prefix, F&& fn,
+                                                       scan_report* report = nullptr) {
+  scan_report local;
+  auto& r = report ? *report : local;
+  auto err = db.scan(
+      family, prefix,
+      [&](std::string_view key, std::string_view payload) {
+        Message m;
+        if (m.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+          fn(key, std::move(m));
+        } else {
+          if (r.unreadable++ == 0) r.first_key = std::string{key};
+          db.note_unreadable(family, key, 1);
+        }
+        return true;
+      },
+      &r);
+  if (err) return err;
+  if (!report && local.unreadable > 0) return unreadable_error(family, local);
+  return std::nullopt;
 }
 
 }  // namespace aragora::storage

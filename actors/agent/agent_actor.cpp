@@ -2,6 +2,9 @@
 
 #include <caf/all.hpp>
 
+#include <iostream>
+#include <new>
+
 #include "actors/agent/mock_provider.hpp"
 #include "runtime/timer/timer_service.hpp"
 
@@ -25,27 +28,42 @@ namespace aragora::agent {
 
 namespace {
 
-debate::call_outcomes run_provider(const agent_calls& c) {
-  // Only the mock provider exists in this build; agent_spec.cpp refuses the others.
+debate::call_outcomes failed_outcomes(const agent_calls& c, debate::call_errc code,
+                                      const std::string& message) {
   debate::call_outcomes out;
   out.items.reserve(c.requests.size());
-  for (const auto& r : c.requests) out.items.push_back(mock_reply(*c.spec, r));
-  return out;
-}
-
-debate::call_outcomes timeout_outcomes(const agent_calls& c) {
-  debate::call_outcomes out;
-  out.items.reserve(c.requests.size());
-  const auto message = "no reply within the agent timeout of " +
-                       std::to_string(c.spec->agent_timeout.count()) + " ms";
   for (const auto& r : c.requests) {
     debate::call_outcome o;
     o.key = r.key;
-    o.error = debate::call_errc::timeout;
+    o.error = code;
     o.error_message = message;
     out.items.push_back(std::move(o));
   }
   return out;
+}
+
+debate::call_outcomes run_provider(const agent_calls& c) {
+  // Only the mock provider exists in this build; agent_spec.cpp refuses the others.
+  debate::call_outcomes out;
+  try {
+    out.items.reserve(c.requests.size());
+    for (const auto& r : c.requests) out.items.push_back(mock_reply(*c.spec, r));
+  } catch (const std::exception& e) {
+    // A provider that throws (out of memory for its reply) fails these calls, not the worker
+    // every debate of this pool member depends on.
+    out.items.clear();
+    out.items.shrink_to_fit();
+    return failed_outcomes(c, debate::call_errc::provider_error,
+                           std::string{"the provider failed: "} +
+                               (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what()));
+  }
+  return out;
+}
+
+debate::call_outcomes timeout_outcomes(const agent_calls& c) {
+  return failed_outcomes(c, debate::call_errc::timeout,
+                         "no reply within the agent timeout of " +
+                             std::to_string(c.spec->agent_timeout.count()) + " ms");
 }
 
 void reply(const caf::strong_actor_ptr& to, debate::call_outcomes&& o) {
@@ -54,6 +72,18 @@ void reply(const caf::strong_actor_ptr& to, debate::call_outcomes&& o) {
 
 caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* timers,
                            std::atomic<uint64_t>* peak_backlog) {
+  // Provider failures are caught in run_provider; anything else is a bug. Say so on stderr: CAF's
+  // default handler prints on stdout, which carries the CLI's result.
+  self->set_exception_handler([](caf::scheduled_actor* a, std::exception_ptr& x) -> caf::error {
+    try {
+      std::rethrow_exception(x);
+    } catch (const std::exception& e) {
+      std::cerr << "agent worker " << a->id() << ": internal_error: " << e.what() << "\n";
+    } catch (...) {
+      std::cerr << "agent worker " << a->id() << ": internal_error: unknown exception\n";
+    }
+    return caf::make_error(caf::sec::runtime_error);
+  });
   return {
       [=](agent_calls& c) {
         // Only the owner may look at its mailbox: record the backlog behind these calls.

@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "actors/agent/mock_provider.hpp"
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::agent {
 
@@ -13,6 +14,7 @@ std::string_view to_string(agent_errc x) {
     case agent_errc::unknown_provider: return "unknown_agent";
     case agent_errc::unknown_option: return "unknown_agent";
     case agent_errc::bad_name: return "bad_agent_name";
+    case agent_errc::invalid_utf8: return "invalid_utf8";
   }
   return "unknown";
 }
@@ -53,6 +55,10 @@ bool valid_name(std::string_view n) {
 
 std::variant<std::vector<debate::agent_spec>, agent_error> parse_agents(std::string_view list) {
   std::vector<debate::agent_spec> out;
+  // Before anything quotes the list in an error message.
+  if (auto at = text::utf8_invalid_at(list); at != text::utf8_valid)
+    return agent_error{agent_errc::invalid_utf8,
+                       "the agent list is not valid UTF-8 (byte " + std::to_string(at + 1) + ")"};
   if (trim(list).empty()) return agent_error{agent_errc::empty_list, "the agent list is empty"};
   std::unordered_map<std::string, int> seen;
   for (auto item : split(list, ',')) {

@@ -11,7 +11,13 @@
 namespace aragora::agent {
 
 /// Why an agent list was refused. Stable codes: they appear in CLI and API errors.
-enum class agent_errc : uint8_t { empty_list = 1, unknown_provider, unknown_option, bad_name };
+enum class agent_errc : uint8_t {
+  empty_list = 1,
+  unknown_provider,
+  unknown_option,
+  bad_name,
+  invalid_utf8,
+};
 
 [[nodiscard]] std::string_view to_string(agent_errc x);
 

@@ -27,6 +27,7 @@ constexpr auto max_persist_backoff = std::chrono::seconds{30};
 
 struct debate_state {
   static inline const char* name = "debate";
+  std::string id;
   std::shared_ptr<const debate_services> services;
   std::shared_ptr<debate_machine> machine;
   caf::actor owner;
@@ -55,6 +56,7 @@ struct debate_state {
   // Memory: the entries recalled for this debate, a cancel that came before it started.
   std::vector<std::string> recalled;
   std::optional<std::string> early_cancel;
+  std::string cancelled_by;  // who cancelled, for the audit log (empty: whoever started it)
 };
 
 using debate_self = caf::stateful_actor<debate_state>;
@@ -123,7 +125,8 @@ void report(debate_self* self) {
   } else {
     sealed = seal_receipt(*st.machine, st.services->signing_key);
   }
-  debate_finished done{st.machine->spec().id, summarize(*st.machine), std::move(sealed), nullptr};
+  debate_finished done{st.machine->spec().id, summarize(*st.machine), std::move(sealed), nullptr,
+                       {}};
   done.summary.calls_sent = st.calls_sent;
   if (st.report == finish_report::full) done.machine = st.machine;
   self->send(st.owner, std::move(done));
@@ -147,7 +150,8 @@ void persist(debate_self* self) {
     add_consensus(batch, m, db);
     const auto& f = m.outcome();
     bool cancelled = f.status == debate_status::cancelled;
-    add_audit(batch, db, f.at, who, cancelled ? "debate.cancel" : "debate.end", m.spec().id,
+    const auto& actor = cancelled && !st.cancelled_by.empty() ? st.cancelled_by : who;
+    add_audit(batch, db, f.at, actor, cancelled ? "debate.cancel" : "debate.end", m.spec().id,
               cancelled ? f.error
                         : std::string{to_string(f.status)} + ", " + std::string{to_string(f.decision)});
   }
@@ -292,6 +296,10 @@ caf::behavior debate_behavior(debate_self* self) {
         }
         apply(self, s.machine->expire(s.services->now()));
       },
+      [=](cancel_atom, std::string& reason, std::string& by) {
+        self->state.cancelled_by = std::move(by);
+        self->send(self, cancel_atom::value, std::move(reason));
+      },
       [=](cancel_atom, std::string& reason) {
         auto& s = self->state;
         if (!s.machine) {
@@ -308,10 +316,50 @@ caf::behavior debate_behavior(debate_self* self) {
   };
 }
 
+std::string describe(const std::exception_ptr& x) {
+  try {
+    std::rethrow_exception(x);
+  } catch (const std::bad_alloc&) {
+    return "out of memory (std::bad_alloc)";
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+/// The actor threw (out of memory, a bug): the debate cannot go on. Its owner hears that it failed
+/// instead of waiting forever, and CAF's default handler, which prints on stdout, never runs.
+caf::error fail_on_exception(debate_self* self, std::exception_ptr& x) {
+  auto& st = self->state;
+  try {
+    auto what = describe(x);
+    std::cerr << "debate " << st.id << ": internal_error: " << what << "; the debate failed\n";
+    if (!st.reported) {
+      st.reported = true;
+      disarm(self);
+      debate_finished done;
+      done.id = st.id;
+      done.summary.status = debate_status::failed;
+      done.summary.finished_at = std::chrono::system_clock::now();  // not services->now: it may be what threw
+      done.summary.started_at = st.machine ? st.machine->started_at() : done.summary.finished_at;
+      done.summary.calls_sent = st.calls_sent;
+      done.error = "debate " + st.id + " failed: " + what;
+      self->send(st.owner, std::move(done));
+    }
+  } catch (...) {
+    // Out of memory again: owners that monitor the debate still see it go down.
+  }
+  return caf::make_error(caf::sec::runtime_error);
+}
+
 void init(debate_self* self, std::shared_ptr<const debate_services> services,
           const std::string& id, caf::actor owner, std::vector<caf::actor> subscribers,
           finish_report report) {
   auto& st = self->state;
+  st.id = id;
+  self->set_exception_handler(
+      [self](caf::scheduled_actor*, std::exception_ptr& x) { return fail_on_exception(self, x); });
   st.services = std::move(services);
   if (auto* reg = st.services->registry) {
     reg->add(self->address());
@@ -391,6 +439,17 @@ void live_debates::stop_all(caf::exit_reason reason) {
     all.assign(running_.begin(), running_.end());
   }
   for (const auto& a : all) caf::anon_send_exit(a, reason);
+}
+
+size_t live_debates::cancel_all(const std::string& reason, const std::string& by) {
+  std::vector<caf::actor_addr> all;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    all.assign(running_.begin(), running_.end());
+  }
+  for (const auto& a : all)
+    if (auto h = caf::actor_cast<caf::actor>(a)) caf::anon_send(h, cancel_atom::value, reason, by);
+  return all.size();
 }
 
 caf::actor spawn_debate(caf::actor_system& sys, std::shared_ptr<const debate_services> services,

@@ -39,6 +39,9 @@ public:
   void remove(const caf::actor_addr& a);
   /// Sends every running debate an exit with `reason`.
   void stop_all(caf::exit_reason reason);
+  /// Cancels every running debate (status cancelled, persisted, audited as cancelled by `by`);
+  /// returns how many were asked. Callable from any thread.
+  size_t cancel_all(const std::string& reason, const std::string& by);
 
 private:
   std::mutex mtx_;

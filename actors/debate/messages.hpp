@@ -51,6 +51,9 @@ struct debate_finished {
   debate_summary summary;
   sealed_receipt receipt;
   std::shared_ptr<const debate_machine> machine;  // set for finish_report::full
+  // Set when the debate actor itself failed (an exception, e.g. out of memory): the summary says
+  // failed, and there is no machine and no receipt.
+  std::string error;
 };
 
 /// Sent to a durability observer when a debate's events up to `seq` are on disk.

@@ -192,11 +192,18 @@ storage::result<std::optional<stored_debate>> load_debate(storage::store& db, st
 
 storage::result<std::vector<v1::DebateRecord>> load_records(storage::store& db) {
   std::vector<v1::DebateRecord> out;
-  auto err = storage::scan_messages<v1::DebateRecord>(
-      db, storage::cf::debates, "",
-      [&](std::string_view, v1::DebateRecord&& r) { out.push_back(std::move(r)); });
-  if (err) return *err;
+  storage::scan_report report;
+  if (auto err = load_records(db, out, report)) return *err;
+  if (report.unreadable > 0) return storage::unreadable_error(storage::cf::debates, report);
   return out;
+}
+
+std::optional<storage::store_error> load_records(storage::store& db,
+                                                 std::vector<v1::DebateRecord>& out,
+                                                 storage::scan_report& report) {
+  return storage::scan_messages<v1::DebateRecord>(
+      db, storage::cf::debates, "",
+      [&](std::string_view, v1::DebateRecord&& r) { out.push_back(std::move(r)); }, &report);
 }
 
 storage::result<std::vector<v1::DebateRecord>> finished_without_marker(
@@ -211,9 +218,12 @@ storage::result<std::vector<v1::DebateRecord>> finished_without_marker(
   err = db.scan(storage::cf::debates, "", [&](std::string_view id, std::string_view payload) {
     if (marked.count(std::string{id})) return true;
     v1::DebateRecord r;
-    if (r.ParseFromArray(payload.data(), static_cast<int>(payload.size())) &&
-        r.status() != v1::Status::running)
-      out.push_back(std::move(r));
+    if (!r.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
+      // It cannot be taken in; the others can. Counted and logged, not skipped in silence.
+      db.note_unreadable(storage::cf::debates, id, 1);
+      return true;
+    }
+    if (r.status() != v1::Status::running) out.push_back(std::move(r));
     return true;
   });
   if (err) return *err;

@@ -58,6 +58,13 @@ struct stored_debate {
 /// Every debate record, oldest first (ids sort by creation time).
 [[nodiscard]] storage::result<std::vector<v1::DebateRecord>> load_records(storage::store& db);
 
+/// Every readable debate record into `out`, oldest first, even when the scan then fails (a
+/// damaged block) or meets records that do not parse (counted in `report`); the error says why
+/// `out` may be incomplete.
+[[nodiscard]] std::optional<storage::store_error> load_records(storage::store& db,
+                                                               std::vector<v1::DebateRecord>& out,
+                                                               storage::scan_report& report);
+
 /// The finished debates a consumer has not taken in yet: those without a `<marker_prefix><id>`
 /// key in `marker_family`. Records with a marker are skipped unparsed.
 [[nodiscard]] storage::result<std::vector<v1::DebateRecord>> finished_without_marker(

@@ -89,6 +89,7 @@ std::string_view to_string(spec_errc x) {
     case spec_errc::duplicate_agent: return "duplicate_agent";
     case spec_errc::bad_threshold: return "bad_threshold";
     case spec_errc::bad_fail_rate: return "bad_fail_rate";
+    case spec_errc::invalid_utf8: return "invalid_utf8";
   }
   return "unknown";
 }
@@ -125,12 +126,36 @@ bool blank(std::string_view s) {
   return s.find_first_not_of(" \t\r\n") == std::string_view::npos;
 }
 
+/// Names the first text of the spec that is not valid UTF-8 (without echoing its bytes).
+std::optional<std::string> invalid_text(const debate_spec& spec) {
+  auto bad = [](std::string_view what, std::string_view s) -> std::optional<std::string> {
+    auto at = text::utf8_invalid_at(s);
+    if (at == text::utf8_valid) return std::nullopt;
+    return std::string{what} + " is not valid UTF-8 (byte " + std::to_string(at + 1) + ")";
+  };
+  if (auto e = bad("the question", spec.question)) return e;
+  if (auto e = bad("the context", spec.context)) return e;
+  if (auto e = bad("the domain", spec.domain)) return e;
+  if (auto e = bad("the debate id", spec.id)) return e;
+  if (auto e = bad("the requester", spec.requested_by)) return e;
+  for (size_t i = 0; i < spec.agents.size(); ++i) {
+    const auto& a = spec.agents[i];
+    auto which = "agent " + std::to_string(i + 1) + "'s ";
+    if (auto e = bad(which + "name", a.name)) return e;
+    if (auto e = bad(which + "provider", a.provider)) return e;
+    if (auto e = bad(which + "option", a.option)) return e;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<spec_error> validate(const debate_spec& spec) {
   auto fail = [](spec_errc code, std::string msg) {
     return std::optional<spec_error>{spec_error{code, std::move(msg)}};
   };
+  // First: the messages below quote the spec's text.
+  if (auto why = invalid_text(spec)) return fail(spec_errc::invalid_utf8, std::move(*why));
   if (blank(spec.question)) return fail(spec_errc::empty_question, "the question is empty");
   // Characters, not bytes: a 10,000-character question in UTF-8 may be longer in bytes.
   if (auto n = text::utf8_length(spec.question); n > defaults::max_question_chars)

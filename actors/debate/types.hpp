@@ -104,6 +104,7 @@ enum class spec_errc : uint8_t {
   duplicate_agent,
   bad_threshold,
   bad_fail_rate,
+  invalid_utf8,  // stored text must be UTF-8: protobuf cannot read the record back otherwise
 };
 
 struct spec_error {

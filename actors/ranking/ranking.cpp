@@ -104,6 +104,12 @@ storage::result<bool> record_debate(storage::store& db, rating_table& table,
   if (existing.value()) return false;
   auto updated = table;
   auto changes = apply_match(updated, *m, p);
+  if (db.read_only()) {
+    // A reader (`aragora leaderboard` beside a running node, or on read-only media) counts the
+    // debate for its answer; the node's ranking records it.
+    table = std::move(updated);
+    return true;
+  }
   v1::MatchRecord mr;
   mr.set_debate_id(m->debate_id);
   if (m->winner) mr.set_winner(*m->winner);

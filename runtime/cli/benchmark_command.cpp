@@ -2,12 +2,15 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <iostream>
 
 #include "actors/agent/mock_provider.hpp"
 #include "actors/debate/codec.hpp"
+#include "runtime/capacity/capacity.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/signals.hpp"
 #include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
 #include "runtime/loadgen/load_driver.hpp"
@@ -77,10 +80,12 @@ private:
 }  // namespace
 
 int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
-  if (o.debates < 1) return usage("bad_count", "--debates must be at least 1");
-  if (o.concurrent == 0 || o.concurrent < -1)
-    return usage("bad_count", "--concurrent must be at least 1");
   // Range checks before the casts below; the spec's own limits are checked by validate().
+  const auto max_u32 = std::to_string(UINT32_MAX);
+  if (o.debates < 1 || o.debates > int64_t{UINT32_MAX})
+    return usage("bad_count", "--debates must be within 1.." + max_u32);
+  if (o.concurrent && (*o.concurrent < 1 || *o.concurrent > int64_t{UINT32_MAX}))
+    return usage("bad_count", "--concurrent must be within 1.." + max_u32);
   if (o.agents < defaults::min_agents || o.agents > defaults::max_agents)
     return usage("bad_count", "--agents must be within " + std::to_string(defaults::min_agents) +
                                   ".." + std::to_string(defaults::max_agents));
@@ -88,9 +93,13 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
     return usage("rounds_out_of_range", "--rounds must be within " +
                                             std::to_string(defaults::min_rounds) + ".." +
                                             std::to_string(defaults::max_rounds));
-  if (o.duration_s == 0 || o.duration_s < -1)
-    return usage("bad_duration", "--duration must be a positive number of seconds");
   constexpr int64_t max_ms = std::chrono::milliseconds{defaults::max_duration}.count();
+  // Not finite (inf, nan) would overflow the cast to a clock duration.
+  if (o.duration_s && !(std::isfinite(*o.duration_s) && *o.duration_s > 0 &&
+                        *o.duration_s * 1000 <= static_cast<double>(max_ms)))
+    return usage("bad_duration", "--duration must be a number of seconds within (0, " +
+                                     std::to_string(max_ms / 1000) + "]");
+  if (!check_seed(o.seed)) return exit_usage;
   if (o.latency_ms < 0 || o.latency_ms > max_ms)
     return usage("bad_count", "--latency-ms must be within 0.." + std::to_string(max_ms));
   if (o.message_bytes < 0 || o.message_bytes > defaults::max_mock_message_bytes)
@@ -116,16 +125,32 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   auto templ = std::make_shared<const debate::debate_spec>(std::move(spec));
 
   uint64_t debates = static_cast<uint64_t>(o.debates);
-  uint32_t concurrent = o.concurrent < 0 ? static_cast<uint32_t>(std::min<uint64_t>(debates, UINT32_MAX))
-                                         : static_cast<uint32_t>(o.concurrent);
-  if (o.duration_s < 0) concurrent = static_cast<uint32_t>(std::min<uint64_t>(concurrent, debates));
+  uint64_t concurrent = o.concurrent ? static_cast<uint64_t>(*o.concurrent) : debates;
+  if (!o.duration_s) concurrent = std::min(concurrent, debates);
+  // Memory admission: a given --concurrent that does not fit is refused (the run would not be
+  // the one asked for); the default "all at once" runs as many at once as fit, the rest queued.
+  auto per_debate = capacity::estimate_footprint(*templ).running;
+  auto budget = capacity::memory_budget(cfg);
+  if (!check_footprint(*templ, per_debate, budget)) return exit_usage;
+  auto fit = capacity::debates_that_fit(budget, per_debate);
+  if (concurrent > fit) {
+    auto why = std::to_string(fit) + " debates of about " + capacity::mib_text(per_debate) +
+               " fit the memory budget of " + capacity::mib_text(budget) +
+               " (runtime.memory_budget_mb)";
+    if (o.concurrent)
+      return usage("memory_budget_exceeded",
+                   "--concurrent " + std::to_string(concurrent) + " is too many: " + why);
+    std::cerr << "note: running " << fit << " debates at a time instead of " << concurrent
+              << ": " << why << "\n";
+    concurrent = fit;
+  }
 
   v1::BenchmarkConfig config;
   config.set_debates(static_cast<uint32_t>(debates));
-  config.set_concurrent(concurrent);
+  config.set_concurrent(static_cast<uint32_t>(concurrent));
   config.set_rounds(templ->rounds);
   config.set_agents(static_cast<uint32_t>(templ->agents.size()));
-  config.set_duration_s(o.duration_s > 0 ? o.duration_s : 0);
+  config.set_duration_s(o.duration_s.value_or(0));
   config.set_protocol(std::string{debate::to_string(templ->protocol)});
   config.set_early_stop(templ->early_stop);
   config.set_latency_ms(templ->mock.latency_ms);
@@ -136,20 +161,37 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
 
   std::shared_ptr<storage::store> db;
   if (flags->durable) {
-    db = open_store(o.data_dir, cfg);
+    db = open_store(o.data_dir, cfg, storage::open_mode::create);
     if (!db) return exit_failed;
   }
   // The benchmark measures the debate engine and its store: no memory recall per debate.
   auto bench_cfg = cfg;
   bench_cfg.memory_enabled = false;
+  auto warm_progress = std::make_shared<loadgen::load_progress>();
+  auto progress = std::make_shared<loadgen::load_progress>();
   node::local_node node{bench_cfg, std::nullopt, db};
+  // Ctrl-C stops launching and cancels the debates in flight (persisted as cancelled, so a
+  // later resume does not run them); the report covers what ran.
+  signal_action_scope on_signal{[&node, warm_progress, progress](int signo) {
+                                  warm_progress->stop = true;
+                                  progress->stop = true;
+                                  (void)node.cancel_all(
+                                      std::string{"interrupted by "} + signal_name(signo), "signal");
+                                }};
   bool show_progress = isatty(STDERR_FILENO) == 1;
 
-  // Warm-up: threads, pools and allocator arenas exist before anything is measured.
+  // Warm-up: threads, pools and allocator arenas exist before anything is measured. Its debates
+  // are never stored or rated: with a data dir they run on a node of their own, in memory.
   if (cfg.benchmark_warmup > 0) {
     loadgen::load_plan warm{templ, cfg.benchmark_warmup,
-                            std::min<uint32_t>(concurrent, cfg.benchmark_warmup), std::nullopt};
-    (void)loadgen::run_load(node, warm, std::make_shared<loadgen::load_progress>());
+                            static_cast<uint32_t>(std::min<uint64_t>(concurrent, cfg.benchmark_warmup)),
+                            std::nullopt};
+    if (db) {
+      node::local_node scratch{bench_cfg};
+      (void)loadgen::run_load(scratch, warm, warm_progress);
+    } else {
+      (void)loadgen::run_load(node, warm, warm_progress);
+    }
   }
   node.reset_peak_queue_depth();
   auto baseline_rss = loadgen::current_rss_bytes();
@@ -157,12 +199,11 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   uint64_t bytes_before = db ? db->stats().bytes : 0;
   auto cpu_before = loadgen::process_cpu_time();
 
-  loadgen::load_plan plan{templ, debates, concurrent, std::nullopt};
-  if (o.duration_s > 0)
+  loadgen::load_plan plan{templ, debates, static_cast<uint32_t>(concurrent), std::nullopt};
+  if (o.duration_s)
     plan.duration = std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-        std::chrono::duration<double>(o.duration_s));
-  auto progress = std::make_shared<loadgen::load_progress>();
-  progress_bar bar{*progress, debates, o.duration_s > 0 ? o.duration_s : 0};
+        std::chrono::duration<double>(*o.duration_s));
+  progress_bar bar{*progress, debates, o.duration_s.value_or(0)};
   loadgen::rss_sampler sampler{std::chrono::milliseconds{5}};
   auto result = loadgen::run_load(node, plan, progress, [&] {
     if (show_progress) bar.draw();
@@ -189,7 +230,12 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
     std::cout << debate::to_json(report) << "\n";
   else
     loadgen::print_report(std::cout, report, stdout_wants_color());
-  return exit_ok;
+  // The report counts them as failed; the run itself did not go as asked.
+  if (result.aborted > 0)
+    return print_error(exit_failed, "debate_failed",
+                       std::to_string(result.aborted) + " debates failed with an internal error; " +
+                           "the first: " + result.first_abort);
+  return process_signals().exit_code(exit_ok);
 }
 
 }  // namespace aragora::cli

@@ -31,20 +31,29 @@ struct run_flags {
                                                        std::string_view early_stop,
                                                        std::string_view storage);
 
+/// A seed fits the spec's 32 bits; otherwise prints bad_seed and returns false.
+[[nodiscard]] bool check_seed(int64_t seed);
+
+/// `needed` bytes (capacity::estimate_footprint) fit the memory budget; otherwise prints
+/// memory_budget_exceeded and returns false.
+[[nodiscard]] bool check_footprint(const debate::debate_spec& spec, uint64_t needed,
+                                   uint64_t budget);
+
+// Unset numbers take the configured default; a given one is range-checked, never ignored.
 struct ask_options {
   std::string question;
   std::string agents = "mock:supportive,mock:critical,mock:balanced";
-  int64_t rounds = -1;  // < 0 = configured default
+  std::optional<int64_t> rounds;
   std::string protocol = "lite";
   std::string consensus;  // empty = majority for lite, judge for full
   std::string early_stop = "on";
   std::string similarity = "tfidf";
-  double threshold = -1;  // < 0 = configured default
-  int64_t seed = -1;      // < 0 = configured default
-  int64_t message_bytes = -1;
-  int64_t latency_ms = -1;
-  double fail_rate = -1;
-  int64_t agent_timeout_ms = -1;
+  std::optional<double> threshold;
+  std::optional<int64_t> seed;
+  std::optional<int64_t> message_bytes;
+  std::optional<int64_t> latency_ms;
+  std::optional<double> fail_rate;
+  std::optional<int64_t> agent_timeout_ms;
   std::string context;
   bool json = false;
   std::string receipt_file;
@@ -64,10 +73,10 @@ struct verify_options {
 
 struct benchmark_options {
   int64_t debates = 1;
-  int64_t concurrent = -1;  // < 0 = all at once (= debates)
+  std::optional<int64_t> concurrent;  // unset = all at once, as far as the memory budget allows
   int64_t rounds = 3;
   int64_t agents = 3;
-  double duration_s = -1;  // < 0 = off
+  std::optional<double> duration_s;  // unset = off
   std::string protocol = "lite";
   std::string early_stop = "off";
   int64_t latency_ms = 0;
@@ -101,10 +110,25 @@ struct leaderboard_options {
 
 [[nodiscard]] int run_audit(const history_options& o, const config::node_config& cfg);
 
+struct doctor_options {
+  std::string data_dir;  // main fills in the configured one when not given
+  bool json = false;
+  bool salvage = false;  // open a store with a damaged WAL by recovering up to the damage
+};
+
+/// Reads every record and replays every debate log; exit 0 healthy, 1 problems found.
+[[nodiscard]] int run_doctor(const doctor_options& o, const config::node_config& cfg);
+
 /// Who runs this command, for the audit log: "cli:<user>".
 [[nodiscard]] std::string cli_actor();
 
-/// Reads a whole file; false when it cannot be read.
-[[nodiscard]] bool read_file(const std::string& path, std::string& out);
+/// Flushes stdout; why a write of the output failed, if one did.
+[[nodiscard]] std::optional<std::string> stdout_error();
+
+/// The content of a regular file of at most `max_bytes`; otherwise prints
+/// `error: <code>: <message>` (file_not_found, not_a_regular_file, file_too_large, unreadable)
+/// and returns nullopt.
+[[nodiscard]] std::optional<std::string> read_input_file(const std::string& path,
+                                                         size_t max_bytes);
 
 }  // namespace aragora::cli

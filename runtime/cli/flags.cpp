@@ -1,12 +1,59 @@
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
+#include "runtime/capacity/capacity.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/terminal.hpp"
+#include "runtime/files/read_file.hpp"
 
 namespace aragora::cli {
 
 int print_error(int exit_code, std::string_view code, std::string_view message) {
-  std::cerr << "error: " << code << ": " << message << "\n";
+  // Messages quote input (file contents, arguments): no terminal escapes from it.
+  std::cerr << "error: " << code << ": " << printable(message) << "\n";
   return exit_code;
+}
+
+std::optional<std::string> stdout_error() {
+  // std::cout writes through stdout's FILE (synced with stdio): flushing both reports either. A
+  // write that failed earlier left only the error flag behind, not its errno.
+  errno = 0;
+  std::cout.flush();
+  bool failed = std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout;
+  if (!failed) return std::nullopt;
+  return errno != 0 ? std::string{std::strerror(errno)} : std::string{"a write failed"};
+}
+
+std::optional<std::string> read_input_file(const std::string& path, size_t max_bytes) {
+  auto r = files::read_file(path, max_bytes);
+  if (auto* e = std::get_if<files::read_error>(&r)) {
+    print_error(exit_usage, files::to_string(e->code), "cannot read " + e->message);
+    return std::nullopt;
+  }
+  return std::move(std::get<std::string>(r));
+}
+
+bool check_seed(int64_t seed) {
+  if (seed >= 0 && seed <= int64_t{UINT32_MAX}) return true;
+  print_error(exit_usage, "bad_seed",
+              "--seed must be within 0.." + std::to_string(UINT32_MAX) + ", got " +
+                  std::to_string(seed));
+  return false;
+}
+
+bool check_footprint(const debate::debate_spec& spec, uint64_t needed, uint64_t budget) {
+  if (needed <= budget) return true;
+  print_error(exit_usage, "memory_budget_exceeded",
+              "one debate of " + std::to_string(spec.agents.size()) + " agents, " +
+                  std::to_string(spec.rounds) + " rounds and " +
+                  std::to_string(spec.mock.message_bytes) + "-byte messages needs about " +
+                  capacity::mib_text(needed) + " (" +
+                  std::to_string(capacity::max_agent_calls(spec)) +
+                  " agent calls); the memory budget is " + capacity::mib_text(budget) +
+                  " (runtime.memory_budget_mb)");
+  return false;
 }
 
 std::optional<run_flags> parse_run_flags(std::string_view protocol, std::string_view early_stop,

@@ -12,9 +12,11 @@
 #include "actors/debate/receipt.hpp"
 #include "actors/ranking/ranking.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/signals.hpp"
 #include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
 #include "runtime/node/local_node.hpp"
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::cli {
 
@@ -41,12 +43,18 @@ std::string time_text(const google::protobuf::Timestamp& t) {
 }  // namespace
 
 int run_list(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir, cfg);
+  auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only);
   if (!db) return exit_failed;
-  auto records = debate::load_records(*db);
-  if (!records.ok()) return print_error(records.error());
+  // What can be read is listed even when the rest cannot; the damage is reported (stderr, exit
+  // 1), never hidden.
+  std::vector<v1::DebateRecord> records;
+  storage::scan_report unreadable;
+  auto damage = debate::load_records(*db, records, unreadable);
+  if (!damage && unreadable.unreadable > 0)
+    damage = storage::unreadable_error(storage::cf::debates, unreadable);
+  int rc = damage ? print_error(*damage) : exit_ok;
   v1::DebateList list;
-  for (const auto& r : records.value()) {
+  for (const auto& r : records) {
     auto* e = list.add_debates();
     e->set_id(r.spec().id());
     e->set_question(r.spec().question());
@@ -56,23 +64,23 @@ int run_list(const history_options& o, const config::node_config& cfg) {
   }
   if (o.json) {
     std::cout << debate::to_json(list) << "\n";
-    return exit_ok;
+    return rc;
   }
   if (list.debates_size() == 0) {
     std::cout << "No debates in " << o.data_dir << "\n";
-    return exit_ok;
+    return rc;
   }
   std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", "ID", "CREATED (UTC)", "STATUS", "VERDICT",
               "QUESTION");
   for (const auto& e : list.debates())
-    std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", e.id().c_str(),
+    std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", printable(e.id()).c_str(),
                 time_text(e.created_at()).c_str(), e.status().c_str(), e.verdict().c_str(),
                 excerpt(e.question(), 60).c_str());
-  return exit_ok;
+  return rc;
 }
 
 int run_show(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir, cfg);
+  auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only);
   if (!db) return exit_failed;
   auto stored = debate::load_debate(*db, o.id);
   if (!stored.ok()) return print_error(stored.error());
@@ -110,11 +118,16 @@ int run_show(const history_options& o, const config::node_config& cfg) {
 int run_resume(const history_options& o, const config::node_config& cfg) {
   auto key = debate::signing_key_from_env();
   if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
-  auto db = open_store(o.data_dir, cfg);
+  auto db = open_store(o.data_dir, cfg, storage::open_mode::existing);
   if (!db) return exit_failed;
   v1::ResumeReport report;
   {
     node::local_node node{cfg, key.key, db};
+    signal_action_scope on_signal{[&node](int signo) {
+                                    (void)node.cancel_all(
+                                        std::string{"interrupted by "} + signal_name(signo),
+                                        "signal");
+                                  }};
     caf::scoped_actor self{node.system()};
     auto resumed = node.resume_unfinished(self, debate::finish_report::summary, cli_actor());
     for (const auto& id : resumed.ids) report.add_debates(id);
@@ -136,22 +149,25 @@ int run_resume(const history_options& o, const config::node_config& cfg) {
               << (report.resumed() == 1 ? "" : "s") << " from " << o.data_dir << ": "
               << report.completed() << " completed, " << report.failed() << " failed; "
               << report.agent_calls_made() << " agent calls made after the resume\n";
-    for (const auto& u : report.unreadable()) std::cout << "  unreadable (marked failed): " << u << "\n";
+    for (const auto& u : report.unreadable())
+      std::cout << "  unreadable: " << printable(u) << "\n";
   }
-  return exit_ok;
+  // Something that could not be resumed is a failure the caller must see.
+  return process_signals().exit_code(report.unreadable_size() > 0 ? exit_failed : exit_ok);
 }
 
 std::string cli_actor() {
   const char* user = std::getenv("USER");
-  if (!user || !*user) {
+  // It is stored in the audit log: text that is not UTF-8 would make the entry unreadable.
+  if (!user || !*user || !text::is_valid_utf8(user)) {
     const auto* pw = getpwuid(geteuid());
     user = pw ? pw->pw_name : nullptr;
   }
-  return std::string{"cli:"} + (user && *user ? user : "unknown");
+  return std::string{"cli:"} + (user && *user && text::is_valid_utf8(user) ? user : "unknown");
 }
 
 int run_audit(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir, cfg);
+  auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only);
   if (!db) return exit_failed;
   auto entries = debate::load_audit(*db);
   if (!entries.ok()) return print_error(entries.error());
@@ -162,38 +178,43 @@ int run_audit(const history_options& o, const config::node_config& cfg) {
     return exit_ok;
   }
   for (const auto& e : log.entries())
-    std::printf("%s  %-16s  %-14s  %-16s  %s\n", time_text(e.at()).c_str(), e.actor().c_str(),
-                e.action().c_str(), e.debate_id().c_str(), excerpt(e.detail(), 60).c_str());
+    std::printf("%s  %-16s  %-14s  %-16s  %s\n", time_text(e.at()).c_str(),
+                printable(e.actor()).c_str(), printable(e.action()).c_str(),
+                printable(e.debate_id()).c_str(), excerpt(e.detail(), 60).c_str());
   return exit_ok;
 }
 
 int run_leaderboard(const leaderboard_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir, cfg);
+  auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only);
   if (!db) return exit_failed;
   ranking::elo_params p{cfg.elo_initial, cfg.elo_k, cfg.calibration_min};
   auto table = ranking::load_ratings(*db);
   if (!table.ok()) return print_error(table.error());
-  // Debates that ended while no ranking ran (a crash) are counted now.
-  if (auto r = ranking::reconcile(*db, table.value(), p); !r.ok()) return print_error(r.error());
+  // Debates that ended while no ranking ran (a crash) are counted in this answer. If they cannot
+  // all be read, the stored ratings are still shown, and the damage reported (exit 1).
+  int rc = exit_ok;
+  if (auto r = ranking::reconcile(*db, table.value(), p); !r.ok()) rc = print_error(r.error());
   auto board = ranking::leaderboard(table.value(), o.domain, p);
   if (o.json) {
     std::cout << debate::to_json(board) << "\n";
-    return exit_ok;
+    return rc;
   }
   if (board.agents_size() == 0) {
-    std::cout << "No rated agents yet" << (o.domain.empty() ? "" : " in domain " + o.domain)
+    std::cout << "No rated agents yet"
+              << (o.domain.empty() ? "" : " in domain " + printable(o.domain))
               << "\n";
-    return exit_ok;
+    return rc;
   }
   std::printf("%-4s  %-20s  %8s  %7s  %5s  %6s  %5s  %11s\n", "RANK", "AGENT", "ELO", "DEBATES",
               "WINS", "LOSSES", "DRAWS", "CALIBRATION");
   int rank = 0;
   for (const auto& a : board.agents()) {
     double elo = o.domain.empty() ? a.elo() : a.domain_elo().at(o.domain);
-    std::printf("%-4d  %-20s  %8.1f  %7u  %5u  %6u  %5u  %11.3f\n", ++rank, a.name().c_str(), elo,
+    std::printf("%-4d  %-20s  %8.1f  %7u  %5u  %6u  %5u  %11.3f\n", ++rank,
+                printable(a.name()).c_str(), elo,
                 a.debates(), a.wins(), a.losses(), a.draws(), a.calibration().score());
   }
-  return exit_ok;
+  return rc;
 }
 
 }  // namespace aragora::cli

@@ -6,11 +6,14 @@
 #include <variant>
 
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/signals.hpp"
 #include "runtime/config/config.hpp"
 
 int main(int argc, char** argv) {
   using namespace aragora;
   GOOGLE_PROTOBUF_VERIFY_VERSION;
+  // Before any other thread starts: SIGINT and SIGTERM are taken by one waiting thread.
+  (void)cli::process_signals();
 
   CLI::App app{"aragora: multi-agent debates on an actor runtime"};
   app.set_version_flag("--version", "aragora " ARAGORA_VERSION);
@@ -50,7 +53,7 @@ int main(int argc, char** argv) {
   auto* bench_cmd = app.add_subcommand("benchmark", "run many mock debates and measure them");
   bench_cmd->add_option("--debates,-n", bench.debates, "debates to run (default 1)");
   bench_cmd->add_option("--concurrent,-c", bench.concurrent,
-                        "debates in flight at once (default: all)");
+                        "debates in flight at once (default: all that fit the memory budget)");
   bench_cmd->add_option("--rounds,-r", bench.rounds, "rounds per debate (default 3)");
   bench_cmd->add_option("--agents,-a", bench.agents, "mock agents per debate (default 3)");
   bench_cmd->add_option("--duration", bench.duration_s,
@@ -83,6 +86,15 @@ int main(int argc, char** argv) {
   leaders_cmd->add_option("--domain", leaders.domain, "rank by this domain's ratings");
   leaders_cmd->add_flag("--json", leaders.json, "print one JSON object");
 
+  cli::doctor_options doctor;
+  auto* doctor_cmd = app.add_subcommand(
+      "doctor", "check that every record of a data dir reads and every debate log replays");
+  doctor_cmd->add_option("--data-dir", doctor.data_dir, "where debates are stored");
+  doctor_cmd->add_flag("--json", doctor.json, "print one JSON object");
+  doctor_cmd->add_flag("--salvage", doctor.salvage,
+                       "open a store whose WAL is damaged: keep what precedes the damage (the "
+                       "WAL is copied aside first) and mark running debates failed");
+
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
   verify_cmd->add_option("receipt", verify.receipt_file, "receipt JSON file")->required();
@@ -109,26 +121,38 @@ int main(int argc, char** argv) {
       return cli::print_error(cli::exit_usage, config::to_string(err->code), err->message);
     cfg = std::get<config::node_config>(loaded);
   }
-  for (auto* dir : {&ask.data_dir, &bench.data_dir, &history.data_dir, &leaders.data_dir})
+  for (auto* dir : {&ask.data_dir, &bench.data_dir, &history.data_dir, &leaders.data_dir,
+                    &doctor.data_dir})
     if (dir->empty()) *dir = cfg.data_dir;
 
   int rc = cli::exit_usage;
-  if (*ask_cmd)
-    rc = cli::run_ask(ask, cfg);
-  else if (*verify_cmd)
-    rc = cli::run_verify(verify);
-  else if (*bench_cmd)
-    rc = cli::run_benchmark(bench, cfg);
-  else if (*list_cmd)
-    rc = cli::run_list(history, cfg);
-  else if (*show_cmd)
-    rc = cli::run_show(history, cfg);
-  else if (*resume_cmd)
-    rc = cli::run_resume(history, cfg);
-  else if (*audit_cmd)
-    rc = cli::run_audit(history, cfg);
-  else if (*leaders_cmd)
-    rc = cli::run_leaderboard(leaders, cfg);
+  try {
+    if (*ask_cmd)
+      rc = cli::run_ask(ask, cfg);
+    else if (*verify_cmd)
+      rc = cli::run_verify(verify);
+    else if (*bench_cmd)
+      rc = cli::run_benchmark(bench, cfg);
+    else if (*list_cmd)
+      rc = cli::run_list(history, cfg);
+    else if (*show_cmd)
+      rc = cli::run_show(history, cfg);
+    else if (*resume_cmd)
+      rc = cli::run_resume(history, cfg);
+    else if (*audit_cmd)
+      rc = cli::run_audit(history, cfg);
+    else if (*leaders_cmd)
+      rc = cli::run_leaderboard(leaders, cfg);
+    else if (*doctor_cmd)
+      rc = cli::run_doctor(doctor, cfg);
+  } catch (const std::bad_alloc&) {
+    rc = cli::print_error(cli::exit_failed, "out_of_memory", "the command ran out of memory");
+  } catch (const std::exception& e) {
+    rc = cli::print_error(cli::exit_failed, "internal_error", e.what());
+  }
+  // A result that did not reach stdout (a full disk, a closed pipe) is a failure, not a success.
+  if (auto why = cli::stdout_error(); why && rc == cli::exit_ok)
+    rc = cli::print_error(cli::exit_failed, "stdout_unwritable", "cannot write the output: " + *why);
   google::protobuf::ShutdownProtobufLibrary();
   return rc;
 }

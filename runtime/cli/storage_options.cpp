@@ -1,5 +1,7 @@
 #include "runtime/cli/storage_options.hpp"
 
+#include <iostream>
+
 #include "runtime/cli/commands.hpp"
 
 namespace aragora::cli {
@@ -9,9 +11,13 @@ int print_error(const storage::store_error& e) {
 }
 
 std::shared_ptr<storage::store> open_store(const std::string& data_dir,
-                                           const config::node_config& cfg) {
+                                           const config::node_config& cfg,
+                                           storage::open_mode mode, bool salvage_wal) {
   storage::store_options o;
   o.path = data_dir;
+  o.mode = mode;
+  o.salvage_wal = salvage_wal;
+  o.min_free_bytes = cfg.storage_min_free_bytes;
   o.retention = cfg.retention;
   o.breaker_failures = cfg.db_breaker_failures;
   o.breaker_recovery = cfg.db_breaker_recovery;
@@ -20,6 +26,8 @@ std::shared_ptr<storage::store> open_store(const std::string& data_dir,
     print_error(r.error());
     return nullptr;
   }
+  for (const auto& note : r.value()->open_notes())
+    std::cerr << "warning: storage: " << note << "\n";
   return std::shared_ptr<storage::store>{std::move(r.value())};
 }
 

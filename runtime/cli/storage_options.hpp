@@ -12,8 +12,12 @@ namespace aragora::cli {
 /// Prints a storage error as `error: <code>: <message>` and returns `exit_failed`.
 int print_error(const storage::store_error& e);
 
-/// The store in `data_dir`, or nullptr after printing `error: <code>: <message>`.
+/// The store in `data_dir`, or nullptr after printing `error: <code>: <message>`. Commands that
+/// write create a store (`create`) or continue one (`existing`); the others only read
+/// (`read_only`: nothing on disk changes, and a mistyped dir is `data_dir_not_found`).
 [[nodiscard]] std::shared_ptr<storage::store> open_store(const std::string& data_dir,
-                                                         const config::node_config& cfg);
+                                                         const config::node_config& cfg,
+                                                         storage::open_mode mode,
+                                                         bool salvage_wal = false);
 
 }  // namespace aragora::cli

@@ -45,10 +45,32 @@ bool stdout_wants_color() {
   return isatty(STDOUT_FILENO) == 1;
 }
 
+std::string printable(std::string_view text) {
+  constexpr std::string_view replacement = "\xEF\xBF\xBD";  // U+FFFD
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    auto n = text::utf8_sequence_length(text.substr(i));
+    bool control = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7F ||
+                   // C1 controls U+0080..U+009F, encoded C2 80..C2 9F
+                   (n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0);
+    if (n == 0 || control) {
+      out += replacement;
+      i += n == 0 ? 1 : n;
+    } else {
+      out.append(text.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
+}
+
 std::string excerpt(std::string_view text, size_t max) {
-  std::string out{text::utf8_prefix(text, max)};
-  std::replace_if(out.begin(), out.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; },
+  std::string cut{text::utf8_prefix(text, max)};
+  std::replace_if(cut.begin(), cut.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; },
                   ' ');
+  auto out = printable(cut);
   if (text.size() > max) out += "...";
   return out;
 }
@@ -65,9 +87,9 @@ void terminal_printer::print(const v1::Event& e) {
       std::string agents;
       for (const auto& a : s.agents()) {
         if (!agents.empty()) agents += ", ";
-        agents += a.name();
+        agents += printable(a.name());
       }
-      out_ << paint("Debate " + e.debate_id(), bold) << "  "
+      out_ << paint("Debate " + printable(e.debate_id()), bold) << "  "
            << v1::Protocol::Value_Name(s.protocol()) << " protocol, "
            << v1::ConsensusMethod::Value_Name(s.consensus()) << " consensus, up to " << s.rounds()
            << " round" << (s.rounds() == 1 ? "" : "s") << "\n"
@@ -80,27 +102,29 @@ void terminal_printer::print(const v1::Event& e) {
       break;
     case v1::EventType::agent_message: {
       const auto& m = e.message();
-      out_ << "  " << paint(m.agent(), bold) << " " << verb(m.phase()) << ": "
+      out_ << "  " << paint(printable(m.agent()), bold) << " " << verb(m.phase()) << ": "
            << excerpt(m.text(), 200) << "\n";
       break;
     }
     case v1::EventType::critique: {
       const auto& m = e.message();
-      out_ << "  " << paint(m.agent(), bold) << " -> " << m.target() << " "
+      out_ << "  " << paint(printable(m.agent()), bold) << " -> " << printable(m.target()) << " "
            << paint("(severity " + fixed(m.critique().severity(), 1) + ")", dim) << ": "
            << excerpt(m.text(), 160) << "\n";
       break;
     }
     case v1::EventType::vote: {
       const auto& m = e.message();
-      out_ << "  " << paint(m.agent(), bold) << " votes for " << paint(m.vote().choice(), bold)
+      out_ << "  " << paint(printable(m.agent()), bold) << " votes for "
+           << paint(printable(m.vote().choice()), bold)
            << " " << paint("(confidence " + fixed(m.vote().confidence(), 2) + ")", dim) << "\n";
       break;
     }
     case v1::EventType::agent_error:
-      out_ << "  " << paint("! " + e.agent() + " failed to " +
+      out_ << "  " << paint("! " + printable(e.agent()) + " failed to " +
                                  v1::Phase::Value_Name(e.error().phase()), red)
-           << ": " << e.error().code() << " (" << excerpt(e.error().message(), 160) << ")\n";
+           << ": " << printable(e.error().code()) << " (" << excerpt(e.error().message(), 160)
+           << ")\n";
       break;
     case v1::EventType::convergence: {
       const auto& c = e.convergence();
@@ -110,9 +134,9 @@ void terminal_printer::print(const v1::Event& e) {
     }
     case v1::EventType::consensus: {
       const auto& c = e.consensus();
-      std::string line = "consensus (" + c.method() + "): ";
+      std::string line = "consensus (" + printable(c.method()) + "): ";
       if (c.reached())
-        line += "reached, confidence " + fixed(c.confidence(), 2) + " -> " + c.winner();
+        line += "reached, confidence " + fixed(c.confidence(), 2) + " -> " + printable(c.winner());
       else if (c.status() == v1::Status::insufficient_participation)
         line += "insufficient participation (" + std::to_string(c.votes()) + " of " +
                 std::to_string(c.quorum()) + " votes needed)";
@@ -136,8 +160,8 @@ void terminal_printer::print_result(const v1::DebateResult& r) {
        << paint("Verdict: " + verdict, color) << "  confidence "
        << fixed(r.confidence(), 2) << "  status " << v1::Status::Value_Name(r.status())
        << "\n";
-  if (!r.winner().empty()) out_ << "Winner:  " << r.winner() << "\n";
-  if (!r.error().empty()) out_ << "Reason:  " << r.error() << "\n";
+  if (!r.winner().empty()) out_ << "Winner:  " << printable(r.winner()) << "\n";
+  if (!r.error().empty()) out_ << "Reason:  " << printable(r.error()) << "\n";
   if (!r.final_answer().empty()) out_ << "Answer:  " << excerpt(r.final_answer(), 400) << "\n";
   out_ << "Agents:  " << r.agents_requested_size() << " requested, " << r.agents_failed_size()
        << " with failures, " << r.agents_contributing_size() << " contributing; "
@@ -145,7 +169,8 @@ void terminal_printer::print_result(const v1::DebateResult& r) {
        << " round" << (r.rounds_used() == 1 ? "" : "s") << "\n"
        << "Cost:    " << r.tokens_in() << " tokens in, " << r.tokens_out() << " out, $"
        << fixed(r.cost_usd(), 4) << " (simulated), " << fixed(r.duration_ms(), 1) << " ms\n"
-       << "Receipt: " << r.receipt().id() << "  sha256 " << r.receipt().sha256() << "\n";
+       << "Receipt: " << printable(r.receipt().id()) << "  sha256 "
+       << printable(r.receipt().sha256()) << "\n";
   out_.flush();
 }
 

@@ -1,29 +1,18 @@
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "actors/debate/codec.hpp"
 #include "actors/debate/receipt.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/defaults.hpp"
 
 namespace aragora::cli {
 
-bool read_file(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::stringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  return static_cast<bool>(in) || in.eof();
-}
-
 int run_verify(const verify_options& o) {
-  std::string text;
-  if (!read_file(o.receipt_file, text))
-    return print_error(exit_usage, "unreadable", "cannot read " + o.receipt_file);
+  auto text = read_input_file(o.receipt_file, defaults::max_verify_file_bytes);
+  if (!text) return exit_usage;
   v1::Receipt receipt;
   std::string parse_error;
-  if (!debate::from_json(text, receipt, parse_error)) {
+  if (!debate::from_json(*text, receipt, parse_error)) {
     std::cout << "invalid: malformed_receipt: " << parse_error << "\n";
     return exit_failed;
   }
@@ -35,11 +24,10 @@ int run_verify(const verify_options& o) {
     return exit_failed;
   }
   if (!o.result_file.empty()) {
-    std::string result_text;
-    if (!read_file(o.result_file, result_text))
-      return print_error(exit_usage, "unreadable", "cannot read " + o.result_file);
+    auto result_text = read_input_file(o.result_file, defaults::max_verify_file_bytes);
+    if (!result_text) return exit_usage;
     v1::DebateResult result;
-    if (!debate::from_json(result_text, result, parse_error)) {
+    if (!debate::from_json(*result_text, result, parse_error)) {
       std::cout << "invalid: malformed_result: " << parse_error << "\n";
       return exit_failed;
     }

@@ -2,13 +2,15 @@
 
 #include <yaml-cpp/yaml.h>
 
-#include <fstream>
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <optional>
-#include <sstream>
+#include <set>
 
 #include "runtime/defaults.hpp"
+#include "runtime/files/read_file.hpp"
+#include "runtime/text/utf8.hpp"
 
 namespace aragora::config {
 
@@ -26,6 +28,8 @@ node_config::node_config()
       scheduler_threads(0),
       scheduler_policy(defaults::scheduler_policy),
       agent_workers(0),
+      memory_budget_bytes(defaults::memory_budget_mb << 20),
+      memory_budget_fraction(defaults::memory_budget_fraction),
       alerts{defaults::alert_debate_duration_warn_s, defaults::alert_debate_duration_crit_s,
              defaults::alert_queue_depth_warn,       defaults::alert_queue_depth_crit,
              defaults::alert_memory_warn_pct,        defaults::alert_memory_crit_pct},
@@ -39,7 +43,8 @@ node_config::node_config()
       retention(storage::retention_policy::defaults()),
       sweep_interval(defaults::retention_sweep_interval),
       db_breaker_failures(defaults::db_breaker_failures),
-      db_breaker_recovery(defaults::db_breaker_recovery) {}
+      db_breaker_recovery(defaults::db_breaker_recovery),
+      storage_min_free_bytes(defaults::storage_min_free_bytes) {}
 
 std::string_view to_string(config_errc x) {
   switch (x) {
@@ -47,6 +52,9 @@ std::string_view to_string(config_errc x) {
     case config_errc::malformed: return "config_malformed";
     case config_errc::unknown_key: return "config_unknown_key";
     case config_errc::bad_value: return "config_bad_value";
+    case config_errc::too_large: return "config_too_large";
+    case config_errc::duplicate_key: return "config_duplicate_key";
+    case config_errc::invalid_utf8: return "config_invalid_utf8";
   }
   return "unknown";
 }
@@ -176,10 +184,34 @@ const std::map<std::string, setter>& setters() {
          c.mock.fail_rate = v;
          return true;
        }},
-      {"timer.tick_ms", millis(&node_config::timer_tick)},
+      // A tick of hours would hold every deadline and latency that long.
+      {"timer.tick_ms",
+       [](const YAML::Node& n, node_config& c) {
+         int64_t v;
+         if (!read(n, v) || v < defaults::min_timer_tick.count() ||
+             v > defaults::max_timer_tick.count())
+           return false;
+         c.timer_tick = std::chrono::milliseconds{v};
+         return true;
+       }},
       {"timer.wheel_slots", u32(&node_config::timer_slots, 64, 1 << 20)},
       {"runtime.scheduler_threads", u32(&node_config::scheduler_threads, 0, 256)},
       {"runtime.agent_workers", u32(&node_config::agent_workers, 0, 1024)},
+      {"runtime.memory_budget_mb",
+       [](const YAML::Node& n, node_config& c) {
+         int64_t v;
+         // Up to 1 PiB: MiB << 20 stays far from overflowing.
+         if (!read(n, v) || v < 0 || v > (int64_t{1} << 30)) return false;
+         c.memory_budget_bytes = static_cast<uint64_t>(v) << 20;
+         return true;
+       }},
+      {"runtime.memory_budget_fraction",
+       [](const YAML::Node& n, node_config& c) {
+         double v;
+         if (!read(n, v) || !(v > 0.0 && v <= 1.0)) return false;
+         c.memory_budget_fraction = v;
+         return true;
+       }},
       {"runtime.scheduler_policy",
        [](const YAML::Node& n, node_config& c) {
          std::string v;
@@ -234,6 +266,13 @@ const std::map<std::string, setter>& setters() {
          c.db_breaker_recovery = std::chrono::seconds{v};
          return true;
        }},
+      {"storage.min_free_mb",
+       [](const YAML::Node& n, node_config& c) {
+         int64_t v;
+         if (!read(n, v) || v < 0 || v > (int64_t{1} << 30)) return false;
+         c.storage_min_free_bytes = static_cast<uint64_t>(v) << 20;
+         return true;
+       }},
       {"storage.retention.debates_days", retention_days({storage::cf::debates, storage::cf::debate_events})},
       {"storage.retention.critiques_days", retention_days({storage::cf::critiques})},
       {"storage.retention.evidence_days", retention_days({storage::cf::evidence, storage::cf::evidence_by_hash})},
@@ -247,12 +286,23 @@ const std::map<std::string, setter>& setters() {
   return table;
 }
 
+// Deeper than any key of the table: an alias cannot make apply() recurse without end.
+constexpr int max_depth = 4;
+
 std::optional<config_error> apply(const YAML::Node& node, const std::string& prefix,
-                                  node_config& cfg) {
+                                  node_config& cfg, int depth = 1) {
+  if (depth > max_depth)
+    return config_error{config_errc::unknown_key, "unknown configuration section '" + prefix + "'"};
+  // yaml-cpp keeps every entry of a mapping, and lookups see only the first of a repeated key:
+  // a repeated key would apply twice in document order, silently. Refused instead.
+  std::set<std::string> seen;
   for (const auto& kv : node) {
-    auto key = prefix + kv.first.as<std::string>();
+    auto name = kv.first.as<std::string>();
+    auto key = prefix + name;
+    if (!seen.insert(name).second)
+      return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
     if (kv.second.IsMap()) {
-      if (auto err = apply(kv.second, key + ".", cfg)) return err;
+      if (auto err = apply(kv.second, key + ".", cfg, depth + 1)) return err;
       continue;
     }
     const auto& table = setters();
@@ -266,17 +316,41 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
   return std::nullopt;
 }
 
+/// Values that are each in range but wrong together.
+std::optional<config_error> cross_check(const node_config& c) {
+  auto shortest = std::min(c.agent_timeout, c.phase_grace);
+  if (c.timer_tick > shortest)
+    return config_error{config_errc::bad_value,
+                        "timer.tick_ms (" + std::to_string(c.timer_tick.count()) +
+                            ") must not exceed debate.agent_timeout_ms or debate.phase_grace_ms (" +
+                            std::to_string(shortest.count()) + ")"};
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::variant<node_config, config_error> parse_config(std::string_view yaml) {
   node_config cfg;
-  YAML::Node root;
+  if (yaml.size() > defaults::max_config_bytes)
+    return config_error{config_errc::too_large,
+                        "the configuration is larger than " +
+                            std::to_string(defaults::max_config_bytes >> 10) + " KiB"};
+  // yaml-cpp passes raw bytes through into strings unchecked. (UTF-16/32 files are refused too.)
+  if (auto at = text::utf8_invalid_at(yaml); at != text::utf8_valid)
+    return config_error{config_errc::invalid_utf8, "the configuration is not valid UTF-8 (byte " +
+                                                       std::to_string(at + 1) + ")"};
+  std::vector<YAML::Node> docs;
   try {
-    root = YAML::Load(std::string{yaml});
+    docs = YAML::LoadAll(std::string{yaml});
   } catch (const YAML::Exception& e) {
     return config_error{config_errc::malformed, std::string{"malformed YAML: "} + e.what()};
   }
-  if (root.IsNull()) return cfg;
+  if (docs.size() > 1)
+    return config_error{config_errc::malformed,
+                        "the configuration must be one YAML document, found " +
+                            std::to_string(docs.size())};
+  if (docs.empty() || docs.front().IsNull()) return cfg;
+  const auto& root = docs.front();
   if (!root.IsMap())
     return config_error{config_errc::malformed, "the configuration must be a YAML mapping"};
   try {
@@ -284,15 +358,17 @@ std::variant<node_config, config_error> parse_config(std::string_view yaml) {
   } catch (const YAML::Exception& e) {
     return config_error{config_errc::malformed, std::string{"malformed YAML: "} + e.what()};
   }
+  if (auto err = cross_check(cfg)) return *err;
   return cfg;
 }
 
 std::variant<node_config, config_error> load_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return config_error{config_errc::unreadable, "cannot read configuration file " + path};
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_config(ss.str());
+  auto text = files::read_file(path, defaults::max_config_bytes);
+  if (auto* e = std::get_if<files::read_error>(&text))
+    return config_error{e->code == files::read_errc::too_large ? config_errc::too_large
+                                                               : config_errc::unreadable,
+                        "cannot read configuration file " + e->message};
+  return parse_config(std::get<std::string>(text));
 }
 
 debate::debate_spec default_spec(const node_config& cfg) {

@@ -40,6 +40,8 @@ struct node_config {
   uint32_t scheduler_threads;  // 0 = one per core
   std::string scheduler_policy;  // CAF: "stealing" or "sharing"
   uint32_t agent_workers;      // 0 = one per scheduler thread
+  uint64_t memory_budget_bytes;  // 0 = derived from the machine (runtime/capacity)
+  double memory_budget_fraction;
   alert_thresholds alerts;
   uint32_t benchmark_warmup;   // debates run before `aragora benchmark` measures
   // Memory.
@@ -55,13 +57,22 @@ struct node_config {
   std::chrono::milliseconds sweep_interval;
   uint32_t db_breaker_failures;
   std::chrono::milliseconds db_breaker_recovery;
+  uint64_t storage_min_free_bytes;
 
   /// Everything at its default.
   node_config();
 };
 
 /// Stable codes of configuration errors.
-enum class config_errc : uint8_t { unreadable = 1, malformed, unknown_key, bad_value };
+enum class config_errc : uint8_t {
+  unreadable = 1,
+  malformed,
+  unknown_key,
+  bad_value,
+  too_large,
+  duplicate_key,
+  invalid_utf8,
+};
 
 [[nodiscard]] std::string_view to_string(config_errc x);
 
@@ -70,8 +81,11 @@ struct config_error {
   std::string message;
 };
 
-/// Overrides the defaults with a YAML document. Unknown keys are errors, so typos are caught.
+/// Overrides the defaults with one YAML document. Unknown keys, keys given twice, extra documents
+/// and text that is not UTF-8 are errors, so typos are caught; values are range-checked, alone and
+/// against each other (the timer tick against the timeouts).
 [[nodiscard]] std::variant<node_config, config_error> parse_config(std::string_view yaml);
+/// The same from a regular file of at most defaults::max_config_bytes.
 [[nodiscard]] std::variant<node_config, config_error> load_config(const std::string& path);
 
 /// A debate spec pre-filled with the configured defaults.

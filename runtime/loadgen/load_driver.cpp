@@ -39,6 +39,7 @@ uint64_t micros(debate::time_point::duration d) {
 }
 
 bool more_to_launch(const driver_state& st) {
+  if (st.progress->stop.load(std::memory_order_relaxed)) return false;
   if (st.plan.duration) return clock::now() - st.start < *st.plan.duration;
   return st.launched < st.plan.debates;
 }
@@ -83,6 +84,16 @@ caf::behavior load_driver(driver_self* self, node::local_node* node, load_plan p
   self->state.node = node;
   self->state.plan = std::move(plan);
   self->state.progress = std::move(progress);
+  // run_load sees the driver go down; the default handler would print on stdout.
+  self->set_exception_handler([](caf::scheduled_actor*, std::exception_ptr& x) -> caf::error {
+    try {
+      std::rethrow_exception(x);
+    } catch (const std::exception& e) {
+      return caf::make_error(caf::sec::runtime_error, std::string{e.what()});
+    } catch (...) {
+      return caf::make_error(caf::sec::runtime_error);
+    }
+  });
   return {
       [=](run_atom, caf::actor& reply_to) {
         auto& st = self->state;
@@ -99,6 +110,7 @@ caf::behavior load_driver(driver_self* self, node::local_node* node, load_plan p
         auto& st = self->state;
         --st.in_flight;
         record(st.result, done.summary);
+        if (!done.error.empty() && st.result.aborted++ == 0) st.result.first_abort = done.error;
         st.progress->finished.fetch_add(1, std::memory_order_relaxed);
         st.progress->in_flight.store(st.in_flight, std::memory_order_relaxed);
         if (st.in_flight < st.plan.concurrent && more_to_launch(st)) {
@@ -119,11 +131,18 @@ load_result run_load(node::local_node& node, const load_plan& plan,
                      const std::function<void()>& on_tick, std::chrono::milliseconds tick) {
   auto driver = node.system().spawn(load_driver, &node, plan, std::move(progress));
   caf::scoped_actor self{node.system()};
+  self->monitor(driver);
   load_result out;
   bool done = false;
   self->send(driver, run_atom::value, caf::actor{self});
   while (!done) {
     self->receive([&](load_result& r) { out = std::move(r); done = true; },
+                  [&](caf::down_msg& d) {
+                    // The driver failed: its debates are stopped with the node.
+                    ++out.aborted;
+                    out.first_abort = "the load driver failed: " + caf::to_string(d.reason);
+                    done = true;
+                  },
                   caf::after(tick) >> [&] {
                     if (on_tick) on_tick();
                   });

@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "actors/debate/types.hpp"
 #include "runtime/loadgen/histogram.hpp"
@@ -31,11 +32,15 @@ struct load_plan {
 struct load_progress {
   std::atomic<uint64_t> finished{0};
   std::atomic<uint32_t> in_flight{0};
+  /// Set from any thread: no more debates are launched (those in flight run on).
+  std::atomic<bool> stop{false};
 };
 
 struct load_result {
   uint64_t completed = 0;  // ended with a decision (any status but failed or cancelled)
   uint64_t failed = 0;     // ended failed or cancelled
+  uint64_t aborted = 0;    // of those, how many because their debate actor failed (an exception)
+  std::string first_abort;  // why the first of them failed
   uint64_t consensus = 0;  // reached consensus
   uint64_t agent_calls = 0;
   uint64_t failed_calls = 0;

@@ -102,6 +102,10 @@ local_node::local_node(const config::node_config& cfg, std::optional<std::string
     : impl_(std::make_unique<impl>(cfg, std::move(signing_key), std::move(store))) {
 }
 
+size_t local_node::cancel_all(const std::string& reason, const std::string& by) {
+  return impl_->running.cancel_all(reason, by);
+}
+
 void local_node::observe_durability(caf::actor observer) {
   impl_->services->durability_observer = std::move(observer);
 }
@@ -112,12 +116,15 @@ local_node::resumed local_node::resume_unfinished(caf::actor owner,
   resumed out;
   auto& db = impl_->db;
   if (!db) return out;
-  auto records = debate::load_records(*db);
-  if (!records.ok()) {
-    out.unreadable.emplace_back("*", records.error().message);
-    return out;
-  }
-  for (const auto& r : records.value()) {
+  // The readable debates are resumed even if others cannot be read; those are reported.
+  std::vector<v1::DebateRecord> records;
+  storage::scan_report damaged;
+  if (auto err = debate::load_records(*db, records, damaged))
+    out.unreadable.emplace_back("*", err->message);
+  else if (damaged.unreadable > 0)
+    out.unreadable.emplace_back(
+        "*", storage::unreadable_error(storage::cf::debates, damaged).message);
+  for (const auto& r : records) {
     if (r.status() != v1::Status::running) continue;
     const auto& id = r.spec().id();
     auto stored = debate::load_debate(*db, id);

@@ -50,6 +50,10 @@ public:
       caf::actor owner, debate::finish_report report = debate::finish_report::full,
       const std::string& actor = "");
 
+  /// Cancels every running debate; each still ends normally (persisted, reported to its owner).
+  /// Callable from any thread, e.g. a signal handler's.
+  size_t cancel_all(const std::string& reason, const std::string& by);
+
   /// Tells `observer` (debate_durable) what every persisted step made durable.
   void observe_durability(caf::actor observer);
 

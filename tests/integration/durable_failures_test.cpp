@@ -95,7 +95,7 @@ void store_running(storage::store& db, const std::string& id, uint32_t steps) {
   }
   ASSERT_FALSE(m.finished());
   storage::write_batch b;
-  debate::add_events(b, m, events, 0);
+  debate::add_events(b, m, events, db.expiry_for(storage::cf::debate_events));
   debate::add_record(b, debate::record_of(m, nullptr), db);
   ASSERT_FALSE(db.write(b, true));
 }
@@ -144,6 +144,41 @@ TEST(DurableFailures, ResumeSetsAsideALogWithAGapAndResumesTheOthers) {
   auto again = node.resume_unfinished(self);
   EXPECT_TRUE(again.ids.empty());
   EXPECT_TRUE(again.unreadable.empty());
+}
+
+TEST(DurableFailures, ADebateLeftRunningPastTheRetentionIsStillListedAndSetAside) {
+  // A debate whose process died is kept until someone resumes it, however late; its events
+  // expire with the retention, so resume then finds no log and sets it aside as failed.
+  test::temp_store f{"stale"};
+  const std::string stale = "00000000000000c3";
+  store_running(*f.db, stale, 2);
+  {
+    debate::debate_machine done(test::make_spec());  // a finished one, for contrast
+    (void)test::drive(done, test::mock);
+    storage::write_batch b;
+    debate::add_record(b, debate::record_of(done, nullptr), *f.db);
+    ASSERT_FALSE(f.db->write(b, true));
+  }
+  ASSERT_EQ(debate::load_records(*f.db).value().size(), 2u);
+  f.now->fetch_add(f.db->retention().of(storage::cf::debates) + 1);
+
+  auto records = debate::load_records(*f.db).value();
+  ASSERT_EQ(records.size(), 1u) << "the finished debate outlived its retention";
+  EXPECT_EQ(records[0].spec().id(), stale);
+  EXPECT_EQ(records[0].status(), v1::Status::running);
+  auto stored = debate::load_debate(*f.db, stale).value();
+  ASSERT_TRUE(stored);
+  EXPECT_TRUE(stored->events.empty());
+
+  node::local_node node{config::node_config{}, std::nullopt, f.db};
+  caf::scoped_actor self{node.system()};
+  auto resumed = node.resume_unfinished(self);
+  EXPECT_TRUE(resumed.ids.empty());
+  ASSERT_EQ(resumed.unreadable.size(), 1u);
+  EXPECT_EQ(resumed.unreadable[0].first, stale);
+  auto after = debate::load_debate(*f.db, stale).value();
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->record.status(), v1::Status::failed);
 }
 
 }  // namespace

@@ -44,5 +44,14 @@ TEST(AgentSpec, RefusesUnknownAgents) {
   EXPECT_EQ(to_string(agent_errc::unknown_provider), "unknown_agent");
 }
 
+TEST(AgentSpec, RefusesAListThatIsNotUtf8) {
+  EXPECT_EQ(err("mock:critical:al\xFFice,mock"), agent_errc::invalid_utf8);
+  EXPECT_EQ(err("mo\xC3" "ck"), agent_errc::invalid_utf8);
+  auto r = parse_agents("mock,\xFF");
+  ASSERT_TRUE(std::holds_alternative<agent_error>(r));
+  EXPECT_EQ(std::get<agent_error>(r).message.find('\xFF'), std::string::npos);
+  EXPECT_EQ(to_string(agent_errc::invalid_utf8), "invalid_utf8");
+}
+
 }  // namespace
 }  // namespace aragora::agent

@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
 #include "actors/debate/types.hpp"
+#include "aragora/v1/debate.pb.h"
+#include "runtime/text/utf8.hpp"
 #include "tests/support/drive.hpp"
 
 namespace aragora::debate {
@@ -49,6 +51,47 @@ TEST(SpecValidation, RefusesWhatIsOutsideThem) {
   EXPECT_EQ(check([](debate_spec& s) { s.mock.fail_rate = 1.01; }), spec_errc::bad_fail_rate);
   EXPECT_EQ(check([](debate_spec& s) { s.agent_timeout = std::chrono::milliseconds{0}; }),
             spec_errc::bad_threshold);
+}
+
+// Protobuf serialises a string field that is not UTF-8 and then refuses to parse it: a debate with
+// such text would vanish from the store. Every text of a spec is checked on entry.
+TEST(SpecValidation, RefusesTextThatIsNotUtf8) {
+  const std::string bad = "Should we\xFF adopt it?";
+  EXPECT_EQ(check([&](debate_spec& s) { s.question = bad; }), spec_errc::invalid_utf8);
+  EXPECT_EQ(check([&](debate_spec& s) { s.context = bad; }), spec_errc::invalid_utf8);
+  EXPECT_EQ(check([&](debate_spec& s) { s.domain = bad; }), spec_errc::invalid_utf8);
+  EXPECT_EQ(check([&](debate_spec& s) { s.id = bad; }), spec_errc::invalid_utf8);
+  EXPECT_EQ(check([&](debate_spec& s) { s.requested_by = bad; }), spec_errc::invalid_utf8);
+  EXPECT_EQ(check([&](debate_spec& s) { s.agents[1].name = "b\xC3"; }), spec_errc::invalid_utf8);
+  EXPECT_EQ(check([&](debate_spec& s) { s.agents[0].option = "\xED\xA0\x80"; }),
+            spec_errc::invalid_utf8);
+  EXPECT_EQ(to_string(spec_errc::invalid_utf8), "invalid_utf8");
+  // Checked before anything that quotes the text in its message.
+  EXPECT_EQ(check([&](debate_spec& s) { s.question = std::string(10'001, '\xFF'); }),
+            spec_errc::invalid_utf8);
+  auto spec = test::make_spec([&](debate_spec& s) { s.question = bad; });
+  auto e = validate(*spec);
+  ASSERT_TRUE(e);
+  EXPECT_EQ(e->message.find('\xFF'), std::string::npos) << "the message does not echo the bytes";
+  // Valid multi-byte text passes.
+  EXPECT_EQ(check([](debate_spec& s) { s.question = "Faut-il adopter \xE2\x82\xAC? \xF0\x9F\x98\x80"; }),
+            std::nullopt);
+}
+
+// What the validator accepts, protobuf reads back; what it refuses, protobuf would not.
+TEST(SpecValidation, Utf8CheckAgreesWithProtobuf) {
+  const std::vector<std::string> samples{
+      "", "plain", "\xC3\xA9", "\xE2\x82\xAC", "\xF0\x9F\x98\x80", "\xF4\x8F\xBF\xBF",
+      "\xFF", "\xC3", "\xC0\xAF", "\xE0\x80\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80",
+      "\xF5\x80\x80\x80", "a\x80" "b", "\xE2\x82", std::string("nul\0inside", 10)};
+  for (const auto& s : samples) {
+    v1::Message m;
+    m.set_text(s);
+    std::string wire;
+    (void)m.SerializeToString(&wire);
+    v1::Message back;
+    EXPECT_EQ(back.ParseFromString(wire), text::is_valid_utf8(s)) << testing::PrintToString(s);
+  }
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
 #include "runtime/config/config.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
 
 #include "runtime/defaults.hpp"
 
@@ -68,6 +72,69 @@ TEST(Config, RefusesUnknownKeysBadValuesAndMalformedYaml) {
   EXPECT_EQ(std::get<config_error>(missing).code, config_errc::unreadable);
 }
 
+// A tick of 24 h passed and made every deadline and simulated latency wait a day.
+TEST(Config, TheTimerTickIsAFewMillisecondsAndWithinTheTimeouts) {
+  EXPECT_EQ(ok("timer:\n  tick_ms: 50\n").timer_tick, defaults::max_timer_tick);
+  EXPECT_EQ(ok("timer:\n  tick_ms: 1\n").timer_tick, defaults::min_timer_tick);
+  EXPECT_EQ(err("timer:\n  tick_ms: 86400000\n"), config_errc::bad_value);
+  EXPECT_EQ(err("timer:\n  tick_ms: 51\n"), config_errc::bad_value);
+  EXPECT_EQ(err("timer:\n  tick_ms: 0\n"), config_errc::bad_value);
+  // Each key in range, but a deadline shorter than a tick could not be kept.
+  EXPECT_EQ(err("timer:\n  tick_ms: 20\ndebate:\n  agent_timeout_ms: 10\n"),
+            config_errc::bad_value);
+  EXPECT_EQ(err("debate:\n  phase_grace_ms: 5\ntimer:\n  tick_ms: 10\n"), config_errc::bad_value);
+  EXPECT_EQ(ok("timer:\n  tick_ms: 10\ndebate:\n  agent_timeout_ms: 10\n").timer_tick,
+            std::chrono::milliseconds{10});
+}
+
+// yaml-cpp keeps repeated keys and ignores documents after the first, silently.
+TEST(Config, RefusesRepeatedKeysAndExtraDocuments) {
+  EXPECT_EQ(err("debate:\n  rounds: 4\n  rounds: 5\n"), config_errc::duplicate_key);
+  EXPECT_EQ(err("debate:\n  rounds: 4\ndebate:\n  seed: 2\n"), config_errc::duplicate_key);
+  EXPECT_EQ(err("{debate: {rounds: 4}, debate: {rounds: 5}}"), config_errc::duplicate_key);
+  EXPECT_EQ(err("debate:\n  rounds: 4\n---\ndebate:\n  rounds: 5\n"), config_errc::malformed);
+  EXPECT_EQ(err("---\n---\n"), config_errc::malformed);
+  EXPECT_EQ(ok("---\ndebate:\n  rounds: 4\n...\n").rounds, 4u);
+  EXPECT_EQ(to_string(config_errc::duplicate_key), "config_duplicate_key");
+}
+
+TEST(Config, RefusesTextThatIsNotUtf8AndOversizedInput) {
+  EXPECT_EQ(err("storage:\n  data_dir: /tmp/caf\xE9\n"), config_errc::invalid_utf8);
+  EXPECT_EQ(err("debate:\n  rounds: 3 # \xFF\n"), config_errc::invalid_utf8);
+  EXPECT_EQ(ok("storage:\n  data_dir: /tmp/caf\xC3\xA9\n").data_dir, "/tmp/caf\xC3\xA9");
+  EXPECT_EQ(err(std::string(defaults::max_config_bytes + 1, '#')), config_errc::too_large);
+  EXPECT_EQ(to_string(config_errc::invalid_utf8), "config_invalid_utf8");
+}
+
+TEST(Config, ReadsOnlyRegularFilesOfBoundedSize) {
+  // /dev/zero never ends: reading it whole used to abort the process.
+  auto zero = load_config("/dev/zero");
+  ASSERT_TRUE(std::holds_alternative<config_error>(zero));
+  EXPECT_EQ(std::get<config_error>(zero).code, config_errc::unreadable);
+  auto big = "/tmp/aragora-config-test-" + std::to_string(::getpid()) + ".yaml";
+  { std::ofstream(big) << std::string(defaults::max_config_bytes + 1, '#'); }
+  auto r = load_config(big);
+  ASSERT_TRUE(std::holds_alternative<config_error>(r));
+  EXPECT_EQ(std::get<config_error>(r).code, config_errc::too_large);
+  std::remove(big.c_str());
+}
+
+TEST(Config, AliasesCannotMakeTheLoaderRecurseWithoutEnd) {
+  EXPECT_EQ(err("a: &x\n  b: 1\nc: *x\n"), config_errc::unknown_key);
+  auto r = parse_config("a: &x\n  b: *x\n");
+  EXPECT_TRUE(std::holds_alternative<config_error>(r));
+}
+
+TEST(Config, TheMemoryBudgetIsConfigurable) {
+  auto c = ok("runtime:\n  memory_budget_mb: 512\n  memory_budget_fraction: 0.25\n");
+  EXPECT_EQ(c.memory_budget_bytes, uint64_t{512} << 20);
+  EXPECT_EQ(c.memory_budget_fraction, 0.25);
+  EXPECT_EQ(node_config{}.memory_budget_bytes, defaults::memory_budget_mb << 20);
+  EXPECT_EQ(err("runtime:\n  memory_budget_fraction: 0\n"), config_errc::bad_value);
+  EXPECT_EQ(err("runtime:\n  memory_budget_fraction: 1.5\n"), config_errc::bad_value);
+  EXPECT_EQ(err("runtime:\n  memory_budget_mb: -1\n"), config_errc::bad_value);
+}
+
 TEST(Config, TheExampleFileListsValidKeysWithTheDefaults) {
   // cluster-config/single-node.yaml documents every key with its default value.
   auto loaded = load_config(std::string{ARAGORA_SOURCE_DIR} + "/cluster-config/single-node.yaml");
@@ -83,6 +150,9 @@ TEST(Config, TheExampleFileListsValidKeysWithTheDefaults) {
   EXPECT_EQ(c.db_breaker_failures, d.db_breaker_failures);
   EXPECT_EQ(c.elo_k, d.elo_k);
   EXPECT_EQ(c.recall_k, d.recall_k);
+  EXPECT_EQ(c.timer_tick, d.timer_tick);
+  EXPECT_EQ(c.memory_budget_bytes, d.memory_budget_bytes);
+  EXPECT_EQ(c.memory_budget_fraction, d.memory_budget_fraction);
 }
 
 }  // namespace

@@ -1,0 +1,119 @@
+#include "runtime/capacity/capacity.hpp"
+
+#include <gtest/gtest.h>
+
+#include "actors/agent/mock_provider.hpp"
+#include "actors/debate/machine.hpp"
+#include "runtime/defaults.hpp"
+
+namespace aragora::capacity {
+namespace {
+
+debate::debate_spec spec_of(size_t agents, uint32_t rounds, uint32_t message_bytes,
+                            debate::protocol_kind protocol = debate::protocol_kind::lite) {
+  debate::debate_spec s;
+  s.id = "capacity-test";
+  s.question = "Should we adopt Kubernetes for our internal services?";
+  for (size_t i = 0; i < agents; ++i)
+    s.agents.push_back({"a" + std::to_string(i), "mock",
+                        std::string{agent::to_string(static_cast<agent::mock_style>(i % 4))}});
+  s.rounds = rounds;
+  s.protocol = protocol;
+  s.consensus = debate::default_consensus(protocol);
+  s.early_stop = false;
+  s.mock.message_bytes = message_bytes;
+  return s;
+}
+
+/// Runs the spec with the mock provider; the texts its transcript holds at the end, in bytes.
+std::pair<uint64_t, uint64_t> run(const debate::debate_spec& s) {
+  debate::debate_machine m(std::make_shared<const debate::debate_spec>(s));
+  agent::run_with_mock(m, std::chrono::system_clock::now());
+  uint64_t bytes = 0;
+  for (const auto& e : m.transcript()) bytes += e.text ? e.text->size() : 0;
+  return {m.agent_calls(), bytes};
+}
+
+TEST(Capacity, CallCountsBoundWhatDebatesMake) {
+  using debate::protocol_kind;
+  for (auto protocol : {protocol_kind::lite, protocol_kind::full})
+    for (size_t n : {2, 3, 5, 16})
+      for (uint32_t r : {1u, 3u}) {
+        auto s = spec_of(n, r, 0, protocol);
+        auto [calls, bytes] = run(s);
+        EXPECT_LE(calls, max_agent_calls(s)) << n << " agents, " << r << " rounds";
+        // Judges may stop early; without them the bound is exact.
+        if (protocol == protocol_kind::lite) {
+          EXPECT_EQ(calls, max_agent_calls(s));
+        }
+      }
+  EXPECT_EQ(max_agent_calls(spec_of(3, 2, 0)), 24u);  // bench/RESULTS.md workload W
+  EXPECT_EQ(max_agent_calls(spec_of(3, 2, 0, debate::protocol_kind::full)), 3u + 2 * 9 + 3 + 3);
+}
+
+TEST(Capacity, TheFootprintCoversTheTextsADebateHolds) {
+  for (uint32_t bytes : {0u, 256u, 2048u, 65536u}) {
+    auto s = spec_of(4, 3, bytes);
+    // Long question and context: natural-length texts quote them.
+    s.question = std::string(5000, 'q') + "?";
+    s.context = std::string(20000, 'c');
+    auto [calls, text] = run(s);
+    auto f = estimate_footprint(s);
+    EXPECT_GE(f.running, 2 * text) << bytes;
+    EXPECT_GE(f.result, 3 * text) << bytes;
+  }
+}
+
+TEST(Capacity, TheFootprintGrowsWithAgentsRoundsAndTextsAndNeverOverflows) {
+  auto base = estimate_footprint(spec_of(3, 2, 2048)).running;
+  EXPECT_GT(estimate_footprint(spec_of(4, 2, 2048)).running, base);
+  EXPECT_GT(estimate_footprint(spec_of(3, 3, 2048)).running, base);
+  EXPECT_GT(estimate_footprint(spec_of(3, 2, 4096)).running, base);
+  // Workload W measured 53-60 KB per in-flight debate: the estimate is pessimistic, not absurd.
+  EXPECT_GE(base, 60u * 1024);
+  EXPECT_LE(base, 400u * 1024);
+  // 16 agents x 16 MiB texts x 12 rounds: about 50 GiB of texts.
+  auto worst = estimate_footprint(spec_of(16, 12, defaults::max_mock_message_bytes));
+  EXPECT_GT(worst.running, uint64_t{100} << 30);
+  EXPECT_LT(worst.running, UINT64_MAX / 2);
+}
+
+TEST(Capacity, MeminfoFieldsAreReadInBytes) {
+  const std::string meminfo =
+      "MemTotal:       24578920 kB\nMemFree:        23000000 kB\nMemAvailable:   22000000 kB\n";
+  EXPECT_EQ(kb_field(meminfo, "MemAvailable"), uint64_t{22000000} * 1024);
+  EXPECT_EQ(kb_field(meminfo, "MemTotal"), uint64_t{24578920} * 1024);
+  EXPECT_EQ(kb_field(meminfo, "Mem"), std::nullopt);
+  EXPECT_EQ(kb_field(meminfo, "SwapTotal"), std::nullopt);
+  EXPECT_EQ(kb_field("VmSize:\t  1234 kB", "VmSize"), uint64_t{1234} * 1024);
+  EXPECT_EQ(kb_field("VmSize: lots", "VmSize"), std::nullopt);
+  EXPECT_EQ(kb_field("VmSize: 99999999999999999999999 kB", "VmSize"), std::nullopt);
+}
+
+TEST(Capacity, TheBudgetIsAFractionOfTheSmallestHeadroom) {
+  constexpr uint64_t gib = uint64_t{1} << 30;
+  machine_memory m;
+  m.available = 20 * gib;
+  EXPECT_EQ(memory_budget(0, 0.5, m), 10 * gib);
+  m.cgroup_headroom = 4 * gib;  // a container limit
+  EXPECT_EQ(memory_budget(0, 0.5, m), 2 * gib);
+  m.rlimit_headroom = 2 * gib;  // ulimit -v
+  EXPECT_EQ(memory_budget(0, 0.25, m), gib / 2);
+  EXPECT_EQ(memory_budget(3 * gib, 0.5, m), 3 * gib) << "a configured budget wins";
+  EXPECT_EQ(memory_budget(0, 0.5, machine_memory{}), defaults::fallback_memory_budget_mb << 20);
+  // This machine: something readable and non-zero.
+  config::node_config cfg;
+  EXPECT_GT(memory_budget(cfg), 0u);
+  cfg.memory_budget_bytes = 123 << 20;
+  EXPECT_EQ(memory_budget(cfg), uint64_t{123} << 20);
+}
+
+TEST(Capacity, DebatesThatFit) {
+  EXPECT_EQ(debates_that_fit(1000, 100), 10u);
+  EXPECT_EQ(debates_that_fit(99, 100), 0u);
+  EXPECT_EQ(debates_that_fit(1000, 0), UINT64_MAX);
+  EXPECT_EQ(mib_text(3 << 20), "3.0 MiB");
+}
+
+}  // namespace
+}  // namespace aragora::capacity
