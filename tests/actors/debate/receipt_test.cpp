@@ -235,6 +235,18 @@ TEST(Receipt, EveryKindOfResultChecksAgainstItsReceipt) {
 TEST(Receipt, AnEmptyFinalAnswerHashesToNothingOnBothSides) {
   EXPECT_EQ(answer_sha256_hex(""), "");
   EXPECT_EQ(answer_sha256_hex("x"), crypto::to_hex(crypto::sha256("x")));
+  // Agents that propose empty texts: the winner's answer is "", which a result cannot tell from
+  // no answer, so the receipt must not hash it either.
+  auto d = seal_debate("empty", {}, 0, {}, false, [](const debate_spec& spec, const call_request& c) {
+    auto out = agent::mock_reply(spec, c);
+    if (c.key.ph == phase::propose) out.text = make_text("");
+    return out;
+  });
+  ASSERT_TRUE(d.machine->outcome().final_answer);
+  ASSERT_TRUE(d.machine->outcome().final_answer->empty());
+  EXPECT_EQ(d.receipt.final_answer_sha256(), "");
+  auto c = check_result(d.receipt, d.result);
+  EXPECT_TRUE(c.valid()) << c.detail;
 }
 
 TEST(Receipt, NonFiniteNumbersAreRefused) {
