@@ -135,6 +135,24 @@ TEST(LiteProtocol, EarlyStopEndsOnTheFirstRoundWithConsensus) {
   EXPECT_EQ(m2.agent_calls(), 12u);
 }
 
+TEST(LiteProtocol, ASplitVoteNamesNoWinner) {
+  // Without consensus there is a leading proposal (the answer shown) but no winner: a winner
+  // would be credited with a win in the ratings and named in the receipt.
+  auto spec = make_spec([](debate_spec& s) {
+    s.rounds = 1;
+    s.agents = {{"a", "mock", "supportive"}, {"b", "mock", "supportive"}};
+  });
+  debate_machine m(spec);
+  drive(m, mock);
+  const auto& f = m.outcome();
+  ASSERT_EQ(f.status, debate_status::no_consensus);
+  EXPECT_FALSE(f.reached);
+  EXPECT_EQ(f.winner, no_agent);
+  EXPECT_TRUE(f.final_answer);
+  EXPECT_NE(f.decision, verdict::approved);
+  EXPECT_NE(f.decision, verdict::approved_with_conditions);
+}
+
 // -- determinism -------------------------------------------------------------------------------
 
 struct flat_message {

@@ -109,5 +109,15 @@ TEST(Calibration, BrierFromVotesAndTheSampleFactor) {
   EXPECT_EQ(calibration_score(few, 10), 0.0);
 }
 
+TEST(Calibration, CountsFromExactlyTheMinimumNumberOfPredictions) {
+  // The boundary of the sample rule: at the minimum the score is given, at half weight.
+  calibration at_min{10, 10, 0.0};
+  EXPECT_NEAR(calibration_score(at_min, 10), 0.5, 1e-12);
+  calibration one_short{9, 9, 0.0};
+  EXPECT_EQ(calibration_score(one_short, 10), 0.0);
+  calibration full{50, 50, 0.0};
+  EXPECT_NEAR(calibration_score(full, 10), 1.0, 1e-12);
+}
+
 }  // namespace
 }  // namespace aragora::ranking

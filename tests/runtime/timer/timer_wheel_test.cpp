@@ -68,6 +68,29 @@ TEST(TimerWheel, PastDueEntriesFireOnTheNextAdvance) {
   EXPECT_EQ(due, std::vector<int>{7});
 }
 
+TEST(TimerWheel, AnEntryDueNowFiresOnTheNextTickNotALapLater) {
+  // Its slot was visited already this tick; left there it would wait for the next lap.
+  timer_wheel<int> w(8);
+  std::vector<int> due;
+  w.advance(10, due);
+  w.add(10, 1);
+  w.advance(11, due);
+  EXPECT_EQ(due, std::vector<int>{1});
+}
+
+TEST(TimerWheel, AStaleHandleCannotCancelTheTimerThatReusedItsNode) {
+  timer_wheel<int> w(8);
+  auto old = w.add(5, 1);
+  ASSERT_TRUE(w.cancel(old));
+  auto reused = w.add(6, 2);  // takes the freed node
+  ASSERT_EQ(reused & 0xFFFFFFFFu, old & 0xFFFFFFFFu);
+  EXPECT_FALSE(w.cancel(old));
+  EXPECT_EQ(w.size(), 1u);
+  std::vector<int> due;
+  w.advance(6, due);
+  EXPECT_EQ(due, std::vector<int>{2});
+}
+
 TEST(TimerWheel, ManyRandomTimersFireExactlyOnceAtTheirTick) {
   timer_wheel<uint64_t> w(64);
   std::mt19937_64 rng(5);
