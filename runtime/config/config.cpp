@@ -1,5 +1,6 @@
 #include "runtime/config/config.hpp"
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -7,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "runtime/defaults.hpp"
 #include "runtime/files/read_file.hpp"
@@ -82,10 +84,12 @@ setter u32(uint32_t node_config::*field, uint32_t lo, uint32_t hi) {
   };
 }
 
-setter unit(double node_config::*field) {
+// (0, 1]: debate::validate refuses a threshold of 0, so a config holding one would refuse
+// every debate.
+setter threshold(double node_config::*field) {
   return [=](const YAML::Node& n, node_config& c) {
     double v;
-    if (!read(n, v) || !(v >= 0.0 && v <= 1.0)) return false;
+    if (!read(n, v) || !(v > 0.0 && v <= 1.0)) return false;
     c.*field = v;
     return true;
   };
@@ -145,8 +149,8 @@ setter retention_hours(storage::cf family) {
 const std::map<std::string, setter>& setters() {
   static const std::map<std::string, setter> table{
       {"debate.rounds", u32(&node_config::rounds, defaults::min_rounds, defaults::max_rounds)},
-      {"debate.consensus_threshold", unit(&node_config::consensus_threshold)},
-      {"debate.convergence_threshold", unit(&node_config::convergence_threshold)},
+      {"debate.consensus_threshold", threshold(&node_config::consensus_threshold)},
+      {"debate.convergence_threshold", threshold(&node_config::convergence_threshold)},
       {"debate.max_judges", u32(&node_config::max_judges, 1, defaults::max_agents)},
       {"debate.agent_timeout_ms", millis(&node_config::agent_timeout)},
       {"debate.phase_grace_ms", millis(&node_config::phase_grace)},
@@ -316,6 +320,33 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
   return std::nullopt;
 }
 
+/// Parser events, ignored: only whether the parser finds a document matters.
+class no_events : public YAML::EventHandler {
+public:
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+/// Whether the text holds more than one document (or junk after the first). Not YAML::LoadAll:
+/// yaml-cpp 0.7 loops there without end, allocating, on input such as "{a: b}, c}" (found by
+/// fuzz_config); a parser asked twice cannot loop.
+bool more_than_one_document(const std::string& text) {
+  std::istringstream in{text};
+  YAML::Parser parser{in};
+  no_events ignore;
+  return parser.HandleNextDocument(ignore) && parser.HandleNextDocument(ignore);
+}
+
 /// Values that are each in range but wrong together.
 std::optional<config_error> cross_check(const node_config& c) {
   auto shortest = std::min(c.agent_timeout, c.phase_grace);
@@ -339,18 +370,18 @@ std::variant<node_config, config_error> parse_config(std::string_view yaml) {
   if (auto at = text::utf8_invalid_at(yaml); at != text::utf8_valid)
     return config_error{config_errc::invalid_utf8, "the configuration is not valid UTF-8 (byte " +
                                                        std::to_string(at + 1) + ")"};
-  std::vector<YAML::Node> docs;
+  std::string text{yaml};
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(std::string{yaml});
+    root = YAML::Load(text);
+    // YAML::Load reads the first document and ignores the rest.
+    if (more_than_one_document(text))
+      return config_error{config_errc::malformed,
+                          "the configuration must be one YAML document; more follows the first"};
   } catch (const YAML::Exception& e) {
     return config_error{config_errc::malformed, std::string{"malformed YAML: "} + e.what()};
   }
-  if (docs.size() > 1)
-    return config_error{config_errc::malformed,
-                        "the configuration must be one YAML document, found " +
-                            std::to_string(docs.size())};
-  if (docs.empty() || docs.front().IsNull()) return cfg;
-  const auto& root = docs.front();
+  if (root.IsNull()) return cfg;
   if (!root.IsMap())
     return config_error{config_errc::malformed, "the configuration must be a YAML mapping"};
   try {

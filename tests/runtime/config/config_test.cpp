@@ -64,6 +64,9 @@ TEST(Config, RefusesUnknownKeysBadValuesAndMalformedYaml) {
   EXPECT_EQ(err("debate:\n  rounds: 13\n"), config_errc::bad_value);
   EXPECT_EQ(err("debate:\n  rounds: three\n"), config_errc::bad_value);
   EXPECT_EQ(err("debate:\n  consensus_threshold: 1.5\n"), config_errc::bad_value);
+  // A threshold of 0 would make debate::validate refuse every debate (fuzz_config checks this).
+  EXPECT_EQ(err("debate:\n  consensus_threshold: 0\n"), config_errc::bad_value);
+  EXPECT_EQ(err("debate:\n  convergence_threshold: 0\n"), config_errc::bad_value);
   EXPECT_EQ(err("mock:\n  fail_rate: -0.1\n"), config_errc::bad_value);
   EXPECT_EQ(err("debate: [1, 2"), config_errc::malformed);
   EXPECT_EQ(err("- a\n- b\n"), config_errc::malformed);
@@ -94,6 +97,9 @@ TEST(Config, RefusesRepeatedKeysAndExtraDocuments) {
   EXPECT_EQ(err("{debate: {rounds: 4}, debate: {rounds: 5}}"), config_errc::duplicate_key);
   EXPECT_EQ(err("debate:\n  rounds: 4\n---\ndebate:\n  rounds: 5\n"), config_errc::malformed);
   EXPECT_EQ(err("---\n---\n"), config_errc::malformed);
+  // Junk after a flow mapping: yaml-cpp's LoadAll loops forever on it (found by fuzz_config).
+  EXPECT_EQ(err("{a: b}, c}"), config_errc::malformed);
+  EXPECT_EQ(err("{debate: {rounds: 2}}, x}}\n"), config_errc::malformed);
   EXPECT_EQ(ok("---\ndebate:\n  rounds: 4\n...\n").rounds, 4u);
   EXPECT_EQ(to_string(config_errc::duplicate_key), "config_duplicate_key");
 }
