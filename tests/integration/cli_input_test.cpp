@@ -164,6 +164,16 @@ TEST_F(CliInput, AnAllocationFailureInsideTheActorsEndsTheRunCleanly) {
   }
 }
 
+// -- 4. the timer tick -------------------------------------------------------------------------
+
+// A tick of 24 h used to be accepted, and every deadline and latency then waited a day.
+TEST_F(CliInput, ATimerTickOfHoursIsRefused) {
+  auto cfg = config("timer:\n  tick_ms: 86400000\n");
+  expect_refused(run("timeout 60 " + bin + " --config " + cfg +
+                     " ask 'Q?' --storage memory --json --latency-ms 1"),
+                 "config_bad_value", "timer.tick_ms: 86400000");
+}
+
 // -- 5. numbers taken silently ---------------------------------------------------------------
 
 TEST_F(CliInput, NumbersOutsideTheirRangeAreRefusedNotReplacedByDefaults) {
