@@ -172,6 +172,10 @@ TEST_F(CliInput, ATimerTickOfHoursIsRefused) {
   expect_refused(run("timeout 60 " + bin + " --config " + cfg +
                      " ask 'Q?' --storage memory --json --latency-ms 1"),
                  "config_bad_value", "timer.tick_ms: 86400000");
+  // Within range, but a timeout shorter than a tick could not be kept.
+  auto tick = config("timer:\n  tick_ms: 20\n");
+  expect_refused(run(bin + " --config " + tick + " ask 'Q?' --storage memory --agent-timeout-ms 5"),
+                 "bad_duration", "--agent-timeout-ms below the tick");
 }
 
 // -- 5. numbers taken silently ---------------------------------------------------------------
