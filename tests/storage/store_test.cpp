@@ -132,6 +132,24 @@ TEST(Store, ExpiredRecordsAreInvisibleToReadsAtOnceAndGoneAfterCompaction) {
   EXPECT_TRUE(s->get(cf::memory_fast, "forever").value());
 }
 
+TEST(Store, AScanStopsAtTheEndOfItsPrefix) {
+  // Debate logs are scanned by "<id>/": another debate's records must never come along.
+  temp_dir dir;
+  test_clock clock;
+  auto s = open_store(dir.path, clock);
+  ASSERT_TRUE(s);
+  write_batch b;
+  for (const char* k : {"a/1", "a/2", "a0", "ab/1", "b/1"}) b.put(cf::debate_events, k, k, 0);
+  ASSERT_FALSE(s->write(b, false));
+  std::vector<std::string> keys;
+  ASSERT_FALSE(s->scan(cf::debate_events, "a/", [&](std::string_view k, std::string_view v) {
+    EXPECT_EQ(k, v);
+    keys.emplace_back(k);
+    return true;
+  }));
+  EXPECT_EQ(keys, (std::vector<std::string>{"a/1", "a/2"}));
+}
+
 TEST(Store, CompactionKeepsRecordsItCannotRead) {
   // A value without a valid header (damage, or a format this version does not know) may be the
   // only copy of a debate: the TTL filter drops only what it can read as expired.
