@@ -8,6 +8,8 @@
 
 #include <sys/statvfs.h>
 
+#include <cerrno>
+
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
@@ -35,9 +37,14 @@ std::string_view to_string(store_errc x) {
 }
 
 std::optional<uint64_t> free_space_of(const std::string& path) {
-  struct statvfs st {};
-  if (::statvfs(path.c_str(), &st) != 0) return std::nullopt;
-  return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+  // A directory still to be created lives on the file system of its nearest existing ancestor.
+  std::filesystem::path p{path};
+  for (;;) {
+    struct statvfs st {};
+    if (::statvfs(p.c_str(), &st) == 0) return static_cast<uint64_t>(st.f_bavail) * st.f_frsize;
+    if (errno != ENOENT || p == "." || p.parent_path() == p) return std::nullopt;
+    p = p.has_parent_path() ? p.parent_path() : std::filesystem::path{"."};
+  }
 }
 
 int64_t system_now_s() {
@@ -218,26 +225,31 @@ struct store::impl {
     return o;
   }
 
-  rocksdb::Status open_db() {
-    rocksdb::ColumnFamilyOptions base;
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    std::vector<cf> families;
-    descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, base);
+  /// The column families to open: every family, or in read-only mode those the directory has
+  /// (a family an older layout lacks cannot be added there, and reads as empty).
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors(std::vector<cf>& families) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> out;
+    out.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
     for (auto family : all_cfs) {
-      // Read-only: a family an older layout lacks cannot be added, and reads as empty.
       if (read_only() &&
           std::find(existing.begin(), existing.end(), name(family)) == existing.end())
         continue;
       rocksdb::ColumnFamilyOptions cfo;
       cfo.compaction_filter = &filter;
       if (family == cf::debate_events) cfo.write_buffer_size = opts.events_write_buffer;
-      descriptors.emplace_back(std::string{name(family)}, cfo);
+      out.emplace_back(std::string{name(family)}, cfo);
       families.push_back(family);
     }
+    return out;
+  }
+
+  rocksdb::Status open_db() {
+    std::vector<cf> families;
+    auto descs = descriptors(families);
     std::vector<rocksdb::ColumnFamilyHandle*> opened;
-    auto st = read_only() ? rocksdb::DB::OpenForReadOnly(db_options(), opts.path, descriptors,
-                                                         &opened, &db)
-                          : rocksdb::DB::Open(db_options(), opts.path, descriptors, &opened, &db);
+    auto st = read_only()
+                  ? rocksdb::DB::OpenForReadOnly(db_options(), opts.path, descs, &opened, &db)
+                  : rocksdb::DB::Open(db_options(), opts.path, descs, &opened, &db);
     if (!st.ok()) {
       db = nullptr;
       return st;
@@ -248,18 +260,43 @@ struct store::impl {
     return st;
   }
 
+  /// The salvage, from the least loss to the most: recover the WAL up to its first damaged record
+  /// (a consistent prefix); where a table already holds later writes, skip the damaged records
+  /// instead; where even that fails (a record spanning several blocks loses a fragment and no
+  /// longer decodes), RocksDB's RepairDB rebuilds the store from its tables and what of the WAL
+  /// still reads.
+  rocksdb::Status open_salvaged() {
+    rocksdb::Status st;
+    for (auto mode : {rocksdb::WALRecoveryMode::kPointInTimeRecovery,
+                      rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords}) {
+      wal_mode = mode;
+      st = open_db();
+      if (st.ok()) {
+        notes.push_back(mode == rocksdb::WALRecoveryMode::kPointInTimeRecovery
+                            ? "opened with WAL salvage: the WAL was recovered up to its first "
+                              "damaged record; what followed it was dropped"
+                            : "opened with WAL salvage: damaged WAL records were skipped");
+        return st;
+      }
+      if (!st.IsCorruption()) return st;
+    }
+    std::vector<cf> families;
+    auto repaired = rocksdb::RepairDB(opts.path, db_options(), descriptors(families));
+    if (!repaired.ok()) return repaired;
+    notes.push_back("repaired (RocksDB RepairDB) after: " + st.ToString() +
+                    "; what of the WAL could not be read was dropped");
+    wal_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+    return open_db();
+  }
+
   /// Opens with the strict WAL mode; a damaged WAL whose only damage is a torn last record (a
   /// write cut short by a crash, never acknowledged) is opened without that record and noted.
   /// Anything worse is refused unless the caller asked to salvage.
   rocksdb::Status open_checked() {
-    wal_mode = opts.salvage_wal ? rocksdb::WALRecoveryMode::kSkipAnyCorruptedRecords
-                                : rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+    if (opts.salvage_wal) return open_salvaged();
+    wal_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
     auto st = open_db();
-    if (st.ok() || !st.IsCorruption() || opts.salvage_wal) {
-      if (st.ok() && opts.salvage_wal)
-        notes.push_back("opened with WAL salvage: damaged WAL records were skipped");
-      return st;
-    }
+    if (st.ok() || !st.IsCorruption()) return st;
     wal_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
     auto tail = open_db();
     if (tail.ok()) {
@@ -404,11 +441,11 @@ result<std::unique_ptr<store>> store::open(store_options options) {
                                 "from a backup (docs/operations.md)"};
   if (o.mode == open_mode::create && (!dir.exists || dir.empty)) {
     // Checked before anything is written: a store is not created on a disk that is already full.
-    if (auto full = p->space_error(); full && dir.exists) return *full;
+    if (auto full = p->space_error()) return *full;
     p->create = true;
   }
-  if (o.mode == open_mode::read_only && dir.empty)
-    return store_error{store_errc::not_found, o.path + " is empty: no store to read"};
+  if (o.mode != open_mode::create && dir.empty)
+    return store_error{store_errc::not_found, o.path + " is empty: it holds no store"};
 
   // A missing directory lists nothing: a fresh store.
   if (dir.has_current) {

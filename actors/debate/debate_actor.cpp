@@ -50,6 +50,7 @@ struct debate_state {
   uint32_t dispatched_step = 0;
   uint64_t persist_token = 0;
   std::chrono::milliseconds backoff{0};
+  bool retry_pending = false;  // a failed write waits for its backoff timer
   std::optional<v1::Receipt> receipt;  // sealed once finished
   bool reported = false;
   uint32_t calls_sent = 0;
@@ -167,7 +168,8 @@ void persist(debate_self* self) {
 /// calls or report the end.
 void advance(debate_self* self) {
   auto& st = self->state;
-  if (st.persisting) return;
+  // A failed write is retried by its backoff timer only; events arriving meanwhile wait for it.
+  if (st.persisting || st.retry_pending) return;
   bool durable = st.services->writer != nullptr;
   if (durable && (!st.unsaved.empty() || !st.record_written ||
                   (st.machine->finished() && !st.receipt))) {
@@ -238,14 +240,20 @@ void on_persisted(debate_self* self, storage::persist_ack& ack) {
   st.persisting = false;
   if (ack.error) {
     // Storage is failing: hold the step and retry with backoff; the breaker keeps retries cheap.
+    bool first = st.backoff.count() == 0;
     st.backoff = std::min<std::chrono::milliseconds>(
         std::max(st.backoff * 2, std::chrono::milliseconds{100}), max_persist_backoff);
-    std::cerr << "debate " << st.machine->spec().id << ": " << storage::to_string(ack.error->code)
-              << ": " << ack.error->message << "; retrying in " << st.backoff.count() << " ms\n";
+    // One line when the store starts failing and one when it recovers, not one per retry.
+    if (first)
+      std::cerr << "debate " << st.machine->spec().id << ": " << storage::to_string(ack.error->code)
+                << ": " << ack.error->message << "; holding the debate and retrying\n";
+    st.retry_pending = true;
     st.services->timers->schedule(st.backoff, caf::actor_cast<caf::strong_actor_ptr>(self),
                                   caf::make_message(retry_atom::value));
     return;
   }
+  if (st.backoff.count() != 0)
+    std::cerr << "debate " << st.machine->spec().id << ": storage writes again; continuing\n";
   st.backoff = std::chrono::milliseconds{0};
   // Events recorded while the write was on its way stay unsaved for the next one.
   auto written = std::min(st.inflight_events, st.unsaved.size());
@@ -312,7 +320,10 @@ caf::behavior debate_behavior(debate_self* self) {
         self->state.subscribers.push_back(std::move(subscriber));
       },
       [=](storage::persist_ack& ack) { on_persisted(self, ack); },
-      [=](retry_atom) { advance(self); },
+      [=](retry_atom) {
+        self->state.retry_pending = false;
+        advance(self);
+      },
   };
 }
 
