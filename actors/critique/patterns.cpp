@@ -97,7 +97,13 @@ storage::result<bool> record_critiques(storage::store& db, const debate_critique
       v1::CritiquePattern p;
       auto stored = db.get(storage::cf::critiques, pattern_key(id));
       if (!stored.ok()) return stored.error();
-      if (stored.value()) p.ParseFromString(*stored.value());
+      // A pattern that cannot be read is kept as it is, never restarted from zero; the debate
+      // stays unmarked, so a later reconcile records it once the pattern reads again.
+      if (stored.value() && !p.ParseFromString(*stored.value())) {
+        db.note_unreadable(storage::cf::critiques, pattern_key(id), 1);
+        return storage::store_error{storage::store_errc::corrupt_record,
+                                    "critique pattern " + id + " does not parse; kept as it is"};
+      }
       it = touched.emplace(id, std::move(p)).first;
     }
     observe(it->second, issue, c.reached, c.task, db.now_s());

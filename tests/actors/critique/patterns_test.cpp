@@ -55,5 +55,21 @@ TEST(Patterns, RecordingIsIdempotentPerDebate) {
   EXPECT_EQ(patterns[0].failure_count(), 2u);
 }
 
+TEST(Patterns, APatternThatDoesNotParseIsNeverRestartedFromZero) {
+  temp_store s;
+  auto id = pattern_id("There is no rollback path.");
+  storage::write_batch b;
+  b.put(storage::cf::critiques, "pattern/" + id, "\xff\xff\xff", 0);
+  ASSERT_FALSE(s.db->write(b, true));
+  debate_critiques c{"d1", "Adopt Kubernetes?", true, {{"There is no rollback path.", 6}}};
+  auto r = record_critiques(*s.db, c);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, storage::store_errc::corrupt_record);
+  // The stored bytes are untouched, and the debate is left for a later reconcile.
+  EXPECT_EQ(s.db->get(storage::cf::critiques, "pattern/" + id).value(), "\xff\xff\xff");
+  EXPECT_FALSE(s.db->get(storage::cf::critiques, "debate/d1").value());
+  EXPECT_FALSE(load_patterns(*s.db).ok()) << "a reader is told, not given a partial list";
+}
+
 }  // namespace
 }  // namespace aragora::critique
