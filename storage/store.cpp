@@ -11,6 +11,7 @@
 #include <cerrno>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <filesystem>
 #include <iostream>
@@ -424,6 +425,36 @@ std::optional<store_error> inspect(const std::string& path, dir_state& d) {
 
 }  // namespace
 
+namespace {
+
+/// The schema version as a read-only open of the default family sees it, when it is newer than
+/// this version reads (a schema_mismatch error); nullopt otherwise.
+std::optional<store_error> newer_schema(const std::string& path, rocksdb::DBOptions o) {
+  o.create_if_missing = false;
+  o.create_missing_column_families = false;
+  o.info_log = std::make_shared<null_logger>();
+  std::vector<rocksdb::ColumnFamilyDescriptor> only_default{
+      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}};
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  if (!rocksdb::DB::OpenForReadOnly(o, path, only_default, &handles, &db).ok()) return std::nullopt;
+  std::string version;
+  auto st = db->Get(rocksdb::ReadOptions{}, handles[0], schema_key, &version);
+  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
+  delete db;
+  uint32_t found = 0;
+  if (!st.ok() || std::from_chars(version.data(), version.data() + version.size(), found).ec !=
+                      std::errc{})
+    return std::nullopt;  // the full open reports it
+  if (found <= store::schema_version) return std::nullopt;
+  return store_error{store_errc::schema_mismatch,
+                     "the data dir " + path + " was written by schema " + version +
+                         "; this version reads up to " + std::to_string(store::schema_version) +
+                         "; nothing was changed"};
+}
+
+}  // namespace
+
 result<std::unique_ptr<store>> store::open(store_options options) {
   auto p = std::make_unique<impl>(std::move(options));
   auto& o = p->opts;
@@ -464,6 +495,11 @@ result<std::unique_ptr<store>> store::open(store_options options) {
   }
   if (!p->read_only() && !p->create) {
     if (auto full = p->space_error()) return *full;
+    // Missing families are added by the open below: first make sure the store is not one a newer
+    // schema wrote, which must be refused with nothing changed.
+    if (p->existing.size() < cf_count + 1) {
+      if (auto newer = newer_schema(o.path, p->db_options())) return *newer;
+    }
   }
 
   auto st = p->open_checked();

@@ -276,6 +276,29 @@ TEST(Store, RefusesAStoreOneSchemaVersionNewerAndLeavesItsMarkerAsItWas) {
   EXPECT_EQ(again.error().code, store_errc::schema_mismatch);
 }
 
+TEST(Store, RefusesANewerSchemaLackingOurFamiliesWithoutAddingThem) {
+  // A newer layout that dropped some of our families: the migration that adds missing families
+  // must not run before the version is checked.
+  temp_dir dir;
+  test_clock clock;
+  write_raw(dir.path, "debates", "d1", frame_record(0, "newer"));
+  const auto newer = std::to_string(store::schema_version + 1);
+  ASSERT_EQ(raw_schema_marker(dir.path, newer), newer);
+  std::vector<std::string> before;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir.path, &before).ok());
+  store_options o;
+  o.path = dir.path;
+  o.now_s = clock.fn();
+  o.mode = open_mode::existing;
+  auto r = store::open(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, store_errc::schema_mismatch);
+  std::vector<std::string> after;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir.path, &after).ok());
+  EXPECT_EQ(after, before) << "the refused open added column families";
+  EXPECT_EQ(raw_schema_marker(dir.path), newer);
+}
+
 TEST(Store, MigratesAnOlderLayoutByAddingColumnFamilies) {
   temp_dir dir;
   test_clock clock;
