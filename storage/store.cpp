@@ -4,6 +4,7 @@
 #include <rocksdb/db.h>
 #include <rocksdb/options.h>
 #include <rocksdb/slice.h>
+#include <rocksdb/wal_filter.h>
 #include <rocksdb/write_batch.h>
 
 #include <sys/statvfs.h>
@@ -131,6 +132,34 @@ store_error io_error(const rocksdb::Status& s, std::string_view what) {
   return {code, std::string{what} + ": " + s.ToString()};
 }
 
+/// Remembers the WAL file of the last record a recovery replayed: when a strict replay stops at
+/// damage, that is the file the damage is in (or, at the start of a file, the one before).
+class last_wal_seen final : public rocksdb::WalFilter {
+public:
+  WalProcessingOption LogRecordFound(unsigned long long log_number, const std::string&,
+                                     const rocksdb::WriteBatch&, rocksdb::WriteBatch*,
+                                     bool*) override {
+    last = log_number;
+    return WalProcessingOption::kContinueProcessing;
+  }
+  const char* Name() const override { return "aragora.last_wal_seen"; }
+  uint64_t last = 0;
+};
+
+/// The number of the newest WAL file in `dir`, 0 when there is none.
+uint64_t newest_wal(const std::string& dir) {
+  uint64_t newest = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".log") continue;
+    uint64_t n = 0;
+    auto stem = e.path().stem().string();
+    if (std::from_chars(stem.data(), stem.data() + stem.size(), n).ec == std::errc{})
+      newest = std::max(newest, n);
+  }
+  return newest;
+}
+
 /// RocksDB's own info log, discarded where the store must not write (read-only mode).
 class null_logger final : public rocksdb::Logger {
 public:
@@ -181,6 +210,7 @@ struct store::impl {
   std::vector<std::string> existing;
   std::vector<std::string> notes;
   rocksdb::WALRecoveryMode wal_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  rocksdb::WalFilter* wal_filter = nullptr;  // set during the strict open only
   bool create = false;
 
   bool read_only() const { return opts.mode == open_mode::read_only; }
@@ -218,6 +248,7 @@ struct store::impl {
     // A damaged WAL is refused, not silently cut short (RocksDB's default, point-in-time
     // recovery, would roll finished debates back to running); see store::open.
     o.wal_recovery_mode = wal_mode;
+    o.wal_filter = wal_filter;
     if (read_only()) o.info_log = std::make_shared<null_logger>();
     // Twelve column families share one WAL; cap it so idle families get flushed.
     o.max_total_wal_size = 256ull << 20;
@@ -296,8 +327,14 @@ struct store::impl {
   rocksdb::Status open_checked() {
     if (opts.salvage_wal) return open_salvaged();
     wal_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+    last_wal_seen seen;
+    wal_filter = &seen;
     auto st = open_db();
+    wal_filter = nullptr;
     if (st.ok() || !st.IsCorruption()) return st;
+    // Only damage in the newest WAL file can be a write a crash cut short; damage in an older one
+    // (completed before the newer was started) is real, and is refused.
+    if (seen.last == 0 || seen.last != newest_wal(opts.path)) return st;
     wal_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
     auto tail = open_db();
     if (tail.ok()) {
@@ -404,9 +441,17 @@ namespace fs = std::filesystem;
 /// What is in the data dir before anything opens it.
 struct dir_state {
   bool exists = false;
-  bool empty = false;
+  bool empty = false;  // nothing, or only what an interrupted creation leaves (no data)
   bool has_current = false;
 };
+
+/// Files RocksDB writes while creating a store, before `CURRENT` names its first MANIFEST. A
+/// directory holding only these never held data: a creation was interrupted (Ctrl-C, a crash).
+bool creation_leftover(const std::string& name) {
+  return name == "IDENTITY" || name == "LOCK" || name.starts_with("LOG") ||
+         name.starts_with("MANIFEST-") || name.starts_with("OPTIONS-") ||
+         name.ends_with(".dbtmp");
+}
 
 std::optional<store_error> inspect(const std::string& path, dir_state& d) {
   std::error_code ec;
@@ -417,9 +462,11 @@ std::optional<store_error> inspect(const std::string& path, dir_state& d) {
   if (!d.exists) return std::nullopt;
   if (!fs::is_directory(st))
     return store_error{store_errc::open_failed, path + " is not a directory"};
-  d.empty = fs::is_empty(path, ec);
-  if (ec) return store_error{store_errc::open_failed, "cannot list " + path + ": " + ec.message()};
   d.has_current = fs::exists(fs::path{path} / "CURRENT", ec);
+  d.empty = true;
+  for (const auto& e : fs::directory_iterator(path, ec))
+    if (d.has_current || !creation_leftover(e.path().filename().string())) d.empty = false;
+  if (ec) return store_error{store_errc::open_failed, "cannot list " + path + ": " + ec.message()};
   return std::nullopt;
 }
 
@@ -495,21 +542,15 @@ result<std::unique_ptr<store>> store::open(store_options options) {
   }
   if (!p->read_only() && !p->create) {
     if (auto full = p->space_error()) return *full;
-    // Missing families are added by the open below: first make sure the store is not one a newer
-    // schema wrote, which must be refused with nothing changed.
-    if (p->existing.size() < cf_count + 1) {
-      if (auto newer = newer_schema(o.path, p->db_options())) return *newer;
-    }
+    // A read-write open changes files (a new MANIFEST, missing families added): first make sure
+    // the store is not one a newer schema wrote, which must be refused with nothing changed.
+    if (auto newer = newer_schema(o.path, p->db_options())) return *newer;
   }
 
+  // A failed creation leaves at most the files of an interrupted one, which the next creation
+  // reuses. Nothing is removed here: the files may be another process's, which holds the lock.
   auto st = p->open_checked();
   if (!st.ok()) {
-    if (p->create) {
-      // Leave the directory as empty as it was, so a retry does not find a half-made store.
-      std::error_code ec;
-      for (const auto& e : fs::directory_iterator(o.path, ec)) fs::remove_all(e.path(), ec);
-      if (!dir.exists) fs::remove(o.path, ec);
-    }
     if (st.IsCorruption())
       return store_error{store_errc::corrupt,
                          "the store in " + o.path + " is damaged: " + st.ToString() +

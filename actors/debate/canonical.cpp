@@ -30,8 +30,9 @@ void canonical_writer::append(std::string_view s) {
     return;
   }
   if (used_ + s.size() > pending_.size()) flush();
-  // Large values (message texts) are hashed where they lie.
+  // Large values (message texts) are hashed where they lie, after what is buffered before them.
   if (s.size() > pending_.size() / 2) {
+    flush();
     hasher_->update(s);
     return;
   }

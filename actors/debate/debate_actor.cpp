@@ -373,7 +373,8 @@ void init(debate_self* self, std::shared_ptr<const debate_services> services,
       [self](caf::scheduled_actor*, std::exception_ptr& x) { return fail_on_exception(self, x); });
   st.services = std::move(services);
   if (auto* reg = st.services->registry) {
-    reg->add(self->address());
+    if (auto cancel = reg->add(self->address()))
+      self->send(self, cancel_atom::value, std::move(cancel->reason), std::move(cancel->by));
     self->attach_functor([reg, addr = self->address()] { reg->remove(addr); });
   }
   st.agent = st.services->agents->pick(id);
@@ -433,9 +434,10 @@ caf::behavior resumed_debate_actor(debate_self* self,
 
 }  // namespace
 
-void live_debates::add(const caf::actor_addr& a) {
+std::optional<live_debates::cancellation> live_debates::add(const caf::actor_addr& a) {
   std::lock_guard<std::mutex> guard{mtx_};
   running_.insert(a);
+  return cancelled_;
 }
 
 void live_debates::remove(const caf::actor_addr& a) {
@@ -457,6 +459,7 @@ size_t live_debates::cancel_all(const std::string& reason, const std::string& by
   {
     std::lock_guard<std::mutex> guard{mtx_};
     all.assign(running_.begin(), running_.end());
+    cancelled_ = cancellation{reason, by};
   }
   for (const auto& a : all)
     if (auto h = caf::actor_cast<caf::actor>(a)) caf::anon_send(h, cancel_atom::value, reason, by);

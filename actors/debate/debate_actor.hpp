@@ -35,17 +35,26 @@ namespace aragora::debate {
 /// debates to one actor makes every link and unlink a scan.
 class live_debates {
 public:
-  void add(const caf::actor_addr& a);
+  struct cancellation {
+    std::string reason;
+    std::string by;
+  };
+
+  /// Registers a debate; after cancel_all, returns the cancellation it must apply to itself (it
+  /// was spawned before or after the cancel, but registers only when it first runs).
+  [[nodiscard]] std::optional<cancellation> add(const caf::actor_addr& a);
   void remove(const caf::actor_addr& a);
   /// Sends every running debate an exit with `reason`.
   void stop_all(caf::exit_reason reason);
-  /// Cancels every running debate (status cancelled, persisted, audited as cancelled by `by`);
-  /// returns how many were asked. Callable from any thread.
+  /// Cancels every running debate, and every one that registers from now on (status cancelled,
+  /// persisted, audited as cancelled by `by`); returns how many were running. Callable from any
+  /// thread.
   size_t cancel_all(const std::string& reason, const std::string& by);
 
 private:
   std::mutex mtx_;
   std::unordered_set<caf::actor_addr> running_;
+  std::optional<cancellation> cancelled_;
 };
 
 /// What every debate actor of a node shares.

@@ -663,11 +663,12 @@ std::string message_form_problem(const v1::Message& m, std::string_view content_
   const auto& c = m.critique();
   if (ph != v1::Phase::critique && (c.severity() != 0 || c.issues_size() != 0))
     return "is no critique but has a severity or issues";
-  // Issues are digested one per line: an issue with a line break, or a single empty issue,
-  // would digest like other lists.
-  for (const auto& issue : c.issues())
+  // Issues are digested one per line: an issue with a line break, or an empty issue (["a", ""]
+  // joins to "a\n", which digests as ["a"]), would digest like another list.
+  for (const auto& issue : c.issues()) {
     if (issue.find('\n') != std::string::npos) return "has an issue with a line break";
-  if (c.issues_size() == 1 && c.issues(0).empty()) return "has one empty issue";
+    if (issue.empty()) return "has an empty issue";
+  }
   const auto& v = m.vote();
   if (ph != v1::Phase::vote && ph != v1::Phase::judge) {
     if (!v.agent().empty() || !v.choice().empty() || v.confidence() != 0 || !v.reasoning().empty())

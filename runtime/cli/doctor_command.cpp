@@ -53,7 +53,9 @@ std::optional<std::string> back_up_wal(const std::string& dir, std::string& erro
     if (e.path().extension() != ".log") continue;
     fs::copy_file(e.path(), backup / e.path().filename(), ec);
     if (ec) {
-      error = "cannot copy " + e.path().string() + ": " + ec.message();
+      error = "cannot copy " + e.path().string() + ": " + ec.message() + "; nothing was changed";
+      std::error_code ignored;
+      fs::remove_all(backup, ignored);  // a partial copy would only fill the disk
       return std::nullopt;
     }
   }
@@ -62,7 +64,9 @@ std::optional<std::string> back_up_wal(const std::string& dir, std::string& erro
 
 /// After a salvage, a debate the store shows as running may be one that had finished (and
 /// issued its receipt) in the part of the WAL that was lost: it is marked failed, never re-run.
-uint64_t stop_running(storage::store& db, const std::vector<v1::DebateRecord>& records) {
+/// nullopt when that could not be written (the caller must fail: a resume would re-run them).
+std::optional<uint64_t> stop_running(storage::store& db,
+                                     const std::vector<v1::DebateRecord>& records) {
   uint64_t n = 0;
   storage::write_batch batch;
   auto now = std::chrono::system_clock::now();
@@ -80,7 +84,7 @@ uint64_t stop_running(storage::store& db, const std::vector<v1::DebateRecord>& r
   if (n > 0)
     if (auto err = db.write(batch, true)) {
       print_error(*err);
-      return 0;
+      return std::nullopt;
     }
   return n;
 }
@@ -92,6 +96,11 @@ int run_doctor(const doctor_options& o, const config::node_config& cfg) {
   report.set_data_dir(o.data_dir);
   std::shared_ptr<storage::store> db;
   if (o.salvage) {
+    // Only a store is salvaged: a mistyped directory gets nothing written into it.
+    std::error_code ec;
+    if (!fs::exists(fs::path{o.data_dir} / "CURRENT", ec))
+      return print_error(exit_failed, "data_dir_not_found",
+                         "no store in " + o.data_dir + " (no CURRENT file); nothing was changed");
     std::string error;
     auto backup = back_up_wal(o.data_dir, error);
     if (!backup) return print_error(exit_failed, "salvage_failed", error);
@@ -146,7 +155,12 @@ int run_doctor(const doctor_options& o, const config::node_config& cfg) {
   }
   healthy = healthy && report.unreplayable_size() == 0;
   if (o.salvage) {
-    report.set_salvaged(stop_running(*db, records));
+    auto stopped = stop_running(*db, records);
+    if (!stopped)
+      return print_error(exit_failed, "salvage_failed",
+                         "the running debates could not be marked failed; do not resume this "
+                         "store before 'aragora doctor --salvage' succeeds");
+    report.set_salvaged(*stopped);
     report.set_running(report.running() - report.salvaged());
   }
   report.set_healthy(healthy);

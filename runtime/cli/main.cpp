@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <google/protobuf/stubs/common.h>
 
+#include <csignal>
 #include <variant>
 
 #include "runtime/cli/commands.hpp"
@@ -14,6 +15,9 @@ int main(int argc, char** argv) {
   GOOGLE_PROTOBUF_VERIFY_VERSION;
   // Before any other thread starts: SIGINT and SIGTERM are taken by one waiting thread.
   (void)cli::process_signals();
+  // A closed stdout (`| head`) makes writes fail with EPIPE, which is reported at exit
+  // (stdout_unwritable), instead of killing the process in the middle of a debate.
+  std::signal(SIGPIPE, SIG_IGN);
 
   CLI::App app{"aragora: multi-agent debates on an actor runtime"};
   app.set_version_flag("--version", "aragora " ARAGORA_VERSION);

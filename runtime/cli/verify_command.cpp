@@ -3,6 +3,7 @@
 #include "actors/debate/codec.hpp"
 #include "actors/debate/receipt.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/terminal.hpp"
 #include "runtime/defaults.hpp"
 
 namespace aragora::cli {
@@ -13,14 +14,16 @@ int run_verify(const verify_options& o) {
   v1::Receipt receipt;
   std::string parse_error;
   if (!debate::from_json(*text, receipt, parse_error)) {
-    std::cout << "invalid: malformed_receipt: " << parse_error << "\n";
+    std::cout << "invalid: malformed_receipt: " << printable(parse_error) << "\n";
     return exit_failed;
   }
   auto key = debate::signing_key_from_env();
   if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
   auto r = debate::verify_receipt(receipt, key.key);
   if (!r.valid()) {
-    std::cout << "invalid: " << debate::to_string(*r.error) << ": " << r.detail << "\n";
+    // The details quote the receipt's own text, which must not drive the terminal (a forged
+    // "\rvalid: ..." would read as valid while the exit code says otherwise).
+    std::cout << "invalid: " << debate::to_string(*r.error) << ": " << printable(r.detail) << "\n";
     return exit_failed;
   }
   if (!o.result_file.empty()) {
@@ -28,18 +31,18 @@ int run_verify(const verify_options& o) {
     if (!result_text) return exit_usage;
     v1::DebateResult result;
     if (!debate::from_json(*result_text, result, parse_error)) {
-      std::cout << "invalid: malformed_result: " << parse_error << "\n";
+      std::cout << "invalid: malformed_result: " << printable(parse_error) << "\n";
       return exit_failed;
     }
     auto checked = debate::check_result(receipt, result);
     if (!checked.valid()) {
-      std::cout << "invalid: " << debate::to_string(*checked.error) << ": " << checked.detail
-                << "\n";
+      std::cout << "invalid: " << debate::to_string(*checked.error) << ": "
+                << printable(checked.detail) << "\n";
       return exit_failed;
     }
     r.detail += "; " + checked.detail;
   }
-  std::cout << "valid: " << receipt.receipt_id() << " (" << r.detail << ")\n";
+  std::cout << "valid: " << printable(receipt.receipt_id()) << " (" << printable(r.detail) << ")\n";
   return exit_ok;
 }
 

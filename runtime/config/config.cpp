@@ -294,7 +294,8 @@ const std::map<std::string, setter>& setters() {
 constexpr int max_depth = 4;
 
 std::optional<config_error> apply(const YAML::Node& node, const std::string& prefix,
-                                  node_config& cfg, int depth = 1) {
+                                  node_config& cfg, std::set<std::string>& applied,
+                                  int depth = 1) {
   if (depth > max_depth)
     return config_error{config_errc::unknown_key, "unknown configuration section '" + prefix + "'"};
   // yaml-cpp keeps every entry of a mapping, and lookups see only the first of a repeated key:
@@ -306,9 +307,12 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
     if (!seen.insert(name).second)
       return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
     if (kv.second.IsMap()) {
-      if (auto err = apply(kv.second, key + ".", cfg, depth + 1)) return err;
+      if (auto err = apply(kv.second, key + ".", cfg, applied, depth + 1)) return err;
       continue;
     }
+    // The same setting nested and dotted (`debate: {rounds: 2}` and `debate.rounds: 5`).
+    if (!applied.insert(key).second)
+      return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
     const auto& table = setters();
     auto it = table.find(key);
     if (it == table.end())
@@ -385,7 +389,8 @@ std::variant<node_config, config_error> parse_config(std::string_view yaml) {
   if (!root.IsMap())
     return config_error{config_errc::malformed, "the configuration must be a YAML mapping"};
   try {
-    if (auto err = apply(root, "", cfg)) return *err;
+    std::set<std::string> applied;
+    if (auto err = apply(root, "", cfg, applied)) return *err;
   } catch (const YAML::Exception& e) {
     return config_error{config_errc::malformed, std::string{"malformed YAML: "} + e.what()};
   }

@@ -259,6 +259,25 @@ TEST(DebateActor, CancelEndsADebateInFlight) {
   EXPECT_EQ(debate::make_receipt(*done.machine, std::nullopt).status(), v1::Status::cancelled);
 }
 
+TEST(DebateActor, ANodeWideCancelAlsoStopsDebatesThatStartAfterIt) {
+  // Ctrl-C cancels the node's debates; one spawned at the same moment registers only when it
+  // first runs, and must cancel itself then instead of running to its end.
+  node::local_node node{config::node_config{}};
+  EXPECT_EQ(node.cancel_all("interrupted by SIGINT", "signal"), 0u);
+  auto spec = test::make_spec([](debate::debate_spec& s) {
+    s.rounds = 5;
+    s.mock.latency_ms = 200;
+  });
+  caf::scoped_actor self{node.system()};
+  (void)node.start_debate(spec, self);
+  debate::debate_finished done;
+  self->receive([&](debate::debate_finished& f) { done = std::move(f); },
+                caf::after(5s) >> [] { FAIL() << "no result"; });
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(done.machine->outcome().status, debate::debate_status::cancelled);
+  EXPECT_EQ(done.machine->outcome().error, "interrupted by SIGINT");
+}
+
 TEST(DebateActor, ManyConcurrentDebatesAllComplete) {
   node::local_node node{config::node_config{}};
   caf::scoped_actor self{node.system()};

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -190,9 +191,11 @@ void flip_byte(const fs::path& p, uintmax_t at) {
 
 /// A store left by a SIGKILLed benchmark: its WAL holds acknowledged steps never flushed.
 /// Returns the largest WAL file.
-fs::path killed_mid_run(const std::string& dir) {
-  background b{"benchmark --debates 5000 --concurrent 200 --latency-ms 20 --rounds 6 "
-               "--storage rocksdb --data-dir " + sh_quote(dir) + " --json"};
+fs::path killed_mid_run(const std::string& dir, int latency_ms = 20,
+                        uintmax_t wal_bytes = 4u << 20) {
+  background b{"benchmark --debates 5000 --concurrent 200 --latency-ms " +
+               std::to_string(latency_ms) + " --rounds 6 --storage rocksdb --data-dir " +
+               sh_quote(dir) + " --json"};
   fs::path largest;
   auto end = std::chrono::steady_clock::now() + 30s;
   while (std::chrono::steady_clock::now() < end) {
@@ -200,12 +203,12 @@ fs::path killed_mid_run(const std::string& dir) {
     std::error_code ec;
     if (!fs::exists(dir, ec)) continue;
     for (const auto& p : files_with(dir, ".log"))
-      if (fs::file_size(p, ec) > 4u << 20) largest = p;
+      if (fs::file_size(p, ec) > wal_bytes) largest = p;
     if (!largest.empty()) break;
   }
   b.signal(SIGKILL);
   EXPECT_EQ(b.wait(), 128 + SIGKILL);
-  EXPECT_FALSE(largest.empty()) << "no WAL grew past 4 MiB";
+  EXPECT_FALSE(largest.empty()) << "no WAL grew past " << wal_bytes << " bytes";
   return largest;
 }
 
@@ -410,6 +413,100 @@ TEST_F(Fault, ATornLastWalRecordIsDroppedWithAWarning) {
   EXPECT_EQ(run(bin + " resume --data-dir " + dir).code, 0);
 }
 
+TEST_F(Fault, OnlyATornRecordInTheNewestWalIsForgiven) {
+  // Two WAL files with acknowledged writes: compacting one family switches to a new WAL while
+  // the other families keep the old one alive. The directory is copied while the store is open,
+  // as a crash would leave it.
+  auto dir = path("data");
+  {
+    storage::store_options o;
+    o.path = dir;
+    auto db = storage::store::open(o);
+    ASSERT_TRUE(db.ok()) << db.error().message;
+    for (int i = 0; i < 200; ++i) {
+      storage::write_batch b;
+      b.put(storage::cf::audit, "old-" + std::to_string(i), std::string(512, 'x'), 0);
+      b.put(storage::cf::debates, "old-" + std::to_string(i), std::string(512, 'x'), 0);
+      ASSERT_FALSE(db.value()->write(b, false));
+    }
+    ASSERT_FALSE(db.value()->compact(storage::cf::debates));
+    for (int i = 0; i < 200; ++i) {
+      storage::write_batch b;
+      b.put(storage::cf::audit, "new-" + std::to_string(i), std::string(512, 'y'), 0);
+      ASSERT_FALSE(db.value()->write(b, false));
+    }
+    for (const char* copy : {"older", "newest"}) {
+      fs::copy(dir, path(copy) , fs::copy_options::recursive);
+      fs::rename(paths_.back(), dir + "-" + copy);
+      paths_.push_back(dir + "-" + copy);
+    }
+  }
+  auto wals = [](const std::string& d) {
+    auto logs = files_with(d, ".log");
+    std::sort(logs.begin(), logs.end());
+    std::erase_if(logs, [](const fs::path& p) { return fs::file_size(p) == 0; });
+    return logs;
+  };
+  auto older = wals(dir + "-older");
+  ASSERT_GE(older.size(), 2u) << "the test needs two WAL files with data";
+  fs::resize_file(older.front(), fs::file_size(older.front()) - 7);
+  auto r = run(bin + " list --data-dir " + dir + "-older");
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: storage_corrupt: "), std::string::npos) << r.err;
+
+  auto newest = wals(dir + "-newest");
+  fs::resize_file(newest.back(), fs::file_size(newest.back()) - 7);
+  auto n = run(bin + " list --data-dir " + dir + "-newest");
+  EXPECT_EQ(n.code, 0) << n.err;
+  EXPECT_NE(n.err.find("torn record"), std::string::npos) << n.err;
+}
+
+TEST_F(Fault, AnInterruptedCreationIsNotMistakenForALostStore) {
+  // What a Ctrl-C or crash in the middle of the very first `ask` can leave: RocksDB's bootstrap
+  // files, no CURRENT, no data. The next command creates the store instead of refusing forever.
+  auto dir = path("data");
+  fs::create_directories(dir);
+  for (const char* f : {"IDENTITY", "LOCK", "LOG", "MANIFEST-000001", "OPTIONS-000007"})
+    std::ofstream(dir + "/" + f) << "";
+  auto list = run(bin + " list --data-dir " + dir);
+  EXPECT_EQ(list.code, 1);
+  EXPECT_NE(list.err.find("data_dir_not_found"), std::string::npos) << list.err;
+  auto ask = run(bin + " ask 'After an interrupted creation?' --data-dir " + dir);
+  EXPECT_EQ(ask.code, 0) << ask.err;
+  EXPECT_EQ(list_json(dir).debates_size(), 1);
+}
+
+TEST_F(Fault, SalvageWritesNothingIntoADirectoryThatIsNoStore) {
+  auto typo = path("typo");
+  auto r = run(bin + " doctor --salvage --data-dir " + typo);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("data_dir_not_found"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(typo));
+}
+
+TEST_F(Fault, AClosedStdoutEndsInAnErrorNotAKilledDebate) {
+  auto dir = path("data");
+  auto code = path("code");
+  auto r = run("sh -c '(" + bin + " ask Pipe? --latency-ms 50 --rounds 3 --early-stop off "
+               "--data-dir " + dir + "; echo $? > " + code + ") | head -c 10'");
+  EXPECT_EQ(test::slurp(code), "1\n") << "not killed by SIGPIPE (141): " << r.err;
+  EXPECT_NE(r.err.find("stdout_unwritable"), std::string::npos) << r.err;
+  auto list = list_json(dir);
+  ASSERT_EQ(list.debates_size(), 1);
+  EXPECT_EQ(list.debates(0).status(), "completed") << "the debate ran to its end";
+}
+
+TEST_F(Fault, VerifyPrintsNoTerminalControlFromAForgedReceipt) {
+  auto receipt = path("receipt.json");
+  std::ofstream(receipt) << R"({"algorithm": "x\r\u001b[2Kvalid: DR-0000 (digest ok)\u001b[8m",)"
+                            R"( "receipt_id": "DR-\u001b[31m"})";
+  auto r = run(bin + " verify " + receipt);
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.out.find("invalid: "), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find('\r'), std::string::npos) << r.out;
+}
+
 // -- records and blocks that cannot be read -------------------------------------------------------
 
 TEST_F(Fault, ARecordThatDoesNotParseIsReportedAndRatingsAreNeverOverwritten) {
@@ -513,6 +610,19 @@ TEST_F(Fault, SigtermStopsABenchmarkCleanlyAndExits143) {
   // The report of what ran is still printed.
   EXPECT_NE(bench.out().find("\"completed\""), std::string::npos) << bench.out();
   expect_cancelled_by_signal(dir, "SIGTERM");
+}
+
+TEST_F(Fault, CtrlCDuringResumeCancelsEvenTheDebatesNotYetRunning) {
+  // resume starts its debates one after another; a debate spawned (or not yet run) when the
+  // signal comes must be cancelled too, not run to its end behind an exit code of 130.
+  auto dir = path("data");
+  // Slow agents (300 ms a call): the resumed debates are far from done when the signal comes.
+  ASSERT_FALSE(killed_mid_run(dir, 300, 64u << 10).empty());
+  background resume{"resume --json --data-dir " + dir};
+  std::this_thread::sleep_for(600ms);
+  resume.signal(SIGINT);
+  EXPECT_EQ(resume.wait(), 130) << resume.err();
+  expect_cancelled_by_signal(dir, "SIGINT");
 }
 
 TEST_F(Fault, ASecondCtrlCExitsAtOnceAndLeavesAConsistentStore) {

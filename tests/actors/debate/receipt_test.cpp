@@ -249,6 +249,23 @@ TEST(Receipt, AnEmptyFinalAnswerHashesToNothingOnBothSides) {
   EXPECT_TRUE(c.valid()) << c.detail;
 }
 
+TEST(Receipt, AnEmptyIssueAppendedToACritiqueIsRefused) {
+  // ["a", ""] joins to "a\n", which the message digest reads as ["a"]: the same digest for a
+  // different result, unless empty issues are refused.
+  auto d = seal_debate("plain", {});
+  for (auto& m : *d.result.mutable_messages()) {
+    if (m.phase() != v1::Phase::critique || m.critique().issues_size() == 0) continue;
+    auto forged = d.result;
+    for (auto& f : *forged.mutable_messages())
+      if (f.sha256() == m.sha256()) f.mutable_critique()->add_issues("");
+    auto c = check_result(d.receipt, forged);
+    ASSERT_FALSE(c.valid());
+    EXPECT_NE(c.detail.find("empty issue"), std::string::npos) << c.detail;
+    return;
+  }
+  FAIL() << "no critique with issues in the debate";
+}
+
 TEST(Receipt, NonFiniteNumbersAreRefused) {
   // A failed debate has confidence 0, which the old encoding could not tell from NaN.
   auto d = seal_debate("failed", {}, 1.0);
@@ -902,6 +919,31 @@ TEST(Canonical, EmptyValuesAreWrittenWithoutReadingThem) {
   EXPECT_EQ(crypto::to_hex(h.finish()), crypto::to_hex(crypto::sha256("t=0:\n")));
   message_fields m{1, phase::propose, "a", {}, 1000, {}, 0, {}, 0};
   EXPECT_EQ(message_digest(m), message_digest({1, phase::propose, "a", "", 1000, "", 0, "", 0}));
+}
+
+TEST(Canonical, HashingModeHashesExactlyTheCollectedBytes) {
+  // The hashing writer buffers small fields and hashes large values where they lie; a large
+  // value that still fits the buffer must not be hashed before the bytes buffered ahead of it.
+  for (size_t first : {10u, 100u, 200u, 480u}) {
+    for (size_t big = 250; big <= 600; big += 7) {
+      std::string a(first, 'a');
+      std::string b(big, 'b');
+      canonical_writer collect;
+      crypto::sha256_hasher h;
+      {
+        canonical_writer hashing{h};
+        for (auto* w : {&collect, &hashing}) {
+          w->field("a", a);
+          w->field("seed", uint64_t{7});
+          w->field("error", b);
+          w->field("tail", "t");
+        }
+        hashing.flush();
+      }
+      ASSERT_EQ(crypto::to_hex(h.finish()), crypto::to_hex(crypto::sha256(collect.bytes())))
+          << first << " then " << big;
+    }
+  }
 }
 
 }  // namespace

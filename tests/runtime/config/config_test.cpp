@@ -95,6 +95,9 @@ TEST(Config, RefusesRepeatedKeysAndExtraDocuments) {
   EXPECT_EQ(err("debate:\n  rounds: 4\n  rounds: 5\n"), config_errc::duplicate_key);
   EXPECT_EQ(err("debate:\n  rounds: 4\ndebate:\n  seed: 2\n"), config_errc::duplicate_key);
   EXPECT_EQ(err("{debate: {rounds: 4}, debate: {rounds: 5}}"), config_errc::duplicate_key);
+  // The same setting nested and dotted.
+  EXPECT_EQ(err("debate:\n  rounds: 2\ndebate.rounds: 5\n"), config_errc::duplicate_key);
+  EXPECT_EQ(err("debate.rounds: 5\ndebate:\n  rounds: 2\n"), config_errc::duplicate_key);
   EXPECT_EQ(err("debate:\n  rounds: 4\n---\ndebate:\n  rounds: 5\n"), config_errc::malformed);
   EXPECT_EQ(err("---\n---\n"), config_errc::malformed);
   // Junk after a flow mapping: yaml-cpp's LoadAll loops forever on it (found by fuzz_config).
