@@ -11,6 +11,7 @@
 
 #include "actors/debate/codec.hpp"
 #include "tests/support/json.hpp"
+#include "tests/support/scratch.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace aragora {
@@ -21,23 +22,7 @@ using test::sh_quote;
 
 const std::string bin = ARAGORA_BIN;
 
-/// A fresh path of this test process, removed when the test ends.
-class CliInput : public ::testing::Test {
-protected:
-  void TearDown() override {
-    for (const auto& p : paths_) std::system(("rm -rf " + sh_quote(p)).c_str());
-  }
-  std::string path(const std::string& stem) {
-    paths_.push_back(test::temp_path(stem));
-    return paths_.back();
-  }
-  std::string config(const std::string& yaml) {
-    auto p = path("config.yaml");
-    std::ofstream(p, std::ios::binary) << yaml;
-    return p;
-  }
-  std::vector<std::string> paths_;
-};
+class CliInput : public test::scratch_test {};
 
 google::protobuf::Struct parse_object(const std::string& json) {
   return test::parse_json<google::protobuf::Struct>(json);

@@ -24,6 +24,7 @@
 #include "aragora/v1/ops.pb.h"
 #include "storage/store.hpp"
 #include "tests/support/json.hpp"
+#include "tests/support/scratch.hpp"
 #include "tests/support/subprocess.hpp"
 
 extern char** environ;
@@ -123,25 +124,7 @@ private:
   bool ok_ = false;
 };
 
-class Fault : public ::testing::Test {
-protected:
-  void TearDown() override {
-    for (const auto& p : paths_) {
-      std::error_code ec;
-      fs::remove_all(p, ec);
-    }
-  }
-  std::string path(const std::string& stem) {
-    paths_.push_back(test::temp_path(stem));
-    return paths_.back();
-  }
-  std::string config(const std::string& yaml) {
-    auto p = path("config.yaml");
-    std::ofstream(p, std::ios::binary) << yaml;
-    return p;
-  }
-  std::vector<std::string> paths_;
-};
+class Fault : public test::scratch_test {};
 
 v1::DebateList list_json(const std::string& dir, const std::string& extra = "") {
   auto r = run(bin + extra + " list --json --data-dir " + sh_quote(dir));
