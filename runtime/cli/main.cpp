@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
   verify_cmd->add_option("receipt", verify.receipt_file, "receipt JSON file")->required();
   verify_cmd->add_option("--result", verify.result_file,
-                         "also check this result JSON's transcript against the receipt");
+                         "also check every field of this result JSON against the receipt");
 
   try {
     app.parse(argc, argv);
