@@ -346,11 +346,7 @@ struct store::impl {
   }
 
   /// True while the disk holding the store has less than the configured reserve free.
-  bool low_on_space() const {
-    if (opts.min_free_bytes == 0 || !opts.free_space) return false;
-    auto free = opts.free_space(opts.path);
-    return free && *free < opts.min_free_bytes;
-  }
+  bool low_on_space() const { return space_error().has_value(); }
 
   std::optional<store_error> space_error() const {
     if (opts.min_free_bytes == 0 || !opts.free_space) return std::nullopt;
@@ -474,8 +470,22 @@ std::optional<store_error> inspect(const std::string& path, dir_state& d) {
 
 namespace {
 
-/// The schema version as a read-only open of the default family sees it, when it is newer than
-/// this version reads (a schema_mismatch error); nullopt otherwise.
+/// Why a store whose marker reads `version` may not be opened (unreadable, or written by a newer
+/// schema), nullopt when it may.
+std::optional<store_error> schema_refusal(const std::string& path, const std::string& version) {
+  uint32_t found = 0;
+  auto [end, ec] = std::from_chars(version.data(), version.data() + version.size(), found);
+  if (ec != std::errc{} || end != version.data() + version.size())
+    return store_error{store_errc::schema_mismatch,
+                       "unreadable schema version '" + version + "' in " + path};
+  if (found <= store::schema_version) return std::nullopt;
+  return store_error{store_errc::schema_mismatch,
+                     "the data dir " + path + " was written by schema " + version +
+                         "; this version reads up to " + std::to_string(store::schema_version) +
+                         "; nothing was changed"};
+}
+
+/// The refusal of the schema a read-only open of the default family sees, if any.
 std::optional<store_error> newer_schema(const std::string& path, rocksdb::DBOptions o) {
   o.create_if_missing = false;
   o.create_missing_column_families = false;
@@ -489,15 +499,8 @@ std::optional<store_error> newer_schema(const std::string& path, rocksdb::DBOpti
   auto st = db->Get(rocksdb::ReadOptions{}, handles[0], schema_key, &version);
   for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
   delete db;
-  uint32_t found = 0;
-  if (!st.ok() || std::from_chars(version.data(), version.data() + version.size(), found).ec !=
-                      std::errc{})
-    return std::nullopt;  // the full open reports it
-  if (found <= store::schema_version) return std::nullopt;
-  return store_error{store_errc::schema_mismatch,
-                     "the data dir " + path + " was written by schema " + version +
-                         "; this version reads up to " + std::to_string(store::schema_version) +
-                         "; nothing was changed"};
+  if (!st.ok()) return std::nullopt;  // the full open reports it
+  return schema_refusal(path, version);
 }
 
 }  // namespace
@@ -563,18 +566,7 @@ result<std::unique_ptr<store>> store::open(store_options options) {
   std::string version;
   st = p->db->Get(rocksdb::ReadOptions{}, p->default_cf, schema_key, &version);
   if (st.ok()) {
-    uint32_t found = 0;
-    try {
-      found = static_cast<uint32_t>(std::stoul(version));
-    } catch (...) {
-      return store_error{store_errc::schema_mismatch,
-                         "unreadable schema version '" + version + "' in " + o.path};
-    }
-    if (found > schema_version)
-      return store_error{store_errc::schema_mismatch,
-                         "the data dir " + o.path + " was written by schema " + version +
-                             "; this version reads up to " + std::to_string(schema_version) +
-                             "; nothing was changed"};
+    if (auto refusal = schema_refusal(o.path, version)) return *refusal;
   } else if (!st.IsNotFound()) {
     return io_error(st, "reading the schema version");
   }
