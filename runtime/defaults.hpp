@@ -103,4 +103,20 @@ inline constexpr auto min_timer_tick = 1ms;
 inline constexpr auto max_timer_tick = 50ms;
 inline constexpr uint32_t timer_wheel_slots = 4096;       // timer.wheel_slots
 
+// -- supervision (YAML: supervision.*) -----------------------------------------------------------
+// A write the writer has not answered within this is sent again (writes are idempotent).
+inline constexpr auto write_timeout = std::chrono::seconds{60};      // storage.write_timeout_ms
+// A debate whose writes keep failing this long fails cleanly (it stays resumable on disk).
+inline constexpr auto write_hold_limit = std::chrono::minutes{10};   // storage.hold_limit_s
+// Restarts of a dead child: 100 ms doubling to 10 s (+-30 % jitter); a child up for 5 s is healthy.
+inline constexpr auto restart_base = std::chrono::milliseconds{100};  // supervision.restart_base_ms
+inline constexpr auto restart_cap = std::chrono::seconds{10};          // supervision.restart_cap_ms
+inline constexpr auto restart_stable_after = std::chrono::seconds{5};  // supervision.stable_after_ms
+// Breaker on restart intensity, per supervisor (DESIGN.md: agents 5 / 30 s, database 2 / 10 s).
+inline constexpr uint32_t restart_breaker_failures = 5;                // supervision.breaker_failures
+inline constexpr auto restart_breaker_recovery = std::chrono::seconds{30};  // supervision.breaker_recovery_ms
+// Liveness probes of supervised services: a child that does not answer is killed and restarted.
+inline constexpr auto probe_interval = std::chrono::seconds{5};        // supervision.probe_interval_ms
+inline constexpr auto probe_timeout = std::chrono::seconds{90};        // supervision.probe_timeout_ms
+
 }  // namespace aragora::defaults

@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/supervision/supervisor.hpp"
 #include "runtime/timer/timer_service.hpp"
 
 namespace aragora::storage {
@@ -43,6 +45,11 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<st
             st.group.bytes() >= max_group_bytes)
           flush(self);
       },
+      [=](supervision::ping_atom) {
+        flush(self);
+        return caf::ok_atom::value;
+      },
+      [=](fault::stall_atom) { fault::stall_forever(self); },
   };
 }
 
@@ -56,6 +63,7 @@ caf::behavior sweeper(caf::event_based_actor* self, std::shared_ptr<store> db,
   };
   next();
   return {
+      [=](supervision::ping_atom) { return caf::ok_atom::value; },
       [=](sweep_atom) {
         // Only families with a retention have anything to drop. Failures are the breaker's
         // business; the next sweep tries again.

@@ -8,6 +8,8 @@
 
 #include "actors/debate/persistence.hpp"
 #include "runtime/crypto/sha256.hpp"
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/supervision/supervisor.hpp"
 #include "runtime/text/utf8.hpp"
 
 namespace aragora::critique {
@@ -160,6 +162,8 @@ caf::behavior critique_store(caf::event_based_actor* self, std::shared_ptr<stora
         if (auto r = record_critiques(*db, c); !r.ok())
           std::cerr << "critiques: " << r.error().message << "\n";
       },
+      [=](supervision::ping_atom) { return caf::ok_atom::value; },
+      [=](fault::stall_atom) { fault::stall_forever(self); },
   };
 }
 

@@ -12,6 +12,8 @@
 #include "actors/debate/receipt.hpp"
 #include "actors/memory/memory_tiers.hpp"
 #include "actors/ranking/ranking.hpp"
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/supervision/supervisor.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 #include "runtime/text/utf8.hpp"
@@ -22,8 +24,18 @@ namespace {
 
 using retry_atom = caf::atom_constant<caf::atom("retry")>;
 
-// A failed persist is retried with backoff up to this delay; the debate holds its step meanwhile.
-constexpr auto max_persist_backoff = std::chrono::seconds{30};
+/// Timer message: the write `token` has had no answer within the write timeout.
+struct write_deadline {
+  uint64_t token;
+};
+
+}  // namespace
+}  // namespace aragora::debate
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::write_deadline)
+
+namespace aragora::debate {
+namespace {
 
 struct debate_state {
   static inline const char* name = "debate";
@@ -39,18 +51,10 @@ struct debate_state {
   // step of every debate.
   uint64_t deadline = 0;
   std::chrono::steady_clock::time_point step_started;
-  // Persistence: events recorded but not yet acknowledged by the writer, at most one write in
-  // flight, the step whose calls went out, whether the record was written once.
-  std::vector<event_ref> unsaved;
-  bool persisting = false;
-  size_t inflight_events = 0;  // the first events of `unsaved` the write in flight carries
-  bool inflight_final = false; // the write in flight ends the debate
-  size_t inflight_transcript = 0;  // transcript entries the write in flight covers
-  bool record_written = false;
+  // Persistence: what is on disk, the write in flight and its deadline (pure: write_tracker).
+  std::optional<write_tracker> writes;
+  uint64_t write_timer = 0;
   uint32_t dispatched_step = 0;
-  uint64_t persist_token = 0;
-  std::chrono::milliseconds backoff{0};
-  bool retry_pending = false;  // a failed write waits for its backoff timer
   std::optional<v1::Receipt> receipt;  // sealed once finished
   bool reported = false;
   uint32_t calls_sent = 0;
@@ -141,11 +145,12 @@ void persist(debate_self* self) {
   const auto& m = *st.machine;
   auto& db = *st.services->store;
   storage::write_batch batch;
-  add_events(batch, m, st.unsaved, db.expiry_for(storage::cf::debate_events));
-  if (!st.record_written || m.finished())
-    add_record(batch, record_of(m, m.finished() ? &seal(self) : nullptr), db);
+  auto w = st.writes->begin(m.finished(), m.transcript().size());
+  add_events(batch, m, st.writes->unsaved(), db.expiry_for(storage::cf::debate_events));
+  if (w.record) add_record(batch, record_of(m, m.finished() ? &seal(self) : nullptr), db);
   const auto& who = m.spec().requested_by;
-  if (!st.record_written)
+  // Every key below is the same when a write is sent again: a repeated write changes nothing.
+  if (w.start_audit)
     add_audit(batch, db, m.started_at(), who, "debate.start", m.spec().id, m.spec().question);
   if (m.finished()) {
     add_consensus(batch, m, db);
@@ -156,12 +161,12 @@ void persist(debate_self* self) {
               cancelled ? f.error
                         : std::string{to_string(f.status)} + ", " + std::string{to_string(f.decision)});
   }
-  st.persisting = true;
-  st.inflight_events = st.unsaved.size();
-  st.inflight_final = m.finished();
-  st.inflight_transcript = m.transcript().size();
-  self->send(st.services->writer,
-             storage::persist_request{std::move(batch), m.finished(), ++st.persist_token});
+  // A writer that never answers (dead, stalled, the ack lost) must not hold the debate forever.
+  st.write_timer = st.services->timers->schedule(st.services->write_timeout,
+                                                 caf::actor_cast<caf::strong_actor_ptr>(self),
+                                                 caf::make_message(write_deadline{w.token}));
+  auto writer = st.services->writer->get();
+  if (writer) self->send(writer, storage::persist_request{std::move(batch), w.final, w.token});
 }
 
 /// Moves the debate on as far as it can: persist what is unsaved, then send the current step's
@@ -169,10 +174,8 @@ void persist(debate_self* self) {
 void advance(debate_self* self) {
   auto& st = self->state;
   // A failed write is retried by its backoff timer only; events arriving meanwhile wait for it.
-  if (st.persisting || st.retry_pending) return;
-  bool durable = st.services->writer != nullptr;
-  if (durable && (!st.unsaved.empty() || !st.record_written ||
-                  (st.machine->finished() && !st.receipt))) {
+  if (st.writes && st.writes->busy()) return;
+  if (st.writes && st.writes->wants_write(st.machine->finished(), st.receipt.has_value())) {
     persist(self);
     return;
   }
@@ -185,7 +188,7 @@ void advance(debate_self* self) {
 void apply(debate_self* self, debate_machine::step_result r) {
   auto& st = self->state;
   publish(self, r.events);
-  if (st.services->writer) st.unsaved.insert(st.unsaved.end(), r.events.begin(), r.events.end());
+  if (st.writes) st.writes->recorded(r.events);
   if (st.machine->finished()) disarm(self);
   // Within a step, outcomes wait in memory: the step is persisted as one batch when it completes.
   if (r.new_step || st.machine->finished()) advance(self);
@@ -225,57 +228,65 @@ void learn(debate_self* self) {
         for_each_issue(e.issues, [&](std::string_view issue) {
           c.issues.push_back({std::string{issue}, e.severity});
         });
-    self->send(st.services->critiques, std::move(c));
+    if (auto critiques = st.services->critiques->get()) self->send(critiques, std::move(c));
   }
   if (!st.services->memory) return;
+  auto memory = st.services->memory->get();
+  if (!memory) return;
   bool held = st.machine->outcome().reached;
-  for (const auto& id : st.recalled) self->send(st.services->memory, memory::outcome{id, held});
+  for (const auto& id : st.recalled) self->send(memory, memory::outcome{id, held});
   if (auto e = memory_of(*st.machine, st.services->store->now_s()))
-    self->send(st.services->memory, memory::remember{std::move(*e)});
+    self->send(memory, memory::remember{std::move(*e)});
 }
 
-void on_persisted(debate_self* self, storage::persist_ack& ack) {
+void give_up(debate_self* self, const std::string& why);
+
+/// What the writer said (or its silence) about the write in flight.
+void on_write_outcome(debate_self* self, write_tracker::outcome o, const std::string& error) {
   auto& st = self->state;
-  if (ack.token != st.persist_token) return;
-  st.persisting = false;
-  if (ack.error) {
+  if (std::holds_alternative<write_tracker::stale>(o)) return;
+  if (st.write_timer != 0) st.services->timers->cancel(st.write_timer);
+  st.write_timer = 0;
+  if (auto* f = std::get_if<write_tracker::failed>(&o)) {
     // Storage is failing: hold the step and retry with backoff; the breaker keeps retries cheap.
-    bool first = st.backoff.count() == 0;
-    st.backoff = std::min<std::chrono::milliseconds>(
-        std::max(st.backoff * 2, std::chrono::milliseconds{100}), max_persist_backoff);
     // One line when the store starts failing and one when it recovers, not one per retry.
-    if (first)
-      std::cerr << "debate " << st.machine->spec().id << ": " << storage::to_string(ack.error->code)
-                << ": " << ack.error->message << "; holding the debate and retrying\n";
-    st.retry_pending = true;
-    st.services->timers->schedule(st.backoff, caf::actor_cast<caf::strong_actor_ptr>(self),
+    if (f->first)
+      std::cerr << "debate " << st.id << ": " << error << "; holding the debate and retrying\n";
+    if (f->give_up) {
+      give_up(self, error);
+      return;
+    }
+    st.services->timers->schedule(f->backoff, caf::actor_cast<caf::strong_actor_ptr>(self),
                                   caf::make_message(retry_atom::value));
     return;
   }
-  if (st.backoff.count() != 0)
-    std::cerr << "debate " << st.machine->spec().id << ": storage writes again; continuing\n";
-  st.backoff = std::chrono::milliseconds{0};
-  // Events recorded while the write was on its way stay unsaved for the next one.
-  auto written = std::min(st.inflight_events, st.unsaved.size());
-  if (st.services->durability_observer && written > 0)
-    self->send(st.services->durability_observer,
-               debate_durable{st.machine->spec().id, st.unsaved[written - 1].seq});
-  st.unsaved.erase(st.unsaved.begin(), st.unsaved.begin() + static_cast<std::ptrdiff_t>(written));
-  st.record_written = true;
+  auto& d = std::get<write_tracker::done>(o);
+  if (d.recovered) std::cerr << "debate " << st.id << ": storage writes again; continuing\n";
+  if (st.services->durability_observer && d.durable_seq)
+    self->send(st.services->durability_observer, debate_durable{st.id, *d.durable_seq});
   // The texts are on disk now; an owner that takes only a summary never needs them in memory.
-  if (st.report == finish_report::summary && !st.inflight_final)
-    st.machine->release_texts(st.inflight_transcript);
-  if (st.inflight_final) {
+  if (st.report == finish_report::summary && !d.final) st.machine->release_texts(d.transcript);
+  if (d.final) {
     // Fire and forget: the ranking reconciles from the stored records if this is lost.
     if (st.services->ranking)
-      // Built again rather than kept from persist(): holding a copy of the receipt through the
-      // synced write costs ~7 KB per finishing debate (bench/RESULTS.md, target 3c).
-      self->send(st.services->ranking, ranking::record_match{record_of(*st.machine, &*st.receipt)});
+      if (auto ranking = st.services->ranking->get())
+        // Built again rather than kept from persist(): holding a copy of the receipt through the
+        // synced write costs ~7 KB per finishing debate (bench/RESULTS.md, target 3c).
+        self->send(ranking, ranking::record_match{record_of(*st.machine, &*st.receipt)});
     learn(self);
     report(self);
     return;
   }
   advance(self);
+}
+
+void on_persisted(debate_self* self, storage::persist_ack& ack) {
+  auto& st = self->state;
+  if (!st.writes) return;
+  std::string error;
+  if (ack.error) error = std::string{storage::to_string(ack.error->code)} + ": " + ack.error->message;
+  on_write_outcome(self, st.writes->acked(ack.token, !ack.error, std::chrono::steady_clock::now()),
+                   error);
 }
 
 caf::behavior debate_behavior(debate_self* self) {
@@ -317,12 +328,36 @@ caf::behavior debate_behavior(debate_self* self) {
         apply(self, s.machine->cancel(s.services->now(), std::move(reason)));
       },
       [=](subscribe_atom, caf::actor& subscriber) {
-        self->state.subscribers.push_back(std::move(subscriber));
+        auto& s = self->state;
+        if (s.services->registry) s.services->registry->subscribe(s.id, subscriber);
+        s.subscribers.push_back(std::move(subscriber));
       },
       [=](storage::persist_ack& ack) { on_persisted(self, ack); },
+      [=](write_deadline& d) {
+        auto& s = self->state;
+        if (!s.writes) return;
+        auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(s.services->write_timeout);
+        s.write_timer = 0;
+        on_write_outcome(self, s.writes->timed_out(d.token, std::chrono::steady_clock::now()),
+                         "storage_unavailable: the writer did not answer within " +
+                             std::to_string(ms.count()) + " ms");
+      },
       [=](retry_atom) {
-        self->state.retry_pending = false;
+        if (!self->state.writes) return;
+        self->state.writes->retry_due();
         advance(self);
+      },
+      [=](writer_restarted_atom) {
+        // A write in flight to the old writer will never be answered: send it again now.
+        auto& s = self->state;
+        if (!s.writes || !s.writes->writer_replaced()) return;
+        if (s.write_timer != 0) s.services->timers->cancel(s.write_timer);
+        s.write_timer = 0;
+        if (s.machine) advance(self);
+      },
+      [=](fault::stall_atom) {
+        // The fault hook: answer nothing from now on, like an actor stuck in a call.
+        fault::stall_forever(self);
       },
   };
 }
@@ -339,29 +374,48 @@ std::string describe(const std::exception_ptr& x) {
   }
 }
 
-/// The actor threw (out of memory, a bug): the debate cannot go on. Its owner hears that it failed
-/// instead of waiting forever, and CAF's default handler, which prints on stdout, never runs.
+/// The debate cannot go on here: its owner hears that it failed instead of waiting forever.
+void report_failure(debate_self* self, const std::string& what) {
+  auto& st = self->state;
+  if (st.reported) return;
+  st.reported = true;
+  disarm(self);
+  debate_finished done;
+  done.id = st.id;
+  done.summary.status = debate_status::failed;
+  done.summary.finished_at = std::chrono::system_clock::now();  // not services->now: it may be what threw
+  done.summary.started_at = st.machine ? st.machine->started_at() : done.summary.finished_at;
+  done.summary.calls_sent = st.calls_sent;
+  done.error = "debate " + st.id + " failed: " + what;
+  self->send(st.owner, std::move(done));
+}
+
+/// Writes have failed for the whole hold limit: the debate fails cleanly. What was written stays
+/// on disk with status running, so `aragora resume` continues it once storage works again.
+void give_up(debate_self* self, const std::string& why) {
+  auto& st = self->state;
+  auto limit = std::chrono::duration_cast<std::chrono::seconds>(st.services->write_options.hold_limit);
+  std::cerr << "debate " << st.id << ": " << why << "; gave up after " << limit.count()
+            << " s of failed writes (the debate can be resumed)\n";
+  report_failure(self, why + " (writes failed for " + std::to_string(limit.count()) +
+                           " s; what was written can be resumed)");
+  self->quit();
+}
+
+/// The actor threw (out of memory, a bug). CAF's default handler, which prints on stdout, never
+/// runs; the actor exits with the description, and its supervisor restarts it from its log or
+/// fails it to its owner. Without a registry (no supervisor), the owner is told here.
 caf::error fail_on_exception(debate_self* self, std::exception_ptr& x) {
   auto& st = self->state;
+  std::string what = "unknown exception";
   try {
-    auto what = describe(x);
-    std::cerr << "debate " << st.id << ": internal_error: " << what << "; the debate failed\n";
-    if (!st.reported) {
-      st.reported = true;
-      disarm(self);
-      debate_finished done;
-      done.id = st.id;
-      done.summary.status = debate_status::failed;
-      done.summary.finished_at = std::chrono::system_clock::now();  // not services->now: it may be what threw
-      done.summary.started_at = st.machine ? st.machine->started_at() : done.summary.finished_at;
-      done.summary.calls_sent = st.calls_sent;
-      done.error = "debate " + st.id + " failed: " + what;
-      self->send(st.owner, std::move(done));
-    }
+    what = describe(x);
+    std::cerr << "debate " << st.id << ": internal_error: " << what << "\n";
+    if (!st.services || !st.services->registry) report_failure(self, what);
   } catch (...) {
     // Out of memory again: owners that monitor the debate still see it go down.
   }
-  return caf::make_error(caf::sec::runtime_error);
+  return caf::make_error(caf::sec::runtime_error, std::move(what));
 }
 
 void init(debate_self* self, std::shared_ptr<const debate_services> services,
@@ -373,10 +427,18 @@ void init(debate_self* self, std::shared_ptr<const debate_services> services,
       [self](caf::scheduled_actor*, std::exception_ptr& x) { return fail_on_exception(self, x); });
   st.services = std::move(services);
   if (auto* reg = st.services->registry) {
-    if (auto cancel = reg->add(self->address()))
+    if (auto cancel = reg->add(id, self->address(), owner, subscribers, report))
       self->send(self, cancel_atom::value, std::move(cancel->reason), std::move(cancel->by));
-    self->attach_functor([reg, addr = self->address()] { reg->remove(addr); });
+    self->attach_functor([reg, id, addr = self->address()](const caf::error& reason) {
+      reg->ended(id, addr, reason);
+    });
   }
+  if (auto* faults = st.services->faults) {
+    auto name = "debate/" + id;
+    faults->enroll(name, self->address());
+    self->attach_functor([faults, name, addr = self->address()] { faults->leave(name, addr); });
+  }
+  if (st.services->writer) st.writes.emplace(st.services->write_options);
   st.agent = st.services->agents->pick(id);
   st.owner = std::move(owner);
   st.subscribers = std::move(subscribers);
@@ -396,13 +458,14 @@ caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_servi
                            std::vector<caf::actor> subscribers, finish_report report) {
   init(self, std::move(services), spec->id, std::move(owner), std::move(subscribers), report);
   auto& st = self->state;
-  if (!st.services->memory || !spec->context.empty()) {
+  auto memory = st.services->memory ? st.services->memory->get() : caf::actor{};
+  if (!memory || !spec->context.empty()) {
     begin(self, std::move(spec));
     return debate_behavior(self);
   }
   // Prior decisions on the question become the agents' context; memory never holds a debate up
   // for long.
-  self->request(st.services->memory, std::chrono::seconds{2}, memory::recall_atom::value,
+  self->request(memory, std::chrono::seconds{2}, memory::recall_atom::value,
                 spec->question, st.services->recall_k)
       .then(
           [=](std::vector<memory::recalled>& hits) {
@@ -427,38 +490,120 @@ caf::behavior resumed_debate_actor(debate_self* self,
        report);
   self->state.machine = std::move(machine);
   // Everything replayed is on disk already; only the pending calls of the current step remain.
-  self->state.record_written = true;
+  if (self->state.writes) self->state.writes.emplace(self->state.services->write_options, true);
   advance(self);
   return debate_behavior(self);
 }
 
 }  // namespace
 
-std::optional<live_debates::cancellation> live_debates::add(const caf::actor_addr& a) {
+std::optional<live_debates::cancellation> live_debates::add(
+    const std::string& id, const caf::actor_addr& a, const caf::actor& owner,
+    const std::vector<caf::actor>& subscribers, finish_report report) {
   std::lock_guard<std::mutex> guard{mtx_};
-  running_.insert(a);
+  auto& e = running_[id];
+  e.actor = a;
+  e.owner = owner;
+  e.subscribers = subscribers;
+  e.report = report;
   return cancelled_;
 }
 
-void live_debates::remove(const caf::actor_addr& a) {
+void live_debates::subscribe(const std::string& id, const caf::actor& subscriber) {
   std::lock_guard<std::mutex> guard{mtx_};
-  running_.erase(a);
+  if (auto it = running_.find(id); it != running_.end()) it->second.subscribers.push_back(subscriber);
+}
+
+namespace {
+
+bool abnormal(const caf::error& reason) {
+  return reason && reason != caf::exit_reason::normal && reason != caf::exit_reason::user_shutdown;
+}
+
+}  // namespace
+
+void live_debates::ended(const std::string& id, const caf::actor_addr& a, const caf::error& reason) {
+  caf::actor sup;
+  std::optional<entry> orphan;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto it = running_.find(id);
+    // A restarted debate runs under another actor: the old one's end is not news.
+    if (it == running_.end() || it->second.actor != a) return;
+    if (!abnormal(reason)) {
+      running_.erase(it);
+      return;
+    }
+    sup = supervisor_;
+    if (!sup) {
+      orphan = std::move(it->second);
+      running_.erase(it);
+    }
+  }
+  auto why = caf::to_string(reason);
+  if (reason.category() == caf::atom("system") && !reason.context().empty() &&
+      reason.context().match_element<std::string>(0))
+    why = reason.context().get_as<std::string>(0);
+  if (sup) {
+    caf::anon_send(sup, debate_crashed{id, std::move(why)});
+    return;
+  }
+  // No supervisor to restart it: the owner hears that it failed instead of waiting forever.
+  debate_finished done;
+  done.id = id;
+  done.summary.status = debate_status::failed;
+  done.summary.started_at = done.summary.finished_at = std::chrono::system_clock::now();
+  done.error = "debate " + id + " failed: " + why;
+  if (orphan->owner) caf::anon_send(orphan->owner, std::move(done));
+}
+
+std::optional<live_debates::entry> live_debates::find(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  auto it = running_.find(id);
+  if (it == running_.end()) return std::nullopt;
+  return it->second;
+}
+
+void live_debates::forget(const std::string& id) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  running_.erase(id);
+}
+
+void live_debates::set_supervisor(caf::actor sup) {
+  std::lock_guard<std::mutex> guard{mtx_};
+  supervisor_ = std::move(sup);
+}
+
+size_t live_debates::size() {
+  std::lock_guard<std::mutex> guard{mtx_};
+  return running_.size();
 }
 
 void live_debates::stop_all(caf::exit_reason reason) {
   std::vector<caf::actor_addr> all;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    all.assign(running_.begin(), running_.end());
+    supervisor_ = nullptr;  // shutting down: nothing is restarted
+    for (const auto& [id, e] : running_) all.push_back(e.actor);
   }
   for (const auto& a : all) caf::anon_send_exit(a, reason);
+}
+
+void live_debates::broadcast(const caf::message& msg) {
+  std::vector<caf::actor_addr> all;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    for (const auto& [id, e] : running_) all.push_back(e.actor);
+  }
+  for (const auto& a : all)
+    if (auto h = caf::actor_cast<caf::actor>(a)) caf::anon_send(h, msg);
 }
 
 size_t live_debates::cancel_all(const std::string& reason, const std::string& by) {
   std::vector<caf::actor_addr> all;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    all.assign(running_.begin(), running_.end());
+    for (const auto& [id, e] : running_) all.push_back(e.actor);
     cancelled_ = cancellation{reason, by};
   }
   for (const auto& a : all)

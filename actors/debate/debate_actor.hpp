@@ -7,8 +7,9 @@
 #include <caf/actor_addr.hpp>
 #include <caf/exit_reason.hpp>
 #include <caf/fwd.hpp>
+#include <caf/atom.hpp>
 #include <mutex>
-#include <unordered_set>
+#include <unordered_map>
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -17,6 +18,8 @@
 
 #include "actors/debate/machine.hpp"
 #include "actors/debate/messages.hpp"
+#include "actors/debate/write_tracker.hpp"
+#include "runtime/supervision/actor_slot.hpp"
 
 namespace aragora::agent {
 class agent_pool;
@@ -27,11 +30,15 @@ class timer_service;
 namespace aragora::storage {
 class store;
 }
+namespace aragora::fault {
+class injector;
+}
 
 namespace aragora::debate {
 
-/// The debates of a node that are still running, so the node can stop them when it shuts down.
-/// A hash set behind a mutex: CAF keeps an actor's links in a list, so linking thousands of
+/// The debates of a node that are still running, by id: the actor now running each one, and what
+/// outlives that actor (its owner, subscribers, report mode), so a supervisor can restart it.
+/// A hash map behind a mutex: CAF keeps an actor's links in a list, so linking thousands of
 /// debates to one actor makes every link and unlink a scan.
 class live_debates {
 public:
@@ -39,23 +46,56 @@ public:
     std::string reason;
     std::string by;
   };
+  struct entry {
+    caf::actor_addr actor;
+    caf::actor owner;
+    std::vector<caf::actor> subscribers;
+    finish_report report = finish_report::full;
+  };
 
-  /// Registers a debate; after cancel_all, returns the cancellation it must apply to itself (it
-  /// was spawned before or after the cancel, but registers only when it first runs).
-  [[nodiscard]] std::optional<cancellation> add(const caf::actor_addr& a);
-  void remove(const caf::actor_addr& a);
+  /// Registers (or, after a restart, re-registers) the actor running debate `id`; after
+  /// cancel_all, returns the cancellation it must apply to itself.
+  [[nodiscard]] std::optional<cancellation> add(const std::string& id, const caf::actor_addr& a,
+                                                const caf::actor& owner,
+                                                const std::vector<caf::actor>& subscribers,
+                                                finish_report report);
+  void subscribe(const std::string& id, const caf::actor& subscriber);
+  /// The actor `a` of debate `id` ended. A normal end forgets the debate; an abnormal one (a
+  /// crash, a kill) goes to the supervisor, or, without one, fails the debate to its owner.
+  void ended(const std::string& id, const caf::actor_addr& a, const caf::error& reason);
+  /// The entry of a debate (for a restart); nullopt once it has ended.
+  [[nodiscard]] std::optional<entry> find(const std::string& id);
+  /// Forgets a debate whose restart was given up (its owner has been told).
+  void forget(const std::string& id);
+  /// Where crashes go: the debate supervisor.
+  void set_supervisor(caf::actor sup);
+
   /// Sends every running debate an exit with `reason`.
   void stop_all(caf::exit_reason reason);
+  /// Sends every running debate `msg`.
+  void broadcast(const caf::message& msg);
   /// Cancels every running debate, and every one that registers from now on (status cancelled,
   /// persisted, audited as cancelled by `by`); returns how many were running. Callable from any
   /// thread.
   size_t cancel_all(const std::string& reason, const std::string& by);
+  [[nodiscard]] size_t size();
 
 private:
   std::mutex mtx_;
-  std::unordered_set<caf::actor_addr> running_;
+  std::unordered_map<std::string, entry> running_;
   std::optional<cancellation> cancelled_;
+  caf::actor supervisor_;
 };
+
+/// Sent by live_debates to the debate supervisor when a debate actor died abnormally.
+struct debate_crashed {
+  std::string id;
+  std::string reason;
+};
+
+/// Sent to every running debate when a supervisor restarted the writer: writes in flight to the
+/// old one will never be answered.
+using writer_restarted_atom = caf::atom_constant<caf::atom("w_restart")>;
 
 /// What every debate actor of a node shares.
 struct debate_services {
@@ -65,15 +105,20 @@ struct debate_services {
   std::optional<std::string> signing_key;
   std::chrono::milliseconds phase_grace{defaults::phase_grace};
   time_point (*now)() = &std::chrono::system_clock::now;  // injectable for tests
-  // Durable debates: set both, or neither for the in-memory mode.
-  caf::actor writer;                     // storage::spawn_writer
+  // Durable debates: set both, or neither for the in-memory mode. Services are slots: a supervisor
+  // that restarts one puts the new actor there.
+  std::shared_ptr<supervision::actor_slot> writer;  // storage::spawn_writer
   std::shared_ptr<storage::store> store;
   caf::actor durability_observer;        // optional: told what each write made durable
-  caf::actor ranking;                    // optional: records every finished debate
-  caf::actor memory;                     // optional: recalls context, remembers decisions
-  caf::actor critiques;                  // optional: aggregates critique patterns
+  std::shared_ptr<supervision::actor_slot> ranking;    // optional: records every finished debate
+  std::shared_ptr<supervision::actor_slot> memory;     // optional: recalls, remembers decisions
+  std::shared_ptr<supervision::actor_slot> critiques;  // optional: aggregates critique patterns
   uint32_t recall_k = defaults::memory_recall_k;
-  live_debates* registry = nullptr;      // optional: lets the node stop running debates
+  live_debates* registry = nullptr;      // optional: lets the node stop and restart debates
+  fault::injector* faults = nullptr;     // optional: the fault hook (tests)
+  std::chrono::milliseconds write_timeout{defaults::write_timeout};
+  write_tracker::options write_options{std::chrono::milliseconds{30'000},
+                                       std::chrono::milliseconds{defaults::write_hold_limit}};
 };
 
 /// Starts a debate. `owner` receives `debate_finished`; `subscribers` receive every event.
@@ -94,3 +139,5 @@ struct debate_services {
 [[nodiscard]] debate_summary summarize(const debate_machine& m);
 
 }  // namespace aragora::debate
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::debate_crashed)

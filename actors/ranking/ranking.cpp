@@ -6,6 +6,8 @@
 #include <iostream>
 
 #include "actors/debate/persistence.hpp"
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/supervision/supervisor.hpp"
 
 namespace aragora::ranking {
 
@@ -193,6 +195,8 @@ caf::behavior ranking_actor(caf::stateful_actor<ranking_state>* self,
         (void)ensure_loaded(self->state);
         return leaderboard(self->state.table, domain, self->state.params);
       },
+      [=](supervision::ping_atom) { return caf::ok_atom::value; },
+      [=](fault::stall_atom) { fault::stall_forever(self); },
   };
 }
 

@@ -127,12 +127,23 @@ bool receipt_writable(const std::string& path) {
 
 }  // namespace
 
+/// How long `ask` waits for the debate: every step waits at most the agent timeout and the grace,
+/// a round has at most four steps and a judge one more, and storage may hold it for the hold limit.
+std::chrono::milliseconds longest_debate(const debate::debate_spec& s, const config::node_config& cfg) {
+  auto steps = int64_t{s.rounds} * 4 + 2;
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+      steps * (s.agent_timeout + cfg.phase_grace) + cfg.supervision.hold_limit);
+}
+
 int run_ask(const ask_options& o, const config::node_config& cfg) {
   auto flags = parse_run_flags(o.protocol, o.early_stop, o.storage);
   if (!flags) return exit_usage;
   auto spec = build_spec(o, *flags, cfg);
   if (!spec) return exit_usage;
   if (!o.receipt_file.empty() && !receipt_writable(o.receipt_file)) return exit_usage;
+  if (o.timeout_ms && (*o.timeout_ms < 1 || *o.timeout_ms > 7 * 24 * 3600 * 1000LL))
+    return print_error(exit_usage, "bad_duration", "--timeout-ms must be within 1..604800000");
+  auto limit = o.timeout_ms ? std::chrono::milliseconds{*o.timeout_ms} : longest_debate(*spec, cfg);
   auto key = debate::signing_key_from_env();
   if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
   std::shared_ptr<storage::store> db;
@@ -157,20 +168,42 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
     if (!o.json) subscribers.push_back(self);
     auto debate = node.start_debate(std::make_shared<const debate::debate_spec>(*spec), self,
                                     std::move(subscribers));
-    // A debate actor that dies without reporting (it failed, and so did its report) must not
-    // leave this loop waiting.
-    self->monitor(debate);
+    (void)debate;
+    // A debate actor that dies is restarted by its supervisor, or its owner (this) is told it
+    // failed. Past the time limit the debate is cancelled; if even that goes unanswered, give up.
+    auto deadline = std::chrono::steady_clock::now() + limit;
     bool finished = false;
-    self->receive_while([&] { return !finished; })(
-        [&](debate::event_ptr& e) { printer.print(*e); },
-        [&](debate::debate_finished& f) {
-          done = std::move(f);
-          finished = true;
-        },
-        [&](caf::down_msg& d) {
-          done.error = "the debate actor stopped without a result: " + caf::to_string(d.reason);
-          finished = true;
-        });
+    bool cancelled = false;
+    while (!finished) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) {
+        if (cancelled) {
+          done.error = "no result " + std::to_string(limit.count()) +
+                       " ms after the debate was cancelled for its time limit";
+          break;
+        }
+        cancelled = true;
+        (void)node.cancel_all("timed out after " + std::to_string(limit.count()) + " ms", "cli");
+        deadline = std::chrono::steady_clock::now() + std::min(limit, std::chrono::milliseconds{10'000});
+        continue;
+      }
+      self->receive([&](debate::event_ptr& e) { printer.print(*e); },
+                    [&](debate::debate_finished& f) {
+                      done = std::move(f);
+                      finished = true;
+                    },
+                    caf::after(left) >> [] {});
+    }
+    if (cancelled && !finished) return print_error(exit_failed, "debate_timeout", done.error);
+    if (cancelled && done.machine) {
+      v1::DebateResult result;
+      debate::fill_result(*done.machine, &done.receipt, result);
+      if (o.json) std::cout << debate::to_json(result) << "\n";
+      return print_error(exit_failed, "debate_timeout",
+                         "the debate did not end within " + std::to_string(limit.count()) +
+                             " ms and was cancelled");
+    }
   }
   if (!done.machine)
     return print_error(exit_failed, "debate_failed",

@@ -54,6 +54,7 @@ struct ask_options {
   std::optional<int64_t> latency_ms;
   std::optional<double> fail_rate;
   std::optional<int64_t> agent_timeout_ms;
+  std::optional<int64_t> timeout_ms;  // the whole debate; unset = the longest it can take
   std::string context;
   bool json = false;
   std::string receipt_file;

@@ -46,6 +46,9 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("--latency-ms", ask.latency_ms, "simulated latency of each mock call");
   ask_cmd->add_option("--fail-rate", ask.fail_rate, "probability that a mock call fails, 0..1");
   ask_cmd->add_option("--agent-timeout-ms", ask.agent_timeout_ms, "per-call timeout");
+  ask_cmd->add_option("--timeout-ms", ask.timeout_ms,
+                      "cancel the debate if it has not ended after this long (default: the "
+                      "longest its rounds and timeouts allow)");
   ask_cmd->add_option("--context", ask.context, "prior knowledge given to every agent");
   ask_cmd->add_flag("--json", ask.json, "print the result as one JSON object");
   ask_cmd->add_option("--receipt", ask.receipt_file, "write the decision receipt to this file");

@@ -23,6 +23,19 @@ struct alert_thresholds {
   double memory_crit_pct;
 };
 
+/// Restarts, probes and write deadlines (runtime/supervision, the debate actor).
+struct supervision_config {
+  std::chrono::milliseconds restart_base{defaults::restart_base};
+  std::chrono::milliseconds restart_cap{defaults::restart_cap};
+  std::chrono::milliseconds stable_after{defaults::restart_stable_after};
+  uint32_t breaker_failures = defaults::restart_breaker_failures;
+  std::chrono::milliseconds breaker_recovery{defaults::restart_breaker_recovery};
+  std::chrono::milliseconds probe_interval{defaults::probe_interval};
+  std::chrono::milliseconds probe_timeout{defaults::probe_timeout};
+  std::chrono::milliseconds write_timeout{defaults::write_timeout};
+  std::chrono::milliseconds hold_limit{defaults::write_hold_limit};
+};
+
 struct node_config {
   // Defaults for new debates (each debate may override its own).
   uint32_t rounds;
@@ -58,6 +71,9 @@ struct node_config {
   uint32_t db_breaker_failures;
   std::chrono::milliseconds db_breaker_recovery;
   uint64_t storage_min_free_bytes;
+  // Supervision; the fault-injection hook is for tests (local_node::faults()).
+  supervision_config supervision;
+  bool fault_injection = false;
 
   /// Everything at its default.
   node_config();

@@ -13,6 +13,9 @@
 #include "actors/debate/persistence.hpp"
 #include "actors/memory/memory_tiers.hpp"
 #include "actors/ranking/ranking.hpp"
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/node/debate_supervisor.hpp"
+#include "runtime/supervision/supervisor.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 
@@ -33,6 +36,10 @@ size_t pool_size(const config::node_config& c) {
   return threads;
 }
 
+supervision::restart_options restart_options_of(const config::supervision_config& s) {
+  return {s.restart_base, s.restart_cap, s.stable_after, s.breaker_failures, s.breaker_recovery};
+}
+
 }  // namespace
 
 struct local_node::impl {
@@ -41,14 +48,14 @@ struct local_node::impl {
   // system shuts down may schedule timers and leave the registry.
   timer::timer_service timers;
   debate::live_debates running;
+  std::unique_ptr<fault::injector> faults;
   caf::actor_system sys;
   agent::agent_pool agents;
   std::shared_ptr<debate::debate_services> services;
   std::shared_ptr<storage::store> db;
-  caf::actor writer;
-  caf::actor sweeper;
-  caf::actor ranking;
-  caf::actor critiques;
+  // The node's services run under one supervisor; debates under their own.
+  caf::actor services_supervisor;
+  caf::actor debates_supervisor;
   std::unique_ptr<memory::memory_system> memory;
   std::atomic<uint32_t> counter;
 
@@ -60,39 +67,70 @@ struct local_node::impl {
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)),
         counter(static_cast<uint32_t>(std::random_device{}())) {
+    if (c.fault_injection) faults = std::make_unique<fault::injector>();
     services->timers = &timers;
     services->agents = &agents;
     services->options = c.machine;
     services->signing_key = std::move(key);
     services->phase_grace = c.phase_grace;
     services->registry = &running;
+    services->faults = faults.get();
+    services->write_timeout = c.supervision.write_timeout;
+    services->write_options.hold_limit = c.supervision.hold_limit;
+    auto restart = restart_options_of(c.supervision);
     if (db) {
-      writer = storage::spawn_writer(sys, db);
-      sweeper = storage::spawn_sweeper(sys, db, timers, c.sweep_interval);
-      ranking = ranking::spawn_ranking(sys, db, {c.elo_initial, c.elo_k, c.calibration_min});
-      services->writer = writer;
       services->store = db;
-      services->ranking = ranking;
-      critiques = critique::spawn_critique_store(sys, db);
-      services->critiques = critiques;
+      services->writer = std::make_shared<supervision::actor_slot>();
+      services->ranking = std::make_shared<supervision::actor_slot>();
+      services->critiques = std::make_shared<supervision::actor_slot>();
+      // The writer is the database: its breaker follows the capacity guide's database row.
+      auto db_restart = restart;
+      db_restart.breaker_failures = c.db_breaker_failures;
+      db_restart.breaker_recovery = c.db_breaker_recovery;
+      auto* reg = &running;
+      auto* t = &timers;
+      ranking::elo_params elo{c.elo_initial, c.elo_k, c.calibration_min};
+      auto sweep = c.sweep_interval;
+      std::vector<supervision::child_spec> children;
+      children.push_back({"writer", [d = db](caf::actor_system& s) { return storage::spawn_writer(s, d); },
+                          services->writer,
+                          // Writes in flight to the dead writer will never be answered.
+                          [reg](const caf::actor&) {
+                            reg->broadcast(caf::make_message(debate::writer_restarted_atom::value));
+                          },
+                          db_restart, true});
+      children.push_back({"ranking",
+                          [d = db, elo](caf::actor_system& s) { return ranking::spawn_ranking(s, d, elo); },
+                          services->ranking, nullptr, restart, true});
+      children.push_back({"critiques",
+                          [d = db](caf::actor_system& s) { return critique::spawn_critique_store(s, d); },
+                          services->critiques, nullptr, restart, true});
+      children.push_back({"sweeper",
+                          [d = db, t, sweep](caf::actor_system& s) {
+                            return storage::spawn_sweeper(s, d, *t, sweep);
+                          },
+                          nullptr, nullptr, restart, false});
+      services_supervisor = supervision::spawn_supervisor(
+          sys, "services", std::move(children),
+          {c.supervision.probe_interval, c.supervision.probe_timeout, faults.get()});
       if (c.memory_enabled) {
         memory = std::make_unique<memory::memory_system>(sys, db);
-        services->memory = memory->coordinator();
+        services->memory = std::make_shared<supervision::actor_slot>(memory->coordinator());
         services->recall_k = c.recall_k;
       }
     }
+    debates_supervisor = spawn_debate_supervisor(sys, services, restart);
+    running.set_supervisor(debates_supervisor);
   }
 
   ~impl() {
     // Debates first (what they sent is still delivered), then memory's pending writes, then
     // everything else; the actor system's destructor waits for them all.
     running.stop_all(caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(debates_supervisor, caf::exit_reason::user_shutdown);
     if (memory) memory->stop();
     agents.stop();
-    if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-    if (sweeper) caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
-    if (ranking) caf::anon_send_exit(ranking, caf::exit_reason::user_shutdown);
-    if (critiques) caf::anon_send_exit(critiques, caf::exit_reason::user_shutdown);
+    if (services_supervisor) caf::anon_send_exit(services_supervisor, caf::exit_reason::user_shutdown);
     timers.stop();
   }
 };
@@ -162,6 +200,28 @@ local_node::resumed local_node::resume_unfinished(caf::actor owner,
 }
 
 local_node::~local_node() = default;
+
+fault::injector* local_node::faults() {
+  return impl_->faults.get();
+}
+
+std::vector<supervision::child_status> local_node::supervision_status() {
+  std::vector<supervision::child_status> out;
+  caf::scoped_actor self{impl_->sys};
+  for (const auto& sup : {impl_->services_supervisor, impl_->debates_supervisor}) {
+    if (!sup) continue;
+    self->request(sup, std::chrono::seconds{5}, supervision::status_atom::value)
+        .receive([&](std::vector<supervision::child_status>& v) {
+                   out.insert(out.end(), v.begin(), v.end());
+                 },
+                 [](caf::error&) {});
+  }
+  return out;
+}
+
+size_t local_node::running_debates() {
+  return impl_->running.size();
+}
 
 caf::actor_system& local_node::system() {
   return impl_->sys;

@@ -11,6 +11,11 @@
 #include "actors/debate/messages.hpp"
 #include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
+#include "runtime/supervision/supervisor.hpp"
+
+namespace aragora::fault {
+class injector;
+}
 
 namespace aragora::node {
 
@@ -56,6 +61,15 @@ public:
 
   /// Tells `observer` (debate_durable) what every persisted step made durable.
   void observe_durability(caf::actor observer);
+
+  /// The fault-injection hook, when the config enabled it (tests); nullptr otherwise.
+  [[nodiscard]] fault::injector* faults();
+
+  /// Each supervisor's children: up, breaker state, restarts. Blocks: not from an actor.
+  [[nodiscard]] std::vector<supervision::child_status> supervision_status();
+
+  /// Debates registered as running (started or restarted, not yet ended).
+  [[nodiscard]] size_t running_debates();
 
   /// The agent actors' longest call backlog since the last reset.
   [[nodiscard]] uint64_t peak_queue_depth() const;

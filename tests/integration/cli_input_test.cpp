@@ -312,3 +312,25 @@ TEST_F(CliInput, InputFilesAreBoundedAndMustBeRegularFiles) {
 
 }  // namespace
 }  // namespace aragora
+
+namespace aragora {
+namespace {
+
+// -- an overall limit on `ask` ------------------------------------------------------------------
+
+TEST_F(CliInput, AskCancelsADebateThatOutlivesItsTimeLimit) {
+  auto start = std::chrono::steady_clock::now();
+  // Calls that take a minute, a per-call timeout of two: only the overall limit can end it soon.
+  auto r = run(bin + " ask 'Slow?' --storage memory --latency-ms 60000 --agent-timeout-ms 120000"
+                     " --timeout-ms 300 --json");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds{15});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("error: debate_timeout: "), std::string::npos) << r.err;
+  auto obj = test::parse_json<google::protobuf::Struct>(r.out);
+  EXPECT_EQ(obj.fields().at("status").string_value(), "cancelled") << r.out;
+  expect_refused(run(bin + " ask 'Q?' --storage memory --timeout-ms 0"), "bad_duration",
+                 "--timeout-ms 0");
+}
+
+}  // namespace
+}  // namespace aragora

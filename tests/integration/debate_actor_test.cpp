@@ -185,7 +185,7 @@ TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextSte
   services->timers = &timers;
   services->agents = &pool;
   services->phase_grace = 20ms;
-  services->writer = writer;
+  services->writer = std::make_shared<supervision::actor_slot>(writer);
   services->store = store.db;
   auto spec = test::make_spec([](debate::debate_spec& s) {
     s.agent_timeout = 300ms;  // a step may take 320 ms

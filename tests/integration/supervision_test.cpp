@@ -1,0 +1,211 @@
+// Supervision (label integration): a writer that never answers, a writer that stalls or crashes,
+// a debate actor that dies mid-run, a crash loop that opens a supervisor's breaker. Real actors,
+// real RocksDB, the fault hook.
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include <set>
+#include <thread>
+
+#include "actors/agent/agent_actor.hpp"
+#include "actors/debate/debate_actor.hpp"
+#include "actors/debate/persistence.hpp"
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/node/local_node.hpp"
+#include "runtime/timer/timer_service.hpp"
+#include "storage/storage_actors.hpp"
+#include "tests/support/drive.hpp"
+#include "tests/support/temp_store.hpp"
+
+namespace aragora {
+namespace {
+
+using namespace std::chrono_literals;
+using resilience::breaker_state;
+
+std::optional<debate::debate_finished> wait_finished(caf::scoped_actor& self,
+                                                     std::chrono::milliseconds limit) {
+  std::optional<debate::debate_finished> out;
+  self->receive([&](debate::debate_finished& f) { out = std::move(f); },
+                caf::after(limit) >> [] {});
+  return out;
+}
+
+/// Short supervision settings, so a test sees restarts and breakers in a second or two.
+config::node_config quick_config() {
+  config::node_config c;
+  c.fault_injection = true;
+  c.supervision.restart_base = 20ms;
+  c.supervision.restart_cap = 200ms;
+  c.supervision.stable_after = 300ms;
+  c.supervision.breaker_failures = 3;
+  c.supervision.breaker_recovery = 500ms;
+  c.supervision.probe_interval = 100ms;
+  c.supervision.probe_timeout = 300ms;
+  c.supervision.write_timeout = 500ms;
+  c.db_breaker_failures = 2;
+  c.db_breaker_recovery = 500ms;
+  c.memory_enabled = false;
+  return c;
+}
+
+/// Checks a stored debate's log: seqs 1..n with no gap, and no message recorded twice.
+void expect_clean_log(storage::store& db, const std::string& id) {
+  auto stored = debate::load_debate(db, id);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(stored.value()) << id;
+  const auto& events = stored.value()->events;
+  std::set<std::tuple<int, uint32_t, std::string, std::string>> messages;
+  for (size_t i = 0; i < events.size(); ++i) {
+    ASSERT_EQ(events[i].seq(), i + 1) << id;
+    if (events[i].has_message()) {
+      const auto& m = events[i].message();
+      EXPECT_TRUE(messages.insert({static_cast<int>(m.phase()), m.round(), m.agent(), m.target()}).second)
+          << id << ": a message recorded twice (seq " << events[i].seq() << ")";
+    }
+  }
+}
+
+std::shared_ptr<debate::debate_spec> spec_for(node::local_node& node, uint32_t rounds,
+                                              uint32_t latency_ms, uint32_t seed = 1) {
+  auto s = std::make_shared<debate::debate_spec>(*test::make_spec([&](debate::debate_spec& x) {
+    x.rounds = rounds;
+    x.mock.latency_ms = latency_ms;
+    x.seed = seed;
+  }));
+  s->id = node.next_debate_id();
+  return s;
+}
+
+TEST(Supervision, ADebateWhoseWriterNeverAnswersFailsCleanlyInsteadOfHanging) {
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  timer::timer_service timers;
+  test::temp_store store{"blackhole-writer"};
+  agent::agent_pool pool{sys, timers, 1};
+  // Takes every write and never answers.
+  auto writer = sys.spawn([](caf::event_based_actor*) -> caf::behavior {
+    return {[](storage::persist_request&) {}};
+  });
+  auto services = std::make_shared<debate::debate_services>();
+  services->timers = &timers;
+  services->agents = &pool;
+  services->phase_grace = 20ms;
+  services->writer = std::make_shared<supervision::actor_slot>(writer);
+  services->store = store.db;
+  services->write_timeout = 100ms;
+  services->write_options = {.max_backoff = 100ms, .hold_limit = 1s};
+  auto spec = test::make_spec([](debate::debate_spec& s) {
+    s.agent_timeout = 50ms;
+    s.rounds = 1;
+  });
+  caf::scoped_actor self{sys};
+  (void)debate::spawn_debate(sys, services, spec, self);
+  auto done = wait_finished(self, 10s);
+  ASSERT_TRUE(done) << "the debate hung on a writer that never answers";
+  EXPECT_EQ(done->summary.status, debate::debate_status::failed);
+  EXPECT_NE(done->error.find("storage_unavailable"), std::string::npos) << done->error;
+  caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
+  pool.stop();
+  timers.stop();
+}
+
+TEST(Supervision, AStalledWriterIsRestartedAndTheDebateCompletes) {
+  test::temp_store store{"stalled-writer"};
+  node::local_node node{quick_config(), std::nullopt, store.db};
+  caf::scoped_actor self{node.system()};
+  auto spec = spec_for(node, 3, 100);
+  (void)node.start_debate(spec, self);
+  std::this_thread::sleep_for(150ms);
+  ASSERT_TRUE(node.faults()->stall("writer"));
+  auto done = wait_finished(self, 20s);
+  ASSERT_TRUE(done) << "the debate hung on a stalled writer";
+  EXPECT_NE(done->summary.status, debate::debate_status::failed) << done->error;
+  expect_clean_log(*store.db, spec->id);
+  auto status = node.supervision_status();
+  auto w = std::find_if(status.begin(), status.end(), [](auto& c) { return c.name == "writer"; });
+  ASSERT_NE(w, status.end());
+  EXPECT_GE(w->restarts, 1u);
+}
+
+TEST(Supervision, ADebateActorKilledMidRunIsRestartedFromItsLogAndCompletes) {
+  test::temp_store store{"killed-debate"};
+  node::local_node node{quick_config(), std::nullopt, store.db};
+  caf::scoped_actor self{node.system()};
+  std::vector<debate::event_ptr> seen;
+  auto spec = spec_for(node, 3, 60);
+  (void)node.start_debate(spec, self, {self});
+  // Let a step or two reach the disk, then kill it.
+  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(node.faults()->crash("debate/" + spec->id));
+  std::optional<debate::debate_finished> done;
+  self->receive_while([&] { return !done; })(
+      [&](debate::event_ptr& e) { seen.push_back(e); },
+      [&](debate::debate_finished& f) { done = std::move(f); },
+      caf::after(20s) >> [&] { done = debate::debate_finished{}; done->error = "timeout"; });
+  ASSERT_NE(done->error, "timeout") << "the killed debate never finished";
+  EXPECT_TRUE(done->error.empty()) << done->error;
+  EXPECT_NE(done->summary.status, debate::debate_status::failed);
+  expect_clean_log(*store.db, spec->id);
+  // The restarted actor told the same subscriber, up to the end.
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen.back()->type(), v1::EventType::debate_end);
+  auto status = node.supervision_status();
+  auto d = std::find_if(status.begin(), status.end(), [](auto& c) { return c.name == "debates"; });
+  ASSERT_NE(d, status.end());
+  EXPECT_EQ(d->restarts, 1u);
+}
+
+TEST(Supervision, AnInMemoryDebateWhoseActorDiesFailsCleanly) {
+  node::local_node node{quick_config()};
+  caf::scoped_actor self{node.system()};
+  auto spec = spec_for(node, 3, 100);
+  (void)node.start_debate(spec, self);
+  std::this_thread::sleep_for(50ms);
+  ASSERT_TRUE(node.faults()->crash("debate/" + spec->id));
+  auto done = wait_finished(self, 10s);
+  ASSERT_TRUE(done) << "the owner was left waiting";
+  EXPECT_EQ(done->summary.status, debate::debate_status::failed);
+  EXPECT_NE(done->error.find("in-memory"), std::string::npos) << done->error;
+  EXPECT_EQ(node.running_debates(), 0u);
+}
+
+TEST(Supervision, AWriterCrashLoopOpensItsBreakerAndASteadyWriterClosesIt) {
+  test::temp_store store{"writer-loop"};
+  node::local_node node{quick_config(), std::nullopt, store.db};
+  auto writer_status = [&] {
+    for (auto& c : node.supervision_status())
+      if (c.name == "writer") return c;
+    return supervision::child_status{};
+  };
+  // Kill it each time it comes back, until the breaker stops the restarts.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (writer_status().times_opened == 0 && std::chrono::steady_clock::now() < deadline) {
+    (void)node.faults()->crash("writer");
+    std::this_thread::sleep_for(20ms);
+  }
+  auto s = writer_status();
+  EXPECT_EQ(s.times_opened, 1u);
+  EXPECT_EQ(s.breaker, breaker_state::open);
+  EXPECT_FALSE(s.up);
+  // After the recovery one trial starts; once it has stayed up, the breaker closes.
+  deadline = std::chrono::steady_clock::now() + 5s;
+  while (writer_status().breaker != breaker_state::closed && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(50ms);
+  s = writer_status();
+  EXPECT_EQ(s.breaker, breaker_state::closed);
+  EXPECT_TRUE(s.up);
+  // And debates write through the new writer.
+  caf::scoped_actor self{node.system()};
+  auto spec = spec_for(node, 1, 0);
+  (void)node.start_debate(spec, self);
+  auto done = wait_finished(self, 10s);
+  ASSERT_TRUE(done);
+  EXPECT_NE(done->summary.status, debate::debate_status::failed) << done->error;
+  expect_clean_log(*store.db, spec->id);
+}
+
+}  // namespace
+}  // namespace aragora
