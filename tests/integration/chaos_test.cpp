@@ -1,0 +1,166 @@
+// Chaos (label crash): 1,000 durable debates while the fault hook kills random debate, agent,
+// memory, writer and ranking actors. Every debate must end, completed or cleanly failed; none
+// hangs; no step is recorded twice; the supervisors' breakers open under the crash loop and close
+// after it.
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <map>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "actors/debate/debate_actor.hpp"
+#include "actors/debate/persistence.hpp"
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/node/local_node.hpp"
+#include "tests/support/drive.hpp"
+#include "tests/support/temp_store.hpp"
+
+namespace aragora {
+namespace {
+
+using namespace std::chrono_literals;
+using resilience::breaker_state;
+
+config::node_config chaos_config() {
+  config::node_config c;
+  c.fault_injection = true;
+  c.supervision.restart_base = 5ms;
+  c.supervision.restart_cap = 100ms;
+  c.supervision.stable_after = 200ms;
+  c.supervision.breaker_failures = 5;
+  c.supervision.breaker_recovery = 300ms;
+  c.supervision.probe_interval = 100ms;
+  c.supervision.probe_timeout = 2s;
+  c.supervision.write_timeout = 1s;
+  c.supervision.hold_limit = 20s;
+  c.db_breaker_failures = 5;
+  c.db_breaker_recovery = 300ms;
+  c.memory_enabled = true;
+  c.agent_workers = 4;
+  return c;
+}
+
+TEST(Chaos, ThousandDebatesUnderRandomKillsAllEndCleanly) {
+  test::temp_store store{"chaos"};
+  node::local_node node{chaos_config(), std::nullopt, store.db};
+  auto* faults = node.faults();
+  ASSERT_NE(faults, nullptr);
+  caf::scoped_actor self{node.system()};
+
+  constexpr int total = 1000;
+  constexpr int in_flight = 100;
+  std::map<std::string, int> finished;  // id -> how many reports
+  std::map<std::string, debate::debate_finished> results;
+  int started = 0;
+  auto start_one = [&] {
+    auto s = std::make_shared<debate::debate_spec>(*test::make_spec([&](debate::debate_spec& x) {
+      x.rounds = 2;
+      x.seed = static_cast<uint32_t>(started);
+      x.mock.latency_ms = 2 + started % 7;
+    }));
+    s->id = node.next_debate_id();
+    ++started;
+    (void)node.start_debate(s, self, {}, debate::finish_report::summary);
+  };
+  for (int i = 0; i < in_flight; ++i) start_one();
+
+  // Kill something every few milliseconds while the debates run.
+  std::atomic<bool> stop{false};
+  std::map<std::string, int> kills;
+  std::thread chaos{[&] {
+    std::minstd_rand rng{42};
+    const std::vector<std::string> services{"writer", "ranking", "critiques"};
+    while (!stop) {
+      std::this_thread::sleep_for(5ms);
+      std::vector<std::string> names;
+      switch (rng() % 4) {
+        case 0:
+        case 1: names = faults->names("debate/"); break;
+        case 2: names = faults->names("agent/"); break;
+        default:
+          names = faults->names("memory/");
+          for (const auto& s : services) names.push_back(s);
+      }
+      if (names.empty()) continue;
+      const auto& victim = names[rng() % names.size()];
+      if (faults->crash(victim)) ++kills[victim.substr(0, victim.find('/'))];
+    }
+  }};
+
+  auto deadline = std::chrono::steady_clock::now() + 180s;
+  int done = 0;
+  while (done < total && std::chrono::steady_clock::now() < deadline) {
+    self->receive(
+        [&](debate::debate_finished& f) {
+          if (++finished[f.id] == 1) ++done;
+          results[f.id] = std::move(f);
+          if (started < total) start_one();
+        },
+        caf::after(1s) >> [] {});
+  }
+  stop = true;
+  chaos.join();
+  ASSERT_EQ(done, total) << "debates left hanging: " << total - done;
+  for (const auto& [id, n] : finished) EXPECT_EQ(n, 1) << id << " reported " << n << " times";
+
+  size_t failed = 0;
+  for (const auto& [id, f] : results) {
+    if (f.summary.status == debate::debate_status::failed) {
+      ++failed;
+      EXPECT_FALSE(f.error.empty()) << id;
+      continue;
+    }
+    EXPECT_TRUE(f.summary.status == debate::debate_status::consensus_reached ||
+                f.summary.status == debate::debate_status::no_consensus)
+        << id << ": " << debate::to_string(f.summary.status);
+  }
+  // Every stored log: seqs 1..n, no message twice.
+  for (const auto& [id, f] : results) {
+    auto stored = debate::load_debate(*store.db, id);
+    ASSERT_TRUE(stored.ok());
+    if (!stored.value()) continue;  // killed before its first write
+    const auto& events = stored.value()->events;
+    std::set<std::tuple<int, uint32_t, std::string, std::string>> messages;
+    for (size_t i = 0; i < events.size(); ++i) {
+      ASSERT_EQ(events[i].seq(), i + 1) << id;
+      if (!events[i].has_message()) continue;
+      const auto& m = events[i].message();
+      EXPECT_TRUE(messages.insert({static_cast<int>(m.phase()), m.round(), m.agent(), m.target()}).second)
+          << id << ": recorded twice at seq " << events[i].seq();
+    }
+  }
+  std::string summary;
+  for (const auto& [k, n] : kills) summary += k + "=" + std::to_string(n) + " ";
+  std::cout << "chaos: kills " << summary << "; " << failed << " of " << total
+            << " debates failed cleanly\n";
+  EXPECT_GT(kills["debate"], 0);
+
+  // The crash loop opened the debates' breaker; with the chaos over, every breaker closes again
+  // and new debates run normally.
+  auto status = node.supervision_status();
+  auto debates = std::find_if(status.begin(), status.end(), [](auto& c) { return c.name == "debates"; });
+  ASSERT_NE(debates, status.end());
+  EXPECT_GE(debates->times_opened, 1u);
+  EXPECT_GT(debates->restarts, 0u);
+  auto all_closed = [&] {
+    for (const auto& c : node.supervision_status())
+      if (c.breaker != breaker_state::closed || !c.up) return false;
+    return true;
+  };
+  for (int i = 0; i < 5 && !all_closed(); ++i) {
+    started = 0;
+    start_one();
+    self->receive([](debate::debate_finished&) {}, caf::after(10s) >> [] {});
+    std::this_thread::sleep_for(300ms);
+  }
+  for (const auto& c : node.supervision_status())
+    EXPECT_TRUE(c.breaker == breaker_state::closed && c.up) << c.name << " did not recover";
+}
+
+}  // namespace
+}  // namespace aragora
