@@ -419,15 +419,16 @@ caf::error fail_on_exception(debate_self* self, std::exception_ptr& x) {
 }
 
 void init(debate_self* self, std::shared_ptr<const debate_services> services,
-          const std::string& id, caf::actor owner, std::vector<caf::actor> subscribers,
-          finish_report report) {
+          std::shared_ptr<const debate_spec> spec, caf::actor owner,
+          std::vector<caf::actor> subscribers, finish_report report) {
+  const auto& id = spec->id;
   auto& st = self->state;
   st.id = id;
   self->set_exception_handler(
       [self](caf::scheduled_actor*, std::exception_ptr& x) { return fail_on_exception(self, x); });
   st.services = std::move(services);
   if (auto* reg = st.services->registry) {
-    if (auto cancel = reg->add(id, self->address(), owner, subscribers, report))
+    if (auto cancel = reg->add(id, self->address(), owner, subscribers, report, spec))
       self->send(self, cancel_atom::value, std::move(cancel->reason), std::move(cancel->by));
     self->attach_functor([reg, id, addr = self->address()](const caf::error& reason) {
       reg->ended(id, addr, reason);
@@ -456,7 +457,7 @@ void begin(debate_self* self, std::shared_ptr<const debate_spec> spec) {
 caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_services> services,
                            std::shared_ptr<const debate_spec> spec, caf::actor owner,
                            std::vector<caf::actor> subscribers, finish_report report) {
-  init(self, std::move(services), spec->id, std::move(owner), std::move(subscribers), report);
+  init(self, std::move(services), spec, std::move(owner), std::move(subscribers), report);
   auto& st = self->state;
   auto memory = st.services->memory ? st.services->memory->get() : caf::actor{};
   if (!memory || !spec->context.empty()) {
@@ -486,7 +487,7 @@ caf::behavior resumed_debate_actor(debate_self* self,
                                    std::shared_ptr<const debate_services> services,
                                    std::shared_ptr<debate_machine> machine, caf::actor owner,
                                    std::vector<caf::actor> subscribers, finish_report report) {
-  init(self, std::move(services), machine->spec().id, std::move(owner), std::move(subscribers),
+  init(self, std::move(services), machine->spec_ptr(), std::move(owner), std::move(subscribers),
        report);
   self->state.machine = std::move(machine);
   // Everything replayed is on disk already; only the pending calls of the current step remain.
@@ -499,10 +500,12 @@ caf::behavior resumed_debate_actor(debate_self* self,
 
 std::optional<live_debates::cancellation> live_debates::add(
     const std::string& id, const caf::actor_addr& a, const caf::actor& owner,
-    const std::vector<caf::actor>& subscribers, finish_report report) {
+    const std::vector<caf::actor>& subscribers, finish_report report,
+    std::shared_ptr<const debate_spec> spec) {
   std::lock_guard<std::mutex> guard{mtx_};
   auto& e = running_[id];
   e.actor = a;
+  e.spec = std::move(spec);
   e.owner = owner;
   e.subscribers = subscribers;
   e.report = report;

@@ -51,6 +51,7 @@ public:
     caf::actor owner;
     std::vector<caf::actor> subscribers;
     finish_report report = finish_report::full;
+    std::shared_ptr<const debate_spec> spec;  // to start again a debate that died before any write
   };
 
   /// Registers (or, after a restart, re-registers) the actor running debate `id`; after
@@ -58,7 +59,8 @@ public:
   [[nodiscard]] std::optional<cancellation> add(const std::string& id, const caf::actor_addr& a,
                                                 const caf::actor& owner,
                                                 const std::vector<caf::actor>& subscribers,
-                                                finish_report report);
+                                                finish_report report,
+                                                std::shared_ptr<const debate_spec> spec);
   void subscribe(const std::string& id, const caf::actor& subscriber);
   /// The actor `a` of debate `id` ended. A normal end forgets the debate; an abnormal one (a
   /// crash, a kill) goes to the supervisor, or, without one, fails the debate to its owner.

@@ -104,7 +104,18 @@ void reload(self_t* self, const std::string& id) {
     return;
   }
   if (!stored.value()) {
-    fail(self, id, "cannot restart: nothing of it is on disk");
+    // It died before its first write: nothing was recorded, so it starts again from its spec.
+    auto e = s.services->registry->find(id);
+    if (!e) return;
+    if (!e->spec) {
+      fail(self, id, "cannot restart: nothing of it is on disk");
+      return;
+    }
+    s.policy->started(std::chrono::steady_clock::now());
+    ++s.restarted;
+    std::cerr << "debate " << id << ": restarted from its start (nothing was on disk yet)\n";
+    (void)debate::spawn_debate(self->system(), s.services, e->spec, e->owner, e->subscribers,
+                               e->report);
     return;
   }
   auto rebuilt = debate::rebuild(*stored.value(), s.services->options);

@@ -4,25 +4,65 @@
 
 namespace aragora::supervision {
 
-restart_policy::restart_policy(restart_options o)
-    : opts_(o), breaker_(o.breaker_failures, o.breaker_recovery) {
+using resilience::breaker_state;
+
+restart_policy::restart_policy(restart_options o) : opts_(o) {
+  if (opts_.breaker_failures == 0) opts_.breaker_failures = 1;
+}
+
+breaker_state restart_policy::breaker(clock::time_point now) const {
+  if (state_ == breaker_state::open && now - opened_at_ >= opts_.breaker_recovery)
+    return breaker_state::half_open;
+  return state_;
+}
+
+void restart_policy::open(clock::time_point now) {
+  state_ = breaker_state::open;
+  opened_at_ = now;
+  trial_ = false;
+  deaths_.clear();
+  ++opened_;
 }
 
 void restart_policy::tick(clock::time_point now) {
-  if (up_ && !proven_ && now - started_at_ >= opts_.stable_after) {
-    proven_ = true;
+  bool proven = up_since_ && now - *up_since_ >= opts_.stable_after;
+  if (proven) {
     attempt_ = 0;
-    breaker_.record_success(now);
+    if (state_ == breaker_state::half_open && trial_) {
+      state_ = breaker_state::closed;
+      trial_ = false;
+    }
   }
+  // Nothing to try and nothing dying: the crash loop is over.
+  if (!trial_ && breaker(now) == breaker_state::half_open && last_death_ &&
+      now - *last_death_ >= opts_.breaker_recovery + opts_.stable_after) {
+    state_ = breaker_state::closed;
+    attempt_ = 0;
+  }
+  while (!deaths_.empty() && now - deaths_.front() >= opts_.stable_after) deaths_.pop_front();
 }
 
 restart_policy::decision restart_policy::on_death(clock::time_point now, double jitter) {
   tick(now);
-  up_ = false;
-  breaker_.record_failure(now);
+  up_since_.reset();
+  last_death_ = now;
   decision d;
-  if (breaker_.state(now) == resilience::breaker_state::open) {
-    d.delay = breaker_.retry_after(now);
+  auto st = breaker(now);
+  if (st == breaker_state::half_open && trial_) {
+    open(now);  // the trial died
+    d.delay = opts_.breaker_recovery;
+    return d;
+  }
+  if (st != breaker_state::closed) {
+    d.delay = st == breaker_state::open ? opts_.breaker_recovery - (now - opened_at_)
+                                        : clock::duration::zero();
+    d.restart = st == breaker_state::half_open;  // may_start admits one trial
+    return d;
+  }
+  deaths_.push_back(now);
+  if (deaths_.size() >= opts_.breaker_failures) {
+    open(now);
+    d.delay = opts_.breaker_recovery;
     return d;
   }
   auto exp = std::min<uint32_t>(attempt_, 20);
@@ -35,13 +75,22 @@ restart_policy::decision restart_policy::on_death(clock::time_point now, double 
 }
 
 bool restart_policy::may_start(clock::time_point now) {
-  return breaker_.allow(now);
+  switch (breaker(now)) {
+    case breaker_state::closed:
+      return true;
+    case breaker_state::open:
+      return false;
+    case breaker_state::half_open:
+      if (trial_) return false;
+      state_ = breaker_state::half_open;
+      trial_ = true;
+      return true;
+  }
+  return false;
 }
 
 void restart_policy::started(clock::time_point now) {
-  up_ = true;
-  proven_ = false;
-  started_at_ = now;
+  up_since_ = now;
   ++restarts_;
 }
 

@@ -32,7 +32,7 @@ config::node_config chaos_config() {
   c.supervision.restart_base = 5ms;
   c.supervision.restart_cap = 100ms;
   c.supervision.stable_after = 200ms;
-  c.supervision.breaker_failures = 5;
+  c.supervision.breaker_failures = 12;
   c.supervision.breaker_recovery = 300ms;
   c.supervision.probe_interval = 100ms;
   c.supervision.probe_timeout = 2s;
@@ -69,14 +69,24 @@ TEST(Chaos, ThousandDebatesUnderRandomKillsAllEndCleanly) {
   };
   for (int i = 0; i < in_flight; ++i) start_one();
 
-  // Kill something every few milliseconds while the debates run.
+  // Kill something every few milliseconds while the debates run; once 700 have ended, kill 40
+  // debates at once: a crash loop that must open the debates' breaker.
   std::atomic<bool> stop{false};
+  std::atomic<int> ended{0};
+  bool burst_done = false;
   std::map<std::string, int> kills;
   std::thread chaos{[&] {
     std::minstd_rand rng{42};
     const std::vector<std::string> services{"writer", "ranking", "critiques"};
     while (!stop) {
-      std::this_thread::sleep_for(5ms);
+      std::this_thread::sleep_for(12ms);
+      if (!burst_done && ended >= 700) {
+        burst_done = true;
+        auto all = faults->names("debate/");
+        for (size_t i = 0; i < all.size() && i < 40; ++i)
+          if (faults->crash(all[i])) ++kills["debate"];
+        continue;
+      }
       std::vector<std::string> names;
       switch (rng() % 4) {
         case 0:
@@ -98,6 +108,7 @@ TEST(Chaos, ThousandDebatesUnderRandomKillsAllEndCleanly) {
     self->receive(
         [&](debate::debate_finished& f) {
           if (++finished[f.id] == 1) ++done;
+          ended = done;
           results[f.id] = std::move(f);
           if (started < total) start_one();
         },
@@ -138,7 +149,9 @@ TEST(Chaos, ThousandDebatesUnderRandomKillsAllEndCleanly) {
   for (const auto& [k, n] : kills) summary += k + "=" + std::to_string(n) + " ";
   std::cout << "chaos: kills " << summary << "; " << failed << " of " << total
             << " debates failed cleanly\n";
-  EXPECT_GT(kills["debate"], 0);
+  EXPECT_TRUE(burst_done);
+  // Most killed debates were restarted from their logs and completed; the burst's failed cleanly.
+  EXPECT_LT(failed, static_cast<size_t>(kills["debate"]));
 
   // The crash loop opened the debates' breaker; with the chaos over, every breaker closes again
   // and new debates run normally.

@@ -103,5 +103,20 @@ TEST(RestartPolicy, ATrialThatDiesOpensTheBreakerAgain) {
   EXPECT_EQ(p.times_opened(), 2u);
 }
 
+TEST(RestartPolicy, ASharedBreakerWithNoChildToTryClosesOnceTheCrashesStop) {
+  // The debates share one policy: after a crash loop there may be no debate to try.
+  restart_policy p{opts()};
+  auto t = clock_t_::now();
+  for (int i = 0; i < 3; ++i) (void)p.on_death(t, 0.5);
+  ASSERT_EQ(p.breaker(t), breaker_state::open);
+  p.tick(t + 10s);
+  EXPECT_EQ(p.breaker(t + 10s), breaker_state::half_open);  // recovered, not yet quiet for long
+  p.tick(t + 12s);
+  EXPECT_EQ(p.breaker(t + 12s), breaker_state::closed);
+  // And it counts from zero again.
+  (void)p.on_death(t + 13s, 0.5);
+  EXPECT_EQ(p.breaker(t + 13s), breaker_state::closed);
+}
+
 }  // namespace
 }  // namespace aragora::supervision
