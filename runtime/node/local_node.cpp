@@ -13,6 +13,7 @@
 #include "actors/debate/persistence.hpp"
 #include "actors/memory/memory_tiers.hpp"
 #include "actors/ranking/ranking.hpp"
+#include "runtime/ids/ids.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 
@@ -176,14 +177,7 @@ void local_node::reset_peak_queue_depth() {
 }
 
 std::string local_node::next_debate_id() {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  auto n = impl_->counter.fetch_add(1, std::memory_order_relaxed) & 0xFFFFFu;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%011llx%05x",
-                static_cast<unsigned long long>(ms) & 0xFFFFFFFFFFFull, n);
-  return buf;
+  return ids::next_debate_id();
 }
 
 caf::actor local_node::start_debate(std::shared_ptr<const debate::debate_spec> spec,

@@ -101,7 +101,7 @@ TEST(BenchmarkFlags, BadFlagsExitWithTwo) {
       {"--storage tape", "bad_storage"},
       {"--fail-rate 1.5", "bad_fail_rate"},
       {"--fail-rate -0.1", "bad_fail_rate"},
-      {"--latency-ms -1", "bad_count"},
+      {"--latency-ms -1", "bad_duration"},  // as for ask: one check of the setting
       {"--debates many", "bad_usage"},
   };
   for (const auto& c : cases) {
