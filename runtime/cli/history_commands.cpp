@@ -184,7 +184,7 @@ int run_audit(const history_options& o, const config::node_config& cfg) {
     return exit_ok;
   }
   for (const auto& e : log.entries())
-    std::printf("%s  %-16s  %-14s  %-16s  %s\n", time_text(e.at()).c_str(),
+    std::printf("%s  %-16s  %-14s  %-26s  %s\n", time_text(e.at()).c_str(),
                 printable(e.actor()).c_str(), printable(e.action()).c_str(),
                 printable(e.debate_id()).c_str(), excerpt(e.detail(), 60).c_str());
   return exit_ok;
