@@ -57,7 +57,8 @@ std::optional<std::string> create_parents(const std::string& data_dir) {
       continue;
     return "cannot create " + it->string() + ": " + std::strerror(errno);
   }
-  if (!fs::is_directory(parent, ec)) return "cannot create " + parent.string() + ": not a directory";
+  if (!fs::is_directory(parent, ec))
+    return "cannot create " + parent.string() + ": not a directory";
   return std::nullopt;
 }
 

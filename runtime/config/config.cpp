@@ -77,6 +77,8 @@ uint32_t u32(const settings::value& v) { return static_cast<uint32_t>(whole(v));
 std::chrono::milliseconds millis(const settings::value& v) {
   return std::chrono::milliseconds{whole(v)};
 }
+std::chrono::seconds secs(const settings::value& v) { return std::chrono::seconds{whole(v)}; }
+uint64_t mib(const settings::value& v) { return static_cast<uint64_t>(whole(v)) << 20; }
 
 constexpr int64_t day_s = 24 * 3600;
 
@@ -84,6 +86,11 @@ constexpr int64_t day_s = 24 * 3600;
 /// its field. Returns false for a setting that has no YAML key.
 bool assign(id x, const settings::value& v, node_config& c) {
   auto& m = c.machine;
+  auto keep = [&](int64_t unit_s, std::initializer_list<storage::cf> families) {
+    for (auto f : families) c.retention.set(f, whole(v) * unit_s);
+    return true;
+  };
+  using storage::cf;
   switch (x) {
     case id::rounds: c.rounds = u32(v); return true;
     case id::consensus_threshold: c.consensus_threshold = number(v); return true;
@@ -106,37 +113,35 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::scheduler_threads: c.scheduler_threads = u32(v); return true;
     case id::scheduler_policy: c.scheduler_policy = std::get<std::string>(v); return true;
     case id::agent_workers: c.agent_workers = u32(v); return true;
-    case id::memory_budget_mb: c.memory_budget_bytes = static_cast<uint64_t>(whole(v)) << 20; return true;
+    case id::memory_budget_mb: c.memory_budget_bytes = mib(v); return true;
     case id::memory_budget_fraction: c.memory_budget_fraction = number(v); return true;
-    case id::alert_debate_duration_warn_s: c.alerts.debate_duration_warn_s = number(v); return true;
-    case id::alert_debate_duration_crit_s: c.alerts.debate_duration_crit_s = number(v); return true;
+    case id::alert_debate_duration_warn_s:
+      c.alerts.debate_duration_warn_s = number(v);
+      return true;
+    case id::alert_debate_duration_crit_s:
+      c.alerts.debate_duration_crit_s = number(v);
+      return true;
     case id::alert_queue_depth_warn: c.alerts.queue_depth_warn = number(v); return true;
     case id::alert_queue_depth_crit: c.alerts.queue_depth_crit = number(v); return true;
     case id::alert_memory_warn_pct: c.alerts.memory_warn_pct = number(v); return true;
     case id::alert_memory_crit_pct: c.alerts.memory_crit_pct = number(v); return true;
     case id::benchmark_warmup_debates: c.benchmark_warmup = u32(v); return true;
     case id::data_dir: c.data_dir = std::get<std::string>(v); return true;
-    case id::sweep_interval_s: c.sweep_interval = std::chrono::seconds{whole(v)}; return true;
+    case id::sweep_interval_s: c.sweep_interval = secs(v); return true;
     case id::db_breaker_failures: c.db_breaker_failures = u32(v); return true;
-    case id::db_breaker_recovery_s: c.db_breaker_recovery = std::chrono::seconds{whole(v)}; return true;
-    case id::min_free_mb: c.storage_min_free_bytes = static_cast<uint64_t>(whole(v)) << 20; return true;
-    case id::retention_debates_days:
-      c.retention.set(storage::cf::debates, whole(v) * day_s);
-      c.retention.set(storage::cf::debate_events, whole(v) * day_s);
-      return true;
-    case id::retention_critiques_days: c.retention.set(storage::cf::critiques, whole(v) * day_s); return true;
-    case id::retention_evidence_days:
-      c.retention.set(storage::cf::evidence, whole(v) * day_s);
-      c.retention.set(storage::cf::evidence_by_hash, whole(v) * day_s);
-      return true;
-    case id::retention_consensus_days: c.retention.set(storage::cf::consensus, whole(v) * day_s); return true;
-    case id::retention_audit_days: c.retention.set(storage::cf::audit, whole(v) * day_s); return true;
+    case id::db_breaker_recovery_s: c.db_breaker_recovery = secs(v); return true;
+    case id::min_free_mb: c.storage_min_free_bytes = mib(v); return true;
+    case id::retention_debates_days: return keep(day_s, {cf::debates, cf::debate_events});
+    case id::retention_critiques_days: return keep(day_s, {cf::critiques});
+    case id::retention_evidence_days: return keep(day_s, {cf::evidence, cf::evidence_by_hash});
+    case id::retention_consensus_days: return keep(day_s, {cf::consensus});
+    case id::retention_audit_days: return keep(day_s, {cf::audit});
     case id::memory_enabled: c.memory_enabled = std::get<bool>(v); return true;
     case id::recall_k: c.recall_k = u32(v); return true;
-    case id::memory_fast_retention_hours: c.retention.set(storage::cf::memory_fast, whole(v) * 3600); return true;
-    case id::memory_medium_retention_hours: c.retention.set(storage::cf::memory_medium, whole(v) * 3600); return true;
-    case id::memory_slow_retention_hours: c.retention.set(storage::cf::memory_slow, whole(v) * 3600); return true;
-    case id::memory_glacial_retention_hours: c.retention.set(storage::cf::memory_glacial, whole(v) * 3600); return true;
+    case id::memory_fast_retention_hours: return keep(3600, {cf::memory_fast});
+    case id::memory_medium_retention_hours: return keep(3600, {cf::memory_medium});
+    case id::memory_slow_retention_hours: return keep(3600, {cf::memory_slow});
+    case id::memory_glacial_retention_hours: return keep(3600, {cf::memory_glacial});
     case id::elo_initial: c.elo_initial = number(v); return true;
     case id::elo_k: c.elo_k = number(v); return true;
     case id::calibration_min_predictions: c.calibration_min = u32(v); return true;

@@ -240,7 +240,7 @@ constexpr std::array<setting, count> table{{
     without_default(setting{id::benchmark_duration_s, "duration", {}, "--duration",
                             value_kind::real, true, 0, {}, 0, max_ms / 1000, true, false, "s",
                             bad_duration,
-                            "sustained benchmark: keep --concurrent in flight this long; unset = off",
+                            "sustained benchmark: --concurrent in flight this long; unset = off",
                             {}}),
 }};
 

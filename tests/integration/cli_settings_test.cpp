@@ -197,7 +197,8 @@ TEST_F(CliSettings, DebateIdsSortByCreationAndShowTakesOldAndNewOnes) {
   auto old = run(bin + " show 0190a1b2c3d4e5f6 --data-dir " + data);
   EXPECT_EQ(old.code, 1);
   EXPECT_NE(old.err.find("error: debate_not_found"), std::string::npos) << old.err;
-  for (const std::string& bad : std::vector<std::string>{"../etc", "a/b", "a.b", std::string(65, 'a')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"../etc", "a/b", "a.b", std::string(65, 'a')}) {
     auto r = run(bin + " show " + sh_quote(bad) + " --data-dir " + data);
     EXPECT_EQ(r.code, 2) << bad;
     EXPECT_NE(r.err.find("error: bad_debate_id"), std::string::npos) << bad << ": " << r.err;

@@ -150,7 +150,8 @@ TEST(Config, TheMemoryBudgetIsConfigurable) {
   EXPECT_EQ(err("runtime:\n  memory_budget_mb: -1\n"), config_errc::bad_value);
 }
 
-const std::string example_file = std::string{ARAGORA_SOURCE_DIR} + "/cluster-config/single-node.yaml";
+const std::string example_file =
+    std::string{ARAGORA_SOURCE_DIR} + "/cluster-config/single-node.yaml";
 
 // The example file said supermajority_threshold: 0.6667 while the default is 2/3: two of three
 // equally confident votes (a share of 2/3) made a supermajority with the defaults and did not

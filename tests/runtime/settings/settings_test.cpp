@@ -146,7 +146,8 @@ TEST(Settings, TheMessageNamesTheKeyTheFlagTheRangeAndTheValue) {
   EXPECT_EQ(check(id::benchmark_debates, int64_t{0})->message,
             "debates (--debates) must be within 1..4294967295, got 0");
   EXPECT_EQ(refused(id::scheduler_policy, "fifo").message,
-            "scheduler policy (runtime.scheduler_policy) must be one of stealing, sharing, got fifo");
+            "scheduler policy (runtime.scheduler_policy) must be one of stealing, sharing, got "
+            "fifo");
   EXPECT_EQ(refused(id::rounds, "").message,
             "rounds (debate.rounds, --rounds) must be within 1..12, got nothing");
   // A long value is cut, on a character boundary.
