@@ -18,7 +18,10 @@ function(aragora_test name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   # Listed when ctest runs, not after each link: the build does not stop to run every binary.
+  # A test that forgets --data-dir fails (the default data dir cannot be made under /dev/null)
+  # instead of writing into the user's ~/.local/share.
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${ARG_LABELS}" TIMEOUT ${ARG_TIMEOUT}
+               ENVIRONMENT "XDG_DATA_HOME=/dev/null/aragora-tests-give-a-data-dir"
     DISCOVERY_MODE PRE_TEST DISCOVERY_TIMEOUT 60)
 endfunction()

@@ -11,10 +11,10 @@ namespace aragora::debate {
 
 struct consensus_params {
   consensus_method method = consensus_method::majority;
-  double threshold = 0.6;               // majority share needed
-  double supermajority = 2.0 / 3.0;     // floor of the supermajority share
-  uint32_t min_participation = 2;       // quorum floor
-  double participation_ratio = 0.5;     // quorum share of the requested agents
+  double threshold = defaults::consensus_threshold;          // majority share needed
+  double supermajority = defaults::supermajority_threshold;  // floor of the supermajority share
+  uint32_t min_participation = defaults::min_participation;  // quorum floor
+  double participation_ratio = defaults::participation_ratio;  // quorum share of the agents
 };
 
 struct consensus_decision {

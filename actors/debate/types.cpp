@@ -3,6 +3,7 @@
 #include <unordered_set>
 
 #include "runtime/defaults.hpp"
+#include "runtime/settings/settings.hpp"
 #include "runtime/text/utf8.hpp"
 
 namespace aragora::debate {
@@ -90,6 +91,7 @@ std::string_view to_string(spec_errc x) {
     case spec_errc::bad_threshold: return "bad_threshold";
     case spec_errc::bad_fail_rate: return "bad_fail_rate";
     case spec_errc::invalid_utf8: return "invalid_utf8";
+    case spec_errc::bad_duration: return "bad_duration";
   }
   return "unknown";
 }
@@ -158,15 +160,13 @@ std::optional<spec_error> validate(const debate_spec& spec) {
   if (auto why = invalid_text(spec)) return fail(spec_errc::invalid_utf8, std::move(*why));
   if (blank(spec.question)) return fail(spec_errc::empty_question, "the question is empty");
   // Characters, not bytes: a 10,000-character question in UTF-8 may be longer in bytes.
-  if (auto n = text::utf8_length(spec.question); n > defaults::max_question_chars)
-    return fail(spec_errc::question_too_long,
-                "the question has " + std::to_string(n) + " characters; the limit is " +
-                    std::to_string(defaults::max_question_chars));
-  if (spec.rounds < defaults::min_rounds || spec.rounds > defaults::max_rounds)
-    return fail(spec_errc::rounds_out_of_range,
-                "rounds must be within " + std::to_string(defaults::min_rounds) + ".." +
-                    std::to_string(defaults::max_rounds) + ", got " +
-                    std::to_string(spec.rounds));
+  // The limits and messages of the settings table: the same as the CLI's and the YAML's.
+  using settings::id;
+  if (auto r = settings::check(id::question_chars,
+                               static_cast<int64_t>(text::utf8_length(spec.question))))
+    return fail(spec_errc::question_too_long, std::move(r->message));
+  if (auto r = settings::check(id::rounds, int64_t{spec.rounds}))
+    return fail(spec_errc::rounds_out_of_range, std::move(r->message));
   if (spec.agents.size() < defaults::min_agents)
     return fail(spec_errc::too_few_agents,
                 "a debate needs at least " + std::to_string(defaults::min_agents) + " agents");
@@ -177,14 +177,14 @@ std::optional<spec_error> validate(const debate_spec& spec) {
   for (const auto& a : spec.agents)
     if (!names.insert(a.name).second)
       return fail(spec_errc::duplicate_agent, "agent name '" + a.name + "' appears twice");
-  if (!(spec.consensus_threshold > 0.0 && spec.consensus_threshold <= 1.0))
-    return fail(spec_errc::bad_threshold, "the consensus threshold must be in (0, 1]");
-  if (!(spec.convergence_threshold > 0.0 && spec.convergence_threshold <= 1.0))
-    return fail(spec_errc::bad_threshold, "the convergence threshold must be in (0, 1]");
-  if (spec.agent_timeout.count() <= 0)
-    return fail(spec_errc::bad_threshold, "the agent timeout must be positive");
-  if (!(spec.mock.fail_rate >= 0.0 && spec.mock.fail_rate <= 1.0))
-    return fail(spec_errc::bad_fail_rate, "the fail rate must be within 0..1");
+  if (auto r = settings::check(id::consensus_threshold, spec.consensus_threshold))
+    return fail(spec_errc::bad_threshold, std::move(r->message));
+  if (auto r = settings::check(id::convergence_threshold, spec.convergence_threshold))
+    return fail(spec_errc::bad_threshold, std::move(r->message));
+  if (auto r = settings::check(id::agent_timeout_ms, int64_t{spec.agent_timeout.count()}))
+    return fail(spec_errc::bad_duration, std::move(r->message));
+  if (auto r = settings::check(id::mock_fail_rate, spec.mock.fail_rate))
+    return fail(spec_errc::bad_fail_rate, std::move(r->message));
   return std::nullopt;
 }
 

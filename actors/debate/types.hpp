@@ -105,6 +105,7 @@ enum class spec_errc : uint8_t {
   bad_threshold,
   bad_fail_rate,
   invalid_utf8,  // stored text must be UTF-8: protobuf cannot read the record back otherwise
+  bad_duration,
 };
 
 struct spec_error {

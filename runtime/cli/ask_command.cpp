@@ -55,40 +55,31 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_fl
     return std::nullopt;
   }
   spec.similarity = *similarity;
-  // Every given number is range-checked before its cast; validate() checks the spec's limits.
-  if (o.rounds) {
-    if (*o.rounds < defaults::min_rounds || *o.rounds > defaults::max_rounds) {
-      usage_error(debate::to_string(debate::spec_errc::rounds_out_of_range),
-                  "rounds must be within " + std::to_string(defaults::min_rounds) + ".." +
-                      std::to_string(defaults::max_rounds) + ", got " + std::to_string(*o.rounds));
+  // Every given number is checked by the settings table before its cast (the same check, code
+  // and message as its YAML key); validate() checks the spec as a whole.
+  using settings::id;
+  if (!accepted(id::rounds, o.rounds) || !accepted(id::seed, o.seed) ||
+      !accepted(id::mock_message_bytes, o.message_bytes) ||
+      !accepted(id::mock_latency_ms, o.latency_ms) || !accepted(id::mock_fail_rate, o.fail_rate) ||
+      !accepted(id::agent_timeout_ms, o.agent_timeout_ms))
+    return std::nullopt;
+  if (o.threshold) {
+    auto t = settings::parse(id::consensus_threshold, *o.threshold);
+    if (auto* r = std::get_if<settings::refusal>(&t)) {
+      (void)accepted(*r);
       return std::nullopt;
     }
-    spec.rounds = static_cast<uint32_t>(*o.rounds);
+    spec.consensus_threshold = std::get<double>(std::get<settings::value>(t));
   }
-  if (o.threshold) spec.consensus_threshold = *o.threshold;
-  if (o.seed) {
-    if (!check_seed(*o.seed)) return std::nullopt;
-    spec.seed = static_cast<uint32_t>(*o.seed);
-  }
-  constexpr int64_t max_ms = std::chrono::milliseconds{defaults::max_duration}.count();
-  if (o.message_bytes && (*o.message_bytes < 0 || *o.message_bytes > defaults::max_mock_message_bytes)) {
-    usage_error("bad_count", "--message-bytes must be within 0.." +
-                                 std::to_string(defaults::max_mock_message_bytes));
-    return std::nullopt;
-  }
-  auto bad_ms = [&](const std::optional<int64_t>& v) { return v && (*v < 0 || *v > max_ms); };
-  if (bad_ms(o.latency_ms) || bad_ms(o.agent_timeout_ms)) {
-    usage_error("bad_duration",
-                "--latency-ms and --agent-timeout-ms must be within 0.." + std::to_string(max_ms));
-    return std::nullopt;
-  }
+  if (o.rounds) spec.rounds = static_cast<uint32_t>(*o.rounds);
+  if (o.seed) spec.seed = static_cast<uint32_t>(*o.seed);
   if (o.message_bytes) spec.mock.message_bytes = static_cast<uint32_t>(*o.message_bytes);
   if (o.latency_ms) spec.mock.latency_ms = static_cast<uint32_t>(*o.latency_ms);
   if (o.fail_rate) spec.mock.fail_rate = *o.fail_rate;
   if (o.agent_timeout_ms) {
     spec.agent_timeout = std::chrono::milliseconds{*o.agent_timeout_ms};
     // Deadlines fire on timer ticks: a shorter timeout could not be kept.
-    if (*o.agent_timeout_ms > 0 && spec.agent_timeout < cfg.timer_tick) {
+    if (spec.agent_timeout < cfg.timer_tick) {
       usage_error("bad_duration", "--agent-timeout-ms must be at least timer.tick_ms (" +
                                       std::to_string(cfg.timer_tick.count()) + ")");
       return std::nullopt;

@@ -80,31 +80,17 @@ private:
 }  // namespace
 
 int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
-  // Range checks before the casts below; the spec's own limits are checked by validate().
-  const auto max_u32 = std::to_string(UINT32_MAX);
-  if (o.debates < 1 || o.debates > int64_t{UINT32_MAX})
-    return usage("bad_count", "--debates must be within 1.." + max_u32);
-  if (o.concurrent && (*o.concurrent < 1 || *o.concurrent > int64_t{UINT32_MAX}))
-    return usage("bad_count", "--concurrent must be within 1.." + max_u32);
-  if (o.agents < defaults::min_agents || o.agents > defaults::max_agents)
-    return usage("bad_count", "--agents must be within " + std::to_string(defaults::min_agents) +
-                                  ".." + std::to_string(defaults::max_agents));
-  if (o.rounds < defaults::min_rounds || o.rounds > defaults::max_rounds)
-    return usage("rounds_out_of_range", "--rounds must be within " +
-                                            std::to_string(defaults::min_rounds) + ".." +
-                                            std::to_string(defaults::max_rounds));
-  constexpr int64_t max_ms = std::chrono::milliseconds{defaults::max_duration}.count();
-  // Not finite (inf, nan) would overflow the cast to a clock duration.
-  if (o.duration_s && !(std::isfinite(*o.duration_s) && *o.duration_s > 0 &&
-                        *o.duration_s * 1000 <= static_cast<double>(max_ms)))
-    return usage("bad_duration", "--duration must be a number of seconds within (0, " +
-                                     std::to_string(max_ms / 1000) + "]");
-  if (!check_seed(o.seed)) return exit_usage;
-  if (o.latency_ms < 0 || o.latency_ms > max_ms)
-    return usage("bad_count", "--latency-ms must be within 0.." + std::to_string(max_ms));
-  if (o.message_bytes < 0 || o.message_bytes > defaults::max_mock_message_bytes)
-    return usage("bad_count", "--message-bytes must be within 0.." +
-                                  std::to_string(defaults::max_mock_message_bytes));
+  // The settings table checks every given number before the casts below (the same check, code
+  // and message as ask's flags and the YAML keys); validate() checks the spec as a whole.
+  using settings::id;
+  if (!accepted(settings::check(id::benchmark_debates, o.debates)) ||
+      !accepted(id::benchmark_concurrent, o.concurrent) ||
+      !accepted(settings::check(id::benchmark_agents, o.agents)) ||
+      !accepted(id::rounds, o.rounds) || !accepted(id::benchmark_duration_s, o.duration_s) ||
+      !accepted(id::seed, o.seed) || !accepted(id::mock_latency_ms, o.latency_ms) ||
+      !accepted(id::mock_message_bytes, o.message_bytes) ||
+      !accepted(id::mock_fail_rate, o.fail_rate))
+    return exit_usage;
   auto flags = parse_run_flags(o.protocol, o.early_stop, o.storage);
   if (!flags) return exit_usage;
 
@@ -114,12 +100,13 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   spec.agents = mock_agents(static_cast<size_t>(o.agents));
   spec.protocol = flags->protocol;
   spec.consensus = debate::default_consensus(flags->protocol);
-  spec.rounds = static_cast<uint32_t>(o.rounds);
   spec.early_stop = flags->early_stop;
-  spec.seed = static_cast<uint32_t>(o.seed);
-  spec.mock.latency_ms = static_cast<uint32_t>(o.latency_ms);
-  spec.mock.message_bytes = static_cast<uint32_t>(o.message_bytes);
-  spec.mock.fail_rate = o.fail_rate;
+  // Unset: the configured defaults default_spec() filled in.
+  if (o.rounds) spec.rounds = static_cast<uint32_t>(*o.rounds);
+  if (o.seed) spec.seed = static_cast<uint32_t>(*o.seed);
+  if (o.latency_ms) spec.mock.latency_ms = static_cast<uint32_t>(*o.latency_ms);
+  if (o.message_bytes) spec.mock.message_bytes = static_cast<uint32_t>(*o.message_bytes);
+  if (o.fail_rate) spec.mock.fail_rate = *o.fail_rate;
   spec.requested_by = "benchmark";
   if (auto err = debate::validate(spec)) return usage(debate::to_string(err->code), err->message);
   auto templ = std::make_shared<const debate::debate_spec>(std::move(spec));

@@ -7,6 +7,8 @@
 
 #include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
+#include "runtime/defaults.hpp"
+#include "runtime/settings/settings.hpp"
 
 namespace aragora::cli {
 
@@ -31,8 +33,13 @@ struct run_flags {
                                                        std::string_view early_stop,
                                                        std::string_view storage);
 
-/// A seed fits the spec's 32 bits; otherwise prints bad_seed and returns false.
-[[nodiscard]] bool check_seed(int64_t seed);
+/// A value the settings table accepts; otherwise prints its refusal (the same code and message
+/// as the YAML key's) and returns false.
+[[nodiscard]] bool accepted(const std::optional<settings::refusal>& refused);
+template <class T>
+[[nodiscard]] bool accepted(settings::id x, const std::optional<T>& given) {
+  return !given || accepted(settings::check(x, *given));
+}
 
 /// `needed` bytes (capacity::estimate_footprint) fit the memory budget; otherwise prints
 /// memory_budget_exceeded and returns false.
@@ -48,7 +55,7 @@ struct ask_options {
   std::string consensus;  // empty = majority for lite, judge for full
   std::string early_stop = "on";
   std::string similarity = "tfidf";
-  std::optional<double> threshold;
+  std::optional<std::string> threshold;  // a decimal or a fraction ("2/3")
   std::optional<int64_t> seed;
   std::optional<int64_t> message_bytes;
   std::optional<int64_t> latency_ms;
@@ -59,7 +66,7 @@ struct ask_options {
   bool json = false;
   std::string receipt_file;
   std::string storage = "rocksdb";
-  std::string data_dir;  // main fills in the configured one (./data) when not given
+  std::string data_dir;  // main fills in the configured or default one when not given
   std::string domain;    // empty = general
 };
 
@@ -72,27 +79,28 @@ struct verify_options {
 
 [[nodiscard]] int run_verify(const verify_options& o);
 
+// Unset numbers take the configured default (a YAML file's mock.latency_ms, say).
 struct benchmark_options {
-  int64_t debates = 1;
+  int64_t debates = defaults::benchmark_debates;
   std::optional<int64_t> concurrent;  // unset = all at once, as far as the memory budget allows
-  int64_t rounds = 3;
-  int64_t agents = 3;
+  std::optional<int64_t> rounds;
+  int64_t agents = defaults::benchmark_agents;
   std::optional<double> duration_s;  // unset = off
   std::string protocol = "lite";
   std::string early_stop = "off";
-  int64_t latency_ms = 0;
-  int64_t message_bytes = 0;
-  double fail_rate = 0;
+  std::optional<int64_t> latency_ms;
+  std::optional<int64_t> message_bytes;
+  std::optional<double> fail_rate;
   std::string storage = "memory";
-  std::string data_dir;  // main fills in the configured one (./data) when not given
-  int64_t seed = 1;
+  std::string data_dir;  // main fills in the configured or default one when not given
+  std::optional<int64_t> seed;
   bool json = false;
 };
 
 [[nodiscard]] int run_benchmark(const benchmark_options& o, const config::node_config& cfg);
 
 struct history_options {
-  std::string data_dir;  // main fills in the configured one (./data) when not given
+  std::string data_dir;  // main fills in the configured or default one when not given
   std::string id;
   bool json = false;
 };
@@ -102,7 +110,7 @@ struct history_options {
 [[nodiscard]] int run_resume(const history_options& o, const config::node_config& cfg);
 
 struct leaderboard_options {
-  std::string data_dir;  // main fills in the configured one (./data) when not given
+  std::string data_dir;  // main fills in the configured or default one when not given
   std::string domain;
   bool json = false;
 };
@@ -112,7 +120,7 @@ struct leaderboard_options {
 [[nodiscard]] int run_audit(const history_options& o, const config::node_config& cfg);
 
 struct doctor_options {
-  std::string data_dir;  // main fills in the configured one when not given
+  std::string data_dir;  // main fills in the configured or default one when not given
   bool json = false;
   bool salvage = false;  // open a store with a damaged WAL by recovering up to the damage
 };

@@ -35,11 +35,9 @@ std::optional<std::string> read_input_file(const std::string& path, size_t max_b
   return std::move(std::get<std::string>(r));
 }
 
-bool check_seed(int64_t seed) {
-  if (seed >= 0 && seed <= int64_t{UINT32_MAX}) return true;
-  print_error(exit_usage, "bad_seed",
-              "--seed must be within 0.." + std::to_string(UINT32_MAX) + ", got " +
-                  std::to_string(seed));
+bool accepted(const std::optional<settings::refusal>& refused) {
+  if (!refused) return true;
+  print_error(exit_usage, refused->code, refused->message);
   return false;
 }
 

@@ -15,6 +15,7 @@
 #include "runtime/cli/signals.hpp"
 #include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
+#include "runtime/ids/ids.hpp"
 #include "runtime/node/local_node.hpp"
 #include "runtime/text/utf8.hpp"
 
@@ -70,16 +71,21 @@ int run_list(const history_options& o, const config::node_config& cfg) {
     std::cout << "No debates in " << o.data_dir << "\n";
     return rc;
   }
-  std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", "ID", "CREATED (UTC)", "STATUS", "VERDICT",
+  std::printf("%-26s  %-19s  %-9s  %-24s  %s\n", "ID", "CREATED (UTC)", "STATUS", "VERDICT",
               "QUESTION");
   for (const auto& e : list.debates())
-    std::printf("%-16s  %-19s  %-9s  %-24s  %s\n", printable(e.id()).c_str(),
+    std::printf("%-26s  %-19s  %-9s  %-24s  %s\n", printable(e.id()).c_str(),
                 time_text(e.created_at()).c_str(), e.status().c_str(), e.verdict().c_str(),
                 excerpt(e.question(), 60).c_str());
   return rc;
 }
 
 int run_show(const history_options& o, const config::node_config& cfg) {
+  // Old stores' 16 hex digits and the 26-character ids both pass; a path or key piece does not.
+  if (!ids::valid_debate_id(o.id))
+    return print_error(exit_usage, "bad_debate_id",
+                       "'" + o.id + "' is not a debate id: 1 to 64 of A-Z a-z 0-9 _ - "
+                       "(see 'aragora list')");
   auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only);
   if (!db) return exit_failed;
   auto stored = debate::load_debate(*db, o.id);
@@ -178,7 +184,7 @@ int run_audit(const history_options& o, const config::node_config& cfg) {
     return exit_ok;
   }
   for (const auto& e : log.entries())
-    std::printf("%s  %-16s  %-14s  %-16s  %s\n", time_text(e.at()).c_str(),
+    std::printf("%s  %-16s  %-14s  %-26s  %s\n", time_text(e.at()).c_str(),
                 printable(e.actor()).c_str(), printable(e.action()).c_str(),
                 printable(e.debate_id()).c_str(), excerpt(e.detail(), 60).c_str());
   return exit_ok;

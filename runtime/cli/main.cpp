@@ -1,14 +1,34 @@
-// `aragora`: run debates on this machine (ask), check receipts (verify).
+// `aragora`: run debates on this machine (ask), check receipts (verify). The only place, with the
+// rest of runtime/cli, that reads the environment.
 
 #include <CLI/CLI.hpp>
 #include <google/protobuf/stubs/common.h>
 
 #include <csignal>
+#include <iostream>
 #include <variant>
 
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/data_dir.hpp"
 #include "runtime/cli/signals.hpp"
 #include "runtime/config/config.hpp"
+#include "runtime/settings/settings.hpp"
+
+namespace {
+
+// A flag's help from the settings table: meaning, range and default.
+std::string flag_help(aragora::settings::id x) {
+  const auto& s = aragora::settings::get(x);
+  auto out = std::string{s.meaning} + "; " + aragora::settings::format_range(s);
+  if (s.has_default) out += " (default " + aragora::settings::format_default(s) + ")";
+  return out;
+}
+
+const std::string data_dir_help =
+    "where debates are stored (default: storage.data_dir, else $XDG_DATA_HOME/aragora, else "
+    "~/.local/share/aragora)";
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace aragora;
@@ -32,7 +52,7 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("--agents,-a", ask.agents,
                       "comma-separated provider[:option[:name]] (mock styles: supportive, "
                       "critical, balanced, contrarian)");
-  ask_cmd->add_option("--rounds,-r", ask.rounds, "rounds, 1..12 (default 3)");
+  ask_cmd->add_option("--rounds,-r", ask.rounds, flag_help(settings::id::rounds));
   ask_cmd->add_option("--protocol", ask.protocol, "lite or full (default lite)");
   ask_cmd->add_option("--consensus,-c", ask.consensus,
                       "majority, supermajority, unanimous, judge, none (default: majority for "
@@ -40,12 +60,15 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("--early-stop", ask.early_stop, "stop on consensus (lite) or convergence "
                                                       "(full): on or off (default on)");
   ask_cmd->add_option("--similarity", ask.similarity, "convergence measure: tfidf or jaccard");
-  ask_cmd->add_option("--threshold", ask.threshold, "consensus threshold in (0, 1] (default 0.6)");
-  ask_cmd->add_option("--seed", ask.seed, "seed of the mock agents (default 1)");
-  ask_cmd->add_option("--message-bytes", ask.message_bytes, "size of each mock text in bytes");
-  ask_cmd->add_option("--latency-ms", ask.latency_ms, "simulated latency of each mock call");
-  ask_cmd->add_option("--fail-rate", ask.fail_rate, "probability that a mock call fails, 0..1");
-  ask_cmd->add_option("--agent-timeout-ms", ask.agent_timeout_ms, "per-call timeout");
+  ask_cmd->add_option("--threshold", ask.threshold,
+                      flag_help(settings::id::consensus_threshold) + "; 2/3 is exact");
+  ask_cmd->add_option("--seed", ask.seed, flag_help(settings::id::seed));
+  ask_cmd->add_option("--message-bytes", ask.message_bytes,
+                      flag_help(settings::id::mock_message_bytes));
+  ask_cmd->add_option("--latency-ms", ask.latency_ms, flag_help(settings::id::mock_latency_ms));
+  ask_cmd->add_option("--fail-rate", ask.fail_rate, flag_help(settings::id::mock_fail_rate));
+  ask_cmd->add_option("--agent-timeout-ms", ask.agent_timeout_ms,
+                      flag_help(settings::id::agent_timeout_ms));
   ask_cmd->add_option("--timeout-ms", ask.timeout_ms,
                       "cancel the debate if it has not ended after this long (default: the "
                       "longest its rounds and timeouts allow)");
@@ -53,26 +76,29 @@ int main(int argc, char** argv) {
   ask_cmd->add_flag("--json", ask.json, "print the result as one JSON object");
   ask_cmd->add_option("--receipt", ask.receipt_file, "write the decision receipt to this file");
   ask_cmd->add_option("--storage", ask.storage, "rocksdb (default: persist to --data-dir) or memory");
-  ask_cmd->add_option("--data-dir", ask.data_dir, "where debates are stored (default ./data)");
+  ask_cmd->add_option("--data-dir", ask.data_dir, data_dir_help);
   ask_cmd->add_option("--domain", ask.domain, "domain of the question, for per-domain ratings");
 
   cli::benchmark_options bench;
   auto* bench_cmd = app.add_subcommand("benchmark", "run many mock debates and measure them");
-  bench_cmd->add_option("--debates,-n", bench.debates, "debates to run (default 1)");
+  bench_cmd->add_option("--debates,-n", bench.debates, flag_help(settings::id::benchmark_debates));
   bench_cmd->add_option("--concurrent,-c", bench.concurrent,
-                        "debates in flight at once (default: all that fit the memory budget)");
-  bench_cmd->add_option("--rounds,-r", bench.rounds, "rounds per debate (default 3)");
-  bench_cmd->add_option("--agents,-a", bench.agents, "mock agents per debate (default 3)");
+                        flag_help(settings::id::benchmark_concurrent));
+  bench_cmd->add_option("--rounds,-r", bench.rounds, flag_help(settings::id::rounds));
+  bench_cmd->add_option("--agents,-a", bench.agents, flag_help(settings::id::benchmark_agents));
   bench_cmd->add_option("--duration", bench.duration_s,
-                        "sustained mode: keep --concurrent in flight for this many seconds");
+                        flag_help(settings::id::benchmark_duration_s));
   bench_cmd->add_option("--protocol", bench.protocol, "lite or full (default lite)");
   bench_cmd->add_option("--early-stop", bench.early_stop, "on or off (default off)");
-  bench_cmd->add_option("--latency-ms", bench.latency_ms, "simulated latency per agent call");
-  bench_cmd->add_option("--message-bytes", bench.message_bytes, "size of each mock text");
-  bench_cmd->add_option("--fail-rate", bench.fail_rate, "probability that a call fails, 0..1");
+  bench_cmd->add_option("--latency-ms", bench.latency_ms,
+                        flag_help(settings::id::mock_latency_ms));
+  bench_cmd->add_option("--message-bytes", bench.message_bytes,
+                        flag_help(settings::id::mock_message_bytes));
+  bench_cmd->add_option("--fail-rate", bench.fail_rate, flag_help(settings::id::mock_fail_rate));
   bench_cmd->add_option("--storage", bench.storage, "memory or rocksdb (default memory)");
-  bench_cmd->add_option("--data-dir", bench.data_dir, "RocksDB directory (default ./data)");
-  bench_cmd->add_option("--seed", bench.seed, "seed of the first debate (default 1)");
+  bench_cmd->add_option("--data-dir", bench.data_dir, data_dir_help);
+  bench_cmd->add_option("--seed", bench.seed, "seed of the first debate; " +
+                                                  flag_help(settings::id::seed));
   bench_cmd->add_flag("--json", bench.json, "print the report as one JSON object");
 
   cli::history_options history;
@@ -83,20 +109,20 @@ int main(int argc, char** argv) {
   auto* audit_cmd = app.add_subcommand("audit", "who started, cancelled and resumed which debate");
   show_cmd->add_option("id", history.id, "debate id (see 'aragora list')")->required();
   for (auto* cmd : {list_cmd, show_cmd, resume_cmd, audit_cmd}) {
-    cmd->add_option("--data-dir", history.data_dir, "where debates are stored (default ./data)");
+    cmd->add_option("--data-dir", history.data_dir, data_dir_help);
     cmd->add_flag("--json", history.json, "print one JSON object");
   }
 
   cli::leaderboard_options leaders;
   auto* leaders_cmd = app.add_subcommand("leaderboard", "agent ratings (ELO) of a data dir");
-  leaders_cmd->add_option("--data-dir", leaders.data_dir, "where debates are stored");
+  leaders_cmd->add_option("--data-dir", leaders.data_dir, data_dir_help);
   leaders_cmd->add_option("--domain", leaders.domain, "rank by this domain's ratings");
   leaders_cmd->add_flag("--json", leaders.json, "print one JSON object");
 
   cli::doctor_options doctor;
   auto* doctor_cmd = app.add_subcommand(
       "doctor", "check that every record of a data dir reads and every debate log replays");
-  doctor_cmd->add_option("--data-dir", doctor.data_dir, "where debates are stored");
+  doctor_cmd->add_option("--data-dir", doctor.data_dir, data_dir_help);
   doctor_cmd->add_flag("--json", doctor.json, "print one JSON object");
   doctor_cmd->add_flag("--salvage", doctor.salvage,
                        "open a store whose WAL is damaged: keep what precedes the damage (the "
@@ -107,6 +133,12 @@ int main(int argc, char** argv) {
   verify_cmd->add_option("receipt", verify.receipt_file, "receipt JSON file")->required();
   verify_cmd->add_option("--result", verify.result_file,
                          "also check every field of this result JSON against the receipt");
+
+  auto* config_cmd = app.add_subcommand("config", "the settings: defaults and limits");
+  config_cmd->require_subcommand(1);
+  auto* defaults_cmd = config_cmd->add_subcommand(
+      "defaults", "print every setting at its default as YAML, with its range and meaning (this "
+                  "is cluster-config/single-node.yaml)");
 
   try {
     app.parse(argc, argv);
@@ -125,12 +157,46 @@ int main(int argc, char** argv) {
   if (!config_file.empty()) {
     auto loaded = config::load_config(config_file);
     if (auto* err = std::get_if<config::config_error>(&loaded))
-      return cli::print_error(cli::exit_usage, config::to_string(err->code), err->message);
+      return cli::print_error(cli::exit_usage, config::code_of(*err), err->message);
     cfg = std::get<config::node_config>(loaded);
   }
-  for (auto* dir : {&ask.data_dir, &bench.data_dir, &history.data_dir, &leaders.data_dir,
-                    &doctor.data_dir})
-    if (dir->empty()) *dir = cfg.data_dir;
+  if (*defaults_cmd) {
+    std::cout << settings::example_yaml();
+    auto why = cli::stdout_error();
+    return why ? cli::print_error(cli::exit_failed, "stdout_unwritable",
+                                  "cannot write the output: " + *why)
+               : cli::exit_ok;
+  }
+  // The command's data dir: --data-dir, else storage.data_dir, else $XDG_DATA_HOME/aragora or
+  // ~/.local/share/aragora.
+  std::string* dir = nullptr;
+  bool creates = false;  // opens a store it may create
+  if (*ask_cmd) {
+    dir = &ask.data_dir;
+    creates = ask.storage == "rocksdb";
+  } else if (*bench_cmd) {
+    dir = &bench.data_dir;
+    creates = bench.storage == "rocksdb";
+  } else if (*leaders_cmd) {
+    dir = &leaders.data_dir;
+  } else if (*doctor_cmd) {
+    dir = &doctor.data_dir;
+  } else if (*list_cmd || *show_cmd || *resume_cmd || *audit_cmd) {
+    dir = &history.data_dir;
+  }
+  bool opens_store = dir && ((!*ask_cmd && !*bench_cmd) || creates);
+  if (dir && dir->empty()) {
+    auto choice = cli::choose_data_dir(cfg.data_dir);
+    if (opens_store && choice.path.empty())
+      return cli::print_error(cli::exit_usage, "no_data_dir",
+                              "no data dir: give --data-dir or storage.data_dir, or set "
+                              "XDG_DATA_HOME or HOME");
+    // A store created in the default place: ~/.local/share may not exist yet.
+    if (creates && choice.derived)
+      if (auto why = cli::create_parents(choice.path))
+        return cli::print_error(cli::exit_failed, "data_dir_unwritable", *why);
+    *dir = choice.path;
+  }
 
   int rc = cli::exit_usage;
   try {

@@ -4,14 +4,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <functional>
-#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
 
 #include "runtime/defaults.hpp"
 #include "runtime/files/read_file.hpp"
+#include "runtime/settings/settings.hpp"
 #include "runtime/text/utf8.hpp"
 
 namespace aragora::config {
@@ -27,16 +26,16 @@ node_config::node_config()
       mock{defaults::mock_message_bytes, defaults::mock_latency_ms, defaults::mock_fail_rate},
       timer_tick(defaults::timer_tick),
       timer_slots(defaults::timer_wheel_slots),
-      scheduler_threads(0),
+      scheduler_threads(defaults::scheduler_threads),
       scheduler_policy(defaults::scheduler_policy),
-      agent_workers(0),
+      agent_workers(defaults::agent_workers),
       memory_budget_bytes(defaults::memory_budget_mb << 20),
       memory_budget_fraction(defaults::memory_budget_fraction),
       alerts{defaults::alert_debate_duration_warn_s, defaults::alert_debate_duration_crit_s,
              defaults::alert_queue_depth_warn,       defaults::alert_queue_depth_crit,
              defaults::alert_memory_warn_pct,        defaults::alert_memory_crit_pct},
       benchmark_warmup(defaults::benchmark_warmup_debates),
-      memory_enabled(true),
+      memory_enabled(defaults::memory_enabled),
       recall_k(defaults::memory_recall_k),
       elo_initial(defaults::elo_initial),
       elo_k(defaults::elo_k),
@@ -61,233 +60,99 @@ std::string_view to_string(config_errc x) {
   return "unknown";
 }
 
+std::string_view code_of(const config_error& e) {
+  return e.setting_code.empty() ? to_string(e.code) : e.setting_code;
+}
+
 namespace {
 
-using setter = std::function<bool(const YAML::Node&, node_config&)>;
+using settings::id;
 
-template <class T>
-bool read(const YAML::Node& n, T& out) {
-  try {
-    out = n.as<T>();
+int64_t whole(const settings::value& v) { return std::get<int64_t>(v); }
+double number(const settings::value& v) {
+  return std::holds_alternative<int64_t>(v) ? static_cast<double>(std::get<int64_t>(v))
+                                            : std::get<double>(v);
+}
+uint32_t u32(const settings::value& v) { return static_cast<uint32_t>(whole(v)); }
+std::chrono::milliseconds millis(const settings::value& v) {
+  return std::chrono::milliseconds{whole(v)};
+}
+std::chrono::seconds secs(const settings::value& v) { return std::chrono::seconds{whole(v)}; }
+uint64_t mib(const settings::value& v) { return static_cast<uint64_t>(whole(v)) << 20; }
+
+constexpr int64_t day_s = 24 * 3600;
+
+/// Stores a value settings::parse accepted (so of the setting's kind and within its range) into
+/// its field. Returns false for a setting that has no YAML key.
+bool assign(id x, const settings::value& v, node_config& c) {
+  auto& m = c.machine;
+  auto keep = [&](int64_t unit_s, std::initializer_list<storage::cf> families) {
+    for (auto f : families) c.retention.set(f, whole(v) * unit_s);
     return true;
-  } catch (const YAML::Exception&) {
-    return false;
+  };
+  using storage::cf;
+  switch (x) {
+    case id::rounds: c.rounds = u32(v); return true;
+    case id::consensus_threshold: c.consensus_threshold = number(v); return true;
+    case id::supermajority_threshold: m.supermajority = number(v); return true;
+    case id::min_participation: m.min_participation = u32(v); return true;
+    case id::participation_ratio: m.participation_ratio = number(v); return true;
+    case id::convergence_threshold: c.convergence_threshold = number(v); return true;
+    case id::divergence_threshold: m.divergence_threshold = number(v); return true;
+    case id::max_judges: c.max_judges = u32(v); return true;
+    case id::agent_timeout_ms: c.agent_timeout = millis(v); return true;
+    case id::phase_grace_ms: c.phase_grace = millis(v); return true;
+    case id::seed: c.seed = u32(v); return true;
+    case id::approve_confidence: m.approve_confidence = number(v); return true;
+    case id::review_confidence: m.review_confidence = number(v); return true;
+    case id::mock_message_bytes: c.mock.message_bytes = u32(v); return true;
+    case id::mock_latency_ms: c.mock.latency_ms = u32(v); return true;
+    case id::mock_fail_rate: c.mock.fail_rate = number(v); return true;
+    case id::timer_tick_ms: c.timer_tick = millis(v); return true;
+    case id::timer_wheel_slots: c.timer_slots = u32(v); return true;
+    case id::scheduler_threads: c.scheduler_threads = u32(v); return true;
+    case id::scheduler_policy: c.scheduler_policy = std::get<std::string>(v); return true;
+    case id::agent_workers: c.agent_workers = u32(v); return true;
+    case id::memory_budget_mb: c.memory_budget_bytes = mib(v); return true;
+    case id::memory_budget_fraction: c.memory_budget_fraction = number(v); return true;
+    case id::alert_debate_duration_warn_s:
+      c.alerts.debate_duration_warn_s = number(v);
+      return true;
+    case id::alert_debate_duration_crit_s:
+      c.alerts.debate_duration_crit_s = number(v);
+      return true;
+    case id::alert_queue_depth_warn: c.alerts.queue_depth_warn = number(v); return true;
+    case id::alert_queue_depth_crit: c.alerts.queue_depth_crit = number(v); return true;
+    case id::alert_memory_warn_pct: c.alerts.memory_warn_pct = number(v); return true;
+    case id::alert_memory_crit_pct: c.alerts.memory_crit_pct = number(v); return true;
+    case id::benchmark_warmup_debates: c.benchmark_warmup = u32(v); return true;
+    case id::data_dir: c.data_dir = std::get<std::string>(v); return true;
+    case id::sweep_interval_s: c.sweep_interval = secs(v); return true;
+    case id::db_breaker_failures: c.db_breaker_failures = u32(v); return true;
+    case id::db_breaker_recovery_s: c.db_breaker_recovery = secs(v); return true;
+    case id::min_free_mb: c.storage_min_free_bytes = mib(v); return true;
+    case id::retention_debates_days: return keep(day_s, {cf::debates, cf::debate_events});
+    case id::retention_critiques_days: return keep(day_s, {cf::critiques});
+    case id::retention_evidence_days: return keep(day_s, {cf::evidence, cf::evidence_by_hash});
+    case id::retention_consensus_days: return keep(day_s, {cf::consensus});
+    case id::retention_audit_days: return keep(day_s, {cf::audit});
+    case id::memory_enabled: c.memory_enabled = std::get<bool>(v); return true;
+    case id::recall_k: c.recall_k = u32(v); return true;
+    case id::memory_fast_retention_hours: return keep(3600, {cf::memory_fast});
+    case id::memory_medium_retention_hours: return keep(3600, {cf::memory_medium});
+    case id::memory_slow_retention_hours: return keep(3600, {cf::memory_slow});
+    case id::memory_glacial_retention_hours: return keep(3600, {cf::memory_glacial});
+    case id::elo_initial: c.elo_initial = number(v); return true;
+    case id::elo_k: c.elo_k = number(v); return true;
+    case id::calibration_min_predictions: c.calibration_min = u32(v); return true;
+    // Limits of a request, not node configuration.
+    case id::question_chars:
+    case id::benchmark_debates:
+    case id::benchmark_concurrent:
+    case id::benchmark_agents:
+    case id::benchmark_duration_s: return false;
   }
-}
-
-setter u32(uint32_t node_config::*field, uint32_t lo, uint32_t hi) {
-  return [=](const YAML::Node& n, node_config& c) {
-    int64_t v;
-    if (!read(n, v) || v < lo || v > hi) return false;
-    c.*field = static_cast<uint32_t>(v);
-    return true;
-  };
-}
-
-// (0, 1]: debate::validate refuses a threshold of 0, so a config holding one would refuse
-// every debate.
-setter threshold(double node_config::*field) {
-  return [=](const YAML::Node& n, node_config& c) {
-    double v;
-    if (!read(n, v) || !(v > 0.0 && v <= 1.0)) return false;
-    c.*field = v;
-    return true;
-  };
-}
-
-setter machine_unit(double debate::machine_options::*field) {
-  return [=](const YAML::Node& n, node_config& c) {
-    double v;
-    if (!read(n, v) || !(v >= 0.0 && v <= 1.0)) return false;
-    c.machine.*field = v;
-    return true;
-  };
-}
-
-constexpr int64_t max_millis = std::chrono::milliseconds{defaults::max_duration}.count();
-
-setter millis(std::chrono::milliseconds node_config::*field) {
-  return [=](const YAML::Node& n, node_config& c) {
-    int64_t v;
-    if (!read(n, v) || v <= 0 || v > max_millis) return false;
-    c.*field = std::chrono::milliseconds{v};
-    return true;
-  };
-}
-
-setter alert(double alert_thresholds::*field, double hi) {
-  return [=](const YAML::Node& n, node_config& c) {
-    double v;
-    if (!read(n, v) || !(v >= 0.0 && v <= hi)) return false;
-    c.alerts.*field = v;
-    return true;
-  };
-}
-
-// 0 keeps records until deleted.
-// Up to 100 years: beyond that expiry times would overflow.
-constexpr int64_t max_retention_days = 36'500;
-
-setter retention_days(std::vector<storage::cf> families) {
-  return [=](const YAML::Node& n, node_config& c) {
-    int64_t v;
-    if (!read(n, v) || v < 0 || v > max_retention_days) return false;
-    for (auto f : families) c.retention.set(f, v * 24 * 3600);
-    return true;
-  };
-}
-
-setter retention_hours(storage::cf family) {
-  return [=](const YAML::Node& n, node_config& c) {
-    int64_t v;
-    if (!read(n, v) || v < 0 || v > max_retention_days * 24) return false;
-    c.retention.set(family, v * 3600);
-    return true;
-  };
-}
-
-const std::map<std::string, setter>& setters() {
-  static const std::map<std::string, setter> table{
-      {"debate.rounds", u32(&node_config::rounds, defaults::min_rounds, defaults::max_rounds)},
-      {"debate.consensus_threshold", threshold(&node_config::consensus_threshold)},
-      {"debate.convergence_threshold", threshold(&node_config::convergence_threshold)},
-      {"debate.max_judges", u32(&node_config::max_judges, 1, defaults::max_agents)},
-      {"debate.agent_timeout_ms", millis(&node_config::agent_timeout)},
-      {"debate.phase_grace_ms", millis(&node_config::phase_grace)},
-      {"debate.seed", u32(&node_config::seed, 0, UINT32_MAX)},
-      {"debate.supermajority_threshold", machine_unit(&debate::machine_options::supermajority)},
-      {"debate.participation_ratio", machine_unit(&debate::machine_options::participation_ratio)},
-      {"debate.divergence_threshold", machine_unit(&debate::machine_options::divergence_threshold)},
-      {"debate.min_participation",
-       [](const YAML::Node& n, node_config& c) {
-         int64_t v;
-         if (!read(n, v) || v < 1 || v > defaults::max_agents) return false;
-         c.machine.min_participation = static_cast<uint32_t>(v);
-         return true;
-       }},
-      {"receipt.approve_confidence", machine_unit(&debate::machine_options::approve_confidence)},
-      {"receipt.review_confidence", machine_unit(&debate::machine_options::review_confidence)},
-      {"mock.message_bytes",
-       [](const YAML::Node& n, node_config& c) {
-         int64_t v;
-         if (!read(n, v) || v < 0 || v > defaults::max_mock_message_bytes) return false;
-         c.mock.message_bytes = static_cast<uint32_t>(v);
-         return true;
-       }},
-      {"mock.latency_ms",
-       [](const YAML::Node& n, node_config& c) {
-         int64_t v;
-         if (!read(n, v) || v < 0 || v > 3'600'000) return false;
-         c.mock.latency_ms = static_cast<uint32_t>(v);
-         return true;
-       }},
-      {"mock.fail_rate",
-       [](const YAML::Node& n, node_config& c) {
-         double v;
-         if (!read(n, v) || !(v >= 0.0 && v <= 1.0)) return false;
-         c.mock.fail_rate = v;
-         return true;
-       }},
-      // A tick of hours would hold every deadline and latency that long.
-      {"timer.tick_ms",
-       [](const YAML::Node& n, node_config& c) {
-         int64_t v;
-         if (!read(n, v) || v < defaults::min_timer_tick.count() ||
-             v > defaults::max_timer_tick.count())
-           return false;
-         c.timer_tick = std::chrono::milliseconds{v};
-         return true;
-       }},
-      {"timer.wheel_slots", u32(&node_config::timer_slots, 64, 1 << 20)},
-      {"runtime.scheduler_threads", u32(&node_config::scheduler_threads, 0, 256)},
-      {"runtime.agent_workers", u32(&node_config::agent_workers, 0, 1024)},
-      {"runtime.memory_budget_mb",
-       [](const YAML::Node& n, node_config& c) {
-         int64_t v;
-         // Up to 1 PiB: MiB << 20 stays far from overflowing.
-         if (!read(n, v) || v < 0 || v > (int64_t{1} << 30)) return false;
-         c.memory_budget_bytes = static_cast<uint64_t>(v) << 20;
-         return true;
-       }},
-      {"runtime.memory_budget_fraction",
-       [](const YAML::Node& n, node_config& c) {
-         double v;
-         if (!read(n, v) || !(v > 0.0 && v <= 1.0)) return false;
-         c.memory_budget_fraction = v;
-         return true;
-       }},
-      {"runtime.scheduler_policy",
-       [](const YAML::Node& n, node_config& c) {
-         std::string v;
-         if (!read(n, v) || (v != "stealing" && v != "sharing")) return false;
-         c.scheduler_policy = v;
-         return true;
-       }},
-      {"alerts.debate_duration_warn_s", alert(&alert_thresholds::debate_duration_warn_s, 1e9)},
-      {"alerts.debate_duration_crit_s", alert(&alert_thresholds::debate_duration_crit_s, 1e9)},
-      {"alerts.queue_depth_warn", alert(&alert_thresholds::queue_depth_warn, 1e12)},
-      {"alerts.queue_depth_crit", alert(&alert_thresholds::queue_depth_crit, 1e12)},
-      {"alerts.memory_warn_pct", alert(&alert_thresholds::memory_warn_pct, 100)},
-      {"alerts.memory_crit_pct", alert(&alert_thresholds::memory_crit_pct, 100)},
-      {"benchmark.warmup_debates", u32(&node_config::benchmark_warmup, 0, 1'000'000)},
-      {"memory.enabled",
-       [](const YAML::Node& n, node_config& c) { return read(n, c.memory_enabled); }},
-      {"memory.recall_k", u32(&node_config::recall_k, 0, 50)},
-      {"ranking.initial",
-       [](const YAML::Node& n, node_config& c) {
-         double v;
-         if (!read(n, v) || !(v > 0 && v < 1e6)) return false;
-         c.elo_initial = v;
-         return true;
-       }},
-      {"ranking.k_factor",
-       [](const YAML::Node& n, node_config& c) {
-         double v;
-         if (!read(n, v) || !(v > 0 && v <= 400)) return false;
-         c.elo_k = v;
-         return true;
-       }},
-      {"ranking.calibration_min_predictions", u32(&node_config::calibration_min, 1, 100000)},
-      {"storage.data_dir",
-       [](const YAML::Node& n, node_config& c) {
-         std::string v;
-         if (!read(n, v) || v.empty()) return false;
-         c.data_dir = v;
-         return true;
-       }},
-      {"storage.sweep_interval_s",
-       [](const YAML::Node& n, node_config& c) {
-         int64_t v;
-         if (!read(n, v) || v <= 0 || v > 30 * 24 * 3600) return false;
-         c.sweep_interval = std::chrono::seconds{v};
-         return true;
-       }},
-      {"storage.breaker_failures", u32(&node_config::db_breaker_failures, 1, 1000)},
-      {"storage.breaker_recovery_s",
-       [](const YAML::Node& n, node_config& c) {
-         int64_t v;
-         if (!read(n, v) || v <= 0 || v > 24 * 3600) return false;
-         c.db_breaker_recovery = std::chrono::seconds{v};
-         return true;
-       }},
-      {"storage.min_free_mb",
-       [](const YAML::Node& n, node_config& c) {
-         int64_t v;
-         if (!read(n, v) || v < 0 || v > (int64_t{1} << 30)) return false;
-         c.storage_min_free_bytes = static_cast<uint64_t>(v) << 20;
-         return true;
-       }},
-      {"storage.retention.debates_days", retention_days({storage::cf::debates, storage::cf::debate_events})},
-      {"storage.retention.critiques_days", retention_days({storage::cf::critiques})},
-      {"storage.retention.evidence_days", retention_days({storage::cf::evidence, storage::cf::evidence_by_hash})},
-      {"storage.retention.consensus_days", retention_days({storage::cf::consensus})},
-      {"storage.retention.audit_days", retention_days({storage::cf::audit})},
-      {"memory.fast_retention_hours", retention_hours(storage::cf::memory_fast)},
-      {"memory.medium_retention_hours", retention_hours(storage::cf::memory_medium)},
-      {"memory.slow_retention_hours", retention_hours(storage::cf::memory_slow)},
-      {"memory.glacial_retention_hours", retention_hours(storage::cf::memory_glacial)},
-  };
-  return table;
+  return false;
 }
 
 // Deeper than any key of the table: an alias cannot make apply() recurse without end.
@@ -313,13 +178,18 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
     // The same setting nested and dotted (`debate: {rounds: 2}` and `debate.rounds: 5`).
     if (!applied.insert(key).second)
       return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
-    const auto& table = setters();
-    auto it = table.find(key);
-    if (it == table.end())
+    const auto* s = settings::find_key(key);
+    if (!s)
       return config_error{config_errc::unknown_key, "unknown configuration key '" + key + "'"};
-    if (!it->second(kv.second, cfg))
-      return config_error{config_errc::bad_value,
-                          "invalid value for '" + key + "': " + YAML::Dump(kv.second)};
+    // The table reads and range-checks the value: the same code and message as its CLI flag.
+    auto parsed = kv.second.IsScalar()
+                      ? settings::parse(s->which, kv.second.Scalar())
+                      : std::variant<settings::value, settings::refusal>{
+                            settings::refuse(s->which, YAML::Dump(kv.second))};
+    if (auto* r = std::get_if<settings::refusal>(&parsed))
+      return config_error{config_errc::bad_value, std::move(r->message), r->code};
+    if (!assign(s->which, std::get<settings::value>(parsed), cfg))
+      return config_error{config_errc::unknown_key, "unknown configuration key '" + key + "'"};
   }
   return std::nullopt;
 }
@@ -405,6 +275,73 @@ std::variant<node_config, config_error> load_config(const std::string& path) {
                                                                : config_errc::unreadable,
                         "cannot read configuration file " + e->message};
   return parse_config(std::get<std::string>(text));
+}
+
+std::optional<settings::value> setting_value(settings::id x, const node_config& c) {
+  using v = settings::value;
+  auto i = [](auto n) { return v{static_cast<int64_t>(n)}; };
+  auto days = [&](storage::cf f) { return i(c.retention.of(f) / day_s); };
+  auto hours = [&](storage::cf f) { return i(c.retention.of(f) / 3600); };
+  const auto& m = c.machine;
+  switch (x) {
+    case id::rounds: return i(c.rounds);
+    case id::consensus_threshold: return v{c.consensus_threshold};
+    case id::supermajority_threshold: return v{m.supermajority};
+    case id::min_participation: return i(m.min_participation);
+    case id::participation_ratio: return v{m.participation_ratio};
+    case id::convergence_threshold: return v{c.convergence_threshold};
+    case id::divergence_threshold: return v{m.divergence_threshold};
+    case id::max_judges: return i(c.max_judges);
+    case id::agent_timeout_ms: return i(c.agent_timeout.count());
+    case id::phase_grace_ms: return i(c.phase_grace.count());
+    case id::seed: return i(c.seed);
+    case id::approve_confidence: return v{m.approve_confidence};
+    case id::review_confidence: return v{m.review_confidence};
+    case id::mock_message_bytes: return i(c.mock.message_bytes);
+    case id::mock_latency_ms: return i(c.mock.latency_ms);
+    case id::mock_fail_rate: return v{c.mock.fail_rate};
+    case id::timer_tick_ms: return i(c.timer_tick.count());
+    case id::timer_wheel_slots: return i(c.timer_slots);
+    case id::scheduler_threads: return i(c.scheduler_threads);
+    case id::scheduler_policy: return v{c.scheduler_policy};
+    case id::agent_workers: return i(c.agent_workers);
+    case id::memory_budget_mb: return i(c.memory_budget_bytes >> 20);
+    case id::memory_budget_fraction: return v{c.memory_budget_fraction};
+    case id::alert_debate_duration_warn_s: return v{c.alerts.debate_duration_warn_s};
+    case id::alert_debate_duration_crit_s: return v{c.alerts.debate_duration_crit_s};
+    case id::alert_queue_depth_warn: return v{c.alerts.queue_depth_warn};
+    case id::alert_queue_depth_crit: return v{c.alerts.queue_depth_crit};
+    case id::alert_memory_warn_pct: return v{c.alerts.memory_warn_pct};
+    case id::alert_memory_crit_pct: return v{c.alerts.memory_crit_pct};
+    case id::benchmark_warmup_debates: return i(c.benchmark_warmup);
+    case id::data_dir: return v{c.data_dir};
+    case id::sweep_interval_s:
+      return i(std::chrono::duration_cast<std::chrono::seconds>(c.sweep_interval).count());
+    case id::db_breaker_failures: return i(c.db_breaker_failures);
+    case id::db_breaker_recovery_s:
+      return i(std::chrono::duration_cast<std::chrono::seconds>(c.db_breaker_recovery).count());
+    case id::min_free_mb: return i(c.storage_min_free_bytes >> 20);
+    case id::retention_debates_days: return days(storage::cf::debates);
+    case id::retention_critiques_days: return days(storage::cf::critiques);
+    case id::retention_evidence_days: return days(storage::cf::evidence);
+    case id::retention_consensus_days: return days(storage::cf::consensus);
+    case id::retention_audit_days: return days(storage::cf::audit);
+    case id::memory_enabled: return v{c.memory_enabled};
+    case id::recall_k: return i(c.recall_k);
+    case id::memory_fast_retention_hours: return hours(storage::cf::memory_fast);
+    case id::memory_medium_retention_hours: return hours(storage::cf::memory_medium);
+    case id::memory_slow_retention_hours: return hours(storage::cf::memory_slow);
+    case id::memory_glacial_retention_hours: return hours(storage::cf::memory_glacial);
+    case id::elo_initial: return v{c.elo_initial};
+    case id::elo_k: return v{c.elo_k};
+    case id::calibration_min_predictions: return i(c.calibration_min);
+    case id::question_chars:
+    case id::benchmark_debates:
+    case id::benchmark_concurrent:
+    case id::benchmark_agents:
+    case id::benchmark_duration_s: return std::nullopt;
+  }
+  return std::nullopt;
 }
 
 debate::debate_spec default_spec(const node_config& cfg) {

@@ -3,12 +3,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
 
 #include "actors/debate/machine.hpp"
 #include "actors/debate/types.hpp"
+#include "runtime/settings/settings.hpp"
 #include "storage/store.hpp"
 
 namespace aragora::config {
@@ -65,7 +67,7 @@ struct node_config {
   double elo_k;
   uint32_t calibration_min;
   // Storage.
-  std::string data_dir;
+  std::string data_dir;  // empty: the CLI picks the platform default (runtime/cli)
   storage::retention_policy retention;
   std::chrono::milliseconds sweep_interval;
   uint32_t db_breaker_failures;
@@ -95,7 +97,13 @@ enum class config_errc : uint8_t {
 struct config_error {
   config_errc code;
   std::string message;
+  // A value the settings table refused: its stable code there (rounds_out_of_range,
+  // bad_threshold, ... or config_bad_value), the same its CLI flag is refused with.
+  std::string_view setting_code = {};
 };
+
+/// The code to print: the setting's own for a refused value, else to_string(code).
+[[nodiscard]] std::string_view code_of(const config_error& e);
 
 /// Overrides the defaults with one YAML document. Unknown keys, keys given twice, extra documents
 /// and text that is not UTF-8 are errors, so typos are caught; values are range-checked, alone and
@@ -103,6 +111,10 @@ struct config_error {
 [[nodiscard]] std::variant<node_config, config_error> parse_config(std::string_view yaml);
 /// The same from a regular file of at most defaults::max_config_bytes.
 [[nodiscard]] std::variant<node_config, config_error> load_config(const std::string& path);
+
+/// The value of a YAML setting as the table reads it (the unit of its key: ms, days, MiB...);
+/// nullopt for a setting without a YAML key.
+[[nodiscard]] std::optional<settings::value> setting_value(settings::id x, const node_config& c);
 
 /// A debate spec pre-filled with the configured defaults.
 [[nodiscard]] debate::debate_spec default_spec(const node_config& cfg);

@@ -16,6 +16,7 @@
 #include "runtime/fault/fault_injector.hpp"
 #include "runtime/node/debate_supervisor.hpp"
 #include "runtime/supervision/supervisor.hpp"
+#include "runtime/ids/ids.hpp"
 #include "runtime/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 
@@ -57,7 +58,6 @@ struct local_node::impl {
   caf::actor services_supervisor;
   caf::actor debates_supervisor;
   std::unique_ptr<memory::memory_system> memory;
-  std::atomic<uint32_t> counter;
 
   impl(const config::node_config& c, std::optional<std::string> key,
        std::shared_ptr<storage::store> store)
@@ -65,8 +65,7 @@ struct local_node::impl {
         sys(configure(caf_cfg, c)),
         agents(sys, timers, pool_size(c)),
         services(std::make_shared<debate::debate_services>()),
-        db(std::move(store)),
-        counter(static_cast<uint32_t>(std::random_device{}())) {
+        db(std::move(store)) {
     if (c.fault_injection) faults = std::make_unique<fault::injector>();
     services->timers = &timers;
     services->agents = &agents;
@@ -236,14 +235,7 @@ void local_node::reset_peak_queue_depth() {
 }
 
 std::string local_node::next_debate_id() {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::system_clock::now().time_since_epoch())
-                .count();
-  auto n = impl_->counter.fetch_add(1, std::memory_order_relaxed) & 0xFFFFFu;
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%011llx%05x",
-                static_cast<unsigned long long>(ms) & 0xFFFFFFFFFFFull, n);
-  return buf;
+  return ids::next_debate_id();
 }
 
 caf::actor local_node::start_debate(std::shared_ptr<const debate::debate_spec> spec,

@@ -34,8 +34,8 @@ public:
 
   [[nodiscard]] caf::actor_system& system();
 
-  /// A new debate id: 11 hex digits of Unix milliseconds and a 5-digit counter, so ids sort by
-  /// creation time and never repeat within a process.
+  /// A new debate id (runtime/ids): 26 characters of Crockford base32, unique across nodes and
+  /// processes, sorting by creation time.
   [[nodiscard]] std::string next_debate_id();
 
   /// Spawns a debate actor; `owner` receives `debate::debate_finished`.

@@ -3,6 +3,8 @@
 #include <google/protobuf/struct.pb.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "tests/support/json.hpp"
 #include "tests/support/subprocess.hpp"
 
@@ -51,7 +53,11 @@ TEST(BenchmarkSmoke, JsonHasEveryFieldAndEveryDebateCompletes) {
 }
 
 TEST(BenchmarkSmoke, DurableRunsWriteThroughRocksDb) {
-  auto r = test::run(bin + " benchmark --debates 40 --concurrent 8 --rounds 2 --storage rocksdb --json");
+  // A data dir of its own: it used to write ./data wherever the test ran.
+  auto dir = test::temp_path("data");
+  auto r = test::run(bin + " benchmark --debates 40 --concurrent 8 --rounds 2 --storage rocksdb "
+                           "--json --data-dir " + dir);
+  std::filesystem::remove_all(dir);
   ASSERT_EQ(r.code, 0) << r.err;
   auto f = parse_object(r.out).fields();
   EXPECT_EQ(f.at("completed").number_value(), 40);
@@ -101,7 +107,7 @@ TEST(BenchmarkFlags, BadFlagsExitWithTwo) {
       {"--storage tape", "bad_storage"},
       {"--fail-rate 1.5", "bad_fail_rate"},
       {"--fail-rate -0.1", "bad_fail_rate"},
-      {"--latency-ms -1", "bad_count"},
+      {"--latency-ms -1", "bad_duration"},  // as for ask: one check of the setting
       {"--debates many", "bad_usage"},
   };
   for (const auto& c : cases) {

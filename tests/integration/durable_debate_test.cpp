@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 
 #include "actors/critique/patterns.hpp"
 #include "actors/debate/codec.hpp"
@@ -23,9 +24,9 @@ struct fixture : test::temp_store {
 };
 
 debate::debate_finished run(node::local_node& node, std::function<void(debate::debate_spec&)> edit,
-                            bool cancel = false) {
+                            bool cancel = false, std::string id = {}) {
   auto spec = std::make_shared<debate::debate_spec>(*test::make_spec(edit));
-  spec->id = node.next_debate_id();
+  spec->id = id.empty() ? node.next_debate_id() : std::move(id);
   spec->requested_by = "test";
   caf::scoped_actor self{node.system()};
   auto d = node.start_debate(spec, self);
@@ -210,6 +211,39 @@ TEST(DurableDebate, ACancelledDebateIsAuditedAsSuch) {
   EXPECT_EQ(audit[1].action(), "debate.cancel");
   EXPECT_EQ(audit[1].detail(), "stopped by the test");
   EXPECT_FALSE(f.db->get(storage::cf::consensus, id).value());  // nothing was decided
+}
+
+// Stores written before runtime/ids hold 16-hex-digit ids. They stay readable beside the new
+// 26-character ones, even one that the other begins with: event keys end the id with '/'.
+TEST(DurableDebate, OldHexIdsAndNewIdsLiveInOneStoreWithoutMixingTheirEvents) {
+  fixture f;
+  const std::string old_id = "0190a1b2c3d4e5f6";
+  const std::string longer = old_id + "ABCDEFGHJK";  // 26 characters that begin with it
+  std::string fresh;
+  {
+    node::local_node node{config::node_config{}, std::nullopt, f.db};
+    ASSERT_TRUE(run(node, [](debate::debate_spec& s) { s.rounds = 1; }, false, old_id).machine);
+    ASSERT_TRUE(run(node, [](debate::debate_spec& s) { s.rounds = 2; }, false, longer).machine);
+    auto done = run(node, [](debate::debate_spec& s) { s.rounds = 1; });
+    ASSERT_TRUE(done.machine);
+    fresh = done.id;
+  }
+  EXPECT_EQ(fresh.size(), 26u);
+  for (const auto& id : {old_id, longer, fresh}) {
+    SCOPED_TRACE(id);
+    auto stored = debate::load_debate(*f.db, id).value();
+    ASSERT_TRUE(stored);
+    EXPECT_EQ(stored->record.spec().id(), id);
+    EXPECT_EQ(stored->events.size(), stored->record.last_seq()) << "only its own events";
+    for (const auto& e : stored->events) EXPECT_EQ(e.debate_id(), id);
+  }
+  auto records = debate::load_records(*f.db).value();
+  std::vector<std::string> ids;
+  for (const auto& r : records) ids.push_back(r.spec().id());
+  std::sort(ids.begin(), ids.end());
+  std::vector<std::string> expected{old_id, longer, fresh};
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(ids, expected);
 }
 
 }  // namespace

@@ -50,7 +50,7 @@ TEST(SpecValidation, RefusesWhatIsOutsideThem) {
   EXPECT_EQ(check([](debate_spec& s) { s.consensus_threshold = 0; }), spec_errc::bad_threshold);
   EXPECT_EQ(check([](debate_spec& s) { s.mock.fail_rate = 1.01; }), spec_errc::bad_fail_rate);
   EXPECT_EQ(check([](debate_spec& s) { s.agent_timeout = std::chrono::milliseconds{0}; }),
-            spec_errc::bad_threshold);
+            spec_errc::bad_duration);
 }
 
 // Protobuf serialises a string field that is not UTF-8 and then refuses to parse it: a debate with

@@ -3,10 +3,16 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <yaml-cpp/yaml.h>
+
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <set>
 
+#include "actors/debate/consensus.hpp"
 #include "runtime/defaults.hpp"
+#include "runtime/settings/settings.hpp"
 
 namespace aragora::config {
 namespace {
@@ -144,24 +150,136 @@ TEST(Config, TheMemoryBudgetIsConfigurable) {
   EXPECT_EQ(err("runtime:\n  memory_budget_mb: -1\n"), config_errc::bad_value);
 }
 
-TEST(Config, TheExampleFileListsValidKeysWithTheDefaults) {
-  // cluster-config/single-node.yaml documents every key with its default value.
-  auto loaded = load_config(std::string{ARAGORA_SOURCE_DIR} + "/cluster-config/single-node.yaml");
+const std::string example_file =
+    std::string{ARAGORA_SOURCE_DIR} + "/cluster-config/single-node.yaml";
+
+// The example file said supermajority_threshold: 0.6667 while the default is 2/3: two of three
+// equally confident votes (a share of 2/3) made a supermajority with the defaults and did not
+// with the file presented as the defaults.
+TEST(Config, TheExampleFileDecidesATwoOfThreeSupermajorityAsTheDefaultsDo) {
+  auto loaded = load_config(example_file);
   ASSERT_TRUE(std::holds_alternative<node_config>(loaded))
       << std::get<config_error>(loaded).message;
-  const auto& c = std::get<node_config>(loaded);
-  node_config d;
-  EXPECT_EQ(c.rounds, d.rounds);
-  EXPECT_EQ(c.agent_timeout, d.agent_timeout);
-  EXPECT_EQ(c.alerts.queue_depth_crit, d.alerts.queue_depth_crit);
-  EXPECT_EQ(c.retention.of(storage::cf::debates), d.retention.of(storage::cf::debates));
-  EXPECT_EQ(c.retention.of(storage::cf::memory_glacial), d.retention.of(storage::cf::memory_glacial));
-  EXPECT_EQ(c.db_breaker_failures, d.db_breaker_failures);
-  EXPECT_EQ(c.elo_k, d.elo_k);
-  EXPECT_EQ(c.recall_k, d.recall_k);
-  EXPECT_EQ(c.timer_tick, d.timer_tick);
-  EXPECT_EQ(c.memory_budget_bytes, d.memory_budget_bytes);
-  EXPECT_EQ(c.memory_budget_fraction, d.memory_budget_fraction);
+  const auto& file = std::get<node_config>(loaded);
+  node_config builtin;
+  auto rule = [](const node_config& c) {
+    debate::consensus_params p;
+    p.method = debate::consensus_method::supermajority;
+    p.threshold = c.consensus_threshold;
+    p.supermajority = c.machine.supermajority;
+    p.min_participation = c.machine.min_participation;
+    p.participation_ratio = c.machine.participation_ratio;
+    return p;
+  };
+  std::vector<debate::ballot> two_of_three{{0, 0, 0.8}, {1, 0, 0.8}, {2, 1, 0.8}};
+  auto by_default = debate::decide(rule(builtin), two_of_three, 3);
+  auto by_file = debate::decide(rule(file), two_of_three, 3);
+  EXPECT_TRUE(by_default.reached);
+  EXPECT_EQ(by_file.reached, by_default.reached);
+  EXPECT_EQ(file.machine.supermajority, builtin.machine.supermajority);
+}
+
+/// Every leaf of a YAML mapping as a dotted key.
+void leaf_keys(const YAML::Node& node, const std::string& prefix, std::vector<std::string>& out) {
+  for (const auto& kv : node) {
+    auto key = prefix + kv.first.as<std::string>();
+    if (kv.second.IsMap())
+      leaf_keys(kv.second, key + ".", out);
+    else
+      out.push_back(key);
+  }
+}
+
+// cluster-config/single-node.yaml is the settings table: every key of the table at its default,
+// and no key the table does not have.
+TEST(Config, TheExampleFileIsTheSettingsTableAtItsDefaults) {
+  std::ifstream in(example_file, std::ios::binary);
+  std::string text{std::istreambuf_iterator<char>{in}, std::istreambuf_iterator<char>{}};
+  EXPECT_EQ(text, settings::example_yaml())
+      << "regenerate it: build/bin/aragora config defaults > cluster-config/single-node.yaml";
+
+  auto loaded = load_config(example_file);
+  ASSERT_TRUE(std::holds_alternative<node_config>(loaded))
+      << std::get<config_error>(loaded).message;
+  const auto& file = std::get<node_config>(loaded);
+  node_config builtin;
+  std::vector<std::string> keys;
+  leaf_keys(YAML::Load(text), "", keys);
+  std::set<std::string> in_file(keys.begin(), keys.end());
+  size_t table_keys = 0;
+  for (const auto& s : settings::all()) {
+    if (s.key.empty()) continue;
+    ++table_keys;
+    SCOPED_TRACE(std::string{s.key});
+    EXPECT_TRUE(in_file.count(std::string{s.key})) << "missing from the file";
+    EXPECT_EQ(setting_value(s.which, file), setting_value(s.which, builtin));
+  }
+  for (const auto& k : keys) EXPECT_NE(settings::find_key(k), nullptr) << k << " is not a setting";
+  EXPECT_EQ(keys.size(), table_keys);
+}
+
+// node_config{} holds the table's defaults: the two cannot drift apart.
+TEST(Config, TheBuiltInConfigurationIsTheTablesDefaults) {
+  node_config builtin;
+  for (const auto& s : settings::all()) {
+    SCOPED_TRACE(std::string{s.name});
+    auto v = setting_value(s.which, builtin);
+    if (s.key.empty()) {
+      EXPECT_FALSE(v) << "a request limit is not node configuration";
+      continue;
+    }
+    ASSERT_TRUE(v);
+    auto def = settings::parse(s.which, settings::format_default(s));
+    ASSERT_TRUE(std::holds_alternative<settings::value>(def));
+    EXPECT_EQ(*v, std::get<settings::value>(def));
+  }
+}
+
+// Each setting is read and checked by the table: a key of the file is refused with the code and
+// message of its CLI flag (and of the HTTP API's field).
+TEST(Config, AValueOutOfRangeIsRefusedWithTheCodeAndMessageOfItsSetting) {
+  size_t checked = 0;
+  for (const auto& s : settings::all()) {
+    if (s.key.empty() || s.kind == settings::value_kind::text) continue;
+    SCOPED_TRACE(std::string{s.key});
+    std::string bad = s.kind == settings::value_kind::boolean
+                          ? "maybe"
+                          : settings::format_number(s, s.max * 2 + 1);
+    auto r = parse_config(std::string{s.key} + ": " + bad + "\n");
+    ASSERT_TRUE(std::holds_alternative<config_error>(r));
+    const auto& e = std::get<config_error>(r);
+    auto expected = settings::parse(s.which, bad);
+    ASSERT_TRUE(std::holds_alternative<settings::refusal>(expected));
+    EXPECT_EQ(e.code, config_errc::bad_value);
+    EXPECT_EQ(code_of(e), std::get<settings::refusal>(expected).code);
+    EXPECT_EQ(e.message, std::get<settings::refusal>(expected).message);
+    ++checked;
+  }
+  EXPECT_GT(checked, 40u);
+  auto rounds = std::get<config_error>(parse_config("debate:\n  rounds: 13\n"));
+  EXPECT_EQ(code_of(rounds), "rounds_out_of_range");
+  EXPECT_EQ(rounds.message, settings::check(settings::id::rounds, int64_t{13})->message);
+  // Not a single value at all: refused by the same setting.
+  auto list = std::get<config_error>(parse_config("debate:\n  rounds: [1, 2]\n"));
+  EXPECT_EQ(code_of(list), "rounds_out_of_range");
+  // Errors of the file itself keep their own codes.
+  EXPECT_EQ(code_of(std::get<config_error>(parse_config("debate: [1, 2"))), "config_malformed");
+}
+
+TEST(Config, ASupermajorityIsExactWhenGivenAsAFraction) {
+  EXPECT_EQ(ok("debate:\n  supermajority_threshold: 2/3\n").machine.supermajority, 2.0 / 3.0);
+  EXPECT_EQ(ok("debate:\n  consensus_threshold: 3/5\n").consensus_threshold, 0.6);
+  // A decimal is taken as written: 0.6667 is a stricter rule than 2/3, not the default.
+  EXPECT_EQ(ok("debate:\n  supermajority_threshold: 0.6667\n").machine.supermajority, 0.6667);
+  EXPECT_EQ(err("debate:\n  supermajority_threshold: 4/3\n"), config_errc::bad_value);
+}
+
+TEST(Config, AnEmptyDataDirMeansThePlatformDefault) {
+  EXPECT_EQ(node_config{}.data_dir, "");
+  EXPECT_EQ(ok("storage:\n  data_dir: \"\"\n").data_dir, "");
+  EXPECT_EQ(ok("storage:\n  data_dir: /srv/aragora\n").data_dir, "/srv/aragora");
+  // A key with no value is not an empty string.
+  EXPECT_EQ(err("storage:\n  data_dir:\n"), config_errc::bad_value);
 }
 
 }  // namespace
