@@ -8,6 +8,9 @@
 #include <caf/message.hpp>
 #include <caf/serializer.hpp>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "runtime/defaults.hpp"
 
 namespace aragora::wire {
@@ -49,6 +52,18 @@ const envelope::message_ptr& empty_message() {
   return empty;
 }
 
+/// Writes `msg` (its sizes cached by ByteSizeLong) into `size` bytes at `out`. Deterministic: map
+/// entries in key order, so an envelope always has the same bytes (tests compare them; a node
+/// may digest or deduplicate them).
+bool write_into(const v1::Envelope& msg, void* out, size_t size) {
+  google::protobuf::io::ArrayOutputStream array{out, static_cast<int>(size)};
+  google::protobuf::io::CodedOutputStream coded{&array};
+  coded.SetSerializationDeterministic(true);
+  msg.SerializeWithCachedSizes(&coded);
+  coded.Trim();
+  return !coded.HadError() && static_cast<size_t>(coded.ByteCount()) == size;
+}
+
 std::string too_large(size_t n) {
   return std::to_string(n) + " bytes, the limit is " + std::to_string(defaults::max_envelope_bytes);
 }
@@ -80,18 +95,16 @@ caf::error inspect(caf::serializer& f, envelope& x) {
   if (auto err = f.begin_sequence(size)) return err;
   if (size > 0) {
     // BASP's serializer: write the protobuf straight into its buffer (no intermediate copy).
+    // Sizes were cached by ByteSizeLong above (const methods are thread-safe in protobuf).
     if (auto* bs = dynamic_cast<caf::binary_serializer*>(&f)) {
       auto pos = bs->write_pos();
       bs->skip(size);
-      auto* out = reinterpret_cast<uint8_t*>(bs->buf().data() + pos);
-      // Sizes were cached by ByteSizeLong above (const methods are thread-safe in protobuf).
-      if (msg.SerializeWithCachedSizesToArray(out) != out + size)
+      if (!write_into(msg, bs->buf().data() + pos, size))
         return make_error(wire_errc::envelope_unserializable, "the size changed while writing");
     } else {
-      std::string bytes;
-      if (!msg.SerializeToString(&bytes) || bytes.size() != size)
-        return make_error(wire_errc::envelope_unserializable,
-                          std::string{kind_name(x.kind())});
+      std::string bytes(size, '\0');
+      if (!write_into(msg, bytes.data(), size))
+        return make_error(wire_errc::envelope_unserializable, "the size changed while writing");
       if (auto err = f.apply_raw(size, bytes.data())) return err;
     }
   }
