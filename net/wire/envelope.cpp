@@ -21,6 +21,7 @@ std::string_view to_string(wire_errc x) {
     case wire_errc::envelope_truncated: return "envelope_truncated";
     case wire_errc::envelope_malformed: return "envelope_malformed";
     case wire_errc::envelope_unserializable: return "envelope_unserializable";
+    case wire_errc::unreadable_message: return "unreadable_message";
   }
   return "unknown";
 }
@@ -38,7 +39,7 @@ std::optional<wire_errc> wire_code(const caf::error& err) {
   if (!err || err.category() != error_category) return std::nullopt;
   auto c = err.code();
   if (c < static_cast<uint8_t>(wire_errc::envelope_too_large) ||
-      c > static_cast<uint8_t>(wire_errc::envelope_unserializable))
+      c > static_cast<uint8_t>(wire_errc::unreadable_message))
     return std::nullopt;
   return static_cast<wire_errc>(c);
 }
@@ -158,7 +159,7 @@ void add_wire_types(caf::actor_system_config& cfg) {
                                             const caf::message& context) {
     std::string out = "wire_error: ";
     if (code >= static_cast<uint8_t>(wire_errc::envelope_too_large) &&
-        code <= static_cast<uint8_t>(wire_errc::envelope_unserializable))
+        code <= static_cast<uint8_t>(wire_errc::unreadable_message))
       out += to_string(static_cast<wire_errc>(code));
     else
       out += "code " + std::to_string(code);

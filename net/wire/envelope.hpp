@@ -34,6 +34,8 @@ enum class wire_errc : uint8_t {
   envelope_truncated,      // fewer bytes than the length says
   envelope_malformed,      // the bytes are not a protobuf Envelope
   envelope_unserializable, // protobuf could not write it
+  unreadable_message,      // a message from another node arrived empty: its content could not
+                           // be read (net/wire/unreadable.hpp)
 };
 
 [[nodiscard]] std::string_view to_string(wire_errc x);

@@ -323,7 +323,8 @@ TEST(Envelope, ErrorsRenderTheirStableCode) {
             "wire_error: envelope_too_large (70000000 bytes)");
   EXPECT_FALSE(wire::wire_code(caf::make_error(caf::sec::runtime_error)).has_value());
   for (auto c : {wire_errc::envelope_too_large, wire_errc::envelope_truncated,
-                 wire_errc::envelope_malformed, wire_errc::envelope_unserializable})
+                 wire_errc::envelope_malformed, wire_errc::envelope_unserializable,
+                 wire_errc::unreadable_message})
     EXPECT_NE(to_string(c), "unknown");
 }
 
