@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "net/wire/unreadable.hpp"
+#include "runtime/defaults.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/wire_peer.hpp"
 #include "tests/support/wire_samples.hpp"
@@ -368,6 +369,26 @@ TEST_F(WireNode, FramesNoEnvelopeHasAreRefusedOneByOneAndTheConnectionKeepsWorki
   ping.mutable_debate_started()->set_debate_id("still-here");
   auto back = ask(test::echo_atom::value, ping);
   EXPECT_EQ(back->debate_started().debate_id(), "still-here");
+}
+
+TEST_F(WireNode, AnEnvelopeOverTheLimitDoesNotCrossAndTheRequesterIsToldAtOnce) {
+  // The sender's inspect refuses it (envelope_too_large) but CAF 0.17.6 sends the message
+  // without it; the peer cannot read what arrives and answers unreadable_message.
+  v1::Envelope big;
+  big.mutable_error()->set_message(std::string(defaults::max_envelope_bytes, 'x'));
+  caf::scoped_actor self{*sys_};
+  auto started = std::chrono::steady_clock::now();
+  self->request(remote_, patience, test::echo_atom::value, envelope{std::move(big)})
+      .receive([&](envelope&) { ADD_FAILURE() << "it crossed"; },
+               [&](caf::error& err) {
+                 EXPECT_EQ(wire::wire_code(err), wire::wire_errc::unreadable_message)
+                     << sys_->render(err);
+               });
+  EXPECT_LT(std::chrono::steady_clock::now() - started, patience / 2) << "not a timeout";
+  // The connection is fine afterwards.
+  v1::Envelope ping;
+  ping.mutable_debate_started()->set_debate_id("after");
+  EXPECT_EQ(ask(test::echo_atom::value, ping)->debate_started().debate_id(), "after");
 }
 
 // -- the envelope inside a caf::message, as BASP reads and writes it ------------------------------
