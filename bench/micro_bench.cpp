@@ -255,6 +255,17 @@ void BM_LocalSendOfAStep(benchmark::State& state) {
 }
 BENCHMARK(BM_LocalSendOfAStep)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
 
+// The conversion alone: a step's calls to the wire message and back (what an envelope costs a
+// local send over the struct, besides the send itself).
+void BM_StepCallsToProtoAndBack(benchmark::State& state) {
+  auto calls = critique_step();
+  for (auto _ : state) {
+    auto p = agent::to_proto(calls);
+    benchmark::DoNotOptimize(agent::from_proto(p));
+  }
+}
+BENCHMARK(BM_StepCallsToProtoAndBack)->Unit(benchmark::kMicrosecond);
+
 // What a remote send adds: the step's envelope through CAF's binary serializer and back, as BASP
 // writes and reads it (the network itself not included).
 void BM_EnvelopeSerializeRoundTrip(benchmark::State& state) {
