@@ -4,12 +4,14 @@
 #include <caf/all.hpp>
 
 #include "actors/agent/agent_actor.hpp"
+#include "actors/agent/wire_codec.hpp"
 #include "actors/agent/mock_provider.hpp"
 #include "actors/debate/codec.hpp"
 #include "actors/debate/consensus.hpp"
 #include "actors/debate/convergence.hpp"
 #include "actors/debate/receipt.hpp"
 #include "actors/memory/continuum.hpp"
+#include "net/wire/envelope.hpp"
 #include "runtime/timer/timer_service.hpp"
 
 namespace {
@@ -164,6 +166,129 @@ void BM_AgentRoundTrip(benchmark::State& state) {
   timers.stop();
 }
 BENCHMARK(BM_AgentRoundTrip)->Arg(0)->Arg(2048)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// -- the wire envelope (issue 8): a local send of a step's calls as today's struct vs as an
+// envelope, and what crossing a node adds (CAF's binary format both ways) -------------------------
+
+// The critique step of a 3-agent debate with 2 KB proposals: 6 calls, 3 distinct texts.
+agent::agent_calls critique_step() {
+  auto s = spec(3, 2048);
+  debate::debate_machine m{s};
+  auto now = std::chrono::system_clock::now();
+  (void)m.start(now);
+  for (const auto& c : std::vector<debate::call_request>(m.calls()))
+    (void)m.record(agent::mock_reply(*s, c), now);
+  return {s, m.calls()};
+}
+
+enum class send_mode : int { plain_struct = 0, prebuilt_envelope, converted_envelope };
+
+// Echoes what it gets; in converted mode it decodes the envelope first, as an agent would.
+caf::behavior echo_actor(caf::event_based_actor* self, send_mode mode) {
+  return {
+      [](agent::agent_calls& c) { return std::move(c); },
+      [=](wire::envelope& e) {
+        if (mode == send_mode::converted_envelope)
+          benchmark::DoNotOptimize(agent::from_proto(e->agent_calls()));
+        return e;
+      },
+  };
+}
+
+caf::behavior send_driver(caf::event_based_actor* self, caf::actor echo, send_mode mode) {
+  auto left = std::make_shared<int>(0);
+  auto reply_to = std::make_shared<caf::actor>();
+  auto calls = std::make_shared<const agent::agent_calls>(critique_step());
+  auto prebuilt = std::make_shared<wire::envelope>([&] {
+    v1::Envelope e;
+    *e.mutable_agent_calls() = agent::to_proto(*calls);
+    return wire::envelope{std::move(e)};
+  }());
+  auto send_one = [=] {
+    switch (mode) {
+      case send_mode::plain_struct: self->send(echo, agent::agent_calls{*calls}); break;
+      case send_mode::prebuilt_envelope: self->send(echo, *prebuilt); break;
+      case send_mode::converted_envelope: {
+        v1::Envelope e;
+        *e.mutable_agent_calls() = agent::to_proto(*calls);
+        self->send(echo, wire::envelope{std::move(e)});
+        break;
+      }
+    }
+  };
+  auto next = [=] {
+    if (--*left > 0)
+      send_one();
+    else
+      self->send(*reply_to, ping_atom::value);
+  };
+  return {
+      [=](ping_atom, int n, caf::actor& to) {
+        *left = n;
+        *reply_to = to;
+        send_one();
+      },
+      [=](agent::agent_calls&) { next(); },
+      [=](wire::envelope&) { next(); },
+  };
+}
+
+void BM_LocalSendOfAStep(benchmark::State& state) {
+  auto mode = static_cast<send_mode>(state.range(0));
+  caf::actor_system_config cfg;
+  wire::add_wire_types(cfg);
+  caf::actor_system sys{cfg};
+  auto echo = sys.spawn(echo_actor, mode);
+  auto driver = sys.spawn(send_driver, echo, mode);
+  caf::scoped_actor self{sys};
+  constexpr int batch = 1000;
+  for (auto _ : state) {
+    self->send(driver, ping_atom::value, batch, caf::actor{self});
+    self->receive([](ping_atom) {});
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  state.SetLabel(mode == send_mode::plain_struct        ? "agent_calls struct"
+                 : mode == send_mode::prebuilt_envelope ? "envelope (prebuilt)"
+                                                        : "envelope (to_proto + from_proto)");
+  caf::anon_send_exit(driver, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(echo, caf::exit_reason::user_shutdown);
+}
+BENCHMARK(BM_LocalSendOfAStep)->Arg(0)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// The conversion alone: a step's calls to the wire message and back (what an envelope costs a
+// local send over the struct, besides the send itself).
+void BM_StepCallsToProtoAndBack(benchmark::State& state) {
+  auto calls = critique_step();
+  for (auto _ : state) {
+    auto p = agent::to_proto(calls);
+    benchmark::DoNotOptimize(agent::from_proto(p));
+  }
+}
+BENCHMARK(BM_StepCallsToProtoAndBack)->Unit(benchmark::kMicrosecond);
+
+// What a remote send adds: the step's envelope through CAF's binary serializer and back, as BASP
+// writes and reads it (the network itself not included).
+void BM_EnvelopeSerializeRoundTrip(benchmark::State& state) {
+  caf::actor_system_config cfg;
+  wire::add_wire_types(cfg);
+  caf::actor_system sys{cfg};
+  v1::Envelope e;
+  *e.mutable_agent_calls() = agent::to_proto(critique_step());
+  auto msg = caf::make_message(wire::envelope{std::move(e)});
+  std::vector<char> buf;
+  for (auto _ : state) {
+    buf.clear();
+    caf::binary_serializer sink{sys, buf};
+    if (sink(msg)) state.SkipWithError("serialize");
+    caf::message back;
+    caf::binary_deserializer source{sys, buf};
+    if (back.load(source)) state.SkipWithError("deserialize");
+    benchmark::DoNotOptimize(back);
+  }
+  state.SetBytesProcessed(state.iterations() * static_cast<int64_t>(buf.size()));
+  state.SetLabel(std::to_string(buf.size()) + " bytes");
+}
+BENCHMARK(BM_EnvelopeSerializeRoundTrip)->Unit(benchmark::kMicrosecond);
 
 // Scoring every entry of a full slow tier (10,000) against a question: what each recall does.
 std::vector<memory::entry> memory_tier() {

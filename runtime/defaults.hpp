@@ -105,6 +105,13 @@ inline constexpr uint64_t fallback_memory_budget_mb = 1024;   // when none of th
 inline constexpr size_t max_config_bytes = size_t{1} << 20;   // --config
 inline constexpr size_t max_verify_file_bytes = size_t{64} << 20;  // verify: receipt, --result
 
+// -- the wire (net/wire) -----------------------------------------------------------------------
+// The largest protobuf payload one CAF envelope carries between nodes, either way: a bigger one
+// is refused when it is sent and when it is read (envelope_too_large), before it is buffered.
+// Room for a full debate report (16 agents, 12 rounds of multi-KB messages). Not in YAML yet: a
+// node and its peers must agree on it (cluster.max_envelope_bytes, with the cluster issue).
+inline constexpr size_t max_envelope_bytes = size_t{64} << 20;
+
 // -- timers -------------------------------------------------------------------------------------
 inline constexpr auto timer_tick = 1ms;  // wheel resolution
 // Accepted range of the tick: every deadline and simulated latency waits up to one tick.
