@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "actors/debate/list_index.hpp"
 #include "runtime/cli/commands.hpp"
 
 namespace aragora::cli {
@@ -21,6 +22,8 @@ std::shared_ptr<storage::store> open_store(const std::string& data_dir,
   o.retention = cfg.retention;
   o.breaker_failures = cfg.db_breaker_failures;
   o.breaker_recovery = cfg.db_breaker_recovery;
+  // A read-write open of a store an older version wrote brings it up to date (the list index).
+  o.upgrade = debate::upgrade_store;
   auto r = storage::store::open(std::move(o));
   if (!r.ok()) {
     print_error(r.error());

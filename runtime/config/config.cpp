@@ -277,7 +277,7 @@ const std::map<std::string, setter>& setters() {
          c.storage_min_free_bytes = static_cast<uint64_t>(v) << 20;
          return true;
        }},
-      {"storage.retention.debates_days", retention_days({storage::cf::debates, storage::cf::debate_events})},
+      {"storage.retention.debates_days", retention_days({storage::cf::debates, storage::cf::debate_events, storage::cf::debate_index})},
       {"storage.retention.critiques_days", retention_days({storage::cf::critiques})},
       {"storage.retention.evidence_days", retention_days({storage::cf::evidence, storage::cf::evidence_by_hash})},
       {"storage.retention.consensus_days", retention_days({storage::cf::consensus})},
