@@ -267,6 +267,7 @@ struct store::impl {
     std::vector<rocksdb::ColumnFamilyDescriptor> out;
     out.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
     for (auto family : all_cfs) {
+      if (read_only() && left_out(family)) continue;
       if (read_only() &&
           std::find(existing.begin(), existing.end(), name(family)) == existing.end())
         continue;
@@ -374,6 +375,20 @@ struct store::impl {
 
   rocksdb::ColumnFamilyHandle* handle(cf family) const {
     return handles[static_cast<size_t>(family)];
+  }
+
+  /// Not opened because the caller did not ask for it (store_options::families).
+  bool left_out(cf family) const {
+    const auto& f = opts.families;
+    return read_only() && !f.empty() && std::find(f.begin(), f.end(), family) == f.end();
+  }
+
+  /// Why a read of `family` cannot be answered, if it cannot: an absent family reads as empty,
+  /// one left out is refused.
+  std::optional<store_error> not_opened(cf family) const {
+    if (!left_out(family)) return std::nullopt;
+    return store_error{store_errc::io_error, "the column family " + std::string{name(family)} +
+                                                 " was not opened by this reader"};
   }
 
   void note_unreadable(cf family, std::string_view key, uint64_t n) {
@@ -628,6 +643,7 @@ std::optional<store_error> store::write(const write_batch& batch, bool sync) {
 
 result<std::optional<std::string>> store::get(cf family, std::string_view key) {
   return impl_->guarded([&]() -> result<std::optional<std::string>> {
+    if (auto no = impl_->not_opened(family)) return *no;
     if (!impl_->handle(family)) return std::optional<std::string>{};
     rocksdb::PinnableSlice value;
     auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->handle(family),
@@ -675,6 +691,7 @@ std::optional<store_error> store::scan_records(
   scan_report local;
   auto& rep = report ? *report : local;
   auto err = impl_->guarded([&]() -> std::optional<store_error> {
+    if (auto no = impl_->not_opened(family)) return no;
     if (!impl_->handle(family)) return std::nullopt;
     bool forward = order == scan_order::ascending;
     rocksdb::ReadOptions ro;

@@ -111,6 +111,10 @@ struct store_options {
   uint32_t breaker_failures = defaults::db_breaker_failures;
   std::chrono::steady_clock::duration breaker_recovery = defaults::db_breaker_recovery;
   rocksdb::Env* env = nullptr;  // tests inject failing file systems
+  /// A read-only open opens only these families (none listed: every one), so a reader pays
+  /// nothing for the others (RocksDB loads each table file's index when it opens a family).
+  /// Reading a family left out is refused (io_error), never answered as empty.
+  std::vector<cf> families;
   /// Run when a read-write open finds an older schema. Without one, the marker keeps the older
   /// version (schema() says so), so a later open with it still does the work.
   upgrade_fn upgrade;

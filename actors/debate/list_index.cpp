@@ -194,9 +194,10 @@ std::optional<query_error> make_query(int64_t limit, int64_t offset, std::string
     return query_error{"bad_limit", "the limit must be within 1.." +
                                         std::to_string(defaults::max_list_limit) + ", got " +
                                         std::to_string(limit)};
-  if (offset < 0)
-    return query_error{"bad_offset",
-                       "the offset must be 0 or more, got " + std::to_string(offset)};
+  if (offset < 0 || offset > int64_t{UINT32_MAX})
+    return query_error{"bad_offset", "the offset must be within 0.." +
+                                         std::to_string(UINT32_MAX) + ", got " +
+                                         std::to_string(offset)};
   std::optional<list_status> s;
   if (!status.empty()) {
     s = parse_list_status(status);
@@ -208,7 +209,7 @@ std::optional<query_error> make_query(int64_t limit, int64_t offset, std::string
                          "unknown status '" + std::string{status} + "'; use one of " + known};
     }
   }
-  out = list_query{static_cast<uint32_t>(limit), static_cast<uint64_t>(offset), s};
+  out = list_query{static_cast<uint32_t>(limit), static_cast<uint32_t>(offset), s};
   return std::nullopt;
 }
 

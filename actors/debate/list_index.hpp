@@ -51,9 +51,13 @@ inline constexpr std::array<list_status, 4> all_list_statuses{
 /// the debate ended).
 void add_index(storage::write_batch& batch, const v1::DebateRecord& record, int64_t expiry_s);
 
+/// The families list_debates reads (store_options::families of a reader that only lists).
+inline constexpr std::array<storage::cf, 2> list_families{storage::cf::debates,
+                                                          storage::cf::debate_index};
+
 struct list_query {
   uint32_t limit = defaults::list_limit;
-  uint64_t offset = 0;
+  uint32_t offset = 0;
   std::optional<list_status> status;  // nullopt: every status
 };
 
@@ -63,7 +67,8 @@ struct query_error {
 };
 
 /// The query that user input (flags, URL parameters) asks for, or why it is refused: a limit
-/// outside 1..max_list_limit, a negative offset, an unknown status (empty = every status).
+/// outside 1..max_list_limit, an offset outside 0..2^32-1, an unknown status (empty = every
+/// status).
 [[nodiscard]] std::optional<query_error> make_query(int64_t limit, int64_t offset,
                                                     std::string_view status, list_query& out);
 

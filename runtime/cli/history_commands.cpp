@@ -39,7 +39,8 @@ int run_list(const list_options& o, const config::node_config& cfg) {
   if (auto bad = debate::make_query(o.limit.value_or(defaults::list_limit), o.offset.value_or(0),
                                     o.status, q))
     return print_error(exit_usage, bad->code, bad->message);
-  auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only);
+  auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only, false,
+                       {debate::list_families.begin(), debate::list_families.end()});
   if (!db) return exit_failed;
   // What can be read is listed even when the rest cannot; the damage is reported (stderr, exit
   // 1), never hidden.
@@ -87,7 +88,7 @@ int run_list(const list_options& o, const config::node_config& cfg) {
                 excerpt(e.question(), 60).c_str());
   if (page.more)
     std::printf("(more: --offset %llu)\n",
-                static_cast<unsigned long long>(q.offset + q.limit));
+                static_cast<unsigned long long>(q.offset) + q.limit);
   return rc;
 }
 

@@ -13,11 +13,13 @@ int print_error(const storage::store_error& e) {
 
 std::shared_ptr<storage::store> open_store(const std::string& data_dir,
                                            const config::node_config& cfg,
-                                           storage::open_mode mode, bool salvage_wal) {
+                                           storage::open_mode mode, bool salvage_wal,
+                                           std::vector<storage::cf> families) {
   storage::store_options o;
   o.path = data_dir;
   o.mode = mode;
   o.salvage_wal = salvage_wal;
+  o.families = std::move(families);
   o.min_free_bytes = cfg.storage_min_free_bytes;
   o.retention = cfg.retention;
   o.breaker_failures = cfg.db_breaker_failures;

@@ -3,6 +3,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "runtime/config/config.hpp"
 #include "storage/store.hpp"
@@ -19,6 +20,7 @@ int print_error(const storage::store_error& e);
 [[nodiscard]] std::shared_ptr<storage::store> open_store(const std::string& data_dir,
                                                          const config::node_config& cfg,
                                                          storage::open_mode mode,
-                                                         bool salvage_wal = false);
+                                                         bool salvage_wal = false,
+                                                         std::vector<storage::cf> families = {});
 
 }  // namespace aragora::cli
