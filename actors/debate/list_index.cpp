@@ -244,7 +244,10 @@ storage::result<std::string> upgrade_store(storage::store& db, uint32_t from_ver
       storage::cf::debates, "", storage::scan_order::ascending,
       [&](std::string_view id, const storage::record_view& v) {
         if (!r.ParseFromArray(v.payload.data(), static_cast<int>(v.payload.size()))) {
+          // Its time is unknown: it sorts as the oldest, so the last page meets it and reports
+          // it, as every unreadable record is reported, instead of leaving it out in silence.
           count_unreadable(db, storage::cf::debates, id, unreadable);
+          batch.put(storage::cf::debate_index, index_key(std::nullopt, 0, id), "", v.expiry_s);
           return true;
         }
         put_entries(batch, r, v.expiry_s);
@@ -274,8 +277,8 @@ storage::result<std::string> upgrade_store(storage::store& db, uint32_t from_ver
                      (indexed == 1 ? "" : "s") + " in " + std::to_string(ms) + " ms";
   if (unreadable.unreadable > 0)
     note += "; " + std::to_string(unreadable.unreadable) +
-            " record(s) do not parse and cannot be listed (first '" +
-            storage::printable_key(unreadable.first_key) + "'); run 'aragora doctor'";
+            " record(s) do not parse (first '" + storage::printable_key(unreadable.first_key) +
+            "'): listed last, as unreadable; run 'aragora doctor'";
   return note;
 }
 

@@ -91,8 +91,8 @@ struct list_page {
                                                                list_page& out);
 
 /// The upgrade of a store an older schema wrote (store_options::upgrade): builds the index of
-/// every record (records that do not parse cannot be indexed; they are counted in the note,
-/// which says what was done).
+/// every record, and returns a note saying so. A record that does not parse has no time or
+/// status to index: it gets a time entry at 0, so the last page of every debates reports it.
 [[nodiscard]] storage::result<std::string> upgrade_store(storage::store& db,
                                                          uint32_t from_version);
 

@@ -334,7 +334,7 @@ TEST(ListUpgrade, ARunningEntryOfADebateAnOldWriterFinishedIsDropped) {
   EXPECT_EQ(check.value().missing + check.value().stale, 0u) << check.value().first_problem;
 }
 
-TEST(ListUpgrade, ARecordThatDoesNotParseIsCountedNotIndexed) {
+TEST(ListUpgrade, ARecordThatDoesNotParseIsListedLastAsUnreadable) {
   test::temp_store f{"list-old-bad"};
   store_unindexed(*f.db, record("good", t0, v1::Status::consensus_reached), 0);
   storage::write_batch b;
@@ -346,9 +346,14 @@ TEST(ListUpgrade, ARecordThatDoesNotParseIsCountedNotIndexed) {
   ASSERT_EQ(db->open_notes().size(), 1u);
   const auto& note = db->open_notes()[0];
   EXPECT_NE(note.find("list index of 1 debate "), std::string::npos) << note;
-  EXPECT_NE(note.find("1 record(s) do not parse"), std::string::npos) << note;
-  EXPECT_NE(note.find("'bad'"), std::string::npos) << note;
-  EXPECT_EQ(ids(page(*db, 10)), idv{"good"});
+  EXPECT_NE(note.find("1 record(s) do not parse (first 'bad')"), std::string::npos) << note;
+  // Not left out in silence: the page that reaches it reports it.
+  auto p = page(*db, 10);
+  EXPECT_EQ(ids(p), idv{"good"});
+  EXPECT_EQ(p.unreadable.unreadable, 1u);
+  EXPECT_EQ(p.unreadable.first_key, "bad");
+  EXPECT_EQ(page(*db, 1).unreadable.unreadable, 0u) << "the newest page reached it";
+  EXPECT_TRUE(page(*db, 1).more);
   auto check = check_index(*db);
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check.value().missing + check.value().stale, 0u) << check.value().first_problem;
