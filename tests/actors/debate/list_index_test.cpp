@@ -162,6 +162,20 @@ TEST(ListDebates, AStatusChangeMovesTheIndexEntry) {
   EXPECT_EQ(check.value().missing + check.value().stale, 0u) << check.value().first_problem;
 }
 
+TEST(ListDebates, AStatusPageNeverShowsADebateUnderAStatusItNoLongerHas) {
+  // An entry that has not moved: what a reader meets when the debate ends between its index
+  // scan and its record reads, or what a writer that failed to move it would leave.
+  test::temp_store f{"list-stale"};
+  store(*f.db, record("d1", t0, v1::Status::running));
+  store(*f.db, record("d2", t0 + 1, v1::Status::consensus_reached));
+  const auto ms = created_ms(record("d2", t0 + 1, v1::Status::running));
+  storage::write_batch b;
+  b.put(storage::cf::debate_index, index_key(list_status::running, ms, "d2"), "", 0);
+  ASSERT_FALSE(f.db->write(b, false));
+  EXPECT_EQ(ids(page(*f.db, 10, 0, list_status::running)), idv{"d1"});
+  EXPECT_EQ(ids(page(*f.db, 10, 0, list_status::completed)), idv{"d2"});
+}
+
 TEST(ListDebates, ExpiredDebatesLeaveThePagesAndTheIndex) {
   test::temp_store f{"list-expiry"};
   store(*f.db, record("old-running", t0, v1::Status::running));  // kept while running
