@@ -88,6 +88,12 @@ inline constexpr uint64_t storage_min_free_bytes = 256ull << 20;
 inline constexpr uint32_t db_breaker_failures = 2;
 inline constexpr auto db_breaker_recovery = std::chrono::seconds{10};
 
+// -- listing stored debates (aragora list, the edge's GET /api/v1/debates) -----------------------
+// The page size a caller may choose per request, not a node setting (so not in YAML): the range
+// bounds what one request reads and holds (a record with its receipt is a few KB).
+inline constexpr uint32_t list_limit = 50;                // --limit when not given
+inline constexpr uint32_t max_list_limit = 1000;          // --limit accepted range 1..this
+
 // -- runtime (YAML: runtime.*) --------------------------------------------------------------------
 inline constexpr uint32_t scheduler_threads = 0;  // 0 = one per core
 inline constexpr const char* scheduler_policy = "sharing";

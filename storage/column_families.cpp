@@ -16,6 +16,7 @@ std::string_view name(cf family) {
     case cf::memory_slow: return "memory_slow";
     case cf::memory_glacial: return "memory_glacial";
     case cf::audit: return "audit";
+    case cf::debate_index: return "debate_index";
   }
   return "unknown";
 }

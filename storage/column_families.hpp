@@ -21,14 +21,16 @@ enum class cf : uint8_t {
   memory_slow,
   memory_glacial,
   audit,             // time + sequence -> AuditEntry
+  debate_index,      // the list index of `debates`: creation time + id, by status too (schema 2)
 };
 
-inline constexpr size_t cf_count = 12;
+inline constexpr size_t cf_count = 13;
 
 inline constexpr std::array<cf, cf_count> all_cfs{
     cf::debates,   cf::debate_events, cf::critiques,   cf::evidence,
     cf::evidence_by_hash, cf::elo,    cf::consensus,   cf::memory_fast,
     cf::memory_medium,    cf::memory_slow, cf::memory_glacial, cf::audit,
+    cf::debate_index,
 };
 
 [[nodiscard]] std::string_view name(cf family);

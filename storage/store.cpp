@@ -71,6 +71,9 @@ retention_policy retention_policy::defaults() {
   r.set(cf::memory_slow, s(defaults::retain_memory_slow));
   r.set(cf::memory_glacial, s(defaults::retain_memory_glacial));
   r.set(cf::audit, s(defaults::retain_audit));
+  // Each index entry carries its record's expiry; the retention only makes the sweeper compact
+  // the family, which drops expired entries and the tombstones of moved ones.
+  r.set(cf::debate_index, s(defaults::retain_debates));
   return r;
 }
 
@@ -212,6 +215,7 @@ struct store::impl {
   rocksdb::WALRecoveryMode wal_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
   rocksdb::WalFilter* wal_filter = nullptr;  // set during the strict open only
   bool create = false;
+  uint32_t schema = 0;  // what the content follows (store::schema)
 
   bool read_only() const { return opts.mode == open_mode::read_only; }
 
@@ -263,6 +267,7 @@ struct store::impl {
     std::vector<rocksdb::ColumnFamilyDescriptor> out;
     out.emplace_back(rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{});
     for (auto family : all_cfs) {
+      if (read_only() && left_out(family)) continue;
       if (read_only() &&
           std::find(existing.begin(), existing.end(), name(family)) == existing.end())
         continue;
@@ -370,6 +375,20 @@ struct store::impl {
 
   rocksdb::ColumnFamilyHandle* handle(cf family) const {
     return handles[static_cast<size_t>(family)];
+  }
+
+  /// Not opened because the caller did not ask for it (store_options::families).
+  bool left_out(cf family) const {
+    const auto& f = opts.families;
+    return read_only() && !f.empty() && std::find(f.begin(), f.end(), family) == f.end();
+  }
+
+  /// Why a read of `family` cannot be answered, if it cannot: an absent family reads as empty,
+  /// one left out is refused.
+  std::optional<store_error> not_opened(cf family) const {
+    if (!left_out(family)) return std::nullopt;
+    return store_error{store_errc::io_error, "the column family " + std::string{name(family)} +
+                                                 " was not opened by this reader"};
   }
 
   void note_unreadable(cf family, std::string_view key, uint64_t n) {
@@ -567,17 +586,28 @@ result<std::unique_ptr<store>> store::open(store_options options) {
   st = p->db->Get(rocksdb::ReadOptions{}, p->default_cf, schema_key, &version);
   if (st.ok()) {
     if (auto refusal = schema_refusal(o.path, version)) return *refusal;
+    std::from_chars(version.data(), version.data() + version.size(), p->schema);
   } else if (!st.IsNotFound()) {
     return io_error(st, "reading the schema version");
   }
-  // No version: a fresh store, or an older layout whose missing families were just added.
-  if (!p->read_only() && (!st.ok() || version != std::to_string(schema_version))) {
-    rocksdb::WriteOptions wo;
-    wo.sync = true;
-    st = p->db->Put(wo, p->default_cf, schema_key, std::to_string(schema_version));
-    if (!st.ok()) return io_error(st, "writing the schema version");
+  // No version: a fresh store (nothing to upgrade), or a layout older than the markers.
+  if (p->create && !st.ok()) p->schema = schema_version;
+  std::unique_ptr<store> s{new store(std::move(p))};
+  auto& i = *s->impl_;
+  if (i.read_only() || (st.ok() && i.schema == schema_version)) return s;
+  if (i.schema < schema_version) {
+    if (!i.opts.upgrade) return s;  // the marker stays: a later open upgrades
+    auto note = i.opts.upgrade(*s, i.schema);
+    if (!note.ok()) return note.error();
+    if (!note.value().empty()) i.notes.push_back(std::move(note.value()));
   }
-  return std::unique_ptr<store>(new store(std::move(p)));
+  // The content follows this schema now; only then does the marker say so.
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  st = i.db->Put(wo, i.default_cf, schema_key, std::to_string(schema_version));
+  if (!st.ok()) return io_error(st, "writing the schema version");
+  i.schema = schema_version;
+  return s;
 }
 
 std::optional<store_error> store::write(const write_batch& batch, bool sync) {
@@ -613,6 +643,7 @@ std::optional<store_error> store::write(const write_batch& batch, bool sync) {
 
 result<std::optional<std::string>> store::get(cf family, std::string_view key) {
   return impl_->guarded([&]() -> result<std::optional<std::string>> {
+    if (auto no = impl_->not_opened(family)) return *no;
     if (!impl_->handle(family)) return std::optional<std::string>{};
     rocksdb::PinnableSlice value;
     auto st = impl_->db->Get(rocksdb::ReadOptions{}, impl_->handle(family),
@@ -636,15 +667,45 @@ result<std::optional<std::string>> store::get(cf family, std::string_view key) {
 std::optional<store_error> store::scan(
     cf family, std::string_view prefix,
     const std::function<bool(std::string_view, std::string_view)>& fn, scan_report* report) {
+  return scan_records(
+      family, prefix, scan_order::ascending,
+      [&](std::string_view key, const record_view& r) { return fn(key, r.payload); }, report);
+}
+
+namespace {
+
+/// The first key after every key that starts with `prefix`; empty when there is none (a prefix
+/// of 0xff bytes only, or no prefix).
+std::string prefix_end(std::string_view prefix) {
+  std::string end{prefix};
+  while (!end.empty() && static_cast<unsigned char>(end.back()) == 0xff) end.pop_back();
+  if (!end.empty()) end.back() = static_cast<char>(static_cast<unsigned char>(end.back()) + 1);
+  return end;
+}
+
+}  // namespace
+
+std::optional<store_error> store::scan_records(
+    cf family, std::string_view prefix, scan_order order,
+    const std::function<bool(std::string_view, const record_view&)>& fn, scan_report* report) {
   scan_report local;
   auto& rep = report ? *report : local;
   auto err = impl_->guarded([&]() -> std::optional<store_error> {
+    if (auto no = impl_->not_opened(family)) return no;
     if (!impl_->handle(family)) return std::nullopt;
-    std::unique_ptr<rocksdb::Iterator> it{
-        impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(family))};
+    bool forward = order == scan_order::ascending;
+    rocksdb::ReadOptions ro;
+    const auto end = forward ? std::string{} : prefix_end(prefix);
+    rocksdb::Slice end_slice{end};
+    if (!end.empty()) ro.iterate_upper_bound = &end_slice;
+    std::unique_ptr<rocksdb::Iterator> it{impl_->db->NewIterator(ro, impl_->handle(family))};
     auto now = now_s();
     uint64_t read = 0;
-    for (it->Seek(rocksdb::Slice{prefix.data(), prefix.size()}); it->Valid(); it->Next()) {
+    if (forward)
+      it->Seek(rocksdb::Slice{prefix.data(), prefix.size()});
+    else
+      it->SeekToLast();  // the last key below the upper bound
+    for (; it->Valid(); forward ? it->Next() : it->Prev()) {
       std::string_view key{it->key().data(), it->key().size()};
       if (key.substr(0, prefix.size()) != prefix) break;
       auto r = unframe_record(std::string_view{it->value().data(), it->value().size()});
@@ -655,7 +716,7 @@ std::optional<store_error> store::scan(
       }
       if (r->expired_at(now)) continue;
       ++read;
-      if (!fn(key, r->payload)) break;
+      if (!fn(key, *r)) break;
     }
     impl_->reads += read;
     auto st = it->status();
@@ -724,6 +785,8 @@ store_stats store::stats() const {
 }
 
 bool store::read_only() const { return impl_->read_only(); }
+
+uint32_t store::schema() const { return impl_->schema; }
 
 const std::vector<std::string>& store::open_notes() const { return impl_->notes; }
 

@@ -83,6 +83,14 @@ enum class open_mode : uint8_t {
   read_only,  // read an existing store without writing a byte (read-only media, beside a writer)
 };
 
+class store;
+
+/// Brings the content of a store that an older schema wrote up to this one (fills what the newer
+/// schema expects, such as the debates' list index of schema 2), on a read-write open, before
+/// the schema marker moves. Returns a note for the log, empty for none. An error fails the open;
+/// what the upgrade wrote stays, and the next open runs it again.
+using upgrade_fn = std::function<result<std::string>(store& db, uint32_t from_version)>;
+
 /// Free bytes on the file system holding `path`, nullopt when it cannot be read.
 using free_space_fn = std::function<std::optional<uint64_t>(const std::string& path)>;
 
@@ -103,6 +111,13 @@ struct store_options {
   uint32_t breaker_failures = defaults::db_breaker_failures;
   std::chrono::steady_clock::duration breaker_recovery = defaults::db_breaker_recovery;
   rocksdb::Env* env = nullptr;  // tests inject failing file systems
+  /// A read-only open opens only these families (none listed: every one), so a reader pays
+  /// nothing for the others (RocksDB loads each table file's index when it opens a family).
+  /// Reading a family left out is refused (io_error), never answered as empty.
+  std::vector<cf> families;
+  /// Run when a read-write open finds an older schema. Without one, the marker keeps the older
+  /// version (schema() says so), so a later open with it still does the work.
+  upgrade_fn upgrade;
   /// RocksDB memtable size of the `debate_events` family, which takes nearly all the writes;
   /// up to two are held in memory.
   size_t events_write_buffer = 16u << 20;
@@ -159,9 +174,12 @@ struct scan_report {
   std::string first_key;  // the first unreadable record's key
 };
 
+enum class scan_order : uint8_t { ascending, descending };
+
 class store {
 public:
-  inline static constexpr uint32_t schema_version = 1;
+  /// 1: the families of issue 1..7. 2: `debate_index`, the list index of every debate record.
+  inline static constexpr uint32_t schema_version = 2;
 
   /// Opens the store in `options.path` as `options.mode` allows. Refuses a directory written by a
   /// newer schema or holding unknown column families; adds missing ones (migration, not in
@@ -185,6 +203,12 @@ public:
       const std::function<bool(std::string_view key, std::string_view payload)>& fn,
       scan_report* report = nullptr);
 
+  /// Like scan, in either key order, handing each live record's expiry along with its payload.
+  [[nodiscard]] std::optional<store_error> scan_records(
+      cf family, std::string_view prefix, scan_order order,
+      const std::function<bool(std::string_view key, const record_view& record)>& fn,
+      scan_report* report = nullptr);
+
   /// Counts and logs (stderr) unreadable records found by a reader.
   void note_unreadable(cf family, std::string_view key, uint64_t n);
 
@@ -203,6 +227,9 @@ public:
   [[nodiscard]] store_stats stats() const;
   [[nodiscard]] resilience::breaker_state breaker() const;
   [[nodiscard]] bool read_only() const;
+  /// The schema the store's content follows: this version, or an older one when the store was
+  /// opened read-only or without an upgrade (0: written before schema markers).
+  [[nodiscard]] uint32_t schema() const;
   /// What opening found and repaired or dropped (a torn WAL tail, a salvaged WAL), for the log.
   [[nodiscard]] const std::vector<std::string>& open_notes() const;
 

@@ -6,6 +6,7 @@
 
 #include "actors/debate/canonical.hpp"
 #include "actors/debate/codec.hpp"
+#include "actors/debate/list_index.hpp"
 #include "actors/debate/replay.hpp"
 #include "runtime/crypto/sha256.hpp"
 #include "storage/record.hpp"
@@ -65,6 +66,7 @@ void add_record(storage::write_batch& batch, const v1::DebateRecord& record,
   // Active debates are kept indefinitely; a finished one for the debates retention.
   auto expiry = record.status() != v1::Status::running ? db.expiry_for(storage::cf::debates) : 0;
   batch.put_message(storage::cf::debates, record.spec().id(), record, expiry);
+  add_index(batch, record, expiry);
 }
 
 std::string consensus_strength(double c) {

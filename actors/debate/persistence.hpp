@@ -28,7 +28,8 @@ void add_events(storage::write_batch& batch, const debate_machine& m,
 /// The debate's record as it stands; `receipt` once it is finished.
 [[nodiscard]] v1::DebateRecord record_of(const debate_machine& m, const v1::Receipt* receipt);
 
-/// Appends the record: kept while running, the debates retention from its end on.
+/// Appends the record and its list index entries (list_index.hpp): kept while running, the
+/// debates retention from its end on.
 void add_record(storage::write_batch& batch, const v1::DebateRecord& record,
                 const storage::store& db);
 

@@ -105,7 +105,15 @@ struct history_options {
   bool json = false;
 };
 
-[[nodiscard]] int run_list(const history_options& o, const config::node_config& cfg);
+struct list_options {
+  std::string data_dir;  // main fills in the configured one (./data) when not given
+  std::optional<int64_t> limit;   // unset = defaults::list_limit
+  std::optional<int64_t> offset;  // unset = 0
+  std::string status;             // empty = every status
+  bool json = false;
+};
+
+[[nodiscard]] int run_list(const list_options& o, const config::node_config& cfg);
 [[nodiscard]] int run_show(const history_options& o, const config::node_config& cfg);
 [[nodiscard]] int run_resume(const history_options& o, const config::node_config& cfg);
 

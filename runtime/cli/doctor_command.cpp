@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "actors/debate/codec.hpp"
+#include "actors/debate/list_index.hpp"
 #include "actors/debate/persistence.hpp"
 #include "aragora/v1/ops.pb.h"
 #include "runtime/cli/commands.hpp"
@@ -36,6 +37,7 @@ bool parses(storage::cf family, std::string_view key, std::string_view payload) 
     case storage::cf::memory_slow:
     case storage::cf::memory_glacial: return parse(v1::MemoryEntry{});
     case storage::cf::audit: return parse(v1::AuditEntry{});
+    case storage::cf::debate_index: return payload.empty();  // the header carries the expiry
   }
   return false;
 }
@@ -154,6 +156,21 @@ int run_doctor(const doctor_options& o, const config::node_config& cfg) {
     if (!why.empty()) report.add_unreplayable(r.spec().id() + ": " + why);
   }
   healthy = healthy && report.unreplayable_size() == 0;
+  if (db->schema() < 2) {
+    // Not damage: an older version wrote the store. `list` reads every record until then.
+    report.set_list_index("absent: the store follows schema " + std::to_string(db->schema()) +
+                          "; the next command that writes to it builds the index");
+  } else if (auto check = debate::check_index(*db); !check.ok()) {
+    report.set_list_index("unreadable: " + check.error().message);
+    healthy = false;
+  } else if (check.value().missing > 0 || check.value().stale > 0) {
+    const auto& c = check.value();
+    report.set_list_index(std::to_string(c.missing) + " missing and " + std::to_string(c.stale) +
+                          " stale entries (first: " + c.first_problem + ")");
+    healthy = false;
+  } else {
+    report.set_list_index("complete: " + std::to_string(check.value().entries) + " entries");
+  }
   if (o.salvage) {
     auto stopped = stop_running(*db, records);
     if (!stopped)
@@ -183,6 +200,7 @@ int run_doctor(const doctor_options& o, const config::node_config& cfg) {
     }
     for (const auto& u : report.unreplayable())
       std::cout << "  unreplayable: " << printable(u) << "\n";
+    std::cout << "  list index: " << printable(report.list_index()) << "\n";
     if (o.salvage)
       std::cout << "Salvaged: the damaged WAL was copied to " << report.salvage_backup() << "; "
                 << report.salvaged() << " running debate(s) marked failed (not resumed)\n";

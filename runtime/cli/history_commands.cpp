@@ -7,6 +7,7 @@
 #include <iostream>
 
 #include "actors/debate/codec.hpp"
+#include "actors/debate/list_index.hpp"
 #include "actors/debate/messages.hpp"
 #include "actors/debate/persistence.hpp"
 #include "actors/debate/receipt.hpp"
@@ -23,15 +24,6 @@ namespace aragora::cli {
 
 namespace {
 
-std::string list_status(v1::Status::Value s) {
-  switch (s) {
-    case v1::Status::running: return "running";
-    case v1::Status::failed: return "failed";
-    case v1::Status::cancelled: return "cancelled";
-    default: return "completed";
-  }
-}
-
 std::string time_text(const google::protobuf::Timestamp& t) {
   char buf[32];
   std::time_t secs = t.seconds();
@@ -43,32 +35,50 @@ std::string time_text(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-int run_list(const history_options& o, const config::node_config& cfg) {
-  auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only);
+int run_list(const list_options& o, const config::node_config& cfg) {
+  debate::list_query q;
+  if (auto bad = debate::make_query(o.limit.value_or(defaults::list_limit), o.offset.value_or(0),
+                                    o.status, q))
+    return print_error(exit_usage, bad->code, bad->message);
+  auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only, false,
+                       {debate::list_families.begin(), debate::list_families.end()});
   if (!db) return exit_failed;
   // What can be read is listed even when the rest cannot; the damage is reported (stderr, exit
   // 1), never hidden.
-  std::vector<v1::DebateRecord> records;
-  storage::scan_report unreadable;
-  auto damage = debate::load_records(*db, records, unreadable);
-  if (!damage && unreadable.unreadable > 0)
-    damage = storage::unreadable_error(storage::cf::debates, unreadable);
+  debate::list_page page;
+  auto damage = debate::list_debates(*db, q, page);
+  if (!damage && page.unreadable.unreadable > 0)
+    damage = storage::unreadable_error(storage::cf::debates, page.unreadable);
+  if (page.scanned)
+    std::cerr << "note: " << o.data_dir << " has no list index (written by schema "
+              << db->schema() << "): all " << page.scanned_records
+              << " records were read for this page; the next command that writes to it (ask, "
+                 "resume, benchmark) builds the index\n";
   int rc = damage ? print_error(*damage) : exit_ok;
   v1::DebateList list;
-  for (const auto& r : records) {
+  for (const auto& r : page.records) {
     auto* e = list.add_debates();
     e->set_id(r.spec().id());
     e->set_question(r.spec().question());
-    e->set_status(list_status(r.status()));
+    e->set_status(std::string{debate::to_string(debate::list_status_of(r.status()))});
     if (r.status() != v1::Status::running) e->set_verdict(v1::Verdict::Value_Name(r.verdict()));
     *e->mutable_created_at() = r.created_at();
   }
+  list.set_limit(q.limit);
+  list.set_offset(q.offset);
+  list.set_status(o.status);
+  list.set_more(page.more);
   if (o.json) {
     std::cout << debate::to_json(list) << "\n";
     return rc;
   }
   if (list.debates_size() == 0) {
-    std::cout << "No debates in " << o.data_dir << "\n";
+    if (q.offset > 0 || q.status)
+      std::cout << "No " << (q.status ? o.status + " " : "") << "debates"
+                << (q.offset > 0 ? " after the newest " + std::to_string(q.offset) : "")
+                << " in " << o.data_dir << "\n";
+    else
+      std::cout << "No debates in " << o.data_dir << "\n";
     return rc;
   }
   std::printf("%-26s  %-19s  %-9s  %-24s  %s\n", "ID", "CREATED (UTC)", "STATUS", "VERDICT",
@@ -77,6 +87,9 @@ int run_list(const history_options& o, const config::node_config& cfg) {
     std::printf("%-26s  %-19s  %-9s  %-24s  %s\n", printable(e.id()).c_str(),
                 time_text(e.created_at()).c_str(), e.status().c_str(), e.verdict().c_str(),
                 excerpt(e.question(), 60).c_str());
+  if (page.more)
+    std::printf("(more: --offset %llu)\n",
+                static_cast<unsigned long long>(q.offset) + q.limit);
   return rc;
 }
 

@@ -101,14 +101,23 @@ int main(int argc, char** argv) {
                                                   flag_help(settings::id::seed));
   bench_cmd->add_flag("--json", bench.json, "print the report as one JSON object");
 
+  cli::list_options list;
+  auto* list_cmd =
+      app.add_subcommand("list", "list the debates of a data dir, newest first, a page at a time");
+  list_cmd->add_option("--limit,-n", list.limit, "debates per page, 1..1000 (default 50)");
+  list_cmd->add_option("--offset", list.offset, "skip this many of the newest first (default 0)");
+  list_cmd->add_option("--status", list.status,
+                       "only debates that are running, completed, failed or cancelled");
+  list_cmd->add_option("--data-dir", list.data_dir, data_dir_help);
+  list_cmd->add_flag("--json", list.json, "print one JSON object");
+
   cli::history_options history;
-  auto* list_cmd = app.add_subcommand("list", "list the debates of a data dir");
   auto* show_cmd = app.add_subcommand("show", "print one stored debate: transcript and result");
   auto* resume_cmd =
       app.add_subcommand("resume", "continue every unfinished debate of a data dir and wait");
   auto* audit_cmd = app.add_subcommand("audit", "who started, cancelled and resumed which debate");
   show_cmd->add_option("id", history.id, "debate id (see 'aragora list')")->required();
-  for (auto* cmd : {list_cmd, show_cmd, resume_cmd, audit_cmd}) {
+  for (auto* cmd : {show_cmd, resume_cmd, audit_cmd}) {
     cmd->add_option("--data-dir", history.data_dir, data_dir_help);
     cmd->add_flag("--json", history.json, "print one JSON object");
   }
@@ -181,7 +190,9 @@ int main(int argc, char** argv) {
     dir = &leaders.data_dir;
   } else if (*doctor_cmd) {
     dir = &doctor.data_dir;
-  } else if (*list_cmd || *show_cmd || *resume_cmd || *audit_cmd) {
+  } else if (*list_cmd) {
+    dir = &list.data_dir;
+  } else if (*show_cmd || *resume_cmd || *audit_cmd) {
     dir = &history.data_dir;
   }
   bool opens_store = dir && ((!*ask_cmd && !*bench_cmd) || creates);
@@ -207,7 +218,7 @@ int main(int argc, char** argv) {
     else if (*bench_cmd)
       rc = cli::run_benchmark(bench, cfg);
     else if (*list_cmd)
-      rc = cli::run_list(history, cfg);
+      rc = cli::run_list(list, cfg);
     else if (*show_cmd)
       rc = cli::run_show(history, cfg);
     else if (*resume_cmd)

@@ -131,7 +131,7 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::db_breaker_failures: c.db_breaker_failures = u32(v); return true;
     case id::db_breaker_recovery_s: c.db_breaker_recovery = secs(v); return true;
     case id::min_free_mb: c.storage_min_free_bytes = mib(v); return true;
-    case id::retention_debates_days: return keep(day_s, {cf::debates, cf::debate_events});
+    case id::retention_debates_days: return keep(day_s, {cf::debates, cf::debate_events, cf::debate_index});
     case id::retention_critiques_days: return keep(day_s, {cf::critiques});
     case id::retention_evidence_days: return keep(day_s, {cf::evidence, cf::evidence_by_hash});
     case id::retention_consensus_days: return keep(day_s, {cf::consensus});

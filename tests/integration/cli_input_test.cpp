@@ -195,6 +195,28 @@ TEST_F(CliInput, NumbersOutsideTheirRangeAreRefusedNotReplacedByDefaults) {
   EXPECT_EQ(run(bin + " ask 'Q?' --seed 4294967295 --rounds 1 --storage memory --json").code, 0);
 }
 
+TEST_F(CliInput, ListPagesOutsideTheirRangeAreRefusedBeforeTheStoreIsOpened) {
+  auto missing = path("no-such-dir");  // refused for the flags, not for the dir
+  struct bad {
+    std::string args;
+    std::string code;
+  };
+  for (const auto& c : {bad{"--limit 0", "bad_limit"}, bad{"--limit -5", "bad_limit"},
+                        bad{"--limit 1001", "bad_limit"}, bad{"-n 4294967297", "bad_limit"},
+                        bad{"--offset -1", "bad_offset"}, bad{"--offset 4294967296", "bad_offset"},
+                        bad{"--status done", "bad_status"}, bad{"--status RUNNING", "bad_status"},
+                        bad{"--status completed,failed", "bad_status"},
+                        bad{"--limit ten", "bad_usage"}})
+    expect_refused(run(bin + " list " + c.args + " --data-dir " + missing), c.code, c.args);
+  // The limits themselves are accepted.
+  auto dir = path("data");
+  ASSERT_EQ(run(bin + " ask 'Q?' --rounds 1 --data-dir " + dir).code, 0);
+  for (const char* ok : {"--limit 1", "--limit 1000 --offset 4294967295", "--status cancelled"}) {
+    auto r = run(bin + " list --json " + ok + " --data-dir " + dir);
+    EXPECT_EQ(r.code, 0) << ok << "\n" << r.err;
+  }
+}
+
 // -- 5. the benchmark's warm-up ---------------------------------------------------------------
 
 TEST_F(CliInput, BenchmarkWarmUpDebatesAreNeitherStoredNorRated) {

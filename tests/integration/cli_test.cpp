@@ -325,7 +325,7 @@ TEST(History, AskedDebatesAreListedAndShownFromTheDataDir) {
   auto list = list_json(dir);
   const auto& debates = list.fields().at("debates").list_value();
   ASSERT_EQ(debates.values_size(), 2);
-  const auto& e = debates.values(0).struct_value().fields();
+  const auto& e = debates.values(1).struct_value().fields();  // newest first
   for (const char* key : {"id", "question", "status", "verdict", "created_at"})
     EXPECT_TRUE(e.count(key)) << key;
   EXPECT_EQ(e.at("id").string_value(), asked.id());

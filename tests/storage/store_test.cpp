@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "storage/record.hpp"
+#include "tests/support/schema_marker.hpp"
 
 namespace aragora::storage {
 namespace {
@@ -229,29 +230,7 @@ TEST(Store, RefusesUnknownColumnFamiliesAndNewerSchemas) {
   EXPECT_NE(r2.error().message.find("99"), std::string::npos);
 }
 
-/// Opens the RocksDB in `path` with all its column families, as another version of the program
-/// would, and sets (or, with `value` empty, only reads) the schema marker.
-std::string raw_schema_marker(const std::string& path, const std::string& value = {}) {
-  std::vector<std::string> names;
-  EXPECT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, path, &names).ok());
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const auto& n : names) families.emplace_back(n, rocksdb::ColumnFamilyOptions{});
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  auto st = value.empty()
-                ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions{}, path, families, &handles, &db)
-                : rocksdb::DB::Open(rocksdb::DBOptions{}, path, families, &handles, &db);
-  EXPECT_TRUE(st.ok()) << st.ToString();
-  if (!st.ok()) return {};
-  if (!value.empty()) {
-    EXPECT_TRUE(db->Put(rocksdb::WriteOptions{}, "aragora/schema", value).ok());
-  }
-  std::string marker;
-  EXPECT_TRUE(db->Get(rocksdb::ReadOptions{}, "aragora/schema", &marker).ok());
-  for (auto* h : handles) db->DestroyColumnFamilyHandle(h);
-  delete db;
-  return marker;
-}
+using test::raw_schema_marker;
 
 TEST(Store, RefusesAStoreOneSchemaVersionNewerAndLeavesItsMarkerAsItWas) {
   // The boundary of the guard: a store written by the very next schema version. An off-by-one
@@ -313,6 +292,154 @@ TEST(Store, MigratesAnOlderLayoutByAddingColumnFamilies) {
   std::vector<std::string> families;
   ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir.path, &families).ok());
   EXPECT_EQ(families.size(), cf_count + 1);
+}
+
+/// A store of schema 1 in `path`: a complete store whose marker says 1, as the previous version
+/// left it.
+void make_schema_1_store(const std::string& path, const test_clock& clock) {
+  ASSERT_TRUE(open_store(path, clock));
+  ASSERT_EQ(raw_schema_marker(path, "1"), "1");
+}
+
+TEST(Store, AnUpgradeRunsOnAReadWriteOpenBeforeTheMarkerMoves) {
+  temp_dir dir;
+  test_clock clock;
+  make_schema_1_store(dir.path, clock);
+  std::vector<uint32_t> calls;
+  store_options o;
+  o.path = dir.path;
+  o.now_s = clock.fn();
+  o.upgrade = [&](store& db, uint32_t from) -> result<std::string> {
+    calls.push_back(from);
+    EXPECT_EQ(db.schema(), 1u);
+    EXPECT_EQ(raw_schema_marker(dir.path), "1") << "the marker moved before the upgrade ran";
+    write_batch b;
+    b.put(cf::debate_index, "upgraded", "", 0);
+    if (auto e = db.write(b, true)) return *e;
+    return std::string{"did the upgrade"};
+  };
+  {
+    auto ro = o;
+    ro.mode = open_mode::read_only;
+    auto r = store::open(ro);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(r.value()->schema(), 1u);
+    EXPECT_TRUE(calls.empty()) << "a read-only open wrote the upgrade";
+  }
+  {
+    auto r = store::open(o);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    EXPECT_EQ(calls, std::vector<uint32_t>{1});
+    EXPECT_EQ(r.value()->schema(), store::schema_version);
+    EXPECT_TRUE(r.value()->get(cf::debate_index, "upgraded").value());
+    EXPECT_EQ(r.value()->open_notes(), std::vector<std::string>{"did the upgrade"});
+  }
+  EXPECT_EQ(raw_schema_marker(dir.path), std::to_string(store::schema_version));
+  // Once upgraded, never again.
+  ASSERT_TRUE(store::open(o).ok());
+  EXPECT_EQ(calls.size(), 1u);
+}
+
+TEST(Store, AFailedUpgradeFailsTheOpenAndLeavesTheMarker) {
+  temp_dir dir;
+  test_clock clock;
+  make_schema_1_store(dir.path, clock);
+  store_options o;
+  o.path = dir.path;
+  o.now_s = clock.fn();
+  o.upgrade = [](store&, uint32_t) -> result<std::string> {
+    return store_error{store_errc::io_error, "the upgrade could not write"};
+  };
+  auto r = store::open(o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message, "the upgrade could not write");
+  EXPECT_EQ(raw_schema_marker(dir.path), "1");
+}
+
+TEST(Store, WithoutAnUpgradeAnOlderStoreKeepsItsMarker) {
+  // Nothing may claim the newer schema's content (the list index) that was never built.
+  temp_dir dir;
+  test_clock clock;
+  make_schema_1_store(dir.path, clock);
+  auto s = open_store(dir.path, clock);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->schema(), 1u);
+  s.reset();
+  EXPECT_EQ(raw_schema_marker(dir.path), "1");
+  // A new store has nothing to upgrade: it is created at this schema, and no upgrade runs.
+  temp_dir fresh;
+  store_options o;
+  o.path = fresh.path;
+  o.now_s = clock.fn();
+  bool called = false;
+  o.upgrade = [&](store&, uint32_t) -> result<std::string> {
+    called = true;
+    return std::string{};
+  };
+  auto r = store::open(o);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value()->schema(), store::schema_version);
+  EXPECT_FALSE(called);
+}
+
+TEST(Store, ScansNewestFirstWithinTheirPrefix) {
+  temp_dir dir;
+  test_clock clock;
+  auto s = open_store(dir.path, clock);
+  ASSERT_TRUE(s);
+  write_batch b;
+  for (const char* k : {"a", "a/1", "a/2", "a/3", "a0", "b/1", "\xff\xff", "\xff\xff\x01"})
+    b.put(cf::debate_index, k, "", 0);
+  b.put(cf::debate_index, "a/25", "", clock.now->load() + 5);
+  ASSERT_FALSE(s->write(b, false));
+  auto keys = [&](std::string_view prefix, scan_order order, size_t stop_after = 100) {
+    std::vector<std::string> out;
+    EXPECT_FALSE(s->scan_records(cf::debate_index, prefix, order,
+                                 [&](std::string_view k, const record_view&) {
+                                   out.emplace_back(k);
+                                   return out.size() < stop_after;
+                                 }));
+    return out;
+  };
+  using v = std::vector<std::string>;
+  EXPECT_EQ(keys("a/", scan_order::descending), (v{"a/3", "a/25", "a/2", "a/1"}));
+  EXPECT_EQ(keys("a/", scan_order::ascending), (v{"a/1", "a/2", "a/25", "a/3"}));
+  EXPECT_EQ(keys("a/", scan_order::descending, 2), (v{"a/3", "a/25"}));
+  // A prefix of 0xff bytes has no upper bound: the scan starts at the very last key.
+  EXPECT_EQ(keys("\xff", scan_order::descending), (v{"\xff\xff\x01", "\xff\xff"}));
+  EXPECT_EQ(keys("", scan_order::descending).size(), 9u);
+  EXPECT_EQ(keys("", scan_order::descending).front(), "\xff\xff\x01");
+  EXPECT_TRUE(keys("c", scan_order::descending).empty());
+  clock.now->fetch_add(5);  // "a/25" expires
+  EXPECT_EQ(keys("a/", scan_order::descending), (v{"a/3", "a/2", "a/1"}));
+}
+
+TEST(Store, AReaderOfSomeFamiliesIsRefusedTheOthers) {
+  temp_dir dir;
+  test_clock clock;
+  {
+    auto s = open_store(dir.path, clock);
+    ASSERT_TRUE(s);
+    write_batch b;
+    b.put(cf::debates, "d", "x", 0);
+    b.put(cf::debate_events, "d/1", "e", 0);
+    ASSERT_FALSE(s->write(b, true));
+  }
+  store_options o;
+  o.path = dir.path;
+  o.now_s = clock.fn();
+  o.mode = open_mode::read_only;
+  o.families = {cf::debates};
+  auto r = store::open(o);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  auto& s = *r.value();
+  EXPECT_EQ(*s.get(cf::debates, "d").value(), "x");
+  auto events = s.get(cf::debate_events, "d/1");
+  ASSERT_FALSE(events.ok()) << "a family left out read as empty";
+  EXPECT_EQ(events.error().code, store_errc::io_error);
+  auto scan = s.scan(cf::debate_events, "", [](std::string_view, std::string_view) { return true; });
+  ASSERT_TRUE(scan);
+  EXPECT_EQ(scan->code, store_errc::io_error);
 }
 
 // A file system whose writes fail while `failing` is set.
