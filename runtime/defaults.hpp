@@ -37,6 +37,10 @@ inline constexpr double review_confidence = 0.4;
 // -- memory (YAML: memory.*) -----------------------------------------------------------------------
 inline constexpr bool memory_enabled = true;
 inline constexpr uint32_t memory_recall_k = 3;
+// Bounds of the memory coordinator (actors/memory/directory.hpp); not in YAML. Outcomes wait
+// there while their entry's previous batch is in flight, or while the tiers load at start.
+inline constexpr size_t memory_max_waiting_outcomes = 10'000;
+inline constexpr auto memory_tier_timeout = 30s;           // a tier's inventory or batch answer
 
 // -- ranking (YAML: ranking.*) ---------------------------------------------------------------------
 inline constexpr double elo_initial = 1500;

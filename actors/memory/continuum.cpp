@@ -134,6 +134,20 @@ move transition(const entry& e, int64_t now_s) {
   return move::stay;
 }
 
+void record_outcomes(entry& e, const std::vector<bool>& outcomes, int64_t now_s) {
+  for (bool success : outcomes) {
+    record_outcome(e, success, now_s);
+    switch (transition(e, now_s)) {
+      case move::stay: break;
+      case move::promote:
+        e.where = *faster(e.where);
+        e.last_promotion_s = now_s;
+        break;
+      case move::demote: e.where = *slower(e.where); break;
+    }
+  }
+}
+
 std::vector<size_t> evictions(const std::vector<const entry*>& entries, size_t cap) {
   if (entries.size() <= cap) return {};
   const auto n = entries.size() - cap;

@@ -82,6 +82,11 @@ enum class move : uint8_t { stay, promote, demote };
 
 [[nodiscard]] move transition(const entry& e, int64_t now_s);
 
+/// Records outcomes in order, moving the entry one tier after each one whose `transition` says
+/// so (a promotion stamps last_promotion_s): what applying them one at a time in the tier that
+/// holds the entry at each step does. `e.where` ends in the tier the entry belongs to.
+void record_outcomes(entry& e, const std::vector<bool>& outcomes, int64_t now_s);
+
 /// Indices of the entries to evict so that at most `cap` remain: lowest importance first, then
 /// the least recently updated.
 [[nodiscard]] std::vector<size_t> evictions(const std::vector<const entry*>& entries, size_t cap);

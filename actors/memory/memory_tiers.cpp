@@ -63,10 +63,13 @@ entry from_proto(const v1::MemoryEntry& p, tier where) {
   return e;
 }
 
+using inventory_atom = caf::atom_constant<caf::atom("inventory")>;
+
 struct tier_state {
   static inline const char* name = "memory_tier";
   tier me = tier::slow;
   std::shared_ptr<storage::store> db;
+  caf::actor coordinator;  // told what the tier stores on its own (`held`) and evicts
   std::unordered_map<std::string, entry> index;
   // Each entry's keywords, worked out once: recall scores every entry of the tier.
   std::unordered_map<std::string, std::vector<std::string>> words;
@@ -80,7 +83,6 @@ struct tier_state {
     words.erase(id);
     index.erase(id);
   }
-  std::vector<caf::actor> peers;  // all four tiers, by tier
 };
 
 using tier_self = caf::stateful_actor<tier_state>;
@@ -98,7 +100,7 @@ bool write(tier_self* self, const storage::write_batch& b) {
   return true;
 }
 
-/// Keeps the tier within its cap, lowest importance out first.
+/// Keeps the tier within its cap, lowest importance out first; the coordinator hears which went.
 void enforce_cap(tier_self* self) {
   auto& st = self->state;
   const auto cap = params(st.me).cap;
@@ -114,6 +116,7 @@ void enforce_cap(tier_self* self) {
     st.remove(id);
   }
   (void)write(self, b);
+  if (st.coordinator) self->send(st.coordinator, forgotten{st.me, std::move(gone)});
 }
 
 bool live(const entry& e, int64_t keep, int64_t now) {
@@ -128,18 +131,25 @@ caf::behavior tier_behavior(tier_self* self, tier me, std::shared_ptr<storage::s
       *st.db, cf_of(me), "",
       [&](std::string_view, v1::MemoryEntry&& p) { st.add(from_proto(p, me)); });
   return {
-      [=](link_atom, std::vector<caf::actor>& peers) { self->state.peers = std::move(peers); },
+      [=](link_atom, caf::actor& coordinator) { self->state.coordinator = std::move(coordinator); },
+      [=](inventory_atom) {
+        std::vector<std::string> ids;
+        ids.reserve(self->state.index.size());
+        for (const auto& kv : self->state.index) ids.push_back(kv.first);
+        return ids;
+      },
       [=](remember& r) {
         auto& s = self->state;
         r.e.where = s.me;
         storage::write_batch b;
         put(b, s, s.me, r.e);
-        if (write(self, b)) {
-          s.add(std::move(r.e));
-          enforce_cap(self);
-        }
+        if (!write(self, b)) return;
+        if (s.coordinator) self->send(s.coordinator, held{s.me, r.e.id});
+        s.add(std::move(r.e));
+        enforce_cap(self);
       },
       [=](adopt& a) {
+        // The giving tier already wrote the entry into this tier's family.
         auto& s = self->state;
         a.e.where = s.me;
         s.add(std::move(a.e));
@@ -162,31 +172,29 @@ caf::behavior tier_behavior(tier_self* self, tier me, std::shared_ptr<storage::s
         if (out.size() > k) out.resize(k);
         return out;
       },
-      [=](outcome& o) {
+      [=](outcome_batch& o) {
         auto& s = self->state;
+        batch_result r;
         auto it = s.index.find(o.id);
-        if (it == s.index.end()) return;  // another tier holds it
-        auto& e = it->second;
-        auto now = s.db->now_s();
-        record_outcome(e, o.success, now);
-        auto step = transition(e, now);
-        std::optional<tier> to;
-        if (step == move::promote) to = faster(s.me);
-        if (step == move::demote) to = slower(s.me);
+        if (it == s.index.end()) return r;  // unknown: evicted before the batch came
+        // On a copy: the index changes only once the store has it.
+        auto e = it->second;
+        record_outcomes(e, o.outcomes, s.db->now_s());
         storage::write_batch b;
-        if (!to) {
-          put(b, s, s.me, e);
-          (void)write(self, b);
-          return;
+        put(b, s, e.where, e);
+        if (e.where != s.me) b.erase(cf_of(s.me), e.id);
+        if (!write(self, b)) {
+          r.what = batch_result::status::failed;
+          return r;
         }
-        if (step == move::promote) e.last_promotion_s = now;
-        put(b, s, *to, e);
-        b.erase(cf_of(s.me), e.id);
-        if (!write(self, b)) return;
-        auto moved = std::move(e);
-        s.words.erase(moved.id);
-        s.index.erase(it);
-        self->send(s.peers[static_cast<size_t>(*to)], adopt{std::move(moved)});
+        r.what = batch_result::status::applied;
+        if (e.where == s.me) {
+          it->second = std::move(e);
+        } else {
+          s.remove(o.id);
+          r.moved = std::move(e);  // the coordinator hands it to its new tier
+        }
+        return r;
       },
       [=](size_atom) { return static_cast<uint32_t>(self->state.index.size()); },
   };
@@ -195,30 +203,132 @@ caf::behavior tier_behavior(tier_self* self, tier me, std::shared_ptr<storage::s
 struct coordinator_state {
   static inline const char* name = "memory";
   std::vector<caf::actor> tiers;
+  memory_options options;
+  std::unique_ptr<directory> dir;
+  directory::drop_counts logged;  // what was last reported on stderr
+  std::vector<caf::typed_response_promise<bool>> flushes;  // waiting for the directory to idle
 };
 
-caf::behavior coordinator_behavior(caf::stateful_actor<coordinator_state>* self,
-                          std::vector<caf::actor> tiers) {
-  self->state.tiers = std::move(tiers);
+using coordinator_self = caf::stateful_actor<coordinator_state>;
+
+void run(coordinator_self* self, std::vector<directory::action>& actions);
+
+/// Says on stderr when outcomes could not be recorded for a reason other than the entry being
+/// gone (which is normal: evicted or expired entries are still recalled by running debates).
+void report_drops(coordinator_self* self) {
+  auto& st = self->state;
+  const auto& now = st.dir->dropped();
+  if (now.refused != st.logged.refused)
+    std::cerr << "memory: " << now.refused - st.logged.refused
+              << " outcomes dropped: more than " << st.options.max_waiting << " waiting\n";
+  if (now.failed != st.logged.failed)
+    std::cerr << "memory: " << now.failed - st.logged.failed
+              << " outcomes not recorded: the tier could not write them\n";
+  st.logged = now;
+}
+
+/// Answers the flushes once nothing waits or is in flight: then every tier is asked for its
+/// size, which it answers after everything sent to it before (remembers, adopts).
+void settle(coordinator_self* self) {
+  auto& st = self->state;
+  if (st.flushes.empty() || !st.dir->idle()) return;
+  auto waiting = std::make_shared<std::vector<caf::typed_response_promise<bool>>>(
+      std::move(st.flushes));
+  st.flushes.clear();
+  auto left = std::make_shared<size_t>(st.tiers.size());
+  auto ok = std::make_shared<bool>(true);
+  auto done = [=] {
+    if (--*left > 0) return;
+    for (auto& rp : *waiting) rp.deliver(*ok);
+  };
+  for (const auto& t : st.tiers)
+    self->request(t, st.options.tier_timeout, size_atom::value)
+        .then([=](uint32_t) { done(); },
+              [=](caf::error&) {
+                *ok = false;
+                done();
+              });
+}
+
+void send_batch(coordinator_self* self, directory::send_batch& b) {
+  auto id = b.id;
+  self->request(self->state.tiers[static_cast<size_t>(b.to)], self->state.options.tier_timeout,
+                outcome_batch{std::move(b.id), std::move(b.outcomes)})
+      .then(
+          [=](batch_result& r) {
+            std::vector<directory::action> next;
+            self->state.dir->answered(id, r, next);
+            run(self, next);
+          },
+          [=](caf::error& err) {
+            // No answer: whether the tier wrote the batch is unknown, so it is not sent again.
+            std::cerr << "memory: no answer for the outcomes of " << id << ": "
+                      << caf::to_string(err) << "\n";
+            std::vector<directory::action> next;
+            self->state.dir->answered(id, {batch_result::status::failed, std::nullopt}, next);
+            run(self, next);
+          });
+}
+
+/// Sends what the directory decided, in order, then reports drops and answers flushes.
+void run(coordinator_self* self, std::vector<directory::action>& actions) {
+  auto& st = self->state;
+  for (auto& a : actions) {
+    if (auto* r = std::get_if<directory::send_remember>(&a))
+      self->send(st.tiers[static_cast<size_t>(tier::slow)], remember{std::move(r->e)});
+    else if (auto* m = std::get_if<directory::send_adopt>(&a))
+      self->send(st.tiers[static_cast<size_t>(m->to)], adopt{std::move(m->e)});
+    else
+      send_batch(self, std::get<directory::send_batch>(a));
+  }
+  report_drops(self);
+  settle(self);
+}
+
+caf::behavior coordinator_behavior(coordinator_self* self, std::vector<caf::actor> tiers,
+                                   memory_options options) {
+  auto& st = self->state;
+  st.tiers = std::move(tiers);
+  st.options = options;
+  st.dir = std::make_unique<directory>(st.tiers.size(), options.max_waiting);
+  // Routing starts once every tier has said what it loaded from the store; until then
+  // remembers and outcomes wait in the directory.
+  for (auto t : all_tiers)
+    self->request(st.tiers[static_cast<size_t>(t)], options.tier_timeout, inventory_atom::value)
+        .then(
+            [=](std::vector<std::string>& ids) {
+              std::vector<directory::action> out;
+              self->state.dir->loaded(t, ids, out);
+              run(self, out);
+            },
+            [=](caf::error& err) {
+              std::cerr << "memory: the " << to_string(t)
+                        << " tier did not list its entries: " << caf::to_string(err)
+                        << "; outcomes for them are dropped\n";
+              std::vector<directory::action> out;
+              self->state.dir->loaded(t, {}, out);
+              run(self, out);
+            });
   return {
-      [=](remember& r) { self->send(self->state.tiers[static_cast<size_t>(tier::slow)], std::move(r)); },
-      [=](outcome& o) {
-        for (const auto& t : self->state.tiers) self->send(t, o);
+      [=](remember& r) {
+        std::vector<directory::action> out;
+        self->state.dir->remember(std::move(r.e), out);
+        run(self, out);
       },
+      [=](outcome& o) {
+        std::vector<directory::action> out;
+        self->state.dir->outcome(o.id, o.success, out);
+        run(self, out);
+      },
+      [=](held& h) { self->state.dir->held(h.t, h.id); },
+      [=](forgotten& f) { self->state.dir->forgotten(f.t, f.ids); },
       [=](flush_atom) {
-        // Replies once every tier has handled what was sent to it before.
-        auto rp = std::make_shared<caf::typed_response_promise<bool>>(
-            self->make_response_promise<bool>());
-        auto left = std::make_shared<size_t>(self->state.tiers.size());
-        for (const auto& t : self->state.tiers)
-          self->request(t, std::chrono::seconds{5}, size_atom::value)
-              .then([=](uint32_t) {
-                      if (--*left == 0) rp->deliver(true);
-                    },
-                    [=](caf::error&) {
-                      if (--*left == 0) rp->deliver(false);
-                    });
-        return *rp;
+        // Replies once every outcome sent before is recorded (or dropped) and every tier has
+        // handled what was sent to it.
+        auto rp = self->make_response_promise<bool>();
+        self->state.flushes.push_back(rp);
+        settle(self);
+        return rp;
       },
       [=](recall_atom, const std::string& query, uint32_t k) {
         auto rp = std::make_shared<caf::typed_response_promise<std::vector<recalled>>>(
@@ -247,11 +357,12 @@ caf::behavior coordinator_behavior(caf::stateful_actor<coordinator_state>* self,
 
 }  // namespace
 
-memory_system::memory_system(caf::actor_system& sys, std::shared_ptr<storage::store> db)
+memory_system::memory_system(caf::actor_system& sys, std::shared_ptr<storage::store> db,
+                             memory_options options)
     : sys_(&sys) {
   for (auto t : all_tiers) tiers_.push_back(sys.spawn<caf::detached>(tier_behavior, t, db));
-  for (const auto& t : tiers_) caf::anon_send(t, link_atom::value, tiers_);
-  coordinator_ = sys.spawn(coordinator_behavior, tiers_);
+  coordinator_ = sys.spawn(coordinator_behavior, tiers_, options);
+  for (const auto& t : tiers_) caf::anon_send(t, link_atom::value, coordinator_);
 }
 
 memory_system::~memory_system() {
