@@ -71,7 +71,7 @@ void reply(const caf::strong_actor_ptr& to, debate::call_outcomes&& o) {
 }
 
 caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* timers,
-                           std::atomic<uint64_t>* peak_backlog) {
+                           std::shared_ptr<std::atomic<uint64_t>> peak_backlog) {
   // Provider failures are caught in run_provider; anything else is a bug. Say so on stderr: CAF's
   // default handler prints on stdout, which carries the CLI's result.
   self->set_exception_handler([](caf::scheduled_actor* a, std::exception_ptr& x) -> caf::error {
@@ -111,28 +111,28 @@ caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* t
 
 }  // namespace
 
-agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size)
-    : peaks_(std::make_unique<std::atomic<uint64_t>[]>(size == 0 ? 1 : size)) {
+agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size) {
   if (size == 0) size = 1;
   workers_.reserve(size);
-  for (size_t i = 0; i < size; ++i)
-    workers_.push_back(sys.spawn(agent_worker, &timers, &peaks_[i]));
+  for (size_t i = 0; i < size; ++i) {
+    peaks_.push_back(std::make_shared<std::atomic<uint64_t>>(0));
+    workers_.push_back(sys.spawn(agent_worker, &timers, peaks_.back()));
+  }
 }
 
-agent_pool::agent_pool(std::vector<caf::actor> workers)
-    : workers_(std::move(workers)),
-      peaks_(std::make_unique<std::atomic<uint64_t>[]>(workers_.size())) {
+agent_pool::agent_pool(std::vector<caf::actor> workers) : workers_(std::move(workers)) {
+  for (size_t i = 0; i < workers_.size(); ++i)
+    peaks_.push_back(std::make_shared<std::atomic<uint64_t>>(0));
 }
 
 uint64_t agent_pool::peak_queue_depth() const {
   uint64_t peak = 0;
-  for (size_t i = 0; i < workers_.size(); ++i)
-    peak = std::max(peak, peaks_[i].load(std::memory_order_relaxed));
+  for (const auto& p : peaks_) peak = std::max(peak, p->load(std::memory_order_relaxed));
   return peak;
 }
 
 void agent_pool::reset_peak_queue_depth() {
-  for (size_t i = 0; i < workers_.size(); ++i) peaks_[i].store(0, std::memory_order_relaxed);
+  for (const auto& p : peaks_) p->store(0, std::memory_order_relaxed);
 }
 
 agent_pool::~agent_pool() {

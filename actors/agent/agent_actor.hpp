@@ -49,8 +49,10 @@ public:
 
 private:
   std::vector<caf::actor> workers_;
-  // One per member, written only by that member.
-  std::unique_ptr<std::atomic<uint64_t>[]> peaks_;
+  // One per member, written only by that member. Shared with it: the pool is destroyed before
+  // the actor system has stopped its workers, and a worker still working through its mailbox
+  // then writes into memory it co-owns rather than freed memory.
+  std::vector<std::shared_ptr<std::atomic<uint64_t>>> peaks_;
 };
 
 }  // namespace aragora::agent
