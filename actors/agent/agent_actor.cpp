@@ -6,6 +6,8 @@
 #include <new>
 
 #include "actors/agent/mock_provider.hpp"
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/supervision/supervisor.hpp"
 #include "runtime/timer/timer_service.hpp"
 
 namespace aragora::agent {
@@ -106,23 +108,37 @@ caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* t
       [=](deferred_calls& d) {
         reply(d.reply_to, d.timed_out ? timeout_outcomes(d.calls) : run_provider(d.calls));
       },
+      [=](supervision::ping_atom) { return caf::ok_atom::value; },
+      [=](fault::stall_atom) { fault::stall_forever(self); },
   };
 }
 
 }  // namespace
 
-agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size) {
+agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size,
+                       pool_supervision sup) {
   if (size == 0) size = 1;
-  workers_.reserve(size);
+  std::vector<supervision::child_spec> children;
   for (size_t i = 0; i < size; ++i) {
     peaks_.push_back(std::make_shared<std::atomic<uint64_t>>(0));
-    workers_.push_back(sys.spawn(agent_worker, &timers, peaks_.back()));
+    slots_.push_back(std::make_shared<supervision::actor_slot>());
+    auto peak = peaks_.back();
+    auto* t = &timers;
+    std::function<void(const caf::actor&)> restarted;
+    if (sup.on_restart) restarted = [cb = sup.on_restart, i](const caf::actor&) { cb(i); };
+    children.push_back({"agent/" + std::to_string(i),
+                        [t, peak](caf::actor_system& s) { return s.spawn(agent_worker, t, peak); },
+                        slots_.back(), std::move(restarted), sup.restart, true});
   }
+  supervisor_ = supervision::spawn_supervisor(sys, "agents", std::move(children),
+                                              {sup.probe_interval, sup.probe_timeout, sup.faults});
 }
 
-agent_pool::agent_pool(std::vector<caf::actor> workers) : workers_(std::move(workers)) {
-  for (size_t i = 0; i < workers_.size(); ++i)
+agent_pool::agent_pool(std::vector<caf::actor> workers) {
+  for (auto& w : workers) {
     peaks_.push_back(std::make_shared<std::atomic<uint64_t>>(0));
+    slots_.push_back(std::make_shared<supervision::actor_slot>(std::move(w)));
+  }
 }
 
 uint64_t agent_pool::peak_queue_depth() const {
@@ -139,12 +155,22 @@ agent_pool::~agent_pool() {
   stop();
 }
 
-const caf::actor& agent_pool::pick(std::string_view debate_id) const {
-  return workers_[fnv1a(debate_id) % workers_.size()];
+size_t agent_pool::index_of(std::string_view debate_id) const {
+  return fnv1a(debate_id) % slots_.size();
+}
+
+caf::actor agent_pool::pick(std::string_view debate_id) const {
+  return slots_[index_of(debate_id)]->get();
 }
 
 void agent_pool::stop() {
-  for (auto& w : workers_) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
+  // The supervisor stops its members first; a pool spawned elsewhere stops them itself.
+  if (supervisor_) {
+    caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
+    return;
+  }
+  for (auto& s : slots_)
+    if (auto w = s->get()) caf::anon_send_exit(w, caf::exit_reason::user_shutdown);
 }
 
 }  // namespace aragora::agent

@@ -8,11 +8,19 @@
 #include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "actors/debate/messages.hpp"
 #include "actors/debate/types.hpp"
+#include "runtime/defaults.hpp"
+#include "runtime/supervision/actor_slot.hpp"
+#include "runtime/supervision/restart_policy.hpp"
+
+namespace aragora::fault {
+class injector;
+}
 
 namespace aragora::timer {
 class timer_service;
@@ -26,18 +34,42 @@ struct agent_calls {
   std::vector<debate::call_request> requests;
 };
 
+/// Sent to every running debate when the supervisor restarted pool member `index`: the calls it
+/// held died with it.
+using agent_restarted_atom = caf::atom_constant<caf::atom("a_restart")>;
+
+/// How a pool's members are supervised.
+struct pool_supervision {
+  supervision::restart_options restart;
+  std::chrono::milliseconds probe_interval{defaults::probe_interval};
+  std::chrono::milliseconds probe_timeout{defaults::probe_timeout};
+  fault::injector* faults = nullptr;             // members enroll as "agent/<i>"
+  std::function<void(size_t index)> on_restart;  // e.g. tell the debates
+};
+
 class agent_pool {
 public:
-  agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size);
+  /// `size` members under a supervisor that restarts a dead or silent one in its slot.
+  agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size,
+             pool_supervision sup = {});
   /// A pool of actors spawned elsewhere (tests, other providers).
   explicit agent_pool(std::vector<caf::actor> workers);
   ~agent_pool();
   agent_pool(const agent_pool&) = delete;
   agent_pool& operator=(const agent_pool&) = delete;
 
-  /// The pool member for a debate (always the same one for an id).
-  [[nodiscard]] const caf::actor& pick(std::string_view debate_id) const;
-  [[nodiscard]] size_t size() const { return workers_.size(); }
+  /// The pool member for a debate (always the same slot for an id; the actor in it changes when
+  /// the supervisor restarts it).
+  [[nodiscard]] caf::actor pick(std::string_view debate_id) const;
+  [[nodiscard]] size_t index_of(std::string_view debate_id) const;
+  /// The slot itself: a debate holds it, so it may send after the pool is gone (a node being
+  /// destroyed stops its debates after its pool).
+  [[nodiscard]] std::shared_ptr<supervision::actor_slot> slot_of(std::string_view debate_id) const {
+    return slots_[index_of(debate_id)];
+  }
+  [[nodiscard]] size_t size() const { return slots_.size(); }
+  /// The members' supervisor (none for a pool of actors spawned elsewhere).
+  [[nodiscard]] const caf::actor& supervisor() const { return supervisor_; }
 
   /// Stops every member; calls in flight are dropped.
   void stop();
@@ -48,7 +80,8 @@ public:
   void reset_peak_queue_depth();
 
 private:
-  std::vector<caf::actor> workers_;
+  std::vector<std::shared_ptr<supervision::actor_slot>> slots_;
+  caf::actor supervisor_;  // none for a pool of actors spawned elsewhere
   // One per member, written only by that member. Shared with it: the pool is destroyed before
   // the actor system has stopped its workers, and a worker still working through its mailbox
   // then writes into memory it co-owns rather than freed memory.

@@ -46,6 +46,8 @@ struct debate_state {
   finish_report report = finish_report::full;
   std::vector<caf::actor> subscribers;
   caf::actor agent;
+  size_t agent_index = 0;  // the pool slot of this debate's agent actor
+  std::shared_ptr<supervision::actor_slot> agent_slot;
   // One pending deadline per debate, re-armed lazily when it fires for a step that has already
   // completed: a schedule and a cancel per step would put two timer-lock round trips on every
   // step of every debate.
@@ -104,6 +106,8 @@ void dispatch(debate_self* self) {
   st.dispatched_step = m.step();
   if (batch.requests.empty()) return;
   st.calls_sent += static_cast<uint32_t>(batch.requests.size());
+  // The pool member in this debate's slot: a restarted one is a new actor.
+  st.agent = st.agent_slot->get();
   self->send(st.agent, std::move(batch));
   st.step_started = std::chrono::steady_clock::now();
   if (st.deadline == 0) arm(self, step_limit(self));
@@ -347,6 +351,26 @@ caf::behavior debate_behavior(debate_self* self) {
         self->state.writes->retry_due();
         advance(self);
       },
+      [=](agent::agent_restarted_atom, uint64_t index) {
+        // The pool member holding this step's calls died: they fail now, not at the deadline.
+        auto& s = self->state;
+        if (!s.machine || s.machine->finished() || index != s.agent_index) return;
+        if (s.dispatched_step != s.machine->step()) return;  // nothing sent yet
+        const auto& calls = s.machine->calls();
+        std::vector<call_outcome> failed;
+        for (size_t i = 0; i < calls.size(); ++i) {
+          if (!s.machine->pending(i)) continue;
+          call_outcome o;
+          o.key = calls[i].key;
+          o.error = call_errc::provider_error;
+          o.error_message = "the agent worker crashed (restarted)";
+          failed.push_back(std::move(o));
+        }
+        for (auto& o : failed) {
+          if (s.machine->finished()) break;
+          apply(self, s.machine->record(std::move(o), s.services->now()));
+        }
+      },
       [=](writer_restarted_atom) {
         // A write in flight to the old writer will never be answered: send it again now.
         auto& s = self->state;
@@ -440,7 +464,8 @@ void init(debate_self* self, std::shared_ptr<const debate_services> services,
     self->attach_functor([faults, name, addr = self->address()] { faults->leave(name, addr); });
   }
   if (st.services->writer) st.writes.emplace(st.services->write_options);
-  st.agent = st.services->agents->pick(id);
+  st.agent_index = st.services->agents->index_of(id);
+  st.agent_slot = st.services->agents->slot_of(id);
   st.owner = std::move(owner);
   st.subscribers = std::move(subscribers);
   st.report = report;

@@ -7,6 +7,8 @@
 #include <unordered_map>
 
 #include "aragora/v1/debate.pb.h"
+#include "runtime/fault/fault_injector.hpp"
+#include "runtime/supervision/supervisor.hpp"
 #include "runtime/text/utf8.hpp"
 
 namespace aragora::memory {
@@ -291,6 +293,9 @@ caf::behavior coordinator_behavior(coordinator_self* self, std::vector<caf::acto
   st.tiers = std::move(tiers);
   st.options = options;
   st.dir = std::make_unique<directory>(st.tiers.size(), options.max_waiting);
+  // One unit: a tier that dies takes the coordinator (and so its peers) with it, and the
+  // supervisor starts all five again from the store.
+  for (const auto& t : st.tiers) self->link_to(t);
   // Routing starts once every tier has said what it loaded from the store; until then
   // remembers and outcomes wait in the directory.
   for (auto t : all_tiers)
@@ -322,6 +327,8 @@ caf::behavior coordinator_behavior(coordinator_self* self, std::vector<caf::acto
       },
       [=](held& h) { self->state.dir->held(h.t, h.id); },
       [=](forgotten& f) { self->state.dir->forgotten(f.t, f.ids); },
+      [=](supervision::ping_atom) { return caf::ok_atom::value; },
+      [=](fault::stall_atom) { fault::stall_forever(self); },
       [=](flush_atom) {
         // Replies once every outcome sent before is recorded (or dropped) and every tier has
         // handled what was sent to it.
@@ -379,6 +386,18 @@ void memory_system::stop() {
   }
   for (const auto& t : tiers_) caf::anon_send_exit(t, caf::exit_reason::user_shutdown);
   if (coordinator_) caf::anon_send_exit(coordinator_, caf::exit_reason::user_shutdown);
+}
+
+caf::actor spawn_memory_group(caf::actor_system& sys, std::shared_ptr<storage::store> db,
+                              memory_options options, fault::injector* faults) {
+  std::vector<caf::actor> tiers;
+  for (auto t : all_tiers) {
+    tiers.push_back(sys.spawn<caf::detached>(tier_behavior, t, db));
+    if (faults) faults->enroll("memory/" + std::string{to_string(t)}, tiers.back().address());
+  }
+  auto coordinator = sys.spawn(coordinator_behavior, tiers, options);
+  for (const auto& t : tiers) caf::anon_send(t, link_atom::value, coordinator);
+  return coordinator;
 }
 
 std::string context_from(const std::vector<recalled>& hits) {

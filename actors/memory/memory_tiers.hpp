@@ -23,6 +23,10 @@
 #include "runtime/defaults.hpp"
 #include "storage/store.hpp"
 
+namespace aragora::fault {
+class injector;
+}
+
 namespace aragora::memory {
 
 [[nodiscard]] storage::cf cf_of(tier t);
@@ -97,6 +101,14 @@ private:
   std::vector<caf::actor> tiers_;
   caf::actor coordinator_;
 };
+
+/// The four tiers and their coordinator as one linked unit (a supervisor's child): returns the
+/// coordinator; if any of the five dies, all do. Tiers enroll with the fault hook as
+/// "memory/<tier>".
+[[nodiscard]] caf::actor spawn_memory_group(caf::actor_system& sys,
+                                            std::shared_ptr<storage::store> db,
+                                            memory_options options = {},
+                                            fault::injector* faults = nullptr);
 
 /// The context handed to a debate's agents from what was recalled ("" when nothing was).
 [[nodiscard]] std::string context_from(const std::vector<recalled>& hits);

@@ -145,6 +145,15 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::elo_initial: c.elo_initial = number(v); return true;
     case id::elo_k: c.elo_k = number(v); return true;
     case id::calibration_min_predictions: c.calibration_min = u32(v); return true;
+    case id::write_timeout_ms: c.supervision.write_timeout = millis(v); return true;
+    case id::hold_limit_s: c.supervision.hold_limit = secs(v); return true;
+    case id::restart_base_ms: c.supervision.restart_base = millis(v); return true;
+    case id::restart_cap_ms: c.supervision.restart_cap = millis(v); return true;
+    case id::restart_stable_after_ms: c.supervision.stable_after = millis(v); return true;
+    case id::restart_breaker_failures: c.supervision.breaker_failures = u32(v); return true;
+    case id::restart_breaker_recovery_ms: c.supervision.breaker_recovery = millis(v); return true;
+    case id::probe_interval_ms: c.supervision.probe_interval = millis(v); return true;
+    case id::probe_timeout_ms: c.supervision.probe_timeout = millis(v); return true;
     // Limits of a request, not node configuration.
     case id::question_chars:
     case id::benchmark_debates:
@@ -335,6 +344,16 @@ std::optional<settings::value> setting_value(settings::id x, const node_config& 
     case id::elo_initial: return v{c.elo_initial};
     case id::elo_k: return v{c.elo_k};
     case id::calibration_min_predictions: return i(c.calibration_min);
+    case id::write_timeout_ms: return i(c.supervision.write_timeout.count());
+    case id::hold_limit_s:
+      return i(std::chrono::duration_cast<std::chrono::seconds>(c.supervision.hold_limit).count());
+    case id::restart_base_ms: return i(c.supervision.restart_base.count());
+    case id::restart_cap_ms: return i(c.supervision.restart_cap.count());
+    case id::restart_stable_after_ms: return i(c.supervision.stable_after.count());
+    case id::restart_breaker_failures: return i(c.supervision.breaker_failures);
+    case id::restart_breaker_recovery_ms: return i(c.supervision.breaker_recovery.count());
+    case id::probe_interval_ms: return i(c.supervision.probe_interval.count());
+    case id::probe_timeout_ms: return i(c.supervision.probe_timeout.count());
     case id::question_chars:
     case id::benchmark_debates:
     case id::benchmark_concurrent:

@@ -41,6 +41,20 @@ supervision::restart_options restart_options_of(const config::supervision_config
   return {s.restart_base, s.restart_cap, s.stable_after, s.breaker_failures, s.breaker_recovery};
 }
 
+agent::pool_supervision pool_supervision_of(const config::node_config& c,
+                                            debate::live_debates& running, fault::injector* faults) {
+  agent::pool_supervision s;
+  s.restart = restart_options_of(c.supervision);
+  s.probe_interval = c.supervision.probe_interval;
+  s.probe_timeout = c.supervision.probe_timeout;
+  s.faults = faults;
+  // The calls a dead member held died with it: their debates fail them now.
+  s.on_restart = [&running](size_t i) {
+    running.broadcast(caf::make_message(agent::agent_restarted_atom::value, uint64_t{i}));
+  };
+  return s;
+}
+
 }  // namespace
 
 struct local_node::impl {
@@ -57,16 +71,15 @@ struct local_node::impl {
   // The node's services run under one supervisor; debates under their own.
   caf::actor services_supervisor;
   caf::actor debates_supervisor;
-  std::unique_ptr<memory::memory_system> memory;
 
   impl(const config::node_config& c, std::optional<std::string> key,
        std::shared_ptr<storage::store> store)
       : timers(c.timer_tick, c.timer_slots),
+        faults(c.fault_injection ? std::make_unique<fault::injector>() : nullptr),
         sys(configure(caf_cfg, c)),
-        agents(sys, timers, pool_size(c)),
+        agents(sys, timers, pool_size(c), pool_supervision_of(c, running, faults.get())),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)) {
-    if (c.fault_injection) faults = std::make_unique<fault::injector>();
     services->timers = &timers;
     services->agents = &agents;
     services->options = c.machine;
@@ -109,14 +122,19 @@ struct local_node::impl {
                             return storage::spawn_sweeper(s, d, *t, sweep);
                           },
                           nullptr, nullptr, restart, false});
+      if (c.memory_enabled) {
+        services->memory = std::make_shared<supervision::actor_slot>();
+        services->recall_k = c.recall_k;
+        auto* f = faults.get();
+        children.push_back({"memory/coordinator",
+                            [d = db, f](caf::actor_system& s) {
+                              return memory::spawn_memory_group(s, d, {}, f);
+                            },
+                            services->memory, nullptr, restart, true});
+      }
       services_supervisor = supervision::spawn_supervisor(
           sys, "services", std::move(children),
           {c.supervision.probe_interval, c.supervision.probe_timeout, faults.get()});
-      if (c.memory_enabled) {
-        memory = std::make_unique<memory::memory_system>(sys, db);
-        services->memory = std::make_shared<supervision::actor_slot>(memory->coordinator());
-        services->recall_k = c.recall_k;
-      }
     }
     debates_supervisor = spawn_debate_supervisor(sys, services, restart);
     running.set_supervisor(debates_supervisor);
@@ -127,7 +145,13 @@ struct local_node::impl {
     // everything else; the actor system's destructor waits for them all.
     running.stop_all(caf::exit_reason::user_shutdown);
     caf::anon_send_exit(debates_supervisor, caf::exit_reason::user_shutdown);
-    if (memory) memory->stop();
+    // Memory's pending writes are done before the services stop.
+    if (services->memory)
+      if (auto m = services->memory->get()) {
+        caf::scoped_actor self{sys};
+        self->request(m, std::chrono::seconds{5}, memory::flush_atom::value)
+            .receive([](bool) {}, [](caf::error&) {});
+      }
     agents.stop();
     if (services_supervisor) caf::anon_send_exit(services_supervisor, caf::exit_reason::user_shutdown);
     timers.stop();
@@ -207,7 +231,8 @@ fault::injector* local_node::faults() {
 std::vector<supervision::child_status> local_node::supervision_status() {
   std::vector<supervision::child_status> out;
   caf::scoped_actor self{impl_->sys};
-  for (const auto& sup : {impl_->services_supervisor, impl_->debates_supervisor}) {
+  for (const auto& sup :
+       {impl_->services_supervisor, impl_->agents.supervisor(), impl_->debates_supervisor}) {
     if (!sup) continue;
     self->request(sup, std::chrono::seconds{5}, supervision::status_atom::value)
         .receive([&](std::vector<supervision::child_status>& v) {

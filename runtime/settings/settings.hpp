@@ -70,6 +70,8 @@ enum class id : uint8_t {
   db_breaker_failures,
   db_breaker_recovery_s,
   min_free_mb,
+  write_timeout_ms,
+  hold_limit_s,
   retention_debates_days,
   retention_critiques_days,
   retention_evidence_days,
@@ -86,6 +88,14 @@ enum class id : uint8_t {
   elo_initial,
   elo_k,
   calibration_min_predictions,
+  // supervision.*
+  restart_base_ms,
+  restart_cap_ms,
+  restart_stable_after_ms,
+  restart_breaker_failures,
+  restart_breaker_recovery_ms,
+  probe_interval_ms,
+  probe_timeout_ms,
   // Limits of a request, not configurable in YAML.
   question_chars,
   benchmark_debates,

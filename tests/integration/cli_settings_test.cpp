@@ -190,8 +190,9 @@ TEST_F(CliSettings, DebateIdsSortByCreationAndShowTakesOldAndNewOnes) {
   }
   EXPECT_LT(asked[0], asked[1]);
   EXPECT_LT(asked[1], asked[2]);
-  EXPECT_EQ(listed_ids(run(bin + " list --json --data-dir " + data).out), asked)
-      << "listed in the order they were created";
+  EXPECT_EQ(listed_ids(run(bin + " list --json --data-dir " + data).out),
+            std::vector<std::string>(asked.rbegin(), asked.rend()))
+      << "listed newest first";
   EXPECT_EQ(run(bin + " show " + asked[1] + " --json --data-dir " + data).code, 0);
   // An id of a store written before (16 hex digits) is an id: looked up, not refused.
   auto old = run(bin + " show 0190a1b2c3d4e5f6 --data-dir " + data);

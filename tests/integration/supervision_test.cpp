@@ -209,3 +209,87 @@ TEST(Supervision, AWriterCrashLoopOpensItsBreakerAndASteadyWriterClosesIt) {
 
 }  // namespace
 }  // namespace aragora
+
+namespace aragora {
+namespace {
+
+TEST(Supervision, ACrashedAgentWorkerFailsItsCallsAtOnceAndIsRestarted) {
+  auto cfg = quick_config();
+  node::local_node node{cfg};
+  caf::scoped_actor self{node.system()};
+  // Calls that take 1.5 s with a 30 s timeout: only the crash can fail them early.
+  auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& x) {
+    x.rounds = 1;
+    x.mock.latency_ms = 1500;
+    x.agent_timeout = std::chrono::seconds{30};
+  }));
+  spec->id = node.next_debate_id();
+  (void)node.start_debate(spec, self, {self});
+  std::this_thread::sleep_for(100ms);
+  auto crashed_at = std::chrono::steady_clock::now();
+  for (const auto& name : node.faults()->names("agent/")) ASSERT_TRUE(node.faults()->crash(name));
+  std::optional<std::chrono::steady_clock::duration> first_error;
+  std::string message;
+  bool done = false;
+  self->receive_while([&] { return !done && !first_error; })(
+      [&](debate::event_ptr& e) {
+        if (e->type() == v1::EventType::agent_error) {
+          first_error = std::chrono::steady_clock::now() - crashed_at;
+          message = e->error().message();
+        }
+      },
+      [&](debate::debate_finished&) { done = true; }, caf::after(10s) >> [&] { done = true; });
+  ASSERT_TRUE(first_error) << "no call failed after the crash";
+  EXPECT_LT(*first_error, 1s) << "the crash was noticed only at the deadline";
+  EXPECT_NE(message.find("crashed"), std::string::npos) << message;
+  // The supervisor restarts the workers, which serve the rest of the debate.
+  auto restarted = [&] {
+    size_t n = 0;
+    for (const auto& c : node.supervision_status())
+      if (c.name.rfind("agent/", 0) == 0) n += c.restarts > 0 && c.up;
+    return n;
+  };
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (restarted() < node.faults()->names("agent/").size() &&
+         std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(restarted(), node.faults()->names("agent/").size());
+  (void)node.cancel_all("test over", "test");
+  self->receive_while([&] { return !done; })([&](debate::event_ptr&) {},
+                                             [&](debate::debate_finished&) { done = true; },
+                                             caf::after(10s) >> [&] { done = true; });
+}
+
+TEST(Supervision, AKilledMemoryTierTakesItsGroupDownAndTheGroupComesBack) {
+  auto cfg = quick_config();
+  cfg.memory_enabled = true;
+  test::temp_store store{"memory-group"};
+  node::local_node node{cfg, std::nullopt, store.db};
+  caf::scoped_actor self{node.system()};
+  auto run = [&] {
+    auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& x) {
+      x.rounds = 1;
+    }));
+    spec->id = node.next_debate_id();
+    (void)node.start_debate(spec, self);
+    return wait_finished(self, 10s);
+  };
+  ASSERT_TRUE(run());
+  ASSERT_TRUE(node.faults()->crash("memory/slow"));
+  // The supervisor restarts the group; debates recall and remember through the new coordinator.
+  auto deadline = std::chrono::steady_clock::now() + 5s;
+  auto memory_restarts = [&] {
+    for (const auto& c : node.supervision_status())
+      if (c.name == "memory/coordinator") return c.up ? c.restarts : 0;
+    return uint64_t{0};
+  };
+  while (memory_restarts() == 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(memory_restarts(), 1u);
+  auto done = run();
+  ASSERT_TRUE(done);
+  EXPECT_NE(done->summary.status, debate::debate_status::failed) << done->error;
+}
+
+}  // namespace
+}  // namespace aragora
