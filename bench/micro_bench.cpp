@@ -16,7 +16,7 @@ namespace {
 
 using namespace aragora;
 
-std::shared_ptr<const debate::debate_spec> spec(uint32_t agents, uint32_t message_bytes) {
+std::shared_ptr<const debate::debate_spec> spec(uint32_t agents) {
   debate::debate_spec s;
   s.id = "0000000000000bench";
   s.question = "Should we adopt Kubernetes for our internal services?";
@@ -25,7 +25,6 @@ std::shared_ptr<const debate::debate_spec> spec(uint32_t agents, uint32_t messag
                         std::string{agent::to_string(static_cast<agent::mock_style>(i % 4))}});
   s.rounds = 2;
   s.early_stop = false;
-  s.mock.message_bytes = message_bytes;
   return std::make_shared<const debate::debate_spec>(std::move(s));
 }
 
@@ -39,12 +38,18 @@ void BM_ConsensusTally(benchmark::State& state) {
 }
 BENCHMARK(BM_ConsensusTally)->Arg(3)->Arg(16);
 
+agent::mock_options sized(uint32_t message_bytes) {
+  agent::mock_options o;
+  o.message_bytes = message_bytes;
+  return o;
+}
+
 std::pair<std::string, std::string> two_revisions() {
-  auto s = spec(3, 2048);
+  auto s = spec(3);
   debate::call_request a, b;
   a.key = {debate::phase::revise, 1, 2, debate::no_agent};
   b.key = {debate::phase::revise, 2, 2, debate::no_agent};
-  return {*agent::mock_reply(*s, a).text, *agent::mock_reply(*s, b).text};
+  return {*agent::mock_reply(*s, a, sized(2048)).text, *agent::mock_reply(*s, b, sized(2048)).text};
 }
 
 void BM_SimilarityJaccard2KB(benchmark::State& state) {
@@ -63,9 +68,9 @@ BENCHMARK(BM_SimilarityTfIdf2KB);
 
 // A finished 3-agent, 2-round debate with 2 KB messages, driven without actors.
 std::unique_ptr<debate::debate_machine> finished_debate() {
-  auto s = spec(3, 2048);
+  auto s = spec(3);
   auto m = std::make_unique<debate::debate_machine>(s);
-  agent::run_with_mock(*m, std::chrono::system_clock::now());
+  agent::run_with_mock(*m, std::chrono::system_clock::now(), sized(2048));
   return m;
 }
 
@@ -149,8 +154,9 @@ void BM_AgentRoundTrip(benchmark::State& state) {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   timer::timer_service timers;
-  agent::agent_pool pool{sys, timers, 1};
-  auto s = spec(3, static_cast<uint32_t>(state.range(0)));
+  agent::agent_pool pool{sys, timers, 1,
+                        agent::standard_providers(sized(static_cast<uint32_t>(state.range(0))))};
+  auto s = spec(3);
   auto driver = sys.spawn(round_trip_driver, pool.pick("bench"), s);
   caf::scoped_actor self{sys};
   constexpr int batch = 1000;

@@ -183,8 +183,6 @@ std::optional<spec_error> validate(const debate_spec& spec) {
     return fail(spec_errc::bad_threshold, "the convergence threshold must be in (0, 1]");
   if (spec.agent_timeout.count() <= 0)
     return fail(spec_errc::bad_threshold, "the agent timeout must be positive");
-  if (!(spec.mock.fail_rate >= 0.0 && spec.mock.fail_rate <= 1.0))
-    return fail(spec_errc::bad_fail_rate, "the fail rate must be within 0..1");
   return std::nullopt;
 }
 

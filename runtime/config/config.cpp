@@ -24,7 +24,6 @@ node_config::node_config()
       agent_timeout(defaults::agent_timeout),
       phase_grace(defaults::phase_grace),
       seed(defaults::seed),
-      mock{defaults::mock_message_bytes, defaults::mock_latency_ms, defaults::mock_fail_rate},
       timer_tick(defaults::timer_tick),
       timer_slots(defaults::timer_wheel_slots),
       scheduler_threads(0),
@@ -184,7 +183,7 @@ const std::map<std::string, setter>& setters() {
       {"mock.fail_rate",
        [](const YAML::Node& n, node_config& c) {
          double v;
-         if (!read(n, v) || !(v >= 0.0 && v <= 1.0)) return false;
+         if (!read(n, v) || !agent::valid_fail_rate(v)) return false;
          c.mock.fail_rate = v;
          return true;
        }},
@@ -415,7 +414,6 @@ debate::debate_spec default_spec(const node_config& cfg) {
   spec.max_judges = cfg.max_judges;
   spec.agent_timeout = cfg.agent_timeout;
   spec.seed = cfg.seed;
-  spec.mock = cfg.mock;
   return spec;
 }
 

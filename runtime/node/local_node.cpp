@@ -56,7 +56,7 @@ struct local_node::impl {
        std::shared_ptr<storage::store> store)
       : timers(c.timer_tick, c.timer_slots),
         sys(configure(caf_cfg, c)),
-        agents(sys, timers, pool_size(c)),
+        agents(sys, timers, pool_size(c), agent::standard_providers(c.mock)),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)),
         counter(static_cast<uint32_t>(std::random_device{}())) {

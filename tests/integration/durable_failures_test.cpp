@@ -30,11 +30,12 @@ TEST(DurableFailures, FailedCallsAreStoredAndTheLogRebuildsTheSameReceipt) {
   auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& s) {
     s.rounds = 3;
     s.seed = 7;
-    s.mock.fail_rate = 0.15;  // with this seed proposals, critiques and votes fail
   }));
   debate::debate_finished done;
   {
-    node::local_node node{config::node_config{}, std::nullopt, f.db};
+    config::node_config cfg;
+    cfg.mock.fail_rate = 0.15;  // with this seed proposals, critiques and votes fail
+    node::local_node node{cfg, std::nullopt, f.db};
     spec->id = node.next_debate_id();
     caf::scoped_actor self{node.system()};
     (void)node.start_debate(spec, self);
