@@ -42,7 +42,7 @@ struct local_node::impl {
   timer::timer_service timers;
   debate::live_debates running;
   caf::actor_system sys;
-  agent::agent_pool agents;
+  std::shared_ptr<agent::agent_pool> agents;  // shared with the debates (debate_services)
   std::shared_ptr<debate::debate_services> services;
   std::shared_ptr<storage::store> db;
   caf::actor writer;
@@ -56,12 +56,13 @@ struct local_node::impl {
        std::shared_ptr<storage::store> store)
       : timers(c.timer_tick, c.timer_slots),
         sys(configure(caf_cfg, c)),
-        agents(sys, timers, pool_size(c), agent::standard_providers(c.mock)),
+        agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c),
+                                                   agent::standard_providers(c.mock))),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)),
         counter(static_cast<uint32_t>(std::random_device{}())) {
     services->timers = &timers;
-    services->agents = &agents;
+    services->agents = agents;
     services->options = c.machine;
     services->signing_key = std::move(key);
     services->phase_grace = c.phase_grace;
@@ -88,7 +89,7 @@ struct local_node::impl {
     // everything else; the actor system's destructor waits for them all.
     running.stop_all(caf::exit_reason::user_shutdown);
     if (memory) memory->stop();
-    agents.stop();
+    agents->stop();
     if (writer) caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
     if (sweeper) caf::anon_send_exit(sweeper, caf::exit_reason::user_shutdown);
     if (ranking) caf::anon_send_exit(ranking, caf::exit_reason::user_shutdown);
@@ -168,11 +169,11 @@ caf::actor_system& local_node::system() {
 }
 
 uint64_t local_node::peak_queue_depth() const {
-  return impl_->agents.peak_queue_depth();
+  return impl_->agents->peak_queue_depth();
 }
 
 void local_node::reset_peak_queue_depth() {
-  impl_->agents.reset_peak_queue_depth();
+  impl_->agents->reset_peak_queue_depth();
 }
 
 std::string local_node::next_debate_id() {

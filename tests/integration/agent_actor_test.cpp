@@ -153,10 +153,9 @@ TEST(AgentWorker, TheDeadlineOnTheNodesTimerFailsAndCancelsCallsTheProviderDoesN
 TEST(AgentWorker, CancellingADebateCancelsItsCallsInFlight) {
   // Through the debate actor: its cancel reaches the agent, which stops the provider's calls.
   worker_fixture f;
-  agent::agent_pool pool{{f.worker}};
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &f.timers;
-  services->agents = &pool;
+  services->agents = std::make_shared<agent::agent_pool>(std::vector<caf::actor>{f.worker});
   caf::scoped_actor self{f.sys};
   auto d = debate::spawn_debate(f.sys, services, spec_with("0000000000000042"), self);
   ASSERT_TRUE(f.log->wait([](held_log& l) { return l.started.size() == 3; }));
@@ -170,10 +169,12 @@ TEST(AgentWorker, CancellingADebateCancelsItsCallsInFlight) {
 }
 
 TEST(AgentPool, ANodeDestroyedWhileItsAgentsAreBusyDoesNotTouchFreedMemory) {
-  // The agent workers are still working through a backlog of steps (and latency timers) while
-  // the node is destroyed: nothing they touch may be freed before the actor system has stopped
-  // them. Before the fix, a worker recorded its backlog into the pool's counters after the pool
-  // was gone (AddressSanitizer: heap-use-after-free in the agent worker).
+  // The agent workers are still working through a backlog of steps (and latency timers), and
+  // debates are still starting, while the node is destroyed: nothing they touch may be freed
+  // before the actor system has stopped them. Before the fixes, a worker recorded its backlog
+  // into the pool's counters after the pool was gone, and a debate that started late picked its
+  // agent from the destroyed pool (AddressSanitizer: heap-use-after-free in agent_actor.cpp and
+  // in debate_actor.cpp's init; without ASan, a segfault about one run in ten).
   // Without latency the worker is busy with replies; with it, with timers and deadlines.
   for (uint32_t latency_ms : {0u, 1u, 0u, 1u}) {
     config::node_config cfg;

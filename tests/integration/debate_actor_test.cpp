@@ -141,10 +141,10 @@ TEST(DebateActor, ThePhaseDeadlineCatchesAgentsThatNeverAnswer) {
   timer::timer_service timers;
   // An agent that takes calls and never replies.
   auto silent = sys.spawn([]() -> caf::behavior { return {[](agent::agent_calls&) {}}; });
-  agent::agent_pool pool{{silent}};
+  auto pool = std::make_shared<agent::agent_pool>(std::vector<caf::actor>{silent});
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &timers;
-  services->agents = &pool;
+  services->agents = pool;
   services->phase_grace = 20ms;
   auto spec = test::make_spec([](debate::debate_spec& s) { s.agent_timeout = 30ms; });
   caf::scoped_actor self{sys};
@@ -158,7 +158,7 @@ TEST(DebateActor, ThePhaseDeadlineCatchesAgentsThatNeverAnswer) {
   EXPECT_EQ(done.machine->outcome().status, debate::debate_status::failed);
   ASSERT_EQ(done.machine->errors().size(), 3u);
   for (const auto& e : done.machine->errors()) EXPECT_EQ(e.code, debate::call_errc::timeout);
-  pool.stop();
+  pool->stop();
   timers.stop();
 }
 
@@ -169,7 +169,8 @@ TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextSte
   test::temp_store store{"slow-writer"};
   agent::mock_options each_step_100ms;
   each_step_100ms.latency_ms = 100;
-  agent::agent_pool pool{sys, timers, 1, agent::standard_providers(each_step_100ms)};
+  auto pool = std::make_shared<agent::agent_pool>(sys, timers, 1,
+                                                 agent::standard_providers(each_step_100ms));
   // A writer that takes 500 ms to acknowledge the second write (the end of step 1), longer than
   // a step's limit: step 1's deadline fires while it is on its way.
   auto writer = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
@@ -185,7 +186,7 @@ TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextSte
   });
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &timers;
-  services->agents = &pool;
+  services->agents = pool;
   services->phase_grace = 20ms;
   services->writer = writer;
   services->store = store.db;
@@ -202,7 +203,7 @@ TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextSte
   EXPECT_EQ(done.machine->failed_calls(), 0u) << "a call timed out";
   EXPECT_NE(done.machine->outcome().status, debate::debate_status::failed);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-  pool.stop();
+  pool->stop();
   timers.stop();
 }
 
