@@ -12,7 +12,7 @@ namespace {
 
 using namespace aragora;
 
-std::shared_ptr<const debate::debate_spec> spec(uint32_t message_bytes) {
+std::shared_ptr<const debate::debate_spec> spec() {
   debate::debate_spec s;
   s.id = "00000000000bench";
   s.question = "Should we adopt Kubernetes?";
@@ -21,18 +21,19 @@ std::shared_ptr<const debate::debate_spec> spec(uint32_t message_bytes) {
               {"balanced", "mock", "balanced"}};
   s.rounds = 3;
   s.early_stop = false;
-  s.mock.message_bytes = message_bytes;
   return std::make_shared<const debate::debate_spec>(std::move(s));
 }
 
 // The protocol alone: machine + mock provider + message digests + receipt, no actors.
 void BM_DebateMachine(benchmark::State& state) {
-  auto s = spec(static_cast<uint32_t>(state.range(0)));
+  auto s = spec();
+  agent::mock_options mock;
+  mock.message_bytes = static_cast<uint32_t>(state.range(0));
   auto now = std::chrono::system_clock::now();
   uint32_t calls = 0;
   for (auto _ : state) {
     debate::debate_machine m(s);
-    agent::run_with_mock(m, now);
+    agent::run_with_mock(m, now, mock);
     auto receipt = debate::make_receipt(m, std::nullopt);
     benchmark::DoNotOptimize(receipt);
     calls = m.agent_calls();
@@ -67,8 +68,10 @@ caf::behavior sequential_driver(caf::event_based_actor* self, node::local_node* 
 
 void BM_DebateActor(benchmark::State& state) {
   // Not static: CAF 0.17's actor_system must be destroyed before exit() runs static destructors.
-  node::local_node node{config::node_config{}};
-  auto s = spec(static_cast<uint32_t>(state.range(0)));
+  config::node_config cfg;
+  cfg.mock.message_bytes = static_cast<uint32_t>(state.range(0));
+  node::local_node node{cfg};
+  auto s = spec();
   auto driver = node.system().spawn(sequential_driver, &node, s);
   caf::scoped_actor self{node.system()};
   constexpr int batch = 100;

@@ -18,7 +18,7 @@ namespace {
 
 using namespace aragora;
 
-std::shared_ptr<const debate::debate_spec> spec(uint32_t agents, uint32_t message_bytes) {
+std::shared_ptr<const debate::debate_spec> spec(uint32_t agents) {
   debate::debate_spec s;
   s.id = "0000000000000bench";
   s.question = "Should we adopt Kubernetes for our internal services?";
@@ -27,7 +27,6 @@ std::shared_ptr<const debate::debate_spec> spec(uint32_t agents, uint32_t messag
                         std::string{agent::to_string(static_cast<agent::mock_style>(i % 4))}});
   s.rounds = 2;
   s.early_stop = false;
-  s.mock.message_bytes = message_bytes;
   return std::make_shared<const debate::debate_spec>(std::move(s));
 }
 
@@ -41,12 +40,18 @@ void BM_ConsensusTally(benchmark::State& state) {
 }
 BENCHMARK(BM_ConsensusTally)->Arg(3)->Arg(16);
 
+agent::mock_options sized(uint32_t message_bytes) {
+  agent::mock_options o;
+  o.message_bytes = message_bytes;
+  return o;
+}
+
 std::pair<std::string, std::string> two_revisions() {
-  auto s = spec(3, 2048);
+  auto s = spec(3);
   debate::call_request a, b;
   a.key = {debate::phase::revise, 1, 2, debate::no_agent};
   b.key = {debate::phase::revise, 2, 2, debate::no_agent};
-  return {*agent::mock_reply(*s, a).text, *agent::mock_reply(*s, b).text};
+  return {*agent::mock_reply(*s, a, sized(2048)).text, *agent::mock_reply(*s, b, sized(2048)).text};
 }
 
 void BM_SimilarityJaccard2KB(benchmark::State& state) {
@@ -65,9 +70,9 @@ BENCHMARK(BM_SimilarityTfIdf2KB);
 
 // A finished 3-agent, 2-round debate with 2 KB messages, driven without actors.
 std::unique_ptr<debate::debate_machine> finished_debate() {
-  auto s = spec(3, 2048);
+  auto s = spec(3);
   auto m = std::make_unique<debate::debate_machine>(s);
-  agent::run_with_mock(*m, std::chrono::system_clock::now());
+  agent::run_with_mock(*m, std::chrono::system_clock::now(), sized(2048));
   return m;
 }
 
@@ -151,8 +156,9 @@ void BM_AgentRoundTrip(benchmark::State& state) {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   timer::timer_service timers;
-  agent::agent_pool pool{sys, timers, 1};
-  auto s = spec(3, static_cast<uint32_t>(state.range(0)));
+  agent::agent_pool pool{sys, timers, 1,
+                        agent::standard_providers(sized(static_cast<uint32_t>(state.range(0))))};
+  auto s = spec(3);
   auto driver = sys.spawn(round_trip_driver, pool.pick("bench"), s);
   caf::scoped_actor self{sys};
   constexpr int batch = 1000;
@@ -172,12 +178,12 @@ BENCHMARK(BM_AgentRoundTrip)->Arg(0)->Arg(2048)->UseRealTime()->Unit(benchmark::
 
 // The critique step of a 3-agent debate with 2 KB proposals: 6 calls, 3 distinct texts.
 agent::agent_calls critique_step() {
-  auto s = spec(3, 2048);
+  auto s = spec(3);
   debate::debate_machine m{s};
   auto now = std::chrono::system_clock::now();
   (void)m.start(now);
   for (const auto& c : std::vector<debate::call_request>(m.calls()))
-    (void)m.record(agent::mock_reply(*s, c), now);
+    (void)m.record(agent::mock_reply(*s, c, sized(2048)), now);
   return {s, m.calls()};
 }
 

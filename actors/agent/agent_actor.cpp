@@ -3,9 +3,11 @@
 #include <caf/all.hpp>
 
 #include <iostream>
-#include <new>
+#include <optional>
+#include <thread>
+#include <unordered_map>
 
-#include "actors/agent/mock_provider.hpp"
+#include "actors/agent/call_runner.hpp"
 #include "runtime/fault/fault_injector.hpp"
 #include "runtime/supervision/supervisor.hpp"
 #include "runtime/timer/timer_service.hpp"
@@ -14,68 +16,150 @@ namespace aragora::agent {
 
 namespace {
 
-/// Calls whose simulated latency has elapsed, or whose timeout has.
-struct deferred_calls {
-  caf::strong_actor_ptr reply_to;
-  agent_calls calls;
-  bool timed_out;
+/// A closure of the worker's scheduler is due.
+struct timer_due {
+  uint64_t id;
+};
+
+/// A provider reported from a thread other than the worker's.
+struct provider_report {
+  call_id id;
+  std::optional<debate::call_outcome> outcome;  // unset: a token delta
+  std::string delta;
 };
 
 }  // namespace
 }  // namespace aragora::agent
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::deferred_calls)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::timer_due)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::provider_report)
 
 namespace aragora::agent {
 
 namespace {
 
-debate::call_outcomes failed_outcomes(const agent_calls& c, debate::call_errc code,
-                                      const std::string& message) {
-  debate::call_outcomes out;
-  out.items.reserve(c.requests.size());
-  for (const auto& r : c.requests) {
-    debate::call_outcome o;
-    o.key = r.key;
-    o.error = code;
-    o.error_message = message;
-    out.items.push_back(std::move(o));
+/// The worker's scheduler: the node's timer service delivers a message to the worker, which runs
+/// the closure on its own thread. Cancelled closures are forgotten at once, so one already on its
+/// way in the mailbox finds nothing to run.
+class worker_scheduler final : public scheduler {
+public:
+  worker_scheduler(caf::local_actor* self, timer::timer_service& timers)
+      : self_(self), timers_(timers) {}
+
+  [[nodiscard]] steady_clock::time_point now() const override { return steady_clock::now(); }
+
+  handle after(steady_clock::duration delay, std::function<void()> fn) override {
+    auto id = ++next_;
+    auto t = timers_.schedule(delay, caf::actor_cast<caf::strong_actor_ptr>(self_),
+                              caf::make_message(timer_due{id}));
+    if (t == 0) return 0;  // the node is shutting down: nothing fires any more
+    pending_.emplace(id, entry{t, std::move(fn)});
+    return id;
   }
-  return out;
-}
 
-debate::call_outcomes run_provider(const agent_calls& c) {
-  // Only the mock provider exists in this build; agent_spec.cpp refuses the others.
-  debate::call_outcomes out;
-  try {
-    out.items.reserve(c.requests.size());
-    for (const auto& r : c.requests) out.items.push_back(mock_reply(*c.spec, r));
-  } catch (const std::exception& e) {
-    // A provider that throws (out of memory for its reply) fails these calls, not the worker
-    // every debate of this pool member depends on.
-    out.items.clear();
-    out.items.shrink_to_fit();
-    return failed_outcomes(c, debate::call_errc::provider_error,
-                           std::string{"the provider failed: "} +
-                               (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what()));
+  bool cancel(handle h) override {
+    auto it = pending_.find(h);
+    if (it == pending_.end()) return false;
+    timers_.cancel(it->second.timer);
+    pending_.erase(it);
+    return true;
   }
-  return out;
+
+  void fire(uint64_t id) {
+    auto it = pending_.find(id);
+    if (it == pending_.end()) return;
+    auto fn = std::move(it->second.fn);
+    pending_.erase(it);
+    fn();
+  }
+
+private:
+  struct entry {
+    timer::timer_service::handle timer;
+    std::function<void()> fn;
+  };
+  caf::local_actor* self_;  // the owner: this object lives in its state
+  timer::timer_service& timers_;
+  std::unordered_map<uint64_t, entry> pending_;
+  uint64_t next_ = 0;
+};
+
+/// Where providers report: straight into the runner while the worker itself is running (the
+/// mock, a provider answering at once), as a message to the worker from any other thread. It
+/// holds the worker weakly: a provider that reports after the worker is gone reports to nobody.
+class worker_sink final : public call_sink {
+public:
+  worker_sink(caf::actor_addr worker, call_runner& runner)
+      : worker_(std::move(worker)), runner_(&runner) {}
+
+  void enter() { owner_.store(std::this_thread::get_id(), std::memory_order_release); }
+  void leave() { owner_.store(std::thread::id{}, std::memory_order_release); }
+
+  void delta(call_id id, std::string_view text) override {
+    if (on_worker())
+      runner_->on_delta(id, text);
+    else
+      post(provider_report{id, std::nullopt, std::string{text}});
+  }
+
+  void done(call_id id, debate::call_outcome outcome) override {
+    if (on_worker())
+      runner_->on_done(id, std::move(outcome));
+    else
+      post(provider_report{id, std::move(outcome), {}});
+  }
+
+private:
+  // Only the worker's own thread, inside one of its handlers, ever sees its own id here.
+  [[nodiscard]] bool on_worker() const {
+    return owner_.load(std::memory_order_acquire) == std::this_thread::get_id();
+  }
+  void post(provider_report&& r) {
+    if (auto h = caf::actor_cast<caf::actor>(worker_)) caf::anon_send(h, std::move(r));
+  }
+
+  caf::actor_addr worker_;
+  call_runner* runner_;  // used on the worker's thread only, while the worker runs
+  std::atomic<std::thread::id> owner_{};
+};
+
+struct worker_state {
+  static inline const char* name = "agent";
+  std::shared_ptr<worker_stats> stats;
+  // Declared in this order so each outlives what uses it.
+  std::unique_ptr<worker_scheduler> sched;
+  std::unique_ptr<call_runner> runner;
+  std::shared_ptr<worker_sink> sink;
+};
+
+using worker_self = caf::stateful_actor<worker_state>;
+
+/// One handler's run: reports made meanwhile go straight into the runner, and its outcomes
+/// leave as one batch per step when it ends.
+class worker_turn {
+public:
+  explicit worker_turn(worker_state& st) : st_(st), turn_(std::in_place, *st.runner) { st_.sink->enter(); }
+  ~worker_turn() {
+    turn_.reset();  // flushes
+    st_.sink->leave();
+  }
+  worker_turn(const worker_turn&) = delete;
+  worker_turn& operator=(const worker_turn&) = delete;
+
+private:
+  worker_state& st_;
+  std::optional<call_runner::turn> turn_;
+};
+
+template <class T>
+void send_to(const caf::strong_actor_ptr& to, T&& x) {
+  if (to) caf::anon_send(caf::actor_cast<caf::actor>(to), std::forward<T>(x));
 }
 
-debate::call_outcomes timeout_outcomes(const agent_calls& c) {
-  return failed_outcomes(c, debate::call_errc::timeout,
-                         "no reply within the agent timeout of " +
-                             std::to_string(c.spec->agent_timeout.count()) + " ms");
-}
-
-void reply(const caf::strong_actor_ptr& to, debate::call_outcomes&& o) {
-  if (to) caf::anon_send(caf::actor_cast<caf::actor>(to), std::move(o));
-}
-
-caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* timers,
-                           std::shared_ptr<std::atomic<uint64_t>> peak_backlog) {
-  // Provider failures are caught in run_provider; anything else is a bug. Say so on stderr: CAF's
-  // default handler prints on stdout, which carries the CLI's result.
+caf::behavior agent_worker(worker_self* self, worker_config cfg,
+                           std::shared_ptr<worker_stats> stats) {
+  // Provider failures are caught in the runner and the providers; anything else is a bug. Say so
+  // on stderr: CAF's default handler prints on stdout, which carries the CLI's result.
   self->set_exception_handler([](caf::scheduled_actor* a, std::exception_ptr& x) -> caf::error {
     try {
       std::rethrow_exception(x);
@@ -86,27 +170,43 @@ caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* t
     }
     return caf::make_error(caf::sec::runtime_error);
   });
+  auto& st = self->state;
+  st.stats = std::move(stats);
+  st.sched = std::make_unique<worker_scheduler>(self, *cfg.timers);
+  st.runner = std::make_unique<call_runner>(*st.sched, *cfg.providers);
+  st.sink = std::make_shared<worker_sink>(self->address(), *st.runner);
+  st.runner->set_sink(st.sink);
   return {
       [=](agent_calls& c) {
+        auto& st = self->state;
         // Only the owner may look at its mailbox: record the backlog behind these calls.
         auto backlog = self->mailbox().size();
-        if (backlog > peak_backlog->load(std::memory_order_relaxed))
-          peak_backlog->store(backlog, std::memory_order_relaxed);
-        auto latency = std::chrono::milliseconds{c.spec->mock.latency_ms};
-        if (latency.count() == 0) {
-          reply(self->current_sender(), run_provider(c));
-          return;
-        }
-        // The provider "works" for the latency; past the timeout it is cut off. The mock's
-        // latency is the same for every call of a step, so one timer serves them all.
-        bool timed_out = latency >= c.spec->agent_timeout;
-        auto delay = timed_out ? c.spec->agent_timeout : latency;
-        timers->schedule(delay, caf::actor_cast<caf::strong_actor_ptr>(self),
-                         caf::make_message(deferred_calls{self->current_sender(), std::move(c),
-                                                          timed_out}));
+        if (backlog > st.stats->peak_backlog.load(std::memory_order_relaxed))
+          st.stats->peak_backlog.store(backlog, std::memory_order_relaxed);
+        auto to = self->current_sender();
+        call_runner::delta_fn deltas;
+        if (c.stream)
+          deltas = [to](token_delta&& d) { send_to(to, std::move(d)); };
+        worker_turn turn{st};
+        st.runner->start(
+            std::move(c.spec), std::move(c.requests),
+            [to](debate::call_outcomes&& o) { send_to(to, std::move(o)); },
+            std::move(deltas));
       },
-      [=](deferred_calls& d) {
-        reply(d.reply_to, d.timed_out ? timeout_outcomes(d.calls) : run_provider(d.calls));
+      [=](timer_due d) {
+        worker_turn turn{self->state};
+        self->state.sched->fire(d.id);
+      },
+      [=](provider_report& r) {
+        worker_turn turn{self->state};
+        if (r.outcome)
+          self->state.runner->on_done(r.id, std::move(*r.outcome));
+        else
+          self->state.runner->on_delta(r.id, r.delta);
+      },
+      [=](cancel_calls& c) {
+        worker_turn turn{self->state};
+        (void)self->state.runner->cancel_debate(c.debate_id);
       },
       [=](supervision::ping_atom) { return caf::ok_atom::value; },
       [=](fault::stall_atom) { fault::stall_forever(self); },
@@ -115,19 +215,25 @@ caf::behavior agent_worker(caf::event_based_actor* self, timer::timer_service* t
 
 }  // namespace
 
+caf::actor spawn_agent_worker(caf::actor_system& sys, const worker_config& cfg,
+                              std::shared_ptr<worker_stats> stats) {
+  return sys.spawn(agent_worker, cfg, std::move(stats));
+}
+
 agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size,
-                       pool_supervision sup) {
+                       provider_catalog providers, pool_supervision sup) {
   if (size == 0) size = 1;
+  worker_config cfg{&timers, std::make_shared<const provider_catalog>(std::move(providers))};
   std::vector<supervision::child_spec> children;
   for (size_t i = 0; i < size; ++i) {
-    peaks_.push_back(std::make_shared<std::atomic<uint64_t>>(0));
+    stats_.push_back(std::make_shared<worker_stats>());
     slots_.push_back(std::make_shared<supervision::actor_slot>());
-    auto peak = peaks_.back();
-    auto* t = &timers;
     std::function<void(const caf::actor&)> restarted;
     if (sup.on_restart) restarted = [cb = sup.on_restart, i](const caf::actor&) { cb(i); };
     children.push_back({"agent/" + std::to_string(i),
-                        [t, peak](caf::actor_system& s) { return s.spawn(agent_worker, t, peak); },
+                        [cfg, stats = stats_.back()](caf::actor_system& s) {
+                          return spawn_agent_worker(s, cfg, stats);
+                        },
                         slots_.back(), std::move(restarted), sup.restart, true});
   }
   supervisor_ = supervision::spawn_supervisor(sys, "agents", std::move(children),
@@ -136,19 +242,19 @@ agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, siz
 
 agent_pool::agent_pool(std::vector<caf::actor> workers) {
   for (auto& w : workers) {
-    peaks_.push_back(std::make_shared<std::atomic<uint64_t>>(0));
+    stats_.push_back(std::make_shared<worker_stats>());
     slots_.push_back(std::make_shared<supervision::actor_slot>(std::move(w)));
   }
 }
 
 uint64_t agent_pool::peak_queue_depth() const {
   uint64_t peak = 0;
-  for (const auto& p : peaks_) peak = std::max(peak, p->load(std::memory_order_relaxed));
+  for (const auto& s : stats_) peak = std::max(peak, s->peak_backlog.load(std::memory_order_relaxed));
   return peak;
 }
 
 void agent_pool::reset_peak_queue_depth() {
-  for (const auto& p : peaks_) p->store(0, std::memory_order_relaxed);
+  for (const auto& s : stats_) s->peak_backlog.store(0, std::memory_order_relaxed);
 }
 
 agent_pool::~agent_pool() {

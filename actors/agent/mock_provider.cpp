@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdio>
+#include <new>
 #include <string>
 
 #include "actors/debate/machine.hpp"
@@ -168,6 +169,7 @@ struct context {
   const call_request& call;
   const style_traits& style;
   mock_style kind;
+  uint32_t message_bytes;
 };
 
 std::string_view name_of(const context& c, uint8_t i) {
@@ -211,7 +213,7 @@ void position_text(const context& c, uint64_t base_seed, bool revision, std::str
     splitmix64 answer(base_seed ^ (uint64_t{c.call.key.round} << 32));
     text += revision_sentences[answer.below(revision_sentences.size())];
   }
-  fit(text, spec.mock.message_bytes, base);
+  fit(text, c.message_bytes, base);
 }
 
 uint32_t tokens(size_t bytes) {
@@ -220,19 +222,20 @@ uint32_t tokens(size_t bytes) {
 
 }  // namespace
 
-call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
+call_outcome mock_reply(const debate_spec& spec, const call_request& call,
+                        const mock_options& opts) {
   call_outcome out;
   out.key = call.key;
   const auto& me = spec.agents[call.key.agent];
   auto kind = parse_style(me.option).value_or(mock_style::balanced);
-  context c{spec, call, traits[static_cast<size_t>(kind)], kind};
+  context c{spec, call, traits[static_cast<size_t>(kind)], kind, opts.message_bytes};
   uint64_t agent_seed = fnv1a(me.name) ^ (uint64_t{spec.seed} * 0x9E3779B97F4A7C15ull);
   splitmix64 rng(agent_seed ^ (uint64_t{call.key.packed()} * 0xD1B54A32D192ED03ull));
 
-  if (spec.mock.fail_rate > 0 && rng.uniform() < spec.mock.fail_rate) {
+  if (opts.fail_rate > 0 && rng.uniform() < opts.fail_rate) {
     out.error = debate::call_errc::provider_error;
     out.error_message = "mock provider failure (simulated, fail rate " +
-                        std::to_string(spec.mock.fail_rate) + ")";
+                        std::to_string(opts.fail_rate) + ")";
     return out;
   }
 
@@ -277,7 +280,7 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
       }
       text += " Suggestion: ";
       text += plan_sentences[rng.below(plan_sentences.size())];
-      fit(text, spec.mock.message_bytes, rng);
+      fit(text, c.message_bytes, rng);
       break;
     }
     case phase::vote: {
@@ -331,7 +334,7 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
         text += ' ';
         text += plan_sentences[rng.below(plan_sentences.size())];
       }
-      fit(text, spec.mock.message_bytes, rng);
+      fit(text, c.message_bytes, rng);
       break;
     }
   }
@@ -342,15 +345,108 @@ call_outcome mock_reply(const debate_spec& spec, const call_request& call) {
   return out;
 }
 
-void run_with_mock(debate::debate_machine& m, debate::time_point now) {
+void run_with_mock(debate::debate_machine& m, debate::time_point now, const mock_options& opts) {
   (void)m.start(now);
   while (!m.finished()) {
     auto calls = m.calls();  // a copy: recording the step's last reply starts the next one
     for (const auto& c : calls) {
-      auto r = m.record(mock_reply(m.spec(), c), now);
+      auto r = m.record(mock_reply(m.spec(), c, opts), now);
       if (r.new_step || m.finished()) break;
     }
   }
+}
+
+std::vector<std::string_view> delta_pieces(std::string_view text) {
+  constexpr size_t piece = 32;
+  std::vector<std::string_view> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    // Cut after the first space at or past `piece` bytes: a space is never inside a character.
+    auto space = text.size() - start > piece ? text.find(' ', start + piece) : std::string_view::npos;
+    auto end = space == std::string_view::npos ? text.size() : space + 1;
+    out.push_back(text.substr(start, end - start));
+    start = end;
+  }
+  return out;
+}
+
+mock_provider::mock_provider(mock_options opts, scheduler& sched) : opts_(opts), sched_(sched) {}
+
+mock_provider::~mock_provider() {
+  for (auto& [id, g] : groups_)
+    if (g.timer != 0) sched_.cancel(g.timer);
+}
+
+void mock_provider::answer(provider_call& call, call_sink& sink) const {
+  debate::call_outcome out;
+  try {
+    out = mock_reply(*call.spec, call.request, opts_);
+  } catch (const std::exception& e) {
+    // Out of memory for one reply fails that call, not the worker.
+    out = {};
+    out.key = call.request.key;
+    out.error = debate::call_errc::provider_error;
+    out.error_message = std::string{"the provider failed: "} +
+                        (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what());
+  }
+  if (call.stream && out.ok() && out.text)
+    for (auto piece : delta_pieces(*out.text)) sink.delta(call.id, piece);
+  sink.done(call.id, std::move(out));
+}
+
+void mock_provider::start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) {
+  if (calls.empty()) return;
+  if (opts_.latency_ms == 0) {
+    for (auto& c : calls) answer(c, *sink);
+    return;
+  }
+  auto latency = std::chrono::milliseconds{opts_.latency_ms};
+  auto now = sched_.now();
+  group g;
+  g.sink = sink;
+  for (auto& c : calls) {
+    if (now + latency >= c.deadline) continue;  // too slow: cut off at the deadline
+    g.calls.push_back(std::move(c));
+  }
+  if (g.calls.empty()) return;
+  auto id = ++next_group_;
+  g.live = g.calls.size();
+  for (size_t i = 0; i < g.calls.size(); ++i) where_.emplace(g.calls[i].id, std::pair{id, i});
+  g.timer = sched_.after(latency, [this, id] { finish(id); });
+  groups_.emplace(id, std::move(g));
+}
+
+void mock_provider::cancel(call_id id) {
+  auto w = where_.find(id);
+  if (w == where_.end()) return;
+  auto [group_id, index] = w->second;
+  where_.erase(w);
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return;
+  auto& g = it->second;
+  g.calls[index] = {};
+  if (--g.live == 0) {
+    sched_.cancel(g.timer);
+    groups_.erase(it);
+  }
+}
+
+void mock_provider::finish(uint64_t group_id) {
+  auto it = groups_.find(group_id);
+  if (it == groups_.end()) return;
+  auto g = std::move(it->second);
+  groups_.erase(it);
+  for (auto& c : g.calls) {
+    if (c.id == 0) continue;  // cancelled
+    where_.erase(c.id);
+    answer(c, *g.sink);
+  }
+}
+
+provider_catalog standard_providers(const mock_options& opts) {
+  return {{"mock", [opts](scheduler& sched) -> std::unique_ptr<provider> {
+             return std::make_unique<mock_provider>(opts, sched);
+           }}};
 }
 
 }  // namespace aragora::agent

@@ -5,7 +5,11 @@
 
 #include <optional>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
+#include "actors/agent/mock_options.hpp"
+#include "actors/agent/provider.hpp"
 #include "actors/debate/types.hpp"
 
 namespace aragora::debate {
@@ -19,14 +23,56 @@ enum class mock_style : uint8_t { supportive, critical, balanced, contrarian };
 [[nodiscard]] std::optional<mock_style> parse_style(std::string_view s);
 [[nodiscard]] std::string_view to_string(mock_style s);
 
-/// The reply of agent `call.key.agent` of `spec` (including a simulated failure at the spec's
-/// fail rate). Pure: no clock, no global state.
+/// The reply of agent `call.key.agent` of `spec` (including a simulated failure at the fail
+/// rate of `opts`). Pure: no clock, no global state.
 [[nodiscard]] debate::call_outcome mock_reply(const debate::debate_spec& spec,
-                                              const debate::call_request& call);
+                                              const debate::call_request& call,
+                                              const mock_options& opts = {});
 
 /// Runs `m` from its start to its end with mock replies in call order, all at `now`: the
 /// protocol alone, no actors or timers (benchmarks).
-void run_with_mock(debate::debate_machine& m, debate::time_point now);
+void run_with_mock(debate::debate_machine& m, debate::time_point now,
+                   const mock_options& opts = {});
+
+/// The mock behind the provider seam: replies after `latency_ms` on the scheduler it is given
+/// (one timer per started step), at once when the latency is 0. A call whose deadline comes
+/// before its latency is never answered: the runner times it out, as it would a slow API.
+/// Runs on its scheduler's thread only.
+class mock_provider final : public provider {
+public:
+  mock_provider(mock_options opts, scheduler& sched);
+  ~mock_provider() override;
+
+  void start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) override;
+  void cancel(call_id id) override;
+
+  /// Calls waiting for their latency.
+  [[nodiscard]] size_t pending() const { return where_.size(); }
+
+private:
+  struct group {
+    std::vector<provider_call> calls;  // a cancelled call's id is 0
+    std::shared_ptr<call_sink> sink;
+    scheduler::handle timer = 0;
+    size_t live = 0;
+  };
+
+  void answer(provider_call& call, call_sink& sink) const;
+  void finish(uint64_t group_id);
+
+  mock_options opts_;
+  scheduler& sched_;
+  std::unordered_map<uint64_t, group> groups_;
+  std::unordered_map<call_id, std::pair<uint64_t, size_t>> where_;  // call -> group, index
+  uint64_t next_group_ = 0;
+};
+
+/// The providers of this build, the mock configured with `opts`.
+[[nodiscard]] provider_catalog standard_providers(const mock_options& opts);
+
+/// The pieces a streamed reply of `text` is delivered in: whole words, about 32 bytes each,
+/// which concatenate to `text`.
+[[nodiscard]] std::vector<std::string_view> delta_pieces(std::string_view text);
 
 /// Small, fast, seedable PRNG (splitmix64).
 class splitmix64 {

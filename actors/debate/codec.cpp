@@ -42,9 +42,6 @@ v1::DebateSpec to_proto(const debate_spec& spec) {
   p.set_early_stop(spec.early_stop);
   p.set_consensus_threshold(spec.consensus_threshold);
   p.set_seed(spec.seed);
-  p.mutable_mock()->set_message_bytes(spec.mock.message_bytes);
-  p.mutable_mock()->set_latency_ms(spec.mock.latency_ms);
-  p.mutable_mock()->set_fail_rate(spec.mock.fail_rate);
   p.set_agent_timeout_ms(static_cast<uint32_t>(spec.agent_timeout.count()));
   p.set_context(spec.context);
   p.set_similarity(static_cast<v1::Similarity::Value>(spec.similarity));
@@ -68,7 +65,8 @@ debate_spec from_proto(const v1::DebateSpec& p) {
   spec.early_stop = p.early_stop();
   spec.consensus_threshold = p.consensus_threshold();
   spec.seed = p.seed();
-  spec.mock = {p.mock().message_bytes(), p.mock().latency_ms(), p.mock().fail_rate()};
+  // `mock` (field 10) of records written before issue 8 is ignored: the mock's options are the
+  // node's configuration now, so a resumed debate runs with the resuming node's.
   spec.agent_timeout = std::chrono::milliseconds{p.agent_timeout_ms()};
   spec.context = p.context();
   if (p.similarity() != v1::Similarity::similarity_unspecified)

@@ -329,6 +329,8 @@ caf::behavior debate_behavior(debate_self* self) {
           s.early_cancel = std::move(reason);  // still recalling: cancelled once it starts
           return;
         }
+        // The agent stops working on this debate's calls in flight (provider seam, issue 8).
+        if (s.agent) self->send(s.agent, agent::cancel_calls{s.id});
         apply(self, s.machine->cancel(s.services->now(), std::move(reason)));
       },
       [=](subscribe_atom, caf::actor& subscriber) {

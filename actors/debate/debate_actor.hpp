@@ -102,7 +102,8 @@ using writer_restarted_atom = caf::atom_constant<caf::atom("w_restart")>;
 /// What every debate actor of a node shares.
 struct debate_services {
   timer::timer_service* timers = nullptr;
-  const agent::agent_pool* agents = nullptr;
+  // Shared: a debate that starts while its node is being destroyed still picks from a live pool.
+  std::shared_ptr<const agent::agent_pool> agents;
   machine_options options;
   std::optional<std::string> signing_key;
   std::chrono::milliseconds phase_grace{defaults::phase_grace};

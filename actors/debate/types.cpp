@@ -183,8 +183,6 @@ std::optional<spec_error> validate(const debate_spec& spec) {
     return fail(spec_errc::bad_threshold, std::move(r->message));
   if (auto r = settings::check(id::agent_timeout_ms, int64_t{spec.agent_timeout.count()}))
     return fail(spec_errc::bad_duration, std::move(r->message));
-  if (auto r = settings::check(id::mock_fail_rate, spec.mock.fail_rate))
-    return fail(spec_errc::bad_fail_rate, std::move(r->message));
   return std::nullopt;
 }
 

@@ -68,12 +68,6 @@ struct agent_spec {
   std::string option;    // provider option (the mock's style)
 };
 
-struct mock_options {
-  uint32_t message_bytes = defaults::mock_message_bytes;
-  uint32_t latency_ms = defaults::mock_latency_ms;
-  double fail_rate = defaults::mock_fail_rate;
-};
-
 struct debate_spec {
   std::string id;
   std::string question;
@@ -87,7 +81,6 @@ struct debate_spec {
   double convergence_threshold = defaults::convergence_threshold;
   uint32_t max_judges = defaults::max_judges;
   uint32_t seed = defaults::seed;
-  mock_options mock;
   std::chrono::milliseconds agent_timeout{defaults::agent_timeout};
   std::string context;  // prior knowledge handed to every agent
   std::string domain = "general";  // for per-domain ratings
@@ -103,7 +96,7 @@ enum class spec_errc : uint8_t {
   too_many_agents,
   duplicate_agent,
   bad_threshold,
-  bad_fail_rate,
+  bad_fail_rate,  // the CLI's --fail-rate (mock configuration, not part of a spec any more)
   invalid_utf8,  // stored text must be UTF-8: protobuf cannot read the record back otherwise
   bad_duration,
 };

@@ -81,9 +81,9 @@ uint64_t max_agent_calls(const debate::debate_spec& spec) {
   return r * (n + critiques + n) + judges;        // propose, critique, vote per round
 }
 
-footprint estimate_footprint(const debate::debate_spec& spec) {
+footprint estimate_footprint(const debate::debate_spec& spec, uint32_t message_bytes) {
   uint64_t calls = max_agent_calls(spec);
-  uint64_t text = spec.mock.message_bytes > 0 ? spec.mock.message_bytes : natural_text_bytes;
+  uint64_t text = message_bytes > 0 ? message_bytes : natural_text_bytes;
   uint64_t spec_bytes = spec.question.size() + spec.context.size() + spec.domain.size();
   footprint f;
   f.running = saturating_add(

@@ -25,7 +25,9 @@ struct footprint {
   uint64_t result = 0;   // in addition, while its whole result is built and encoded (ask)
 };
 
-[[nodiscard]] footprint estimate_footprint(const debate::debate_spec& spec);
+/// `message_bytes` is the size of each text the node's providers write (the mock's
+/// message_bytes), 0 for their natural length.
+[[nodiscard]] footprint estimate_footprint(const debate::debate_spec& spec, uint32_t message_bytes);
 
 /// What the machine offers this process, in bytes; unset when it cannot be read or is unlimited.
 struct machine_memory {

@@ -27,9 +27,10 @@ void usage_error(std::string_view code, std::string_view message) {
   print_error(exit_usage, code, message);
 }
 
-/// Builds and validates the debate spec; prints the error and returns nullopt when refused.
+/// Builds and validates the debate spec, and sets the mock flags in `cfg` (they configure the
+/// node's provider, not the debate); prints the error and returns nullopt when refused.
 std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_flags& flags,
-                                              const config::node_config& cfg) {
+                                              config::node_config& cfg) {
   auto spec = config::default_spec(cfg);
   spec.question = o.question;
   auto agents = agent::parse_agents(o.agents);
@@ -73,9 +74,8 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_fl
   }
   if (o.rounds) spec.rounds = static_cast<uint32_t>(*o.rounds);
   if (o.seed) spec.seed = static_cast<uint32_t>(*o.seed);
-  if (o.message_bytes) spec.mock.message_bytes = static_cast<uint32_t>(*o.message_bytes);
-  if (o.latency_ms) spec.mock.latency_ms = static_cast<uint32_t>(*o.latency_ms);
-  if (o.fail_rate) spec.mock.fail_rate = *o.fail_rate;
+  if (o.message_bytes) cfg.mock.message_bytes = static_cast<uint32_t>(*o.message_bytes);
+  if (o.latency_ms) cfg.mock.latency_ms = static_cast<uint32_t>(*o.latency_ms);
   if (o.agent_timeout_ms) {
     spec.agent_timeout = std::chrono::milliseconds{*o.agent_timeout_ms};
     // Deadlines fire on timer ticks: a shorter timeout could not be kept.
@@ -92,9 +92,11 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_fl
     usage_error(debate::to_string(err->code), err->message);
     return std::nullopt;
   }
+  if (o.fail_rate) cfg.mock.fail_rate = *o.fail_rate;
   // One debate, with its whole result printed at the end.
-  auto fp = capacity::estimate_footprint(spec);
-  if (!check_footprint(spec, fp.running + fp.result, capacity::memory_budget(cfg)))
+  auto fp = capacity::estimate_footprint(spec, cfg.mock.message_bytes);
+  if (!check_footprint(spec, cfg.mock.message_bytes, fp.running + fp.result,
+                       capacity::memory_budget(cfg)))
     return std::nullopt;
   return spec;
 }
@@ -129,7 +131,8 @@ std::chrono::milliseconds longest_debate(const debate::debate_spec& s, const con
 int run_ask(const ask_options& o, const config::node_config& cfg) {
   auto flags = parse_run_flags(o.protocol, o.early_stop, o.storage);
   if (!flags) return exit_usage;
-  auto spec = build_spec(o, *flags, cfg);
+  auto node_cfg = cfg;  // with the mock flags
+  auto spec = build_spec(o, *flags, node_cfg);
   if (!spec) return exit_usage;
   if (!o.receipt_file.empty() && !receipt_writable(o.receipt_file)) return exit_usage;
   if (o.timeout_ms && (*o.timeout_ms < 1 || *o.timeout_ms > 7 * 24 * 3600 * 1000LL))
@@ -143,7 +146,7 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
     if (!db) return exit_failed;
   }
 
-  node::local_node node{cfg, key.key, db};
+  node::local_node node{node_cfg, key.key, db};
   // Ctrl-C cancels the debate: it ends `cancelled`, persisted and audited, and is not resumed.
   signal_action_scope on_signal{[&node](int signo) {
                                   (void)node.cancel_all(

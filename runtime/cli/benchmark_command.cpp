@@ -104,21 +104,26 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   // Unset: the configured defaults default_spec() filled in.
   if (o.rounds) spec.rounds = static_cast<uint32_t>(*o.rounds);
   if (o.seed) spec.seed = static_cast<uint32_t>(*o.seed);
-  if (o.latency_ms) spec.mock.latency_ms = static_cast<uint32_t>(*o.latency_ms);
-  if (o.message_bytes) spec.mock.message_bytes = static_cast<uint32_t>(*o.message_bytes);
-  if (o.fail_rate) spec.mock.fail_rate = *o.fail_rate;
   spec.requested_by = "benchmark";
   if (auto err = debate::validate(spec)) return usage(debate::to_string(err->code), err->message);
   auto templ = std::make_shared<const debate::debate_spec>(std::move(spec));
+  // The mock flags configure the node's provider.
+  auto bench_cfg = cfg;
+  // Unset: the configured mock.* settings.
+  if (o.latency_ms) bench_cfg.mock.latency_ms = static_cast<uint32_t>(*o.latency_ms);
+  if (o.message_bytes) bench_cfg.mock.message_bytes = static_cast<uint32_t>(*o.message_bytes);
+  if (o.fail_rate) bench_cfg.mock.fail_rate = *o.fail_rate;
+  // The benchmark measures the debate engine and its store: no memory recall per debate.
+  bench_cfg.memory_enabled = false;
 
   uint64_t debates = static_cast<uint64_t>(o.debates);
   uint64_t concurrent = o.concurrent ? static_cast<uint64_t>(*o.concurrent) : debates;
   if (!o.duration_s) concurrent = std::min(concurrent, debates);
   // Memory admission: a given --concurrent that does not fit is refused (the run would not be
   // the one asked for); the default "all at once" runs as many at once as fit, the rest queued.
-  auto per_debate = capacity::estimate_footprint(*templ).running;
+  auto per_debate = capacity::estimate_footprint(*templ, bench_cfg.mock.message_bytes).running;
   auto budget = capacity::memory_budget(cfg);
-  if (!check_footprint(*templ, per_debate, budget)) return exit_usage;
+  if (!check_footprint(*templ, bench_cfg.mock.message_bytes, per_debate, budget)) return exit_usage;
   auto fit = capacity::debates_that_fit(budget, per_debate);
   if (concurrent > fit) {
     auto why = std::to_string(fit) + " debates of about " + capacity::mib_text(per_debate) +
@@ -140,9 +145,9 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   config.set_duration_s(o.duration_s.value_or(0));
   config.set_protocol(std::string{debate::to_string(templ->protocol)});
   config.set_early_stop(templ->early_stop);
-  config.set_latency_ms(templ->mock.latency_ms);
-  config.set_message_bytes(templ->mock.message_bytes);
-  config.set_fail_rate(templ->mock.fail_rate);
+  config.set_latency_ms(bench_cfg.mock.latency_ms);
+  config.set_message_bytes(bench_cfg.mock.message_bytes);
+  config.set_fail_rate(bench_cfg.mock.fail_rate);
   config.set_storage(o.storage);
   config.set_warmup_debates(cfg.benchmark_warmup);
 
@@ -151,9 +156,6 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
     db = open_store(o.data_dir, cfg, storage::open_mode::create);
     if (!db) return exit_failed;
   }
-  // The benchmark measures the debate engine and its store: no memory recall per debate.
-  auto bench_cfg = cfg;
-  bench_cfg.memory_enabled = false;
   auto warm_progress = std::make_shared<loadgen::load_progress>();
   auto progress = std::make_shared<loadgen::load_progress>();
   node::local_node node{bench_cfg, std::nullopt, db};

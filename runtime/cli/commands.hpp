@@ -43,8 +43,8 @@ template <class T>
 
 /// `needed` bytes (capacity::estimate_footprint) fit the memory budget; otherwise prints
 /// memory_budget_exceeded and returns false.
-[[nodiscard]] bool check_footprint(const debate::debate_spec& spec, uint64_t needed,
-                                   uint64_t budget);
+[[nodiscard]] bool check_footprint(const debate::debate_spec& spec, uint32_t message_bytes,
+                                   uint64_t needed, uint64_t budget);
 
 // Unset numbers take the configured default; a given one is range-checked, never ignored.
 struct ask_options {

@@ -41,12 +41,13 @@ bool accepted(const std::optional<settings::refusal>& refused) {
   return false;
 }
 
-bool check_footprint(const debate::debate_spec& spec, uint64_t needed, uint64_t budget) {
+bool check_footprint(const debate::debate_spec& spec, uint32_t message_bytes, uint64_t needed,
+                     uint64_t budget) {
   if (needed <= budget) return true;
   print_error(exit_usage, "memory_budget_exceeded",
               "one debate of " + std::to_string(spec.agents.size()) + " agents, " +
                   std::to_string(spec.rounds) + " rounds and " +
-                  std::to_string(spec.mock.message_bytes) + "-byte messages needs about " +
+                  std::to_string(message_bytes) + "-byte messages needs about " +
                   capacity::mib_text(needed) + " (" +
                   std::to_string(capacity::max_agent_calls(spec)) +
                   " agent calls); the memory budget is " + capacity::mib_text(budget) +

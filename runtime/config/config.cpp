@@ -371,7 +371,6 @@ debate::debate_spec default_spec(const node_config& cfg) {
   spec.max_judges = cfg.max_judges;
   spec.agent_timeout = cfg.agent_timeout;
   spec.seed = cfg.seed;
-  spec.mock = cfg.mock;
   return spec;
 }
 

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <variant>
 
+#include "actors/agent/mock_options.hpp"
 #include "actors/debate/machine.hpp"
 #include "actors/debate/types.hpp"
 #include "runtime/settings/settings.hpp"
@@ -47,7 +48,7 @@ struct node_config {
   std::chrono::milliseconds agent_timeout;
   std::chrono::milliseconds phase_grace;
   uint32_t seed;
-  debate::mock_options mock;
+  agent::mock_options mock;  // the node's mock provider, not part of a debate
   debate::machine_options machine;
   // Runtime.
   std::chrono::milliseconds timer_tick;

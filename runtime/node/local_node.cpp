@@ -65,7 +65,7 @@ struct local_node::impl {
   debate::live_debates running;
   std::unique_ptr<fault::injector> faults;
   caf::actor_system sys;
-  agent::agent_pool agents;
+  std::shared_ptr<agent::agent_pool> agents;  // shared with the debates (debate_services)
   std::shared_ptr<debate::debate_services> services;
   std::shared_ptr<storage::store> db;
   // The node's services run under one supervisor; debates under their own.
@@ -77,11 +77,13 @@ struct local_node::impl {
       : timers(c.timer_tick, c.timer_slots),
         faults(c.fault_injection ? std::make_unique<fault::injector>() : nullptr),
         sys(configure(caf_cfg, c)),
-        agents(sys, timers, pool_size(c), pool_supervision_of(c, running, faults.get())),
+        agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c),
+                                                   agent::standard_providers(c.mock),
+                                                   pool_supervision_of(c, running, faults.get()))),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)) {
     services->timers = &timers;
-    services->agents = &agents;
+    services->agents = agents;
     services->options = c.machine;
     services->signing_key = std::move(key);
     services->phase_grace = c.phase_grace;
@@ -152,7 +154,7 @@ struct local_node::impl {
         self->request(m, std::chrono::seconds{5}, memory::flush_atom::value)
             .receive([](bool) {}, [](caf::error&) {});
       }
-    agents.stop();
+    agents->stop();
     if (services_supervisor) caf::anon_send_exit(services_supervisor, caf::exit_reason::user_shutdown);
     timers.stop();
   }
@@ -232,7 +234,7 @@ std::vector<supervision::child_status> local_node::supervision_status() {
   std::vector<supervision::child_status> out;
   caf::scoped_actor self{impl_->sys};
   for (const auto& sup :
-       {impl_->services_supervisor, impl_->agents.supervisor(), impl_->debates_supervisor}) {
+       {impl_->services_supervisor, impl_->agents->supervisor(), impl_->debates_supervisor}) {
     if (!sup) continue;
     self->request(sup, std::chrono::seconds{5}, supervision::status_atom::value)
         .receive([&](std::vector<supervision::child_status>& v) {
@@ -252,11 +254,11 @@ caf::actor_system& local_node::system() {
 }
 
 uint64_t local_node::peak_queue_depth() const {
-  return impl_->agents.peak_queue_depth();
+  return impl_->agents->peak_queue_depth();
 }
 
 void local_node::reset_peak_queue_depth() {
-  impl_->agents.reset_peak_queue_depth();
+  impl_->agents->reset_peak_queue_depth();
 }
 
 std::string local_node::next_debate_id() {

@@ -21,6 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   spec.question = "Should we adopt Kubernetes?";
   spec.agents = {{"a", "mock", "critical"}, {"b", "mock", "balanced"}};
   if (auto err = debate::validate(spec)) std::abort();  // accepted, yet every debate refused
+  if (!agent::valid_fail_rate(cfg->mock.fail_rate)) std::abort();
   if (cfg->timer_tick < defaults::min_timer_tick || cfg->timer_tick > defaults::max_timer_tick ||
       cfg->timer_tick > cfg->agent_timeout || cfg->timer_tick > cfg->phase_grace)
     std::abort();

@@ -34,18 +34,18 @@ struct fault_fixture {
   debate::live_debates running;
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
-  agent::agent_pool agents{sys, timers, 1};
+  std::shared_ptr<agent::agent_pool> agents = std::make_shared<agent::agent_pool>(sys, timers, 1);
   std::shared_ptr<debate::debate_services> services = std::make_shared<debate::debate_services>();
 
   fault_fixture() {
     services->timers = &timers;
-    services->agents = &agents;
+    services->agents = agents;
     services->registry = &running;
     services->now = &failing_clock;
   }
   ~fault_fixture() {
     running.stop_all(caf::exit_reason::user_shutdown);
-    agents.stop();
+    agents->stop();
     timers.stop();
   }
 };

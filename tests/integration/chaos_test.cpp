@@ -42,6 +42,7 @@ config::node_config chaos_config() {
   c.db_breaker_recovery = 300ms;
   c.memory_enabled = true;
   c.agent_workers = 4;
+  c.mock.latency_ms = 5;
   return c;
 }
 
@@ -61,7 +62,6 @@ TEST(Chaos, ThousandDebatesUnderRandomKillsAllEndCleanly) {
     auto s = std::make_shared<debate::debate_spec>(*test::make_spec([&](debate::debate_spec& x) {
       x.rounds = 2;
       x.seed = static_cast<uint32_t>(started);
-      x.mock.latency_ms = 2 + started % 7;
     }));
     s->id = node.next_debate_id();
     ++started;

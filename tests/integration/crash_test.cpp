@@ -141,7 +141,7 @@ TEST(CrashRecovery, KilledAtRandomPointsEveryStoredDebateCompletesWithNothingLos
     if (kills < min_kills) kill_after = std::chrono::milliseconds{10 + rng() % 140};
     auto args = first ? std::vector<std::string>{dir, "start", std::to_string(debates), "40",
                                                  std::to_string(rounds)}
-                      : std::vector<std::string>{dir, "resume"};
+                      : std::vector<std::string>{dir, "resume", "40"};
     last = run_child(args, kill_after);
     ++runs;
     for (const auto& line : last.lines) {

@@ -54,17 +54,23 @@ std::vector<std::string> texts(const debate::debate_machine& m) {
   return out;
 }
 
+/// A node whose mock provider is configured by `edit`.
+config::node_config with_mock(std::function<void(agent::mock_options&)> edit) {
+  config::node_config cfg;
+  edit(cfg.mock);
+  return cfg;
+}
+
 TEST(DebateActor, MatchesThePureMachineForTheSameSeed) {
-  node::local_node node{config::node_config{}};
+  node::local_node node{with_mock([](auto& m) { m.message_bytes = 300; })};
   auto spec = test::make_spec([](debate::debate_spec& s) {
     s.rounds = 3;
     s.seed = 11;
-    s.mock.message_bytes = 300;
   });
   auto out = run_one(node, spec);
   ASSERT_TRUE(out.done.machine);
   debate::debate_machine reference(spec);
-  test::drive(reference, test::mock);
+  test::drive(reference, test::mock_with(test::sized(300)));
   EXPECT_EQ(texts(*out.done.machine), texts(reference));
   EXPECT_EQ(out.done.machine->agent_calls(), 36u);
   EXPECT_EQ(out.done.machine->outcome().status, reference.outcome().status);
@@ -88,13 +94,10 @@ TEST(DebateActor, StreamsEveryEventInSequence) {
 }
 
 TEST(DebateActor, LatencyIsSimulatedWithTimersNotSleeps) {
-  config::node_config cfg;
+  auto cfg = with_mock([](auto& m) { m.latency_ms = 40; });
   cfg.scheduler_threads = 1;  // a sleeping agent would serialise everything on one thread
   node::local_node node{cfg};
-  auto spec = test::make_spec([](debate::debate_spec& s) {
-    s.rounds = 2;
-    s.mock.latency_ms = 40;
-  });
+  auto spec = test::make_spec([](debate::debate_spec& s) { s.rounds = 2; });
   // 2 rounds x 3 phases, each one latency long, for 20 debates at once.
   caf::scoped_actor self{node.system()};
   auto start = std::chrono::steady_clock::now();
@@ -121,11 +124,8 @@ TEST(DebateActor, LatencyIsSimulatedWithTimersNotSleeps) {
 }
 
 TEST(DebateActor, CallsSlowerThanTheAgentTimeoutFailAsTimeouts) {
-  node::local_node node{config::node_config{}};
-  auto spec = test::make_spec([](debate::debate_spec& s) {
-    s.mock.latency_ms = 5000;
-    s.agent_timeout = 50ms;
-  });
+  node::local_node node{with_mock([](auto& m) { m.latency_ms = 5000; })};
+  auto spec = test::make_spec([](debate::debate_spec& s) { s.agent_timeout = 50ms; });
   auto out = run_one(node, spec);
   const auto& m = *out.done.machine;
   EXPECT_EQ(m.outcome().status, debate::debate_status::failed);
@@ -141,10 +141,10 @@ TEST(DebateActor, ThePhaseDeadlineCatchesAgentsThatNeverAnswer) {
   timer::timer_service timers;
   // An agent that takes calls and never replies.
   auto silent = sys.spawn([]() -> caf::behavior { return {[](agent::agent_calls&) {}}; });
-  agent::agent_pool pool{{silent}};
+  auto pool = std::make_shared<agent::agent_pool>(std::vector<caf::actor>{silent});
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &timers;
-  services->agents = &pool;
+  services->agents = pool;
   services->phase_grace = 20ms;
   auto spec = test::make_spec([](debate::debate_spec& s) { s.agent_timeout = 30ms; });
   caf::scoped_actor self{sys};
@@ -158,7 +158,7 @@ TEST(DebateActor, ThePhaseDeadlineCatchesAgentsThatNeverAnswer) {
   EXPECT_EQ(done.machine->outcome().status, debate::debate_status::failed);
   ASSERT_EQ(done.machine->errors().size(), 3u);
   for (const auto& e : done.machine->errors()) EXPECT_EQ(e.code, debate::call_errc::timeout);
-  pool.stop();
+  pool->stop();
   timers.stop();
 }
 
@@ -167,7 +167,10 @@ TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextSte
   caf::actor_system sys{cfg};
   timer::timer_service timers;
   test::temp_store store{"slow-writer"};
-  agent::agent_pool pool{sys, timers, 1};
+  agent::mock_options each_step_100ms;
+  each_step_100ms.latency_ms = 100;
+  auto pool = std::make_shared<agent::agent_pool>(sys, timers, 1,
+                                                 agent::standard_providers(each_step_100ms));
   // A writer that takes 500 ms to acknowledge the second write (the end of step 1), longer than
   // a step's limit: step 1's deadline fires while it is on its way.
   auto writer = sys.spawn([](caf::event_based_actor* self) -> caf::behavior {
@@ -183,13 +186,12 @@ TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextSte
   });
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &timers;
-  services->agents = &pool;
+  services->agents = pool;
   services->phase_grace = 20ms;
   services->writer = std::make_shared<supervision::actor_slot>(writer);
   services->store = store.db;
   auto spec = test::make_spec([](debate::debate_spec& s) {
     s.agent_timeout = 300ms;  // a step may take 320 ms
-    s.mock.latency_ms = 100;  // each step takes 100 ms
     s.rounds = 1;
   });
   caf::scoped_actor self{sys};
@@ -201,19 +203,17 @@ TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextSte
   EXPECT_EQ(done.machine->failed_calls(), 0u) << "a call timed out";
   EXPECT_NE(done.machine->outcome().status, debate::debate_status::failed);
   caf::anon_send_exit(writer, caf::exit_reason::user_shutdown);
-  pool.stop();
+  pool->stop();
   timers.stop();
 }
 
 TEST(DebateActor, ANodeShutsDownWithDebatesStillRunning) {
   auto start = std::chrono::steady_clock::now();
   {
-    node::local_node node{config::node_config{}};
+    node::local_node node{with_mock([](auto& m) { m.latency_ms = 60'000; })};
     caf::scoped_actor self{node.system()};
     for (int i = 0; i < 10; ++i) {
-      auto s = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& x) {
-        x.mock.latency_ms = 60'000;
-      }));
+      auto s = std::make_shared<debate::debate_spec>(*test::make_spec());
       s->id = node.next_debate_id();
       (void)node.start_debate(s, self);
     }
@@ -223,10 +223,9 @@ TEST(DebateActor, ANodeShutsDownWithDebatesStillRunning) {
 }
 
 TEST(DebateActor, FailuresAreReportedAndTheDebateCompletes) {
-  node::local_node node{config::node_config{}};
+  node::local_node node{with_mock([](auto& m) { m.fail_rate = 0.3; })};
   auto spec = test::make_spec([](debate::debate_spec& s) {
     s.rounds = 3;
-    s.mock.fail_rate = 0.3;
     s.seed = 5;
   });
   auto out = run_one(node, spec);
@@ -243,11 +242,8 @@ TEST(DebateActor, FailuresAreReportedAndTheDebateCompletes) {
 }
 
 TEST(DebateActor, CancelEndsADebateInFlight) {
-  node::local_node node{config::node_config{}};
-  auto spec = test::make_spec([](debate::debate_spec& s) {
-    s.rounds = 5;
-    s.mock.latency_ms = 200;
-  });
+  node::local_node node{with_mock([](auto& m) { m.latency_ms = 200; })};
+  auto spec = test::make_spec([](debate::debate_spec& s) { s.rounds = 5; });
   caf::scoped_actor self{node.system()};
   auto d = node.start_debate(spec, self);
   self->send(d, debate::cancel_atom::value, std::string{"test cancel"});
@@ -262,12 +258,9 @@ TEST(DebateActor, CancelEndsADebateInFlight) {
 TEST(DebateActor, ANodeWideCancelAlsoStopsDebatesThatStartAfterIt) {
   // Ctrl-C cancels the node's debates; one spawned at the same moment registers only when it
   // first runs, and must cancel itself then instead of running to its end.
-  node::local_node node{config::node_config{}};
+  node::local_node node{with_mock([](auto& m) { m.latency_ms = 200; })};
   EXPECT_EQ(node.cancel_all("interrupted by SIGINT", "signal"), 0u);
-  auto spec = test::make_spec([](debate::debate_spec& s) {
-    s.rounds = 5;
-    s.mock.latency_ms = 200;
-  });
+  auto spec = test::make_spec([](debate::debate_spec& s) { s.rounds = 5; });
   caf::scoped_actor self{node.system()};
   (void)node.start_debate(spec, self);
   debate::debate_finished done;
@@ -279,14 +272,13 @@ TEST(DebateActor, ANodeWideCancelAlsoStopsDebatesThatStartAfterIt) {
 }
 
 TEST(DebateActor, ManyConcurrentDebatesAllComplete) {
-  node::local_node node{config::node_config{}};
+  node::local_node node{with_mock([](auto& m) { m.latency_ms = 1; })};
   caf::scoped_actor self{node.system()};
   constexpr int n = 500;
   for (int i = 0; i < n; ++i) {
     auto s = test::make_spec([&](debate::debate_spec& x) {
       x.rounds = 2;
       x.seed = static_cast<uint32_t>(i);
-      x.mock.latency_ms = i % 3;
     });
     auto copy = std::make_shared<debate::debate_spec>(*s);
     copy->id = node.next_debate_id();

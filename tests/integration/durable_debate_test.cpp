@@ -169,11 +169,12 @@ TEST(DurableDebate, AReplayedDebateSealsTheReceiptItCompletedWith) {
   // `aragora show` prints the result of the replayed log: it must check against the receipt
   // sealed at completion, although the debate let go of its texts once they were on disk.
   fixture f;
-  node::local_node node{config::node_config{}, std::nullopt, f.db};
+  config::node_config cfg;
+  cfg.mock.fail_rate = 0.1;
+  node::local_node node{cfg, std::nullopt, f.db};
   auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& s) {
     s.consensus = debate::consensus_method::judge;
     s.rounds = 2;
-    s.mock.fail_rate = 0.1;
     s.agents.push_back({"contrarian", "mock", "contrarian"});
   }));
   spec->id = node.next_debate_id();
@@ -201,8 +202,10 @@ TEST(DurableDebate, ACancelledDebateIsAuditedAsSuch) {
   fixture f;
   std::string id;
   {
-    node::local_node node{config::node_config{}, std::nullopt, f.db};
-    auto done = run(node, [](debate::debate_spec& s) { s.mock.latency_ms = 500; }, true);
+    config::node_config cfg;
+    cfg.mock.latency_ms = 500;
+    node::local_node node{cfg, std::nullopt, f.db};
+    auto done = run(node, {}, true);
     id = done.id;
     EXPECT_EQ(done.summary.status, debate::debate_status::cancelled);
   }

@@ -30,11 +30,12 @@ TEST(DurableFailures, FailedCallsAreStoredAndTheLogRebuildsTheSameReceipt) {
   auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& s) {
     s.rounds = 3;
     s.seed = 7;
-    s.mock.fail_rate = 0.15;  // with this seed proposals, critiques and votes fail
   }));
   debate::debate_finished done;
   {
-    node::local_node node{config::node_config{}, std::nullopt, f.db};
+    config::node_config cfg;
+    cfg.mock.fail_rate = 0.15;  // with this seed proposals, critiques and votes fail
+    node::local_node node{cfg, std::nullopt, f.db};
     spec->id = node.next_debate_id();
     caf::scoped_actor self{node.system()};
     (void)node.start_debate(spec, self);
@@ -70,7 +71,8 @@ TEST(DurableFailures, FailedCallsAreStoredAndTheLogRebuildsTheSameReceipt) {
 
 /// Stores a debate stopped after `steps` completed steps, as a process killed mid-debate leaves
 /// it: its events so far and a record that says running.
-void store_running(storage::store& db, const std::string& id, uint32_t steps) {
+void store_running(storage::store& db, const std::string& id, uint32_t steps,
+                   const std::function<void(v1::DebateRecord&)>& edit = {}) {
   auto spec = test::make_spec([&](debate::debate_spec& s) {
     s.id = id;
     s.rounds = 3;
@@ -96,8 +98,50 @@ void store_running(storage::store& db, const std::string& id, uint32_t steps) {
   ASSERT_FALSE(m.finished());
   storage::write_batch b;
   debate::add_events(b, m, events, db.expiry_for(storage::cf::debate_events));
-  debate::add_record(b, debate::record_of(m, nullptr), db);
+  auto record = debate::record_of(m, nullptr);
+  if (edit) edit(record);
+  debate::add_record(b, record, db);
   ASSERT_FALSE(db.write(b, true));
+}
+
+TEST(DurableFailures, ARecordWithTheMockOptionsOfBeforeStillResumesWithTheNodesMock) {
+  // Records written before issue 8 kept the mock's options in the spec (DebateSpec.mock). They
+  // load, and the debate continues with the resuming node's mock: the stored options are ignored
+  // (honoured, this fail rate would fail every call, this latency would outlast the test).
+  test::temp_store f{"old-mock"};
+  const std::string id = "00000000000000c3";
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+  store_running(*f.db, id, 2, [](v1::DebateRecord& r) {
+    auto* mock = r.mutable_spec()->mutable_mock();
+    mock->set_fail_rate(1.0);
+    mock->set_latency_ms(60'000);
+    mock->set_message_bytes(64);
+  });
+  auto stored = debate::load_debate(*f.db, id).value();
+  ASSERT_TRUE(stored);
+  ASSERT_TRUE(stored->record.spec().has_mock()) << "the record was not written as before";
+#pragma GCC diagnostic pop
+  node::local_node node{config::node_config{}, std::nullopt, f.db};
+  caf::scoped_actor self{node.system()};
+  auto resumed = node.resume_unfinished(self);
+  ASSERT_EQ(resumed.ids, std::vector<std::string>{id});
+  debate::debate_finished done;
+  self->receive([&](debate::debate_finished& x) { done = std::move(x); },
+                caf::after(10s) >> [] { FAIL() << "the resumed debate did not finish"; });
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(done.machine->failed_calls(), 0u);
+  debate::debate_machine reference(test::make_spec([&](debate::debate_spec& s) {
+    s.id = id;
+    s.rounds = 3;
+  }));
+  test::drive(reference, test::mock);
+  auto texts = [](const debate::debate_machine& m) {
+    std::vector<std::string> out;
+    for (auto i : m.canonical_order()) out.push_back(*m.transcript()[i].text);
+    return out;
+  };
+  EXPECT_EQ(texts(*done.machine), texts(reference)) << "not the node's mock at natural length";
 }
 
 TEST(DurableFailures, ResumeSetsAsideALogWithAGapAndResumesTheOthers) {

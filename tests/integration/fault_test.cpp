@@ -604,8 +604,10 @@ TEST_F(Fault, CtrlCDuringResumeCancelsEvenTheDebatesNotYetRunning) {
   // signal comes must be cancelled too, not run to its end behind an exit code of 130.
   auto dir = path("data");
   // Slow agents (300 ms a call): the resumed debates are far from done when the signal comes.
+  // The mock's latency is the node's configuration, not the stored debate's: resume gets it too.
   ASSERT_FALSE(killed_mid_run(dir, 300, 64u << 10).empty());
-  background resume{"resume --json --data-dir " + dir};
+  background resume{" --config " + config("mock:\n  latency_ms: 300\n") +
+                    " resume --json --data-dir " + dir};
   std::this_thread::sleep_for(600ms);
   resume.signal(SIGINT);
   EXPECT_EQ(resume.wait(), 130) << resume.err();

@@ -68,11 +68,17 @@ void expect_clean_log(storage::store& db, const std::string& id) {
   }
 }
 
+/// quick_config() with every mock call taking `latency_ms`.
+config::node_config quick_config(uint32_t latency_ms) {
+  auto c = quick_config();
+  c.mock.latency_ms = latency_ms;
+  return c;
+}
+
 std::shared_ptr<debate::debate_spec> spec_for(node::local_node& node, uint32_t rounds,
-                                              uint32_t latency_ms, uint32_t seed = 1) {
+                                              uint32_t seed = 1) {
   auto s = std::make_shared<debate::debate_spec>(*test::make_spec([&](debate::debate_spec& x) {
     x.rounds = rounds;
-    x.mock.latency_ms = latency_ms;
     x.seed = seed;
   }));
   s->id = node.next_debate_id();
@@ -91,7 +97,7 @@ TEST(Supervision, ADebateWhoseWriterNeverAnswersFailsCleanlyInsteadOfHanging) {
   });
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &timers;
-  services->agents = &pool;
+  services->agents = std::shared_ptr<const agent::agent_pool>(&pool, [](const agent::agent_pool*) {});
   services->phase_grace = 20ms;
   services->writer = std::make_shared<supervision::actor_slot>(writer);
   services->store = store.db;
@@ -114,9 +120,9 @@ TEST(Supervision, ADebateWhoseWriterNeverAnswersFailsCleanlyInsteadOfHanging) {
 
 TEST(Supervision, AStalledWriterIsRestartedAndTheDebateCompletes) {
   test::temp_store store{"stalled-writer"};
-  node::local_node node{quick_config(), std::nullopt, store.db};
+  node::local_node node{quick_config(100), std::nullopt, store.db};
   caf::scoped_actor self{node.system()};
-  auto spec = spec_for(node, 3, 100);
+  auto spec = spec_for(node, 3);
   (void)node.start_debate(spec, self);
   std::this_thread::sleep_for(150ms);
   ASSERT_TRUE(node.faults()->stall("writer"));
@@ -132,10 +138,10 @@ TEST(Supervision, AStalledWriterIsRestartedAndTheDebateCompletes) {
 
 TEST(Supervision, ADebateActorKilledMidRunIsRestartedFromItsLogAndCompletes) {
   test::temp_store store{"killed-debate"};
-  node::local_node node{quick_config(), std::nullopt, store.db};
+  node::local_node node{quick_config(60), std::nullopt, store.db};
   caf::scoped_actor self{node.system()};
   std::vector<debate::event_ptr> seen;
-  auto spec = spec_for(node, 3, 60);
+  auto spec = spec_for(node, 3);
   (void)node.start_debate(spec, self, {self});
   // Let a step or two reach the disk, then kill it.
   std::this_thread::sleep_for(200ms);
@@ -159,9 +165,9 @@ TEST(Supervision, ADebateActorKilledMidRunIsRestartedFromItsLogAndCompletes) {
 }
 
 TEST(Supervision, AnInMemoryDebateWhoseActorDiesFailsCleanly) {
-  node::local_node node{quick_config()};
+  node::local_node node{quick_config(100)};
   caf::scoped_actor self{node.system()};
-  auto spec = spec_for(node, 3, 100);
+  auto spec = spec_for(node, 3);
   (void)node.start_debate(spec, self);
   std::this_thread::sleep_for(50ms);
   ASSERT_TRUE(node.faults()->crash("debate/" + spec->id));
@@ -199,7 +205,7 @@ TEST(Supervision, AWriterCrashLoopOpensItsBreakerAndASteadyWriterClosesIt) {
   EXPECT_TRUE(s.up);
   // And debates write through the new writer.
   caf::scoped_actor self{node.system()};
-  auto spec = spec_for(node, 1, 0);
+  auto spec = spec_for(node, 1);
   (void)node.start_debate(spec, self);
   auto done = wait_finished(self, 10s);
   ASSERT_TRUE(done);
@@ -214,13 +220,11 @@ namespace aragora {
 namespace {
 
 TEST(Supervision, ACrashedAgentWorkerFailsItsCallsAtOnceAndIsRestarted) {
-  auto cfg = quick_config();
-  node::local_node node{cfg};
-  caf::scoped_actor self{node.system()};
   // Calls that take 1.5 s with a 30 s timeout: only the crash can fail them early.
+  node::local_node node{quick_config(1500)};
+  caf::scoped_actor self{node.system()};
   auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& x) {
     x.rounds = 1;
-    x.mock.latency_ms = 1500;
     x.agent_timeout = std::chrono::seconds{30};
   }));
   spec->id = node.next_debate_id();

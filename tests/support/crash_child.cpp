@@ -4,7 +4,7 @@
 //   DONE <id> <status> <calls sent by this run> <agent calls in total>
 //   ALL_DONE
 // Usage: crash_child <data dir> start <debates> <latency ms> <rounds>
-//        crash_child <data dir> resume
+//        crash_child <data dir> resume <latency ms>
 
 #include <caf/all.hpp>
 
@@ -23,6 +23,9 @@ int main(int argc, char** argv) {
   std::string dir = argv[1];
   std::string mode = argv[2];
   config::node_config cfg;
+  // The mock's latency is the node's: a resumed run keeps the pace of the first.
+  if (mode == "start" && argc > 4) cfg.mock.latency_ms = static_cast<uint32_t>(std::stoul(argv[4]));
+  if (mode == "resume" && argc > 3) cfg.mock.latency_ms = static_cast<uint32_t>(std::stoul(argv[3]));
   storage::store_options so;
   so.path = dir;
   auto opened = storage::store::open(so);
@@ -38,7 +41,6 @@ int main(int argc, char** argv) {
     node.observe_durability(self);
     if (mode == "start") {
       auto n = std::stoul(argv[3]);
-      auto latency = static_cast<uint32_t>(std::stoul(argv[4]));
       auto rounds = static_cast<uint32_t>(std::stoul(argv[5]));
       for (size_t i = 0; i < n; ++i) {
         auto spec = std::make_shared<debate::debate_spec>(config::default_spec(cfg));
@@ -48,7 +50,6 @@ int main(int argc, char** argv) {
         spec->rounds = rounds;
         spec->early_stop = false;
         spec->seed = static_cast<uint32_t>(i);
-        spec->mock.latency_ms = latency;
         (void)node.start_debate(spec, self, {}, debate::finish_report::summary);
       }
       expected = n;

@@ -51,6 +51,25 @@ inline debate::call_outcome mock(const debate::debate_spec& spec, const debate::
   return agent::mock_reply(spec, c);
 }
 
+/// The mock configured otherwise (its options are the node's, not the spec's).
+inline provider_fn mock_with(agent::mock_options opts) {
+  return [opts](const debate::debate_spec& spec, const debate::call_request& c) {
+    return agent::mock_reply(spec, c, opts);
+  };
+}
+
+inline agent::mock_options failing(double fail_rate) {
+  agent::mock_options o;
+  o.fail_rate = fail_rate;
+  return o;
+}
+
+inline agent::mock_options sized(uint32_t message_bytes) {
+  agent::mock_options o;
+  o.message_bytes = message_bytes;
+  return o;
+}
+
 /// The three mock agents most tests debate with.
 inline std::vector<debate::agent_spec> default_agents() {
   return {{"supportive", "mock", "supportive"},

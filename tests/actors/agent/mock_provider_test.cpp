@@ -38,11 +38,11 @@ TEST(MockProvider, MentionsTheQuestionAndTheContext) {
 
 TEST(MockProvider, MessageBytesSetsTheSizeOfProposalsAndCritiques) {
   for (uint32_t bytes : {64u, 256u, 2048u, 10000u}) {
-    auto spec = test::make_spec([&](debate::debate_spec& s) { s.mock.message_bytes = bytes; });
-    EXPECT_EQ(mock_reply(*spec, call(phase::propose, 0)).text->size(), bytes);
+    auto spec = test::make_spec();
+    EXPECT_EQ(mock_reply(*spec, call(phase::propose, 0), test::sized(bytes)).text->size(), bytes);
     auto c = call(phase::critique, 0, 1);
     c.target_text = debate::make_text("x");
-    EXPECT_EQ(mock_reply(*spec, c).text->size(), bytes);
+    EXPECT_EQ(mock_reply(*spec, c, test::sized(bytes)).text->size(), bytes);
   }
 }
 
@@ -82,24 +82,23 @@ TEST(MockProvider, VotesFollowTheStyle) {
 }
 
 TEST(MockProvider, FailRateZeroNeverFailsAndOneAlwaysFails) {
-  auto never = test::make_spec([](debate::debate_spec& s) { s.mock.fail_rate = 0.0; });
-  auto always = test::make_spec([](debate::debate_spec& s) { s.mock.fail_rate = 1.0; });
+  auto spec = test::make_spec();
+  auto never = test::failing(0.0), always = test::failing(1.0), half = test::failing(0.5);
   int failures = 0;
-  auto half = test::make_spec([](debate::debate_spec& s) { s.mock.fail_rate = 0.5; });
   for (uint8_t round = 1; round <= 200; ++round) {
-    EXPECT_TRUE(mock_reply(*never, call(phase::propose, 0, debate::no_agent, round)).ok());
-    auto f = mock_reply(*always, call(phase::propose, 0, debate::no_agent, round));
+    EXPECT_TRUE(mock_reply(*spec, call(phase::propose, 0, debate::no_agent, round), never).ok());
+    auto f = mock_reply(*spec, call(phase::propose, 0, debate::no_agent, round), always);
     EXPECT_FALSE(f.ok());
     EXPECT_EQ(f.error, debate::call_errc::provider_error);
-    failures += !mock_reply(*half, call(phase::propose, 1, debate::no_agent, round)).ok();
+    failures += !mock_reply(*spec, call(phase::propose, 1, debate::no_agent, round), half).ok();
   }
   EXPECT_GT(failures, 70);
   EXPECT_LT(failures, 130);
 }
 
 TEST(MockProvider, CountsTokensAndCost) {
-  auto spec = test::make_spec([](debate::debate_spec& s) { s.mock.message_bytes = 400; });
-  auto p = mock_reply(*spec, call(phase::propose, 0));
+  auto spec = test::make_spec();
+  auto p = mock_reply(*spec, call(phase::propose, 0), test::sized(400));
   EXPECT_EQ(p.tokens_out, 101u);
   EXPECT_GT(p.tokens_in, 0u);
   EXPECT_GT(p.cost_usd, 0.0);
@@ -108,9 +107,8 @@ TEST(MockProvider, CountsTokensAndCost) {
 TEST(MockProvider, TruncatesOnUtf8Boundaries) {
   auto spec = test::make_spec([](debate::debate_spec& s) {
     s.question = "Faut-il adopter Kubernetes ? Éléphants, 日本語, émojis 🎉 " + std::string(100, 'x');
-    s.mock.message_bytes = 45;
   });
-  auto p = mock_reply(*spec, call(phase::propose, 0));
+  auto p = mock_reply(*spec, call(phase::propose, 0), test::sized(45));
   ASSERT_LE(p.text->size(), 45u);
   // The last byte never starts or continues a cut multibyte character.
   auto last = static_cast<unsigned char>(p.text->back());

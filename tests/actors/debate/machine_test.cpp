@@ -182,11 +182,10 @@ TEST(Determinism, SameSeedSameTranscript) {
   auto spec = make_spec([](debate_spec& s) {
     s.rounds = 3;
     s.seed = 42;
-    s.mock.message_bytes = 700;
   });
   debate_machine a(spec), b(spec);
-  drive(a, mock);
-  drive(b, mock);
+  drive(a, test::mock_with(test::sized(700)));
+  drive(b, test::mock_with(test::sized(700)));
   EXPECT_EQ(flat_transcript(a), flat_transcript(b));
   EXPECT_EQ(a.outcome().confidence, b.outcome().confidence);
   for (const auto& e : a.transcript()) {
@@ -259,9 +258,9 @@ test::provider_fn failing_agents(std::set<uint8_t> dead) {
 }
 
 TEST(Failures, EveryAgentFailingIsAFailedDebateWithZeroConfidence) {
-  auto spec = make_spec([](debate_spec& s) { s.mock.fail_rate = 1.0; });
+  auto spec = make_spec();
   debate_machine m(spec);
-  drive(m, mock);
+  drive(m, test::mock_with(test::failing(1.0)));
   const auto& f = m.outcome();
   EXPECT_EQ(f.status, debate_status::failed);
   EXPECT_EQ(f.confidence, 0.0);

@@ -17,12 +17,9 @@ namespace {
 
 v1::Receipt finished_receipt(std::optional<std::string> key = std::nullopt,
                              double fail_rate = 0.0) {
-  auto spec = test::make_spec([&](debate_spec& s) {
-    s.rounds = 2;
-    s.mock.fail_rate = fail_rate;
-  });
+  auto spec = test::make_spec([&](debate_spec& s) { s.rounds = 2; });
   debate_machine m(spec);
-  test::drive(m, test::mock);
+  test::drive(m, test::mock_with(test::failing(fail_rate)));
   return make_receipt(m, key);
 }
 
@@ -138,11 +135,7 @@ TEST(Receipt, AFailedDebateNeverReportsAConfidentVerdict) {
 // -- receipts and results against each other ------------------------------------------------------
 
 test::provider_fn flaky(double fail_rate) {
-  return [fail_rate](const debate_spec& spec, const call_request& c) {
-    auto s = spec;
-    s.mock.fail_rate = fail_rate;
-    return agent::mock_reply(s, c);
-  };
+  return test::mock_with(test::failing(fail_rate));
 }
 
 /// A finished debate with its receipt and its result as `aragora ask --json` writes them.

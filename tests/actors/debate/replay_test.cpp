@@ -35,11 +35,7 @@ std::unique_ptr<debate_machine> must_replay(std::shared_ptr<const debate_spec> s
 }
 
 test::provider_fn flaky(double fail_rate) {
-  return [fail_rate](const debate_spec& spec, const call_request& c) {
-    auto s = spec;
-    s.mock.fail_rate = fail_rate;
-    return agent::mock_reply(s, c);
-  };
+  return test::mock_with(test::failing(fail_rate));
 }
 
 class ReplayProtocols : public ::testing::TestWithParam<std::tuple<protocol_kind, consensus_method>> {};

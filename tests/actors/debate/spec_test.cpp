@@ -48,7 +48,6 @@ TEST(SpecValidation, RefusesWhatIsOutsideThem) {
   EXPECT_EQ(check([](debate_spec& s) { s.agents[1].name = s.agents[0].name; }),
             spec_errc::duplicate_agent);
   EXPECT_EQ(check([](debate_spec& s) { s.consensus_threshold = 0; }), spec_errc::bad_threshold);
-  EXPECT_EQ(check([](debate_spec& s) { s.mock.fail_rate = 1.01; }), spec_errc::bad_fail_rate);
   EXPECT_EQ(check([](debate_spec& s) { s.agent_timeout = std::chrono::milliseconds{0}; }),
             spec_errc::bad_duration);
 }

@@ -15,14 +15,15 @@ struct temp_store : test::temp_store {
   temp_store() : test::temp_store("ranking") {}
 };
 
-v1::DebateRecord finished(uint32_t seed, std::function<void(debate::debate_spec&)> edit = {}) {
+v1::DebateRecord finished(uint32_t seed, std::function<void(debate::debate_spec&)> edit = {},
+                          agent::mock_options mock = {}) {
   auto spec = test::make_spec([&](debate::debate_spec& s) {
     s.seed = seed;
     s.id = "debate-" + std::to_string(seed);
     if (edit) edit(s);
   });
   debate::debate_machine m(spec);
-  test::drive(m, test::mock);
+  test::drive(m, test::mock_with(mock));
   auto receipt = debate::make_receipt(m, std::nullopt);
   return debate::record_of(m, &receipt);
 }
@@ -33,7 +34,7 @@ TEST(MatchFrom, OnlyDecidedDebatesWithTwoContributorsCount) {
   ASSERT_TRUE(m);
   EXPECT_EQ(m->participants.size(), 3u);
   EXPECT_EQ(m->votes.size(), 3u);
-  auto failed = finished(2, [](debate::debate_spec& s) { s.mock.fail_rate = 1.0; });
+  auto failed = finished(2, {}, test::failing(1.0));
   EXPECT_EQ(failed.status(), v1::Status::failed);
   EXPECT_FALSE(match_from(failed));
   auto running = ok;

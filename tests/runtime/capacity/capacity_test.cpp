@@ -9,7 +9,7 @@
 namespace aragora::capacity {
 namespace {
 
-debate::debate_spec spec_of(size_t agents, uint32_t rounds, uint32_t message_bytes,
+debate::debate_spec spec_of(size_t agents, uint32_t rounds,
                             debate::protocol_kind protocol = debate::protocol_kind::lite) {
   debate::debate_spec s;
   s.id = "capacity-test";
@@ -21,14 +21,16 @@ debate::debate_spec spec_of(size_t agents, uint32_t rounds, uint32_t message_byt
   s.protocol = protocol;
   s.consensus = debate::default_consensus(protocol);
   s.early_stop = false;
-  s.mock.message_bytes = message_bytes;
   return s;
 }
 
-/// Runs the spec with the mock provider; the texts its transcript holds at the end, in bytes.
-std::pair<uint64_t, uint64_t> run(const debate::debate_spec& s) {
+/// Runs the spec with the mock provider writing texts of `message_bytes` (0 = natural); the
+/// texts its transcript holds at the end, in bytes.
+std::pair<uint64_t, uint64_t> run(const debate::debate_spec& s, uint32_t message_bytes = 0) {
   debate::debate_machine m(std::make_shared<const debate::debate_spec>(s));
-  agent::run_with_mock(m, std::chrono::system_clock::now());
+  agent::mock_options mock;
+  mock.message_bytes = message_bytes;
+  agent::run_with_mock(m, std::chrono::system_clock::now(), mock);
   uint64_t bytes = 0;
   for (const auto& e : m.transcript()) bytes += e.text ? e.text->size() : 0;
   return {m.agent_calls(), bytes};
@@ -39,7 +41,7 @@ TEST(Capacity, CallCountsBoundWhatDebatesMake) {
   for (auto protocol : {protocol_kind::lite, protocol_kind::full})
     for (size_t n : {2, 3, 5, 16})
       for (uint32_t r : {1u, 3u}) {
-        auto s = spec_of(n, r, 0, protocol);
+        auto s = spec_of(n, r, protocol);
         auto [calls, bytes] = run(s);
         EXPECT_LE(calls, max_agent_calls(s)) << n << " agents, " << r << " rounds";
         // Judges may stop early; without them the bound is exact.
@@ -47,33 +49,33 @@ TEST(Capacity, CallCountsBoundWhatDebatesMake) {
           EXPECT_EQ(calls, max_agent_calls(s));
         }
       }
-  EXPECT_EQ(max_agent_calls(spec_of(3, 2, 0)), 24u);  // bench/RESULTS.md workload W
-  EXPECT_EQ(max_agent_calls(spec_of(3, 2, 0, debate::protocol_kind::full)), 3u + 2 * 9 + 3 + 3);
+  EXPECT_EQ(max_agent_calls(spec_of(3, 2)), 24u);  // bench/RESULTS.md workload W
+  EXPECT_EQ(max_agent_calls(spec_of(3, 2, debate::protocol_kind::full)), 3u + 2 * 9 + 3 + 3);
 }
 
 TEST(Capacity, TheFootprintCoversTheTextsADebateHolds) {
   for (uint32_t bytes : {0u, 256u, 2048u, 65536u}) {
-    auto s = spec_of(4, 3, bytes);
+    auto s = spec_of(4, 3);
     // Long question and context: natural-length texts quote them.
     s.question = std::string(5000, 'q') + "?";
     s.context = std::string(20000, 'c');
-    auto [calls, text] = run(s);
-    auto f = estimate_footprint(s);
+    auto [calls, text] = run(s, bytes);
+    auto f = estimate_footprint(s, bytes);
     EXPECT_GE(f.running, 2 * text) << bytes;
     EXPECT_GE(f.result, 3 * text) << bytes;
   }
 }
 
 TEST(Capacity, TheFootprintGrowsWithAgentsRoundsAndTextsAndNeverOverflows) {
-  auto base = estimate_footprint(spec_of(3, 2, 2048)).running;
-  EXPECT_GT(estimate_footprint(spec_of(4, 2, 2048)).running, base);
-  EXPECT_GT(estimate_footprint(spec_of(3, 3, 2048)).running, base);
-  EXPECT_GT(estimate_footprint(spec_of(3, 2, 4096)).running, base);
+  auto base = estimate_footprint(spec_of(3, 2), 2048).running;
+  EXPECT_GT(estimate_footprint(spec_of(4, 2), 2048).running, base);
+  EXPECT_GT(estimate_footprint(spec_of(3, 3), 2048).running, base);
+  EXPECT_GT(estimate_footprint(spec_of(3, 2), 4096).running, base);
   // Workload W measured 53-60 KB per in-flight debate: the estimate is pessimistic, not absurd.
   EXPECT_GE(base, 60u * 1024);
   EXPECT_LE(base, 400u * 1024);
   // 16 agents x 16 MiB texts x 12 rounds: about 50 GiB of texts.
-  auto worst = estimate_footprint(spec_of(16, 12, defaults::max_mock_message_bytes));
+  auto worst = estimate_footprint(spec_of(16, 12), defaults::max_mock_message_bytes);
   EXPECT_GT(worst.running, uint64_t{100} << 30);
   EXPECT_LT(worst.running, UINT64_MAX / 2);
 }

@@ -62,7 +62,6 @@ timer:
   EXPECT_EQ(c.timer_tick, std::chrono::milliseconds{2});
   auto spec = default_spec(c);
   EXPECT_EQ(spec.rounds, 5u);
-  EXPECT_EQ(spec.mock.latency_ms, 50u);
 }
 
 TEST(Config, RefusesUnknownKeysBadValuesAndMalformedYaml) {
