@@ -15,29 +15,26 @@ void injector::leave(const std::string& name, const caf::actor_addr& a) {
   if (it != actors_.end() && it->second == a) actors_.erase(it);
 }
 
-bool injector::crash(const std::string& name) {
+caf::actor injector::find(const std::string& name) const {
   caf::actor_addr a;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     auto it = actors_.find(name);
-    if (it == actors_.end()) return false;
+    if (it == actors_.end()) return {};
     a = it->second;
   }
-  auto h = caf::actor_cast<caf::actor>(a);
+  return caf::actor_cast<caf::actor>(a);
+}
+
+bool injector::crash(const std::string& name) {
+  auto h = find(name);
   if (!h) return false;
   caf::anon_send_exit(h, caf::exit_reason::kill);
   return true;
 }
 
 bool injector::stall(const std::string& name) {
-  caf::actor_addr a;
-  {
-    std::lock_guard<std::mutex> guard{mtx_};
-    auto it = actors_.find(name);
-    if (it == actors_.end()) return false;
-    a = it->second;
-  }
-  auto h = caf::actor_cast<caf::actor>(a);
+  auto h = find(name);
   if (!h) return false;
   caf::anon_send(h, stall_atom::value);
   return true;

@@ -5,6 +5,7 @@
 // dies of a bug. A stall is a `stall_atom` message: the actor stops answering anything (it keeps
 // its mailbox, like an actor stuck in a call), until it is killed.
 
+#include <caf/actor.hpp>
 #include <caf/actor_addr.hpp>
 #include <caf/atom.hpp>
 #include <mutex>
@@ -37,6 +38,8 @@ public:
   [[nodiscard]] std::vector<std::string> names(std::string_view prefix = {}) const;
 
 private:
+  [[nodiscard]] caf::actor find(const std::string& name) const;
+
   mutable std::mutex mtx_;
   std::unordered_map<std::string, caf::actor_addr> actors_;
 };
