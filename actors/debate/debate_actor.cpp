@@ -45,7 +45,10 @@ struct debate_state {
   caf::actor owner;
   finish_report report = finish_report::full;
   std::vector<caf::actor> subscribers;
+  // Read from their slots at start and again when a supervisor says it restarted them (a mutex
+  // per step on one shared slot would be a contended lock on the hot path).
   caf::actor agent;
+  caf::actor writer;
   size_t agent_index = 0;  // the pool slot of this debate's agent actor
   std::shared_ptr<supervision::actor_slot> agent_slot;
   // One pending deadline per debate, re-armed lazily when it fires for a step that has already
@@ -106,8 +109,6 @@ void dispatch(debate_self* self) {
   st.dispatched_step = m.step();
   if (batch.requests.empty()) return;
   st.calls_sent += static_cast<uint32_t>(batch.requests.size());
-  // The pool member in this debate's slot: a restarted one is a new actor.
-  st.agent = st.agent_slot->get();
   self->send(st.agent, std::move(batch));
   st.step_started = std::chrono::steady_clock::now();
   if (st.deadline == 0) arm(self, step_limit(self));
@@ -169,8 +170,7 @@ void persist(debate_self* self) {
   st.write_timer = st.services->timers->schedule(st.services->write_timeout,
                                                  caf::actor_cast<caf::strong_actor_ptr>(self),
                                                  caf::make_message(write_deadline{w.token}));
-  auto writer = st.services->writer->get();
-  if (writer) self->send(writer, storage::persist_request{std::move(batch), w.final, w.token});
+  if (st.writer) self->send(st.writer, storage::persist_request{std::move(batch), w.final, w.token});
 }
 
 /// Moves the debate on as far as it can: persist what is unsaved, then send the current step's
@@ -356,7 +356,9 @@ caf::behavior debate_behavior(debate_self* self) {
       [=](agent::agent_restarted_atom, uint64_t index) {
         // The pool member holding this step's calls died: they fail now, not at the deadline.
         auto& s = self->state;
-        if (!s.machine || s.machine->finished() || index != s.agent_index) return;
+        if (index != s.agent_index) return;
+        s.agent = s.agent_slot->get();
+        if (!s.machine || s.machine->finished()) return;
         if (s.dispatched_step != s.machine->step()) return;  // nothing sent yet
         const auto& calls = s.machine->calls();
         std::vector<call_outcome> failed;
@@ -376,6 +378,7 @@ caf::behavior debate_behavior(debate_self* self) {
       [=](writer_restarted_atom) {
         // A write in flight to the old writer will never be answered: send it again now.
         auto& s = self->state;
+        if (s.services->writer) s.writer = s.services->writer->get();
         if (!s.writes || !s.writes->writer_replaced()) return;
         if (s.write_timer != 0) s.services->timers->cancel(s.write_timer);
         s.write_timer = 0;
@@ -406,13 +409,10 @@ void report_failure(debate_self* self, const std::string& what) {
   if (st.reported) return;
   st.reported = true;
   disarm(self);
-  debate_finished done;
-  done.id = st.id;
-  done.summary.status = debate_status::failed;
-  done.summary.finished_at = std::chrono::system_clock::now();  // not services->now: it may be what threw
-  done.summary.started_at = st.machine ? st.machine->started_at() : done.summary.finished_at;
+  // The system clock, not services->now: that may be what threw.
+  auto done = failed_report(st.id, what,
+                            st.machine ? std::optional{st.machine->started_at()} : std::nullopt);
   done.summary.calls_sent = st.calls_sent;
-  done.error = "debate " + st.id + " failed: " + what;
   self->send(st.owner, std::move(done));
 }
 
@@ -468,6 +468,8 @@ void init(debate_self* self, std::shared_ptr<const debate_services> services,
   if (st.services->writer) st.writes.emplace(st.services->write_options);
   st.agent_index = st.services->agents->index_of(id);
   st.agent_slot = st.services->agents->slot_of(id);
+  st.agent = st.agent_slot->get();
+  if (st.services->writer) st.writer = st.services->writer->get();
   st.owner = std::move(owner);
   st.subscribers = std::move(subscribers);
   st.report = report;
@@ -579,12 +581,7 @@ void live_debates::ended(const std::string& id, const caf::actor_addr& a, const 
     return;
   }
   // No supervisor to restart it: the owner hears that it failed instead of waiting forever.
-  debate_finished done;
-  done.id = id;
-  done.summary.status = debate_status::failed;
-  done.summary.started_at = done.summary.finished_at = std::chrono::system_clock::now();
-  done.error = "debate " + id + " failed: " + why;
-  if (orphan->owner) caf::anon_send(orphan->owner, std::move(done));
+  if (orphan->owner) caf::anon_send(orphan->owner, failed_report(id, why));
 }
 
 std::optional<live_debates::entry> live_debates::find(const std::string& id) {
@@ -609,12 +606,19 @@ size_t live_debates::size() {
   return running_.size();
 }
 
+std::vector<caf::actor_addr> live_debates::actors_locked() const {
+  std::vector<caf::actor_addr> all;
+  all.reserve(running_.size());
+  for (const auto& [id, e] : running_) all.push_back(e.actor);
+  return all;
+}
+
 void live_debates::stop_all(caf::exit_reason reason) {
   std::vector<caf::actor_addr> all;
   {
     std::lock_guard<std::mutex> guard{mtx_};
     supervisor_ = nullptr;  // shutting down: nothing is restarted
-    for (const auto& [id, e] : running_) all.push_back(e.actor);
+    all = actors_locked();
   }
   for (const auto& a : all) caf::anon_send_exit(a, reason);
 }
@@ -623,7 +627,7 @@ void live_debates::broadcast(const caf::message& msg) {
   std::vector<caf::actor_addr> all;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    for (const auto& [id, e] : running_) all.push_back(e.actor);
+    all = actors_locked();
   }
   for (const auto& a : all)
     if (auto h = caf::actor_cast<caf::actor>(a)) caf::anon_send(h, msg);
@@ -633,7 +637,7 @@ size_t live_debates::cancel_all(const std::string& reason, const std::string& by
   std::vector<caf::actor_addr> all;
   {
     std::lock_guard<std::mutex> guard{mtx_};
-    for (const auto& [id, e] : running_) all.push_back(e.actor);
+    all = actors_locked();
     cancelled_ = cancellation{reason, by};
   }
   for (const auto& a : all)

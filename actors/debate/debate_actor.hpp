@@ -83,6 +83,8 @@ public:
   [[nodiscard]] size_t size();
 
 private:
+  [[nodiscard]] std::vector<caf::actor_addr> actors_locked() const;  // holding mtx_
+
   std::mutex mtx_;
   std::unordered_map<std::string, entry> running_;
   std::optional<cancellation> cancelled_;

@@ -56,6 +56,19 @@ struct debate_finished {
   std::string error;
 };
 
+/// The report of a debate that could not go on (its actor died and was not restarted, its writes
+/// failed past the hold limit): status failed, no machine, no receipt.
+[[nodiscard]] inline debate_finished failed_report(std::string id, const std::string& why,
+                                                   std::optional<time_point> started_at = {}) {
+  debate_finished done;
+  done.summary.status = debate_status::failed;
+  done.summary.finished_at = std::chrono::system_clock::now();
+  done.summary.started_at = started_at.value_or(done.summary.finished_at);
+  done.error = "debate " + id + " failed: " + why;
+  done.id = std::move(id);
+  return done;
+}
+
 /// Sent to a durability observer when a debate's events up to `seq` are on disk.
 struct debate_durable {
   std::string id;

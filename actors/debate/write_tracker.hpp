@@ -118,9 +118,6 @@ public:
     return any;
   }
 
-  [[nodiscard]] bool record_written() const { return record_written_; }
-  [[nodiscard]] uint64_t token() const { return token_; }
-
 private:
   struct inflight {
     uint64_t token;

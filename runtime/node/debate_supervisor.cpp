@@ -53,13 +53,7 @@ void fail(self_t* self, const std::string& id, const std::string& why) {
       }
     }
   }
-  if (!entry || !entry->owner) return;
-  debate::debate_finished done;
-  done.id = id;
-  done.summary.status = debate::debate_status::failed;
-  done.summary.started_at = done.summary.finished_at = std::chrono::system_clock::now();
-  done.error = "debate " + id + " failed: " + why;
-  self->send(entry->owner, std::move(done));
+  if (entry && entry->owner) self->send(entry->owner, debate::failed_report(id, why));
 }
 
 void reload(self_t* self, const std::string& id);

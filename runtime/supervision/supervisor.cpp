@@ -18,7 +18,6 @@ struct child {
   child_spec spec;
   restart_policy policy;
   caf::actor current;
-  bool restart_scheduled = false;
   bool probing = false;     // one probe at a time per child
   uint64_t generation = 0;  // a probe or restart timer for an older incarnation is stale
 };
@@ -45,7 +44,6 @@ void adopt(sv_self* self, size_t i, caf::actor a) {
 void start(sv_self* self, size_t i, bool restart) {
   auto& st = self->state;
   auto& c = st.children[i];
-  c.restart_scheduled = false;
   c.current = c.spec.spawn(self->system());
   ++c.generation;
   self->monitor(c.current);
@@ -61,7 +59,6 @@ void start(sv_self* self, size_t i, bool restart) {
 
 void schedule_restart(sv_self* self, size_t i, std::chrono::steady_clock::duration delay) {
   auto& c = self->state.children[i];
-  c.restart_scheduled = true;
   self->delayed_send(self, std::chrono::duration_cast<std::chrono::microseconds>(delay),
                      restart_atom::value, static_cast<uint64_t>(i), c.generation);
 }
