@@ -297,3 +297,39 @@ TEST(Supervision, AKilledMemoryTierTakesItsGroupDownAndTheGroupComesBack) {
 
 }  // namespace
 }  // namespace aragora
+
+namespace aragora {
+namespace {
+
+TEST(Supervision, AStalledAgentWorkerIsKilledByItsProbeAndItsCallsFailLongBeforeTheirDeadline) {
+  // The worker stops answering (stuck in a call); only the supervisor's probe can notice.
+  node::local_node node{quick_config(1500)};
+  caf::scoped_actor self{node.system()};
+  auto spec = std::make_shared<debate::debate_spec>(*test::make_spec([](debate::debate_spec& x) {
+    x.rounds = 1;
+    x.agent_timeout = std::chrono::seconds{30};
+  }));
+  spec->id = node.next_debate_id();
+  (void)node.start_debate(spec, self, {self});
+  std::this_thread::sleep_for(100ms);
+  auto stalled_at = std::chrono::steady_clock::now();
+  for (const auto& name : node.faults()->names("agent/")) ASSERT_TRUE(node.faults()->stall(name));
+  std::optional<std::chrono::steady_clock::duration> first_error;
+  bool done = false;
+  self->receive_while([&] { return !done && !first_error; })(
+      [&](debate::event_ptr& e) {
+        if (e->type() == v1::EventType::agent_error)
+          first_error = std::chrono::steady_clock::now() - stalled_at;
+      },
+      [&](debate::debate_finished&) { done = true; }, caf::after(10s) >> [&] { done = true; });
+  ASSERT_TRUE(first_error) << "no call failed after the stall";
+  // Probe every 100 ms, answer due within 300 ms, restart within 200 ms: far below 30 s.
+  EXPECT_LT(*first_error, 3s);
+  (void)node.cancel_all("test over", "test");
+  self->receive_while([&] { return !done; })([&](debate::event_ptr&) {},
+                                             [&](debate::debate_finished&) { done = true; },
+                                             caf::after(10s) >> [&] { done = true; });
+}
+
+}  // namespace
+}  // namespace aragora
