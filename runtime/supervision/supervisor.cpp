@@ -41,20 +41,16 @@ void adopt(sv_self* self, size_t i, caf::actor a) {
   c.policy.started(std::chrono::steady_clock::now());
 }
 
-void start(sv_self* self, size_t i, bool restart) {
+/// A restart: the new actor goes into the child's slot and the fault hook before anyone is told.
+void restart_child(sv_self* self, size_t i) {
   auto& st = self->state;
   auto& c = st.children[i];
-  c.current = c.spec.spawn(self->system());
-  ++c.generation;
-  self->monitor(c.current);
-  c.policy.started(std::chrono::steady_clock::now());
+  adopt(self, i, c.spec.spawn(self->system()));
   if (c.spec.slot) c.spec.slot->set(c.current);
   if (st.opts.faults) st.opts.faults->enroll(c.spec.name, c.current.address());
-  if (restart) {
-    std::cerr << "supervisor " << st.me << ": restarted " << c.spec.name << " (restart "
-              << c.policy.restarts() - 1 << ")\n";
-    if (c.spec.on_restart) c.spec.on_restart(c.current);
-  }
+  std::cerr << "supervisor " << st.me << ": restarted " << c.spec.name << " (restart "
+            << c.policy.restarts() - 1 << ")\n";
+  if (c.spec.on_restart) c.spec.on_restart(c.current);
 }
 
 void schedule_restart(sv_self* self, size_t i, std::chrono::steady_clock::duration delay) {
@@ -147,7 +143,7 @@ caf::behavior supervisor(sv_self* self, std::string name, std::vector<child_spec
           schedule_restart(self, i, wait);
           return;
         }
-        start(self, i, true);
+        restart_child(self, i);
       },
       [=](probe_atom) { probe(self); },
       [=](status_atom) {
