@@ -4,7 +4,7 @@
 #include <caf/all.hpp>
 
 #include "actors/agent/mock_provider.hpp"
-#include "actors/debate/messages.hpp"
+#include "actors/debate/actor/messages.hpp"
 #include "actors/debate/receipt.hpp"
 #include "runtime/node/local_node.hpp"
 

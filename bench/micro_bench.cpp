@@ -12,7 +12,7 @@
 #include "actors/debate/receipt.hpp"
 #include "actors/memory/continuum.hpp"
 #include "net/wire/envelope.hpp"
-#include "runtime/timer/timer_service.hpp"
+#include "runtime/base/timer/timer_service.hpp"
 
 namespace {
 

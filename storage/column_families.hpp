@@ -36,4 +36,13 @@ inline constexpr std::array<cf, cf_count> all_cfs{
 [[nodiscard]] std::string_view name(cf family);
 [[nodiscard]] std::optional<cf> cf_from_name(std::string_view name);
 
+/// How long each kind of record is kept, in seconds; 0 = until deleted.
+struct retention_policy {
+  std::array<int64_t, cf_count> ttl_s{};
+
+  [[nodiscard]] static retention_policy defaults();
+  [[nodiscard]] int64_t of(cf family) const { return ttl_s[static_cast<size_t>(family)]; }
+  void set(cf family, int64_t s) { ttl_s[static_cast<size_t>(family)] = s; }
+};
+
 }  // namespace aragora::storage

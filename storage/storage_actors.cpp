@@ -2,9 +2,9 @@
 
 #include <caf/all.hpp>
 
-#include "runtime/fault/fault_injector.hpp"
-#include "runtime/supervision/supervisor.hpp"
-#include "runtime/timer/timer_service.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
+#include "runtime/base/timer/timer_service.hpp"
 
 namespace aragora::storage {
 

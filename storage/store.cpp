@@ -15,12 +15,12 @@
 #include <charconv>
 #include <atomic>
 #include <filesystem>
-#include <iostream>
 #include <mutex>
 #include <shared_mutex>
 
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 #include "storage/record.hpp"
+#include "runtime/base/log/log.hpp"
 
 namespace aragora::storage {
 
@@ -53,28 +53,6 @@ int64_t system_now_s() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-retention_policy retention_policy::defaults() {
-  using namespace std::chrono;
-  auto s = [](auto d) { return duration_cast<seconds>(d).count(); };
-  retention_policy r;
-  r.set(cf::debates, s(defaults::retain_debates));
-  r.set(cf::debate_events, s(defaults::retain_debates));
-  r.set(cf::critiques, s(defaults::retain_critiques));
-  r.set(cf::evidence, s(defaults::retain_evidence));
-  r.set(cf::evidence_by_hash, s(defaults::retain_evidence));
-  r.set(cf::elo, 0);
-  r.set(cf::consensus, s(defaults::retain_consensus));
-  r.set(cf::memory_fast, s(defaults::retain_memory_fast));
-  r.set(cf::memory_medium, s(defaults::retain_memory_medium));
-  r.set(cf::memory_slow, s(defaults::retain_memory_slow));
-  r.set(cf::memory_glacial, s(defaults::retain_memory_glacial));
-  r.set(cf::audit, s(defaults::retain_audit));
-  // Each index entry carries its record's expiry; the retention only makes the sweeper compact
-  // the family, which drops expired entries and the tombstones of moved ones.
-  r.set(cf::debate_index, s(defaults::retain_debates));
-  return r;
 }
 
 // -- write_batch ----------------------------------------------------------------------------------
@@ -235,8 +213,8 @@ struct store::impl {
       rocksdb::FlushOptions fo;
       fo.wait = true;
       if (auto st = db->Flush(fo, all); !st.ok())
-        std::cerr << "storage: flush at close failed (the WAL still holds the data): "
-                  << st.ToString() << "\n";
+        log::warn("storage", "flush at close failed (the WAL still holds the data): ",
+                  st.ToString());
     }
     for (auto*& h : handles)
       if (h) db->DestroyColumnFamilyHandle(std::exchange(h, nullptr));
@@ -393,9 +371,9 @@ struct store::impl {
 
   void note_unreadable(cf family, std::string_view key, uint64_t n) {
     corrupt += n;
-    std::cerr << "storage: " << to_string(store_errc::corrupt_record) << ": unreadable record '"
-              << printable_key(key) << "' in " << name(family) << " (" << opts.path
-              << "); it is kept as it is, run 'aragora doctor'\n";
+    log::error("storage", to_string(store_errc::corrupt_record), ": unreadable record '",
+               printable_key(key), "' in ", name(family), " (", opts.path,
+               "); it is kept as it is, run 'aragora doctor'");
   }
 
   /// nullopt when the call may go ahead; the refusal otherwise. Never holds the breaker lock

@@ -17,8 +17,8 @@
 #include <variant>
 #include <vector>
 
-#include "runtime/defaults.hpp"
-#include "runtime/resilience/circuit_breaker.hpp"
+#include "runtime/base/defaults.hpp"
+#include "runtime/base/resilience/circuit_breaker.hpp"
 #include "storage/column_families.hpp"
 #include "storage/record.hpp"
 
@@ -66,15 +66,6 @@ private:
 using clock_fn = std::function<int64_t()>;
 
 [[nodiscard]] int64_t system_now_s();
-
-/// How long each kind of record is kept, in seconds; 0 = until deleted.
-struct retention_policy {
-  std::array<int64_t, cf_count> ttl_s{};
-
-  [[nodiscard]] static retention_policy defaults();
-  [[nodiscard]] int64_t of(cf family) const { return ttl_s[static_cast<size_t>(family)]; }
-  void set(cf family, int64_t s) { ttl_s[static_cast<size_t>(family)] = s; }
-};
 
 /// How a command may use the data dir.
 enum class open_mode : uint8_t {

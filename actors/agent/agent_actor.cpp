@@ -2,15 +2,15 @@
 
 #include <caf/all.hpp>
 
-#include <iostream>
 #include <optional>
 #include <thread>
 #include <unordered_map>
 
 #include "actors/agent/call_runner.hpp"
-#include "runtime/fault/fault_injector.hpp"
-#include "runtime/supervision/supervisor.hpp"
-#include "runtime/timer/timer_service.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
+#include "runtime/base/timer/timer_service.hpp"
+#include "runtime/base/log/log.hpp"
 
 namespace aragora::agent {
 
@@ -164,9 +164,9 @@ caf::behavior agent_worker(worker_self* self, worker_config cfg,
     try {
       std::rethrow_exception(x);
     } catch (const std::exception& e) {
-      std::cerr << "agent worker " << a->id() << ": internal_error: " << e.what() << "\n";
+      log::error("agent", "worker ", a->id(), ": internal_error: ", e.what());
     } catch (...) {
-      std::cerr << "agent worker " << a->id() << ": internal_error: unknown exception\n";
+      log::error("agent", "worker ", a->id(), ": internal_error: unknown exception");
     }
     return caf::make_error(caf::sec::runtime_error);
   });

@@ -15,11 +15,11 @@
 
 #include "actors/agent/mock_provider.hpp"
 #include "actors/agent/provider.hpp"
-#include "actors/debate/messages.hpp"
+#include "actors/debate/actor/messages.hpp"
 #include "actors/debate/types.hpp"
-#include "runtime/defaults.hpp"
-#include "runtime/supervision/actor_slot.hpp"
-#include "runtime/supervision/restart_policy.hpp"
+#include "runtime/base/defaults.hpp"
+#include "runtime/base/supervision/actor_slot.hpp"
+#include "runtime/base/supervision/restart_policy.hpp"
 
 namespace aragora::fault {
 class injector;

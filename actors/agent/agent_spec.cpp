@@ -4,7 +4,7 @@
 #include <unordered_map>
 
 #include "actors/agent/mock_provider.hpp"
-#include "runtime/text/utf8.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::agent {
 

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "actors/agent/provider.hpp"
-#include "actors/debate/messages.hpp"
+#include "actors/debate/actor/messages.hpp"
 
 namespace aragora::agent {
 

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::agent {
 

@@ -8,8 +8,8 @@
 #include <string>
 
 #include "actors/debate/machine.hpp"
-#include "runtime/defaults.hpp"
-#include "runtime/text/utf8.hpp"
+#include "runtime/base/defaults.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::agent {
 

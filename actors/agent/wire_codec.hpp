@@ -1,12 +1,12 @@
 #pragma once
 // A debate step's agent calls and their outcomes <-> the AgentCalls / AgentOutcomes messages of
 // wire.proto, for agent actors on another node. Pure; what comes from the wire is checked
-// (actors/debate/wire_codec.hpp), the spec too: a provider indexes its agents by the call's.
+// (actors/debate/actor/wire_codec.hpp), the spec too: a provider indexes its agents by the call's.
 
 #include <string_view>
 
 #include "actors/agent/agent_actor.hpp"
-#include "actors/debate/wire_codec.hpp"
+#include "actors/debate/actor/wire_codec.hpp"
 
 namespace aragora::agent {
 

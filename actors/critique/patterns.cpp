@@ -3,14 +3,14 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
-#include <iostream>
 #include <map>
 
-#include "actors/debate/persistence.hpp"
-#include "runtime/crypto/sha256.hpp"
-#include "runtime/fault/fault_injector.hpp"
-#include "runtime/supervision/supervisor.hpp"
-#include "runtime/text/utf8.hpp"
+#include "actors/debate/store/persistence.hpp"
+#include "runtime/base/crypto/sha256.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
+#include "runtime/base/text/utf8.hpp"
+#include "runtime/base/log/log.hpp"
 
 namespace aragora::critique {
 
@@ -155,12 +155,12 @@ namespace {
 
 caf::behavior critique_store(caf::event_based_actor* self, std::shared_ptr<storage::store> db) {
   if (auto r = reconcile(*db); !r.ok())
-    std::cerr << "critiques: reconcile failed: " << r.error().message << "\n";
+    log::warn("critiques", "reconcile failed: ", r.error().message);
   return {
       [=](debate_critiques& c) {
         // A failure leaves the debate unmarked: the next reconcile records it.
         if (auto r = record_critiques(*db, c); !r.ok())
-          std::cerr << "critiques: " << r.error().message << "\n";
+          log::warn("critiques", r.error().message);
       },
       [=](supervision::ping_atom) { return caf::ok_atom::value; },
       [=](fault::stall_atom) { fault::stall_forever(self); },

@@ -9,7 +9,7 @@
 #include <string_view>
 
 #include "actors/debate/types.hpp"
-#include "runtime/crypto/sha256.hpp"
+#include "runtime/base/crypto/sha256.hpp"
 
 namespace aragora::debate {
 

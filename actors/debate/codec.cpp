@@ -3,7 +3,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include "actors/debate/canonical.hpp"
-#include "runtime/crypto/sha256.hpp"
+#include "runtime/base/crypto/sha256.hpp"
 
 namespace aragora::debate {
 

@@ -3,12 +3,11 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 
 #include "actors/debate/canonical.hpp"
 #include "actors/debate/codec.hpp"
-#include "runtime/crypto/sha256.hpp"
+#include "runtime/base/crypto/sha256.hpp"
 
 namespace aragora::debate {
 
@@ -763,9 +762,8 @@ verify_result check_result(const v1::Receipt& r, const v1::DebateResult& result)
   return out;
 }
 
-signing_key_result signing_key_from_env() {
+signing_key_result parse_signing_key(const char* hex) {
   signing_key_result out;
-  const char* hex = std::getenv(signing_key_env);
   if (!hex || !*hex) return out;
   auto key = crypto::from_hex(hex);
   if (!key || key->size() < 16) {

@@ -193,12 +193,12 @@ struct verify_result {
 /// verify_receipt first.
 [[nodiscard]] verify_result check_result(const v1::Receipt& r, const v1::DebateResult& result);
 
-/// The key from ARAGORA_RECEIPT_SIGNING_KEY (hex), or nullopt when unset. A set but malformed
-/// value is an error the caller reports.
+/// A signing key given as hex (the CLI reads it from ARAGORA_RECEIPT_SIGNING_KEY): nullopt when
+/// `hex` is null or empty; a malformed value is an error the caller reports.
 struct signing_key_result {
   std::optional<std::string> key;
   std::string error;
 };
-[[nodiscard]] signing_key_result signing_key_from_env();
+[[nodiscard]] signing_key_result parse_signing_key(const char* hex);
 
 }  // namespace aragora::debate

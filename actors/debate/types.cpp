@@ -2,9 +2,9 @@
 
 #include <unordered_set>
 
-#include "runtime/defaults.hpp"
-#include "runtime/settings/settings.hpp"
-#include "runtime/text/utf8.hpp"
+#include "runtime/base/defaults.hpp"
+#include "runtime/base/settings/settings.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::debate {
 

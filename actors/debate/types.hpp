@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::debate {
 

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "runtime/crypto/sha256.hpp"
+#include "runtime/base/crypto/sha256.hpp"
 
 namespace aragora::evidence {
 

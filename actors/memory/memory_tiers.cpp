@@ -3,13 +3,13 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
-#include <iostream>
 #include <unordered_map>
 
 #include "aragora/v1/debate.pb.h"
-#include "runtime/fault/fault_injector.hpp"
-#include "runtime/supervision/supervisor.hpp"
-#include "runtime/text/utf8.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
+#include "runtime/base/text/utf8.hpp"
+#include "runtime/base/log/log.hpp"
 
 namespace aragora::memory {
 
@@ -96,7 +96,7 @@ void put(storage::write_batch& b, const tier_state& st, tier t, const entry& e) 
 
 bool write(tier_self* self, const storage::write_batch& b) {
   if (auto err = self->state.db->write(b, false)) {
-    std::cerr << "memory " << to_string(self->state.me) << ": " << err->message << "\n";
+    log::warn("memory", to_string(self->state.me), ": ", err->message);
     return false;
   }
   return true;
@@ -221,11 +221,11 @@ void report_drops(coordinator_self* self) {
   auto& st = self->state;
   const auto& now = st.dir->dropped();
   if (now.refused != st.logged.refused)
-    std::cerr << "memory: " << now.refused - st.logged.refused
-              << " outcomes dropped: more than " << st.options.max_waiting << " waiting\n";
+    log::warn("memory", now.refused - st.logged.refused, " outcomes dropped: more than ",
+              st.options.max_waiting, " waiting");
   if (now.failed != st.logged.failed)
-    std::cerr << "memory: " << now.failed - st.logged.failed
-              << " outcomes not recorded: the tier could not write them\n";
+    log::warn("memory", now.failed - st.logged.failed,
+              " outcomes not recorded: the tier could not write them");
   st.logged = now;
 }
 
@@ -264,8 +264,7 @@ void send_batch(coordinator_self* self, directory::send_batch& b) {
           },
           [=](caf::error& err) {
             // No answer: whether the tier wrote the batch is unknown, so it is not sent again.
-            std::cerr << "memory: no answer for the outcomes of " << id << ": "
-                      << caf::to_string(err) << "\n";
+            log::warn("memory", "no answer for the outcomes of ", id, ": ", caf::to_string(err));
             std::vector<directory::action> next;
             self->state.dir->answered(id, {batch_result::status::failed, std::nullopt}, next);
             run(self, next);
@@ -307,9 +306,8 @@ caf::behavior coordinator_behavior(coordinator_self* self, std::vector<caf::acto
               run(self, out);
             },
             [=](caf::error& err) {
-              std::cerr << "memory: the " << to_string(t)
-                        << " tier did not list its entries: " << caf::to_string(err)
-                        << "; outcomes for them are dropped\n";
+              log::warn("memory", "the ", to_string(t), " tier did not list its entries: ",
+                        caf::to_string(err), "; outcomes for them are dropped");
               std::vector<directory::action> out;
               self->state.dir->loaded(t, {}, out);
               run(self, out);

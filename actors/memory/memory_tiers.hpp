@@ -20,7 +20,7 @@
 
 #include "actors/memory/continuum.hpp"
 #include "actors/memory/directory.hpp"
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 #include "storage/store.hpp"
 
 namespace aragora::fault {

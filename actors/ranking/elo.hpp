@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::ranking {
 

@@ -3,11 +3,11 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
-#include <iostream>
 
-#include "actors/debate/persistence.hpp"
-#include "runtime/fault/fault_injector.hpp"
-#include "runtime/supervision/supervisor.hpp"
+#include "actors/debate/store/persistence.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
+#include "runtime/base/log/log.hpp"
 
 namespace aragora::ranking {
 
@@ -162,13 +162,13 @@ bool ensure_loaded(ranking_state& st) {
   if (st.loaded) return true;
   auto loaded = load_ratings(*st.db);
   if (!loaded.ok()) {
-    std::cerr << "ranking: cannot load ratings: " << loaded.error().message << "\n";
+    log::error("ranking", "cannot load ratings: ", loaded.error().message);
     return false;
   }
   st.table = std::move(loaded.value());
   st.loaded = true;
   if (auto r = reconcile(*st.db, st.table, st.params); !r.ok())
-    std::cerr << "ranking: reconcile failed: " << r.error().message << "\n";
+    log::warn("ranking", "reconcile failed: ", r.error().message);
   return true;
 }
 
@@ -185,8 +185,7 @@ caf::behavior ranking_actor(caf::stateful_actor<ranking_state>* self,
         auto r = record_debate(*s.db, s.table, m.record, s.params);
         if (!r.ok()) {
           // The debate's record is on disk: the next reconcile records it.
-          std::cerr << "ranking: " << storage::to_string(r.error().code) << ": "
-                    << r.error().message << "\n";
+          log::warn("ranking", storage::to_string(r.error().code), ": ", r.error().message);
           return false;
         }
         return r.value();

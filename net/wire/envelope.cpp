@@ -11,7 +11,7 @@
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::wire {
 

@@ -10,7 +10,7 @@
 
 #include "actors/agent/agent_spec.hpp"
 #include "actors/debate/codec.hpp"
-#include "actors/debate/messages.hpp"
+#include "actors/debate/actor/messages.hpp"
 #include "actors/debate/receipt.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/signals.hpp"
@@ -138,7 +138,7 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
   if (o.timeout_ms && (*o.timeout_ms < 1 || *o.timeout_ms > 7 * 24 * 3600 * 1000LL))
     return print_error(exit_usage, "bad_duration", "--timeout-ms must be within 1..604800000");
   auto limit = o.timeout_ms ? std::chrono::milliseconds{*o.timeout_ms} : longest_debate(*spec, cfg);
-  auto key = debate::signing_key_from_env();
+  auto key = signing_key_from_env();
   if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
   std::shared_ptr<storage::store> db;
   if (flags->durable) {

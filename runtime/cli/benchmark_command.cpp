@@ -13,9 +13,9 @@
 #include "runtime/cli/signals.hpp"
 #include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
-#include "runtime/loadgen/load_driver.hpp"
-#include "runtime/loadgen/process_stats.hpp"
-#include "runtime/loadgen/report.hpp"
+#include "bench/loadgen/load_driver.hpp"
+#include "bench/loadgen/process_stats.hpp"
+#include "bench/loadgen/report.hpp"
 #include "runtime/node/local_node.hpp"
 
 namespace aragora::cli {

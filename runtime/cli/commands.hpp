@@ -5,10 +5,11 @@
 #include <string>
 #include <string_view>
 
+#include "actors/debate/receipt.hpp"
 #include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
-#include "runtime/defaults.hpp"
-#include "runtime/settings/settings.hpp"
+#include "runtime/base/defaults.hpp"
+#include "runtime/base/settings/settings.hpp"
 
 namespace aragora::cli {
 
@@ -19,6 +20,9 @@ inline constexpr int exit_usage = 2;   // bad flags or input: nothing was done
 
 /// Prints `error: <code>: <message>` on stderr and returns `exit_code`.
 int print_error(int exit_code, std::string_view code, std::string_view message);
+
+/// The receipt signing key of ARAGORA_RECEIPT_SIGNING_KEY (debate::parse_signing_key).
+[[nodiscard]] debate::signing_key_result signing_key_from_env();
 
 /// The flags `ask` and `benchmark` share.
 struct run_flags {

@@ -5,8 +5,8 @@
 #include <iostream>
 
 #include "actors/debate/codec.hpp"
-#include "actors/debate/list_index.hpp"
-#include "actors/debate/persistence.hpp"
+#include "actors/debate/store/list_index.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "aragora/v1/ops.pb.h"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/storage_options.hpp"

@@ -1,12 +1,13 @@
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 
 #include "runtime/capacity/capacity.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/terminal.hpp"
-#include "runtime/files/read_file.hpp"
+#include "runtime/base/files/read_file.hpp"
 
 namespace aragora::cli {
 
@@ -14,6 +15,10 @@ int print_error(int exit_code, std::string_view code, std::string_view message) 
   // Messages quote input (file contents, arguments): no terminal escapes from it.
   std::cerr << "error: " << code << ": " << printable(message) << "\n";
   return exit_code;
+}
+
+debate::signing_key_result signing_key_from_env() {
+  return debate::parse_signing_key(std::getenv(debate::signing_key_env));
 }
 
 std::optional<std::string> stdout_error() {

@@ -7,18 +7,18 @@
 #include <iostream>
 
 #include "actors/debate/codec.hpp"
-#include "actors/debate/list_index.hpp"
-#include "actors/debate/messages.hpp"
-#include "actors/debate/persistence.hpp"
+#include "actors/debate/store/list_index.hpp"
+#include "actors/debate/actor/messages.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "actors/debate/receipt.hpp"
 #include "actors/ranking/ranking.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/signals.hpp"
 #include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
-#include "runtime/ids/ids.hpp"
+#include "runtime/base/ids/ids.hpp"
 #include "runtime/node/local_node.hpp"
-#include "runtime/text/utf8.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::cli {
 
@@ -135,7 +135,7 @@ int run_show(const history_options& o, const config::node_config& cfg) {
 }
 
 int run_resume(const history_options& o, const config::node_config& cfg) {
-  auto key = debate::signing_key_from_env();
+  auto key = signing_key_from_env();
   if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
   auto db = open_store(o.data_dir, cfg, storage::open_mode::existing);
   if (!db) return exit_failed;

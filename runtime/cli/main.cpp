@@ -12,7 +12,7 @@
 #include "runtime/cli/data_dir.hpp"
 #include "runtime/cli/signals.hpp"
 #include "runtime/config/config.hpp"
-#include "runtime/settings/settings.hpp"
+#include "runtime/base/settings/settings.hpp"
 
 namespace {
 

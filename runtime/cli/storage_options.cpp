@@ -2,7 +2,7 @@
 
 #include <iostream>
 
-#include "actors/debate/list_index.hpp"
+#include "actors/debate/store/list_index.hpp"
 #include "runtime/cli/commands.hpp"
 
 namespace aragora::cli {

@@ -8,7 +8,7 @@
 #include <cstring>
 #include <ostream>
 
-#include "runtime/text/utf8.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::cli {
 

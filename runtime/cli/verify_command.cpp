@@ -4,7 +4,7 @@
 #include "actors/debate/receipt.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/terminal.hpp"
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::cli {
 
@@ -17,7 +17,7 @@ int run_verify(const verify_options& o) {
     std::cout << "invalid: malformed_receipt: " << printable(parse_error) << "\n";
     return exit_failed;
   }
-  auto key = debate::signing_key_from_env();
+  auto key = signing_key_from_env();
   if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
   auto r = debate::verify_receipt(receipt, key.key);
   if (!r.valid()) {

@@ -8,10 +8,10 @@
 #include <set>
 #include <sstream>
 
-#include "runtime/defaults.hpp"
-#include "runtime/files/read_file.hpp"
-#include "runtime/settings/settings.hpp"
-#include "runtime/text/utf8.hpp"
+#include "runtime/base/defaults.hpp"
+#include "runtime/base/files/read_file.hpp"
+#include "runtime/base/settings/settings.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::config {
 

@@ -1,5 +1,5 @@
 #pragma once
-// Node configuration: the named defaults of runtime/defaults.hpp, overridable from a YAML file.
+// Node configuration: the named defaults of runtime/base/defaults.hpp, overridable from a YAML file.
 
 #include <chrono>
 #include <cstdint>
@@ -11,8 +11,8 @@
 #include "actors/agent/mock_options.hpp"
 #include "actors/debate/machine.hpp"
 #include "actors/debate/types.hpp"
-#include "runtime/settings/settings.hpp"
-#include "storage/store.hpp"
+#include "runtime/base/settings/settings.hpp"
+#include "storage/column_families.hpp"
 
 namespace aragora::config {
 

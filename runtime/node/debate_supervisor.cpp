@@ -2,12 +2,12 @@
 
 #include <caf/all.hpp>
 
-#include <iostream>
 #include <random>
 #include <unordered_map>
 
-#include "actors/debate/persistence.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "storage/storage_actors.hpp"
+#include "runtime/base/log/log.hpp"
 
 namespace aragora::node {
 
@@ -39,7 +39,7 @@ void fail(self_t* self, const std::string& id, const std::string& why) {
   auto entry = reg->find(id);
   reg->forget(id);
   ++st.failed;
-  std::cerr << "debate " << id << ": " << why << "; the debate failed\n";
+  log::error("debate", id, ": ", why, "; the debate failed");
   if (st.services->store) {
     auto stored = debate::load_debate(*st.services->store, id);
     if (stored.ok() && stored.value()) {
@@ -107,7 +107,7 @@ void reload(self_t* self, const std::string& id) {
     }
     s.policy->started(std::chrono::steady_clock::now());
     ++s.restarted;
-    std::cerr << "debate " << id << ": restarted from its start (nothing was on disk yet)\n";
+    log::info("debate", id, ": restarted from its start (nothing was on disk yet)");
     (void)debate::spawn_debate(self->system(), s.services, e->spec, e->owner, e->subscribers,
                                e->report);
     return;
@@ -122,7 +122,7 @@ void reload(self_t* self, const std::string& id) {
   if (!e) return;
   s.policy->started(std::chrono::steady_clock::now());
   ++s.restarted;
-  std::cerr << "debate " << id << ": restarted from event " << (*m)->last_seq() << "\n";
+  log::info("debate", id, ": restarted from event ", (*m)->last_seq());
   std::shared_ptr<debate::debate_machine> machine = std::move(*m);
   (void)debate::resume_debate(self->system(), s.services, std::move(machine), e->owner,
                               e->subscribers, e->report);
@@ -138,7 +138,7 @@ caf::behavior debate_supervisor(self_t* self, std::shared_ptr<const debate::deba
   return {
       [=](debate::debate_crashed& c) {
         auto& s = self->state;
-        std::cerr << "debate " << c.id << ": the debate actor died (" << c.reason << ")\n";
+        log::warn("debate", c.id, ": the debate actor died (", c.reason, ")");
         if (!s.services->store) {
           fail(self, c.id, "its actor died (" + c.reason + ") and an in-memory debate has no log to restart from");
           return;

@@ -9,9 +9,9 @@
 #include <caf/fwd.hpp>
 #include <memory>
 
-#include "actors/debate/debate_actor.hpp"
-#include "runtime/supervision/restart_policy.hpp"
-#include "runtime/supervision/supervisor.hpp"
+#include "actors/debate/actor/debate_actor.hpp"
+#include "runtime/base/supervision/restart_policy.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
 
 namespace aragora::node {
 

@@ -8,16 +8,16 @@
 #include <thread>
 
 #include "actors/agent/agent_actor.hpp"
-#include "actors/debate/debate_actor.hpp"
+#include "actors/debate/actor/debate_actor.hpp"
 #include "actors/critique/patterns.hpp"
-#include "actors/debate/persistence.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "actors/memory/memory_tiers.hpp"
 #include "actors/ranking/ranking.hpp"
-#include "runtime/fault/fault_injector.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
 #include "runtime/node/debate_supervisor.hpp"
-#include "runtime/supervision/supervisor.hpp"
-#include "runtime/ids/ids.hpp"
-#include "runtime/timer/timer_service.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
+#include "runtime/base/ids/ids.hpp"
+#include "runtime/base/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 
 namespace aragora::node {

@@ -8,13 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "actors/debate/messages.hpp"
+#include "actors/debate/actor/messages.hpp"
 #include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
-#include "runtime/supervision/supervisor.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
 
 namespace aragora::fault {
 class injector;
+}
+namespace aragora::storage {
+class store;
 }
 
 namespace aragora::node {

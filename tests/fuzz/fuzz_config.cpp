@@ -9,7 +9,7 @@
 
 #include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace aragora;

@@ -9,9 +9,9 @@
 #include <new>
 
 #include "actors/agent/agent_actor.hpp"
-#include "actors/debate/debate_actor.hpp"
-#include "actors/debate/messages.hpp"
-#include "runtime/timer/timer_service.hpp"
+#include "actors/debate/actor/debate_actor.hpp"
+#include "actors/debate/actor/messages.hpp"
+#include "runtime/base/timer/timer_service.hpp"
 #include "tests/support/drive.hpp"
 
 namespace aragora {

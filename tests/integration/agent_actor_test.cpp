@@ -9,10 +9,10 @@
 #include <thread>
 
 #include "actors/agent/agent_actor.hpp"
-#include "actors/debate/debate_actor.hpp"
-#include "actors/debate/messages.hpp"
+#include "actors/debate/actor/debate_actor.hpp"
+#include "actors/debate/actor/messages.hpp"
 #include "runtime/node/local_node.hpp"
-#include "runtime/timer/timer_service.hpp"
+#include "runtime/base/timer/timer_service.hpp"
 #include "tests/support/drive.hpp"
 
 namespace aragora {

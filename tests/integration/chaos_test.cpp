@@ -13,9 +13,9 @@
 #include <set>
 #include <thread>
 
-#include "actors/debate/debate_actor.hpp"
-#include "actors/debate/persistence.hpp"
-#include "runtime/fault/fault_injector.hpp"
+#include "actors/debate/actor/debate_actor.hpp"
+#include "actors/debate/store/persistence.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
 #include "runtime/node/local_node.hpp"
 #include "tests/support/drive.hpp"
 #include "tests/support/temp_store.hpp"

@@ -16,7 +16,7 @@
 #include <set>
 #include <sstream>
 
-#include "actors/debate/persistence.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "storage/store.hpp"
 
 namespace aragora {

@@ -7,7 +7,7 @@
 
 #include "actors/critique/patterns.hpp"
 #include "actors/debate/codec.hpp"
-#include "actors/debate/persistence.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "actors/debate/receipt.hpp"
 #include "actors/ranking/ranking.hpp"
 #include "runtime/node/local_node.hpp"

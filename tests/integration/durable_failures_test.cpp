@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <set>
 
-#include "actors/debate/persistence.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "actors/debate/receipt.hpp"
 #include "runtime/node/local_node.hpp"
 #include "tests/support/drive.hpp"

@@ -10,11 +10,11 @@
 #include <thread>
 
 #include "actors/agent/agent_actor.hpp"
-#include "actors/debate/debate_actor.hpp"
-#include "actors/debate/persistence.hpp"
-#include "runtime/fault/fault_injector.hpp"
+#include "actors/debate/actor/debate_actor.hpp"
+#include "actors/debate/store/persistence.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
 #include "runtime/node/local_node.hpp"
-#include "runtime/timer/timer_service.hpp"
+#include "runtime/base/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 #include "tests/support/drive.hpp"
 #include "tests/support/temp_store.hpp"

@@ -10,7 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "net/wire/unreadable.hpp"
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/wire_peer.hpp"
 #include "tests/support/wire_samples.hpp"

@@ -8,7 +8,7 @@
 
 #include "tests/support/temp_store.hpp"
 
-#include "runtime/timer/timer_service.hpp"
+#include "runtime/base/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
 
 namespace aragora::storage {

@@ -11,9 +11,10 @@
 #include <cstdio>
 #include <string>
 
-#include "actors/debate/messages.hpp"
+#include "actors/debate/actor/messages.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/node/local_node.hpp"
+#include "storage/store.hpp"
 #include "tests/support/drive.hpp"
 
 using namespace aragora;

@@ -21,7 +21,7 @@
 #include <string>
 
 #include "net/wire/unreadable.hpp"
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 #include "tests/support/wire_peer.hpp"
 #include "tests/support/wire_samples.hpp"
 

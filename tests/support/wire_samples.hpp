@@ -10,7 +10,7 @@
 #include "actors/agent/wire_codec.hpp"
 #include "actors/debate/codec.hpp"
 #include "actors/debate/receipt.hpp"
-#include "actors/debate/wire_codec.hpp"
+#include "actors/debate/actor/wire_codec.hpp"
 #include "tests/support/drive.hpp"
 
 namespace aragora::test {

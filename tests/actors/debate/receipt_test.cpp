@@ -9,7 +9,7 @@
 
 #include "actors/debate/canonical.hpp"
 #include "actors/debate/codec.hpp"
-#include "runtime/crypto/sha256.hpp"
+#include "runtime/base/crypto/sha256.hpp"
 #include "tests/support/drive.hpp"
 
 namespace aragora::debate {

@@ -2,7 +2,7 @@
 
 #include "actors/debate/types.hpp"
 #include "aragora/v1/debate.pb.h"
-#include "runtime/text/utf8.hpp"
+#include "runtime/base/text/utf8.hpp"
 #include "tests/support/drive.hpp"
 
 namespace aragora::debate {

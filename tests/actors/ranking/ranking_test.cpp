@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 
-#include "actors/debate/persistence.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "actors/debate/receipt.hpp"
 #include "tests/support/drive.hpp"
 #include "tests/support/temp_store.hpp"

@@ -15,7 +15,7 @@
 #include <set>
 
 #include "net/wire/envelope.hpp"
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 #include "tests/support/wire_samples.hpp"
 
 namespace {

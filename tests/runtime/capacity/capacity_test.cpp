@@ -4,7 +4,7 @@
 
 #include "actors/agent/mock_provider.hpp"
 #include "actors/debate/machine.hpp"
-#include "runtime/defaults.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::capacity {
 namespace {

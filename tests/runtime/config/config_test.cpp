@@ -11,8 +11,8 @@
 #include <set>
 
 #include "actors/debate/consensus.hpp"
-#include "runtime/defaults.hpp"
-#include "runtime/settings/settings.hpp"
+#include "runtime/base/defaults.hpp"
+#include "runtime/base/settings/settings.hpp"
 
 namespace aragora::config {
 namespace {

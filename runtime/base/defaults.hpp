@@ -1,0 +1,153 @@
+#pragma once
+// Every tunable number of the runtime, named once. The table of runtime/settings gives each one's
+// YAML key, CLI flag, accepted range, unit and meaning, and checks values against it
+// (`aragora config defaults` prints it as YAML). Sources: the capacity planning guide and the
+// Python reference (shared/reference/aragora-semantics.md).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace aragora::defaults {
+
+using namespace std::chrono_literals;
+
+// -- debate (YAML: debate.*) ------------------------------------------------------------------
+inline constexpr uint32_t rounds = 3;
+inline constexpr uint32_t min_rounds = 1;  // accepted range of rounds
+inline constexpr uint32_t max_rounds = 12;
+inline constexpr uint32_t min_agents = 2;  // agents of one debate
+inline constexpr uint32_t max_agents = 16;
+inline constexpr uint32_t max_question_chars = 10'000;
+inline constexpr double consensus_threshold = 0.6;
+inline constexpr double supermajority_threshold = 2.0 / 3.0;
+inline constexpr uint32_t min_participation = 2;  // quorum floor
+inline constexpr double participation_ratio = 0.5;
+inline constexpr double convergence_threshold = 0.85;
+inline constexpr double divergence_threshold = 0.40;
+inline constexpr uint32_t max_judges = 3;  // judge fallback chain
+inline constexpr auto agent_timeout = 240s;
+inline constexpr auto phase_grace = 5s;  // a step's deadline: agent timeout + this
+inline constexpr uint32_t seed = 1;
+
+// -- receipt verdict rules (aragora-semantics §1.10) --------------------------------------------
+inline constexpr double approve_confidence = 0.8;
+inline constexpr double review_confidence = 0.4;
+
+// -- memory (YAML: memory.*) -----------------------------------------------------------------------
+inline constexpr bool memory_enabled = true;
+inline constexpr uint32_t memory_recall_k = 3;
+// Bounds of the memory coordinator (actors/memory/directory.hpp); not in YAML. Outcomes wait
+// there while their entry's previous batch is in flight, or while the tiers load at start.
+inline constexpr size_t memory_max_waiting_outcomes = 10'000;
+inline constexpr auto memory_tier_timeout = 30s;           // a tier's inventory or batch answer
+
+// -- ranking (YAML: ranking.*) ---------------------------------------------------------------------
+inline constexpr double elo_initial = 1500;
+inline constexpr double elo_k = 32;
+inline constexpr uint32_t calibration_min_predictions = 10;
+
+// -- mock provider (YAML: mock.*) ----------------------------------------------------------------
+inline constexpr uint32_t mock_message_bytes = 0;  // 0 = natural length
+inline constexpr uint32_t mock_latency_ms = 0;
+inline constexpr double mock_fail_rate = 0.0;
+inline constexpr double mock_usd_per_1k_tokens = 0.002;  // simulated cost; not configurable
+inline constexpr uint32_t max_mock_message_bytes = 1u << 24;  // accepted range of message_bytes
+// The longest duration in milliseconds accepted from YAML and flags (timeouts, latencies):
+// longer ones overflow nothing but are surely typos.
+inline constexpr auto max_duration = std::chrono::hours{24};
+
+// -- alert thresholds of the capacity guide (YAML: alerts.*) -------------------------------------
+inline constexpr double alert_debate_duration_warn_s = 5 * 60;
+inline constexpr double alert_debate_duration_crit_s = 15 * 60;
+inline constexpr double alert_queue_depth_warn = 50;
+inline constexpr double alert_queue_depth_crit = 200;
+inline constexpr double alert_memory_warn_pct = 80;
+inline constexpr double alert_memory_crit_pct = 95;
+
+// -- benchmark (aragora benchmark) ---------------------------------------------------------------
+inline constexpr uint32_t benchmark_warmup_debates = 100;
+inline constexpr uint32_t benchmark_debates = 1;  // --debates
+inline constexpr uint32_t benchmark_agents = 3;   // --agents (mock agents per debate)
+
+// -- storage (YAML: storage.*) ---------------------------------------------------------------------
+// Empty: the CLI's platform default, $XDG_DATA_HOME/aragora, else ~/.local/share/aragora
+// (runtime/cli reads the environment; libraries never do).
+inline constexpr const char* data_dir = "";
+inline constexpr auto day = std::chrono::hours{24};
+// Retention per column family (capacity guide); 0 = kept until deleted.
+inline constexpr auto retain_debates = 365 * day;
+inline constexpr auto retain_critiques = 180 * day;
+inline constexpr auto retain_evidence = 90 * day;
+inline constexpr auto retain_consensus = 365 * day;
+inline constexpr auto retain_audit = 730 * day;
+inline constexpr auto retain_memory_fast = std::chrono::hours{1};
+inline constexpr auto retain_memory_medium = std::chrono::hours{24};
+inline constexpr auto retain_memory_slow = 7 * day;
+inline constexpr auto retain_memory_glacial = 30 * day;
+inline constexpr auto retention_sweep_interval = std::chrono::hours{1};
+// Writes stop (storage_unavailable) while less than this is free on the data dir's disk.
+inline constexpr uint64_t storage_min_free_bytes = 256ull << 20;
+// Database circuit breaker (capacity guide: 2 failures / 10 s).
+inline constexpr uint32_t db_breaker_failures = 2;
+inline constexpr auto db_breaker_recovery = std::chrono::seconds{10};
+
+// -- listing stored debates (aragora list, the edge's GET /api/v1/debates) -----------------------
+// The page size a caller may choose per request, not a node setting (so not in YAML): the range
+// bounds what one request reads and holds (a record with its receipt is a few KB).
+inline constexpr uint32_t list_limit = 50;                // --limit when not given
+inline constexpr uint32_t max_list_limit = 1000;          // --limit accepted range 1..this
+
+// -- runtime (YAML: runtime.*) --------------------------------------------------------------------
+inline constexpr uint32_t scheduler_threads = 0;  // 0 = one per core
+inline constexpr const char* scheduler_policy = "sharing";
+inline constexpr uint32_t agent_workers = 0;  // 0 = one per scheduler thread
+// Memory the node lets its debates use (runtime/capacity): `benchmark` caps its concurrency by it
+// and a debate whose estimated footprint exceeds it is refused. 0 = derived at start: this
+// fraction of what the machine has available (MemAvailable, and the cgroup and address-space
+// limits when set).
+inline constexpr uint64_t memory_budget_mb = 0;
+inline constexpr double memory_budget_fraction = 0.5;
+inline constexpr uint64_t fallback_memory_budget_mb = 1024;   // when none of those can be read
+
+// -- logging (runtime/base/log) ------------------------------------------------------------------
+// Lines waiting for the log writer thread; past this the oldest is dropped (and counted), so a
+// burst of warnings never blocks an actor nor grows memory.
+inline constexpr size_t log_queue_lines = 8192;
+
+// -- input files --------------------------------------------------------------------------------
+// Read before (or without) the configuration, so not configurable in YAML.
+inline constexpr size_t max_config_bytes = size_t{1} << 20;   // --config
+inline constexpr size_t max_verify_file_bytes = size_t{64} << 20;  // verify: receipt, --result
+
+// -- the wire (net/wire) -----------------------------------------------------------------------
+// The largest protobuf payload one CAF envelope carries between nodes, either way: a bigger one
+// is refused when it is sent and when it is read (envelope_too_large), before it is buffered.
+// Room for a full debate report (16 agents, 12 rounds of multi-KB messages). Not in YAML yet: a
+// node and its peers must agree on it (cluster.max_envelope_bytes, with the cluster issue).
+inline constexpr size_t max_envelope_bytes = size_t{64} << 20;
+
+// -- timers -------------------------------------------------------------------------------------
+inline constexpr auto timer_tick = 1ms;  // wheel resolution
+// Accepted range of the tick: every deadline and simulated latency waits up to one tick.
+inline constexpr auto min_timer_tick = 1ms;
+inline constexpr auto max_timer_tick = 50ms;
+inline constexpr uint32_t timer_wheel_slots = 4096;
+
+// -- supervision (YAML: supervision.*) -----------------------------------------------------------
+// A write the writer has not answered within this is sent again (writes are idempotent).
+inline constexpr auto write_timeout = std::chrono::seconds{60};      // storage.write_timeout_ms
+// A debate whose writes keep failing this long fails cleanly (it stays resumable on disk).
+inline constexpr auto write_hold_limit = std::chrono::minutes{10};   // storage.hold_limit_s
+// Restarts of a dead child: 100 ms doubling to 10 s (+-30 % jitter); a child up for 5 s is healthy.
+inline constexpr auto restart_base = std::chrono::milliseconds{100};  // supervision.restart_base_ms
+inline constexpr auto restart_cap = std::chrono::seconds{10};          // supervision.restart_cap_ms
+inline constexpr auto restart_stable_after = std::chrono::seconds{5};  // supervision.stable_after_ms
+// Breaker on restart intensity, per supervisor (DESIGN.md: agents 5 / 30 s, database 2 / 10 s).
+inline constexpr uint32_t restart_breaker_failures = 5;                // supervision.breaker_failures
+inline constexpr auto restart_breaker_recovery = std::chrono::seconds{30};  // supervision.breaker_recovery_ms
+// Liveness probes of supervised services: a child that does not answer is killed and restarted.
+inline constexpr auto probe_interval = std::chrono::seconds{5};        // supervision.probe_interval_ms
+inline constexpr auto probe_timeout = std::chrono::seconds{90};        // supervision.probe_timeout_ms
+
+}  // namespace aragora::defaults

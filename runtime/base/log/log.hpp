@@ -1,0 +1,60 @@
+#pragma once
+// The one logger. Libraries write their warnings and errors here, never to std::cerr: a line goes
+// through a bounded queue to a writer thread, so a CAF scheduler thread never blocks on stderr,
+// and a full queue drops its oldest line (counted) rather than grow. spdlog stays in log.cpp.
+
+#include <cstdint>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+
+namespace aragora::log {
+
+enum class level : uint8_t { debug, info, warn, error, off };
+
+[[nodiscard]] std::string_view to_string(level lv);
+/// "debug", "info", "warning" (or "warn"), "error", "off".
+[[nodiscard]] std::optional<level> level_from_string(std::string_view name);
+
+/// Lines below `lv` are not written (default: info).
+void set_level(level lv);
+[[nodiscard]] bool enabled(level lv);
+
+/// One line: `<UTC time> <level> <component>: <message>`.
+void write(level lv, std::string_view component, std::string_view message);
+
+/// Writes every queued line and stops the writer thread; later lines go straight to stderr. Runs
+/// by itself at exit once anything was logged.
+void shutdown();
+
+/// Lines dropped because the queue was full since the process started.
+[[nodiscard]] uint64_t dropped();
+
+namespace detail {
+template <class... Ts>
+std::string concat(const Ts&... parts) {
+  std::ostringstream out;
+  (out << ... << parts);
+  return std::move(out).str();
+}
+}  // namespace detail
+
+template <class... Ts>
+void debug(std::string_view component, const Ts&... parts) {
+  if (enabled(level::debug)) write(level::debug, component, detail::concat(parts...));
+}
+template <class... Ts>
+void info(std::string_view component, const Ts&... parts) {
+  if (enabled(level::info)) write(level::info, component, detail::concat(parts...));
+}
+template <class... Ts>
+void warn(std::string_view component, const Ts&... parts) {
+  if (enabled(level::warn)) write(level::warn, component, detail::concat(parts...));
+}
+template <class... Ts>
+void error(std::string_view component, const Ts&... parts) {
+  if (enabled(level::error)) write(level::error, component, detail::concat(parts...));
+}
+
+}  // namespace aragora::log
