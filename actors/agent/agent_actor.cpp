@@ -236,8 +236,25 @@ agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, siz
                         },
                         slots_.back(), std::move(restarted), sup.restart, true});
   }
-  supervisor_ = supervision::spawn_supervisor(sys, "agents", std::move(children),
-                                              {sup.probe_interval, sup.probe_timeout, sup.faults});
+  members_ = children;
+  supervisor_options_ = {sup.probe_interval, sup.probe_timeout, sup.faults};
+  on_restart_ = sup.on_restart;
+  supervisor_->set(supervision::spawn_supervisor(sys, "agents", std::move(children),
+                                                 supervisor_options_));
+}
+
+supervision::child_spec agent_pool::supervisor_spec(supervision::restart_options restart) const {
+  // Copies only: the root may restart the supervisor while the pool object itself is gone.
+  std::function<void(const caf::actor&)> restarted;
+  if (on_restart_)
+    restarted = [cb = on_restart_, n = slots_.size()](const caf::actor&) {
+      for (size_t i = 0; i < n; ++i) cb(i);
+    };
+  return {"supervisor/agents",
+          [members = members_, opts = supervisor_options_](caf::actor_system& s) {
+            return supervision::spawn_supervisor(s, "agents", members, opts);
+          },
+          supervisor_, std::move(restarted), restart, true, supervisor_->get()};
 }
 
 agent_pool::agent_pool(std::vector<caf::actor> workers) {
@@ -271,8 +288,8 @@ caf::actor agent_pool::pick(std::string_view debate_id) const {
 
 void agent_pool::stop() {
   // The supervisor stops its members first; a pool spawned elsewhere stops them itself.
-  if (supervisor_) {
-    caf::anon_send_exit(supervisor_, caf::exit_reason::user_shutdown);
+  if (auto sup = supervisor_->get()) {
+    caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
     return;
   }
   for (auto& s : slots_)

@@ -20,6 +20,7 @@
 #include "runtime/base/defaults.hpp"
 #include "runtime/base/supervision/actor_slot.hpp"
 #include "runtime/base/supervision/restart_policy.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
 
 namespace aragora::fault {
 class injector;
@@ -99,8 +100,14 @@ public:
     return slots_[index_of(debate_id)];
   }
   [[nodiscard]] size_t size() const { return slots_.size(); }
-  /// The members' supervisor (none for a pool of actors spawned elsewhere).
-  [[nodiscard]] const caf::actor& supervisor() const { return supervisor_; }
+  /// The members' supervisor, the current one (empty for a pool of actors spawned elsewhere).
+  [[nodiscard]] const std::shared_ptr<supervision::actor_slot>& supervisor_slot() const {
+    return supervisor_;
+  }
+  /// The members' supervisor as a child of the node's root supervisor: the running one is
+  /// adopted; a restart starts a fresh supervisor over the same slots (the old one took its
+  /// members down with it) and tells the debates that every member restarted.
+  [[nodiscard]] supervision::child_spec supervisor_spec(supervision::restart_options restart) const;
 
   /// Stops every member; calls in flight are dropped.
   void stop();
@@ -112,7 +119,11 @@ public:
 
 private:
   std::vector<std::shared_ptr<supervision::actor_slot>> slots_;
-  caf::actor supervisor_;  // none for a pool of actors spawned elsewhere
+  // Empty for a pool of actors spawned elsewhere.
+  std::shared_ptr<supervision::actor_slot> supervisor_ = std::make_shared<supervision::actor_slot>();
+  std::vector<supervision::child_spec> members_;  // to start a fresh supervisor over the slots
+  supervision::supervisor_options supervisor_options_;
+  std::function<void(size_t index)> on_restart_;
   // One per member, written only by that member. Shared with it: a worker still running while
   // the pool is destroyed (its actor system stops it later) writes into memory it co-owns.
   std::vector<std::shared_ptr<worker_stats>> stats_;

@@ -159,6 +159,7 @@ caf::behavior debate_supervisor(self_t* self, std::shared_ptr<const debate::deba
         self->state.policy->tick(std::chrono::steady_clock::now());
         self->delayed_send(self, std::chrono::seconds{1}, tick_atom::value);
       },
+      [=](supervision::ping_atom) { return caf::ok_atom::value; },
       [=](supervision::status_atom) {
         auto& s = self->state;
         auto now = std::chrono::steady_clock::now();

@@ -68,9 +68,12 @@ struct local_node::impl {
   std::shared_ptr<agent::agent_pool> agents;  // shared with the debates (debate_services)
   std::shared_ptr<debate::debate_services> services;
   std::shared_ptr<storage::store> db;
-  // The node's services run under one supervisor; debates under their own.
-  caf::actor services_supervisor;
-  caf::actor debates_supervisor;
+  // The node's root supervises three: the services' supervisor, the agents' and the debates'.
+  // Each is found through its slot (a restarted one replaces it there).
+  caf::actor root;
+  std::shared_ptr<supervision::actor_slot> services_supervisor;
+  std::shared_ptr<supervision::actor_slot> debates_supervisor =
+      std::make_shared<supervision::actor_slot>();
 
   impl(const config::node_config& c, std::optional<std::string> key,
        std::shared_ptr<storage::store> store)
@@ -92,6 +95,7 @@ struct local_node::impl {
     services->write_timeout = c.supervision.write_timeout;
     services->write_options.hold_limit = c.supervision.hold_limit;
     auto restart = restart_options_of(c.supervision);
+    std::vector<supervision::child_spec> root_children;
     if (db) {
       services->store = db;
       services->writer = std::make_shared<supervision::actor_slot>();
@@ -134,19 +138,42 @@ struct local_node::impl {
                             },
                             services->memory, nullptr, restart, true});
       }
-      services_supervisor = supervision::spawn_supervisor(
-          sys, "services", std::move(children),
-          {c.supervision.probe_interval, c.supervision.probe_timeout, faults.get()});
+      services_supervisor = std::make_shared<supervision::actor_slot>();
+      supervision::supervisor_options opts{c.supervision.probe_interval,
+                                           c.supervision.probe_timeout, faults.get()};
+      root_children.push_back(
+          {"supervisor/services",
+           [children = std::move(children), opts](caf::actor_system& s) {
+             return supervision::spawn_supervisor(s, "services", children, opts);
+           },
+           services_supervisor,
+           // The old writer took its writes in flight down with it.
+           [reg](const caf::actor&) {
+             reg->broadcast(caf::make_message(debate::writer_restarted_atom::value));
+           },
+           restart, true});
     }
-    debates_supervisor = spawn_debate_supervisor(sys, services, restart);
-    running.set_supervisor(debates_supervisor);
+    root_children.push_back(agents->supervisor_spec(restart));
+    auto* reg = &running;
+    root_children.push_back({"supervisor/debates",
+                             [svc = services, restart](caf::actor_system& s) {
+                               return spawn_debate_supervisor(s, svc, restart);
+                             },
+                             debates_supervisor,
+                             // Crashes of debates go to the new one from now on.
+                             [reg](const caf::actor& sup) { reg->set_supervisor(sup); },
+                             restart, true});
+    root = supervision::spawn_supervisor(
+        sys, "node", std::move(root_children),
+        {c.supervision.probe_interval, c.supervision.probe_timeout, faults.get()});
+    running.set_supervisor(debates_supervisor->get());
   }
 
   ~impl() {
     // Debates first (what they sent is still delivered), then memory's pending writes, then
     // everything else; the actor system's destructor waits for them all.
     running.stop_all(caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(debates_supervisor, caf::exit_reason::user_shutdown);
+    if (auto d = debates_supervisor->get()) caf::anon_send_exit(d, caf::exit_reason::user_shutdown);
     // Memory's pending writes are done before the services stop.
     if (services->memory)
       if (auto m = services->memory->get()) {
@@ -154,8 +181,8 @@ struct local_node::impl {
         self->request(m, std::chrono::seconds{5}, memory::flush_atom::value)
             .receive([](bool) {}, [](caf::error&) {});
       }
-    agents->stop();
-    if (services_supervisor) caf::anon_send_exit(services_supervisor, caf::exit_reason::user_shutdown);
+    // The root stops the agents' and the services' supervisors, which stop their children.
+    caf::anon_send_exit(root, caf::exit_reason::user_shutdown);
     timers.stop();
   }
 };
@@ -233,8 +260,13 @@ fault::injector* local_node::faults() {
 std::vector<supervision::child_status> local_node::supervision_status() {
   std::vector<supervision::child_status> out;
   caf::scoped_actor self{impl_->sys};
-  for (const auto& sup :
-       {impl_->services_supervisor, impl_->agents->supervisor(), impl_->debates_supervisor}) {
+  // The root's own children ("supervisor/...") come last.
+  std::vector<caf::actor> sups;
+  if (impl_->services_supervisor) sups.push_back(impl_->services_supervisor->get());
+  sups.push_back(impl_->agents->supervisor_slot()->get());
+  sups.push_back(impl_->debates_supervisor->get());
+  sups.push_back(impl_->root);
+  for (const auto& sup : sups) {
     if (!sup) continue;
     self->request(sup, std::chrono::seconds{5}, supervision::status_atom::value)
         .receive([&](std::vector<supervision::child_status>& v) {

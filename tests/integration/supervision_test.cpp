@@ -331,5 +331,96 @@ TEST(Supervision, AStalledAgentWorkerIsKilledByItsProbeAndItsCallsFailLongBefore
                                              caf::after(10s) >> [&] { done = true; });
 }
 
+/// The status row `name` (fails the test if there is none).
+supervision::child_status status_of(node::local_node& node, const std::string& name) {
+  auto all = node.supervision_status();
+  auto it = std::find_if(all.begin(), all.end(), [&](auto& c) { return c.name == name; });
+  EXPECT_NE(it, all.end()) << "no status row " << name;
+  return it == all.end() ? supervision::child_status{} : *it;
+}
+
+/// Waits until the actor enrolled as `name` is alive and is not `old`.
+bool replaced(node::local_node& node, const std::string& name, const caf::actor& old) {
+  for (int i = 0; i < 250; ++i) {
+    auto now = node.faults()->actor_named(name);
+    if (now && now != old) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+/// Kills `supervisor` (a child of the node's root) and checks that `child`, one of its children,
+/// died with it and that a fresh one took its name.
+void kill_supervisor_and_expect_fresh_child(node::local_node& node, caf::scoped_actor& self,
+                                            const std::string& supervisor,
+                                            const std::string& child) {
+  auto old = node.faults()->actor_named(child);
+  ASSERT_TRUE(old) << child;
+  self->monitor(old);
+  ASSERT_TRUE(node.faults()->crash(supervisor));
+  bool down = false;
+  self->receive_while([&] { return !down; })(
+      [&](caf::down_msg& dm) { down = dm.source == old.address(); },
+      caf::after(5s) >> [&] { down = true; old = nullptr; });
+  ASSERT_TRUE(old) << child << " outlived its killed supervisor: a restart would run two";
+  ASSERT_TRUE(replaced(node, child, old)) << "no fresh " << child << " after the restart";
+  EXPECT_GE(status_of(node, supervisor).restarts, 1u);
+}
+
+TEST(Supervision, TheRootRestartsAKilledServicesSupervisorAndItsChildrenComeBackFresh) {
+  test::temp_store store{"root-services"};
+  node::local_node node{quick_config(60), std::nullopt, store.db};
+  caf::scoped_actor self{node.system()};
+  auto spec = spec_for(node, 3);
+  (void)node.start_debate(spec, self);
+  std::this_thread::sleep_for(150ms);
+  kill_supervisor_and_expect_fresh_child(node, self, "supervisor/services", "writer");
+  auto done = wait_finished(self, 20s);
+  ASSERT_TRUE(done) << "the debate hung after its writer's supervisor died";
+  EXPECT_NE(done->summary.status, debate::debate_status::failed) << done->error;
+  expect_clean_log(*store.db, spec->id);
+}
+
+TEST(Supervision, TheRootRestartsAKilledAgentsSupervisorAndDebatesCarryOn) {
+  test::temp_store store{"root-agents"};
+  node::local_node node{quick_config(60), std::nullopt, store.db};
+  caf::scoped_actor self{node.system()};
+  auto spec = spec_for(node, 3);
+  (void)node.start_debate(spec, self);
+  std::this_thread::sleep_for(150ms);
+  kill_supervisor_and_expect_fresh_child(node, self, "supervisor/agents", "agent/0");
+  auto done = wait_finished(self, 20s);
+  ASSERT_TRUE(done) << "the debate hung after the agents' supervisor died";
+  // Calls held by the dead workers failed at once; the debate still ends, with a receipt.
+  EXPECT_TRUE(done->error.empty()) << done->error;
+  expect_clean_log(*store.db, spec->id);
+  auto next = spec_for(node, 2, 7);
+  (void)node.start_debate(next, self);
+  auto again = wait_finished(self, 20s);
+  ASSERT_TRUE(again);
+  EXPECT_NE(again->summary.status, debate::debate_status::failed) << again->error;
+  EXPECT_TRUE(again->error.empty()) << again->error;
+}
+
+TEST(Supervision, ADebateCrashedAfterItsSupervisorWasRestartedIsStillRestarted) {
+  test::temp_store store{"root-debates"};
+  node::local_node node{quick_config(60), std::nullopt, store.db};
+  caf::scoped_actor self{node.system()};
+  ASSERT_TRUE(node.faults()->crash("supervisor/debates"));
+  for (int i = 0; i < 250 && status_of(node, "supervisor/debates").restarts == 0; ++i)
+    std::this_thread::sleep_for(20ms);
+  ASSERT_GE(status_of(node, "supervisor/debates").restarts, 1u);
+  auto spec = spec_for(node, 3);
+  (void)node.start_debate(spec, self);
+  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(node.faults()->crash("debate/" + spec->id));
+  auto done = wait_finished(self, 20s);
+  ASSERT_TRUE(done) << "a debate crashed after the restart was never restarted";
+  EXPECT_TRUE(done->error.empty()) << done->error;
+  EXPECT_NE(done->summary.status, debate::debate_status::failed);
+  expect_clean_log(*store.db, spec->id);
+  EXPECT_EQ(status_of(node, "debates").restarts, 1u);
+}
+
 }  // namespace
 }  // namespace aragora

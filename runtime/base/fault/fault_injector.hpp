@@ -34,6 +34,9 @@ public:
   /// Makes the actor named `name` stop answering; false if no such actor is alive.
   bool stall(const std::string& name);
 
+  /// The live actor enrolled as `name` (empty if none): tests watch it die.
+  [[nodiscard]] caf::actor actor_named(const std::string& name) const { return find(name); }
+
   /// The names enrolled now that start with `prefix`.
   [[nodiscard]] std::vector<std::string> names(std::string_view prefix = {}) const;
 

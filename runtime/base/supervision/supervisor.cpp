@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include <random>
+#include <utility>
 
 #include "runtime/base/fault/fault_injector.hpp"
 #include "runtime/base/log/log.hpp"
@@ -29,6 +30,8 @@ struct supervisor_state {
   supervisor_options opts;
   bool stopping = false;
   std::minstd_rand rng{std::random_device{}()};
+  // The children alive now, shared with the functor that kills them if the supervisor dies.
+  std::shared_ptr<std::vector<caf::actor>> living = std::make_shared<std::vector<caf::actor>>();
 };
 
 using sv_self = caf::stateful_actor<supervisor_state>;
@@ -36,6 +39,7 @@ using sv_self = caf::stateful_actor<supervisor_state>;
 void adopt(sv_self* self, size_t i, caf::actor a) {
   auto& c = self->state.children[i];
   c.current = std::move(a);
+  (*self->state.living)[i] = c.current;
   ++c.generation;
   self->monitor(c.current);
   c.policy.started(std::chrono::steady_clock::now());
@@ -66,6 +70,7 @@ void on_down(sv_self* self, const caf::down_msg& dm) {
     if (!c.current || c.current.address() != dm.source) continue;
     if (st.opts.faults) st.opts.faults->leave(c.spec.name, dm.source);
     c.current = nullptr;
+    (*st.living)[i] = nullptr;
     if (st.stopping) return;
     auto now = std::chrono::steady_clock::now();
     std::uniform_real_distribution<double> unit{0.0, 1.0};
@@ -115,7 +120,17 @@ caf::behavior supervisor(sv_self* self, std::string name, std::vector<child_spec
     auto ro = s.restart;
     st.children.push_back(child{std::move(s), restart_policy{ro}, nullptr, false, 0});
   }
+  st.living->resize(st.children.size());
   for (size_t i = 0; i < st.children.size(); ++i) adopt(self, i, std::move(first[i]));
+  // A supervisor that dies (killed, or of a bug) takes its children with it, so its restart by a
+  // parent starts one fresh generation and never leaves a second one running. Not by links: a
+  // child killed with `kill` would take its supervisor down through one. A shutdown sent to the
+  // supervisor was already passed on by the exit handler below.
+  self->attach_functor([living = st.living](const caf::error& reason) {
+    if (!reason || reason == caf::exit_reason::user_shutdown) return;
+    for (auto& a : *living)
+      if (a) caf::anon_send_exit(a, caf::exit_reason::kill);
+  });
   self->set_down_handler([=](caf::down_msg& dm) { on_down(self, dm); });
   self->set_exit_handler([=](caf::exit_msg& em) {
     auto& s = self->state;
@@ -141,6 +156,7 @@ caf::behavior supervisor(sv_self* self, std::string name, std::vector<child_spec
         restart_child(self, i);
       },
       [=](probe_atom) { probe(self); },
+      [=](ping_atom) { return caf::ok_atom::value; },
       [=](status_atom) {
         auto& s = self->state;
         auto now = std::chrono::steady_clock::now();
@@ -165,7 +181,7 @@ caf::actor spawn_supervisor(caf::actor_system& sys, std::string name,
   // died meanwhile still delivers its down message).
   std::vector<caf::actor> first;
   for (auto& c : children) {
-    first.push_back(c.spawn(sys));
+    first.push_back(c.running ? std::exchange(c.running, nullptr) : c.spawn(sys));
     if (c.slot) c.slot->set(first.back());
     if (opts.faults) opts.faults->enroll(c.name, first.back().address());
   }

@@ -35,6 +35,7 @@ struct child_spec {
   std::function<void(const caf::actor&)> on_restart;  // optional: after each restart
   restart_options restart;
   bool probe = true;  // probe with ping (off for a child that may legitimately block long)
+  caf::actor running;  // optional: a first generation already running, adopted instead of spawned
 };
 
 struct supervisor_options {
@@ -53,7 +54,10 @@ struct child_status {
 };
 
 /// Spawns the supervisor and, from it, every child (their slots are set before this returns).
-/// An exit sent to the supervisor stops its children first.
+/// A supervisor that dies takes its children with it (they are killed), so its restart
+/// (by a parent supervisor) starts a fresh generation and never leaves a second one running.
+/// An exit sent to it stops the children first. A supervisor answers ping_atom,
+/// so it can itself be a supervised child.
 [[nodiscard]] caf::actor spawn_supervisor(caf::actor_system& sys, std::string name,
                                           std::vector<child_spec> children,
                                           supervisor_options opts);
