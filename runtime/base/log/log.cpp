@@ -17,6 +17,13 @@ namespace {
 
 std::atomic<level> threshold{level::info};
 std::atomic<bool> stopped{false};
+std::atomic<uint64_t> lost_lines{0};
+
+void write_direct(level lv, std::string_view component, std::string_view message) noexcept {
+  std::fprintf(stderr, "%.*s %.*s: %.*s\n", static_cast<int>(to_string(lv).size()),
+               to_string(lv).data(), static_cast<int>(component.size()), component.data(),
+               static_cast<int>(message.size()), message.data());
+}
 
 spdlog::level::level_enum to_spdlog(level lv) {
   switch (lv) {
@@ -74,16 +81,21 @@ bool enabled(level lv) {
   return t != level::off && lv >= t;
 }
 
-void write(level lv, std::string_view component, std::string_view message) {
+void write(level lv, std::string_view component, std::string_view message) noexcept {
   if (!enabled(lv)) return;
-  if (stopped.load(std::memory_order_acquire)) {
-    std::fprintf(stderr, "%s %.*s: %.*s\n", std::string{to_string(lv)}.c_str(),
-                 static_cast<int>(component.size()), component.data(),
-                 static_cast<int>(message.size()), message.data());
-    return;
+  if (stopped.load(std::memory_order_acquire)) return write_direct(lv, component, message);
+  try {
+    logger()->log(to_spdlog(lv), "{}: {}", component, message);
+  } catch (...) {
+    // The writer thread or the line could not be made (under memory pressure): the line goes
+    // out unqueued; making the logger is tried again by the next line.
+    write_direct(lv, component, message);
   }
-  logger()->log(to_spdlog(lv), "{}: {}", component, message);
 }
+
+namespace detail {
+void lost() noexcept { lost_lines.fetch_add(1, std::memory_order_relaxed); }
+}  // namespace detail
 
 void shutdown() {
   if (stopped.exchange(true)) return;
@@ -92,7 +104,7 @@ void shutdown() {
 
 uint64_t dropped() {
   auto tp = spdlog::thread_pool();
-  return tp ? tp->overrun_counter() : 0;
+  return lost_lines.load(std::memory_order_relaxed) + (tp ? tp->overrun_counter() : 0);
 }
 
 }  // namespace aragora::log

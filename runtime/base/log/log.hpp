@@ -21,17 +21,20 @@ enum class level : uint8_t { debug, info, warn, error, off };
 void set_level(level lv);
 [[nodiscard]] bool enabled(level lv);
 
-/// One line: `<UTC time> <level> <component>: <message>`.
-void write(level lv, std::string_view component, std::string_view message);
+/// One line: `<UTC time> <level> <component>: <message>`. Never throws: when the writer thread
+/// cannot be made (no memory, no threads), the line goes straight to stderr.
+void write(level lv, std::string_view component, std::string_view message) noexcept;
 
 /// Writes every queued line and stops the writer thread; later lines go straight to stderr. Runs
 /// by itself at exit once anything was logged.
 void shutdown();
 
-/// Lines dropped because the queue was full since the process started.
+/// Lines dropped since the process started: the queue was full, or the line could not be built.
 [[nodiscard]] uint64_t dropped();
 
 namespace detail {
+void lost() noexcept;  // a line that could not be built (out of memory): counted, not thrown
+
 template <class... Ts>
 std::string concat(const Ts&... parts) {
   std::ostringstream out;
@@ -42,19 +45,39 @@ std::string concat(const Ts&... parts) {
 
 template <class... Ts>
 void debug(std::string_view component, const Ts&... parts) {
-  if (enabled(level::debug)) write(level::debug, component, detail::concat(parts...));
+  if (!enabled(level::debug)) return;
+  try {
+    write(level::debug, component, detail::concat(parts...));
+  } catch (...) {
+    detail::lost();
+  }
 }
 template <class... Ts>
 void info(std::string_view component, const Ts&... parts) {
-  if (enabled(level::info)) write(level::info, component, detail::concat(parts...));
+  if (!enabled(level::info)) return;
+  try {
+    write(level::info, component, detail::concat(parts...));
+  } catch (...) {
+    detail::lost();
+  }
 }
 template <class... Ts>
 void warn(std::string_view component, const Ts&... parts) {
-  if (enabled(level::warn)) write(level::warn, component, detail::concat(parts...));
+  if (!enabled(level::warn)) return;
+  try {
+    write(level::warn, component, detail::concat(parts...));
+  } catch (...) {
+    detail::lost();
+  }
 }
 template <class... Ts>
 void error(std::string_view component, const Ts&... parts) {
-  if (enabled(level::error)) write(level::error, component, detail::concat(parts...));
+  if (!enabled(level::error)) return;
+  try {
+    write(level::error, component, detail::concat(parts...));
+  } catch (...) {
+    detail::lost();
+  }
 }
 
 }  // namespace aragora::log
