@@ -70,7 +70,7 @@ struct local_node::impl {
   std::shared_ptr<storage::store> db;
   // The node's services run under one supervisor; debates under their own.
   caf::actor services_supervisor;
-  caf::actor debates_supervisor;
+  debate_supervisor_actor debates_supervisor;
 
   impl(const config::node_config& c, std::optional<std::string> key,
        std::shared_ptr<storage::store> store)
@@ -94,7 +94,7 @@ struct local_node::impl {
     auto restart = restart_options_of(c.supervision);
     if (db) {
       services->store = db;
-      services->writer = std::make_shared<supervision::actor_slot>();
+      services->writer = std::make_shared<supervision::typed_slot<storage::writer_actor>>();
       services->ranking = std::make_shared<supervision::actor_slot>();
       services->critiques = std::make_shared<supervision::actor_slot>();
       // The writer is the database: its breaker follows the capacity guide's database row.
@@ -106,7 +106,12 @@ struct local_node::impl {
       ranking::elo_params elo{c.elo_initial, c.elo_k, c.calibration_min};
       auto sweep = c.sweep_interval;
       std::vector<supervision::child_spec> children;
-      children.push_back({"writer", [d = db](caf::actor_system& s) { return storage::spawn_writer(s, d); },
+      // Typed children are handed to the generic supervisor as caf::actor; their slots hold them
+      // typed again.
+      children.push_back({"writer",
+                          [d = db](caf::actor_system& s) {
+                            return caf::actor_cast<caf::actor>(storage::spawn_writer(s, d));
+                          },
                           services->writer,
                           // Writes in flight to the dead writer will never be answered.
                           [reg](const caf::actor&) {
@@ -121,7 +126,7 @@ struct local_node::impl {
                           services->critiques, nullptr, restart, true});
       children.push_back({"sweeper",
                           [d = db, t, sweep](caf::actor_system& s) {
-                            return storage::spawn_sweeper(s, d, *t, sweep);
+                            return caf::actor_cast<caf::actor>(storage::spawn_sweeper(s, d, *t, sweep));
                           },
                           nullptr, nullptr, restart, false});
       if (c.memory_enabled) {
@@ -233,15 +238,17 @@ fault::injector* local_node::faults() {
 std::vector<supervision::child_status> local_node::supervision_status() {
   std::vector<supervision::child_status> out;
   caf::scoped_actor self{impl_->sys};
-  for (const auto& sup :
-       {impl_->services_supervisor, impl_->agents->supervisor(), impl_->debates_supervisor}) {
-    if (!sup) continue;
+  auto ask = [&](const auto& sup) {  // a generic supervisor or the (typed) debate supervisor
+    if (!sup) return;
     self->request(sup, std::chrono::seconds{5}, supervision::status_atom::value)
         .receive([&](std::vector<supervision::child_status>& v) {
                    out.insert(out.end(), v.begin(), v.end());
                  },
                  [](caf::error&) {});
-  }
+  };
+  ask(impl_->services_supervisor);
+  ask(impl_->agents->supervisor());
+  ask(impl_->debates_supervisor);
   return out;
 }
 
@@ -265,9 +272,9 @@ std::string local_node::next_debate_id() {
   return ids::next_debate_id();
 }
 
-caf::actor local_node::start_debate(std::shared_ptr<const debate::debate_spec> spec,
-                                    caf::actor owner, std::vector<caf::actor> subscribers,
-                                    debate::finish_report report) {
+debate::debate_actor_type local_node::start_debate(
+    std::shared_ptr<const debate::debate_spec> spec, caf::actor owner,
+    std::vector<caf::actor> subscribers, debate::finish_report report) {
   return debate::spawn_debate(impl_->sys, impl_->services, std::move(spec), std::move(owner),
                               std::move(subscribers), report);
 }

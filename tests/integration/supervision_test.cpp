@@ -99,7 +99,9 @@ TEST(Supervision, ADebateWhoseWriterNeverAnswersFailsCleanlyInsteadOfHanging) {
   services->timers = &timers;
   services->agents = std::shared_ptr<const agent::agent_pool>(&pool, [](const agent::agent_pool*) {});
   services->phase_grace = 20ms;
-  services->writer = std::make_shared<supervision::actor_slot>(writer);
+  // A stand-in that takes only the writes: cast to the writer's interface.
+  services->writer = std::make_shared<supervision::typed_slot<storage::writer_actor>>(
+      caf::actor_cast<storage::writer_actor>(writer));
   services->store = store.db;
   services->write_timeout = 100ms;
   services->write_options = {.max_backoff = 100ms, .hold_limit = 1s};
