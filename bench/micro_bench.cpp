@@ -128,7 +128,7 @@ BENCHMARK(BM_EventEncodeJson);
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 
 // One agent call batch to a pooled agent actor and its reply, actor to actor, back to back.
-caf::behavior round_trip_driver(caf::event_based_actor* self, caf::actor agent,
+caf::behavior round_trip_driver(caf::event_based_actor* self, agent::worker_actor agent,
                                 std::shared_ptr<const debate::debate_spec> s) {
   auto left = std::make_shared<int>(0);
   auto reply_to = std::make_shared<caf::actor>();

@@ -22,7 +22,9 @@ struct writer_state {
   std::vector<std::pair<caf::strong_actor_ptr, uint64_t>> waiting;
 };
 
-void flush(caf::stateful_actor<writer_state>* self) {
+using writer_self = writer_actor::stateful_pointer<writer_state>;
+
+void flush(writer_self self) {
   auto& st = self->state;
   if (st.waiting.empty()) return;
   auto error = st.db->write(st.group, st.sync);
@@ -33,7 +35,7 @@ void flush(caf::stateful_actor<writer_state>* self) {
   st.waiting.clear();
 }
 
-caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<store> db) {
+writer_actor::behavior_type writer(writer_self self, std::shared_ptr<store> db) {
   self->state.db = std::move(db);
   return {
       [=](persist_request& r) {
@@ -53,10 +55,8 @@ caf::behavior writer(caf::stateful_actor<writer_state>* self, std::shared_ptr<st
   };
 }
 
-using sweep_atom = caf::atom_constant<caf::atom("sweep")>;
-
-caf::behavior sweeper(caf::event_based_actor* self, std::shared_ptr<store> db,
-                      timer::timer_service* timers, std::chrono::milliseconds interval) {
+sweeper_actor::behavior_type sweeper(sweeper_actor::pointer self, std::shared_ptr<store> db,
+                                     timer::timer_service* timers, std::chrono::milliseconds interval) {
   auto next = [=] {
     timers->schedule(interval, caf::actor_cast<caf::strong_actor_ptr>(self),
                      caf::make_message(sweep_atom::value));
@@ -76,12 +76,12 @@ caf::behavior sweeper(caf::event_based_actor* self, std::shared_ptr<store> db,
 
 }  // namespace
 
-caf::actor spawn_writer(caf::actor_system& sys, std::shared_ptr<store> db) {
+writer_actor spawn_writer(caf::actor_system& sys, std::shared_ptr<store> db) {
   return sys.spawn<caf::detached>(writer, std::move(db));
 }
 
-caf::actor spawn_sweeper(caf::actor_system& sys, std::shared_ptr<store> db,
-                         timer::timer_service& timers, std::chrono::milliseconds interval) {
+sweeper_actor spawn_sweeper(caf::actor_system& sys, std::shared_ptr<store> db,
+                            timer::timer_service& timers, std::chrono::milliseconds interval) {
   return sys.spawn<caf::detached>(sweeper, std::move(db), &timers, interval);
 }
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <optional>
 
+#include "storage/interface.hpp"
 #include "storage/store.hpp"
 
 namespace aragora::timer {
@@ -32,13 +33,13 @@ struct persist_ack {
 /// The writer: requests that queue up while a write is on disk are folded into the next write
 /// (group commit), so a thousand debates finishing a step cost a few RocksDB writes, not a
 /// thousand. Each requester has at most one request in flight, which bounds the queue.
-[[nodiscard]] caf::actor spawn_writer(caf::actor_system& sys, std::shared_ptr<store> db);
+[[nodiscard]] writer_actor spawn_writer(caf::actor_system& sys, std::shared_ptr<store> db);
 
 /// The retention sweeper: compacts every column family every `interval`, which drops the
 /// records whose retention has passed (reads already skip them).
-[[nodiscard]] caf::actor spawn_sweeper(caf::actor_system& sys, std::shared_ptr<store> db,
-                                       timer::timer_service& timers,
-                                       std::chrono::milliseconds interval);
+[[nodiscard]] sweeper_actor spawn_sweeper(caf::actor_system& sys, std::shared_ptr<store> db,
+                                          timer::timer_service& timers,
+                                          std::chrono::milliseconds interval);
 
 }  // namespace aragora::storage
 

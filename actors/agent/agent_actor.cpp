@@ -14,7 +14,7 @@
 
 namespace aragora::agent {
 
-namespace {
+// The worker's own messages; named by its interface (interface.hpp).
 
 /// A closure of the worker's scheduler is due.
 struct timer_due {
@@ -28,7 +28,6 @@ struct provider_report {
   std::string delta;
 };
 
-}  // namespace
 }  // namespace aragora::agent
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::agent::timer_due)
@@ -132,7 +131,7 @@ struct worker_state {
   std::shared_ptr<worker_sink> sink;
 };
 
-using worker_self = caf::stateful_actor<worker_state>;
+using worker_self = worker_actor::stateful_base<worker_state>;
 
 /// One handler's run: reports made meanwhile go straight into the runner, and its outcomes
 /// leave as one batch per step when it ends.
@@ -156,8 +155,8 @@ void send_to(const caf::strong_actor_ptr& to, T&& x) {
   if (to) caf::anon_send(caf::actor_cast<caf::actor>(to), std::forward<T>(x));
 }
 
-caf::behavior agent_worker(worker_self* self, worker_config cfg,
-                           std::shared_ptr<worker_stats> stats) {
+worker_actor::behavior_type agent_worker(worker_self* self, worker_config cfg,
+                                         std::shared_ptr<worker_stats> stats) {
   // Provider failures are caught in the runner and the providers; anything else is a bug. Say so
   // on stderr: CAF's default handler prints on stdout, which carries the CLI's result.
   self->set_exception_handler([](caf::scheduled_actor* a, std::exception_ptr& x) -> caf::error {
@@ -215,8 +214,8 @@ caf::behavior agent_worker(worker_self* self, worker_config cfg,
 
 }  // namespace
 
-caf::actor spawn_agent_worker(caf::actor_system& sys, const worker_config& cfg,
-                              std::shared_ptr<worker_stats> stats) {
+worker_actor spawn_agent_worker(caf::actor_system& sys, const worker_config& cfg,
+                                std::shared_ptr<worker_stats> stats) {
   return sys.spawn(agent_worker, cfg, std::move(stats));
 }
 
@@ -227,12 +226,13 @@ agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, siz
   std::vector<supervision::child_spec> children;
   for (size_t i = 0; i < size; ++i) {
     stats_.push_back(std::make_shared<worker_stats>());
-    slots_.push_back(std::make_shared<supervision::actor_slot>());
+    slots_.push_back(std::make_shared<supervision::typed_slot<worker_actor>>());
     std::function<void(const caf::actor&)> restarted;
     if (sup.on_restart) restarted = [cb = sup.on_restart, i](const caf::actor&) { cb(i); };
     children.push_back({"agent/" + std::to_string(i),
                         [cfg, stats = stats_.back()](caf::actor_system& s) {
-                          return spawn_agent_worker(s, cfg, stats);
+                          // The generic supervisor holds it as caf::actor; the slot, typed.
+                          return caf::actor_cast<caf::actor>(spawn_agent_worker(s, cfg, stats));
                         },
                         slots_.back(), std::move(restarted), sup.restart, true});
   }
@@ -257,10 +257,10 @@ supervision::child_spec agent_pool::supervisor_spec(supervision::restart_options
           supervisor_, std::move(restarted), restart, true, supervisor_->get()};
 }
 
-agent_pool::agent_pool(std::vector<caf::actor> workers) {
+agent_pool::agent_pool(std::vector<worker_actor> workers) {
   for (auto& w : workers) {
     stats_.push_back(std::make_shared<worker_stats>());
-    slots_.push_back(std::make_shared<supervision::actor_slot>(std::move(w)));
+    slots_.push_back(std::make_shared<supervision::typed_slot<worker_actor>>(std::move(w)));
   }
 }
 
@@ -282,7 +282,7 @@ size_t agent_pool::index_of(std::string_view debate_id) const {
   return fnv1a(debate_id) % slots_.size();
 }
 
-caf::actor agent_pool::pick(std::string_view debate_id) const {
+worker_actor agent_pool::pick(std::string_view debate_id) const {
   return slots_[index_of(debate_id)]->get();
 }
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "actors/agent/interface.hpp"
 #include "actors/agent/mock_provider.hpp"
 #include "actors/agent/provider.hpp"
 #include "actors/debate/actor/messages.hpp"
@@ -63,12 +64,8 @@ struct worker_config {
 };
 
 /// Spawns one agent worker (one at a time, so a supervisor can respawn a crashed one in place).
-[[nodiscard]] caf::actor spawn_agent_worker(caf::actor_system& sys, const worker_config& cfg,
-                                            std::shared_ptr<worker_stats> stats);
-
-/// Sent to every running debate when the supervisor restarted pool member `index`: the calls it
-/// held died with it.
-using agent_restarted_atom = caf::atom_constant<caf::atom("a_restart")>;
+[[nodiscard]] worker_actor spawn_agent_worker(caf::actor_system& sys, const worker_config& cfg,
+                                              std::shared_ptr<worker_stats> stats);
 
 /// How a pool's members are supervised.
 struct pool_supervision {
@@ -86,17 +83,18 @@ public:
   agent_pool(caf::actor_system& sys, timer::timer_service& timers, size_t size,
              provider_catalog providers = standard_providers({}), pool_supervision sup = {});
   /// A pool of actors spawned elsewhere (tests, other providers).
-  explicit agent_pool(std::vector<caf::actor> workers);
+  explicit agent_pool(std::vector<worker_actor> workers);
   ~agent_pool();
   agent_pool(const agent_pool&) = delete;
   agent_pool& operator=(const agent_pool&) = delete;
 
   /// The pool member for a debate (always the same slot for an id; the actor in it changes when
   /// the supervisor restarts it).
-  [[nodiscard]] caf::actor pick(std::string_view debate_id) const;
+  [[nodiscard]] worker_actor pick(std::string_view debate_id) const;
   [[nodiscard]] size_t index_of(std::string_view debate_id) const;
   /// The slot itself: a debate holds it, so it may send after the pool is gone.
-  [[nodiscard]] std::shared_ptr<supervision::actor_slot> slot_of(std::string_view debate_id) const {
+  [[nodiscard]] std::shared_ptr<supervision::typed_slot<worker_actor>> slot_of(
+      std::string_view debate_id) const {
     return slots_[index_of(debate_id)];
   }
   [[nodiscard]] size_t size() const { return slots_.size(); }
@@ -118,7 +116,7 @@ public:
   void reset_peak_queue_depth();
 
 private:
-  std::vector<std::shared_ptr<supervision::actor_slot>> slots_;
+  std::vector<std::shared_ptr<supervision::typed_slot<worker_actor>>> slots_;
   // Empty for a pool of actors spawned elsewhere.
   std::shared_ptr<supervision::actor_slot> supervisor_ = std::make_shared<supervision::actor_slot>();
   std::vector<supervision::child_spec> members_;  // to start a fresh supervisor over the slots

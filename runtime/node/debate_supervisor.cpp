@@ -13,10 +13,6 @@ namespace aragora::node {
 
 namespace {
 
-using restart_atom = caf::atom_constant<caf::atom("d_restart")>;
-using tick_atom = caf::atom_constant<caf::atom("d_tick")>;
-using barrier_atom = caf::atom_constant<caf::atom("d_barrier")>;
-
 struct state {
   static inline const char* name = "debate_supervisor";
   std::shared_ptr<const debate::debate_services> services;
@@ -30,7 +26,7 @@ struct state {
   uint64_t next_token = 0;
 };
 
-using self_t = caf::stateful_actor<state>;
+using self_t = debate_supervisor_actor::stateful_base<state>;
 
 /// The debate cannot be restarted: its owner hears so, and a stored record says so.
 void fail(self_t* self, const std::string& id, const std::string& why) {
@@ -53,7 +49,9 @@ void fail(self_t* self, const std::string& id, const std::string& why) {
       }
     }
   }
-  if (entry && entry->owner) self->send(entry->owner, debate::failed_report(id, why));
+  // The owner is dynamically typed: CAF 0.17 lets a typed actor send() only to typed ones.
+  if (entry && entry->owner)
+    caf::unsafe_send_as(self, entry->owner, debate::failed_report(id, why));
 }
 
 void reload(self_t* self, const std::string& id);
@@ -68,7 +66,7 @@ void restart(self_t* self, const std::string& id) {
   }
   // What the dead actor sent the writer is in the writer's mailbox ahead of this empty write: once
   // it is answered, the log on disk is all there will be.
-  auto writer = st.services->writer ? st.services->writer->get() : caf::actor{};
+  auto writer = st.services->writer ? st.services->writer->get() : storage::writer_actor{};
   if (!writer) {
     reload(self, id);
     return;
@@ -128,8 +126,9 @@ void reload(self_t* self, const std::string& id) {
                               e->subscribers, e->report);
 }
 
-caf::behavior debate_supervisor(self_t* self, std::shared_ptr<const debate::debate_services> services,
-                                supervision::restart_options opts) {
+debate_supervisor_actor::behavior_type debate_supervisor(
+    self_t* self, std::shared_ptr<const debate::debate_services> services,
+    supervision::restart_options opts) {
   auto& st = self->state;
   st.services = std::move(services);
   st.opts = opts;
@@ -173,9 +172,9 @@ caf::behavior debate_supervisor(self_t* self, std::shared_ptr<const debate::deba
 
 }  // namespace
 
-caf::actor spawn_debate_supervisor(caf::actor_system& sys,
-                                   std::shared_ptr<const debate::debate_services> services,
-                                   supervision::restart_options opts) {
+debate_supervisor_actor spawn_debate_supervisor(
+    caf::actor_system& sys, std::shared_ptr<const debate::debate_services> services,
+    supervision::restart_options opts) {
   return sys.spawn<caf::detached>(debate_supervisor, std::move(services), opts);
 }
 

@@ -12,11 +12,12 @@
 #include "actors/debate/actor/debate_actor.hpp"
 #include "runtime/base/supervision/restart_policy.hpp"
 #include "runtime/base/supervision/supervisor.hpp"
+#include "runtime/node/registry_interface.hpp"
 
 namespace aragora::node {
 
 /// Spawned detached: a restart reads the debate's log from the store.
-[[nodiscard]] caf::actor spawn_debate_supervisor(
+[[nodiscard]] debate_supervisor_actor spawn_debate_supervisor(
     caf::actor_system& sys, std::shared_ptr<const debate::debate_services> services,
     supervision::restart_options opts);
 

@@ -73,8 +73,8 @@ struct local_node::impl {
   // Each is found through its slot (a restarted one replaces it there).
   caf::actor root;
   std::shared_ptr<supervision::actor_slot> services_supervisor;
-  std::shared_ptr<supervision::actor_slot> debates_supervisor =
-      std::make_shared<supervision::actor_slot>();
+  std::shared_ptr<supervision::typed_slot<debate_supervisor_actor>> debates_supervisor =
+      std::make_shared<supervision::typed_slot<debate_supervisor_actor>>();
 
   impl(const config::node_config& c, std::optional<std::string> key,
        std::shared_ptr<storage::store> store)
@@ -99,7 +99,7 @@ struct local_node::impl {
     std::vector<supervision::child_spec> root_children;
     if (db) {
       services->store = db;
-      services->writer = std::make_shared<supervision::actor_slot>();
+      services->writer = std::make_shared<supervision::typed_slot<storage::writer_actor>>();
       services->ranking = std::make_shared<supervision::actor_slot>();
       services->critiques = std::make_shared<supervision::actor_slot>();
       // The writer is the database: its breaker follows the capacity guide's database row.
@@ -111,7 +111,12 @@ struct local_node::impl {
       ranking::elo_params elo{c.elo_initial, c.elo_k, c.calibration_min};
       auto sweep = c.sweep_interval;
       std::vector<supervision::child_spec> children;
-      children.push_back({"writer", [d = db](caf::actor_system& s) { return storage::spawn_writer(s, d); },
+      // Typed children are handed to the generic supervisor as caf::actor; their slots hold them
+      // typed again.
+      children.push_back({"writer",
+                          [d = db](caf::actor_system& s) {
+                            return caf::actor_cast<caf::actor>(storage::spawn_writer(s, d));
+                          },
                           services->writer,
                           // Writes in flight to the dead writer will never be answered.
                           [reg](const caf::actor&) {
@@ -126,7 +131,7 @@ struct local_node::impl {
                           services->critiques, nullptr, restart, true});
       children.push_back({"sweeper",
                           [d = db, t, sweep](caf::actor_system& s) {
-                            return storage::spawn_sweeper(s, d, *t, sweep);
+                            return caf::actor_cast<caf::actor>(storage::spawn_sweeper(s, d, *t, sweep));
                           },
                           nullptr, nullptr, restart, false});
       if (c.memory_enabled) {
@@ -158,11 +163,14 @@ struct local_node::impl {
     auto* reg = &running;
     root_children.push_back({"supervisor/debates",
                              [svc = services, restart](caf::actor_system& s) {
-                               return spawn_debate_supervisor(s, svc, restart);
+                               return caf::actor_cast<caf::actor>(
+                                   spawn_debate_supervisor(s, svc, restart));
                              },
                              debates_supervisor,
                              // Crashes of debates go to the new one from now on.
-                             [reg](const caf::actor& sup) { reg->set_supervisor(sup); },
+                             [reg](const caf::actor& sup) {
+                               reg->set_supervisor(caf::actor_cast<debate_supervisor_actor>(sup));
+                             },
                              restart, true});
     root = supervision::spawn_supervisor(
         sys, "node", std::move(root_children),
@@ -297,20 +305,18 @@ fault::injector* local_node::faults() {
 std::vector<supervision::child_status> local_node::supervision_status() {
   std::vector<supervision::child_status> out;
   caf::scoped_actor self{impl_->sys};
-  // The root's own children ("supervisor/...") come last.
-  std::vector<caf::actor> sups;
-  if (impl_->services_supervisor) sups.push_back(impl_->services_supervisor->get());
-  sups.push_back(impl_->agents->supervisor_slot()->get());
-  sups.push_back(impl_->debates_supervisor->get());
-  sups.push_back(impl_->root);
-  for (const auto& sup : sups) {
-    if (!sup) continue;
+  auto ask = [&](const auto& sup) {  // a generic supervisor or the (typed) debate supervisor
+    if (!sup) return;
     self->request(sup, std::chrono::seconds{5}, supervision::status_atom::value)
         .receive([&](std::vector<supervision::child_status>& v) {
                    out.insert(out.end(), v.begin(), v.end());
                  },
                  [](caf::error&) {});
-  }
+  };
+  if (impl_->services_supervisor) ask(impl_->services_supervisor->get());
+  ask(impl_->agents->supervisor_slot()->get());
+  ask(impl_->debates_supervisor->get());
+  ask(impl_->root);  // the root's own children ("supervisor/...") come last
   return out;
 }
 
@@ -334,9 +340,9 @@ std::string local_node::next_debate_id() {
   return ids::next_debate_id();
 }
 
-caf::actor local_node::start_debate(std::shared_ptr<const debate::debate_spec> spec,
-                                    caf::actor owner, std::vector<caf::actor> subscribers,
-                                    debate::finish_report report) {
+debate::debate_actor_type local_node::start_debate(
+    std::shared_ptr<const debate::debate_spec> spec, caf::actor owner,
+    std::vector<caf::actor> subscribers, debate::finish_report report) {
   return debate::spawn_debate(impl_->sys, impl_->services, std::move(spec), std::move(owner),
                               std::move(subscribers), report);
 }

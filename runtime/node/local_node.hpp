@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/debate/actor/interface.hpp"
 #include "actors/debate/actor/messages.hpp"
 #include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
@@ -42,7 +43,7 @@ public:
   [[nodiscard]] std::string next_debate_id();
 
   /// Spawns a debate actor; `owner` receives `debate::debate_finished`.
-  [[nodiscard]] caf::actor start_debate(
+  [[nodiscard]] debate::debate_actor_type start_debate(
       std::shared_ptr<const debate::debate_spec> spec, caf::actor owner,
       std::vector<caf::actor> subscribers = {},
       debate::finish_report report = debate::finish_report::full);

@@ -94,7 +94,7 @@ struct worker_fixture {
   caf::actor_system_config cfg;
   caf::actor_system sys{cfg};
   std::shared_ptr<held_log> log = std::make_shared<held_log>();
-  caf::actor worker = agent::spawn_agent_worker(
+  agent::worker_actor worker = agent::spawn_agent_worker(
       sys,
       {&timers, std::make_shared<const agent::provider_catalog>(held_provider::catalog(log))},
       std::make_shared<agent::worker_stats>());
@@ -155,7 +155,7 @@ TEST(AgentWorker, CancellingADebateCancelsItsCallsInFlight) {
   worker_fixture f;
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &f.timers;
-  services->agents = std::make_shared<agent::agent_pool>(std::vector<caf::actor>{f.worker});
+  services->agents = std::make_shared<agent::agent_pool>(std::vector<agent::worker_actor>{f.worker});
   caf::scoped_actor self{f.sys};
   auto d = debate::spawn_debate(f.sys, services, spec_with("0000000000000042"), self);
   ASSERT_TRUE(f.log->wait([](held_log& l) { return l.started.size() == 3; }));

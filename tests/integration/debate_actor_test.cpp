@@ -141,7 +141,9 @@ TEST(DebateActor, ThePhaseDeadlineCatchesAgentsThatNeverAnswer) {
   timer::timer_service timers;
   // An agent that takes calls and never replies.
   auto silent = sys.spawn([]() -> caf::behavior { return {[](agent::agent_calls&) {}}; });
-  auto pool = std::make_shared<agent::agent_pool>(std::vector<caf::actor>{silent});
+  // A stand-in that takes only the calls: cast to the worker's interface.
+  auto pool = std::make_shared<agent::agent_pool>(
+      std::vector<agent::worker_actor>{caf::actor_cast<agent::worker_actor>(silent)});
   auto services = std::make_shared<debate::debate_services>();
   services->timers = &timers;
   services->agents = pool;
@@ -191,7 +193,9 @@ TEST(DebateActor, ADeadlineThatFiresWhileAStepIsBeingWrittenDoesNotCutTheNextSte
   services->timers = &timers;
   services->agents = pool;
   services->phase_grace = 20ms;
-  services->writer = std::make_shared<supervision::actor_slot>(writer);
+  // A stand-in that takes only the writes: cast to the writer's interface.
+  services->writer = std::make_shared<supervision::typed_slot<storage::writer_actor>>(
+      caf::actor_cast<storage::writer_actor>(writer));
   services->store = store.db;
   auto spec = test::make_spec([](debate::debate_spec& s) {
     s.agent_timeout = 300ms;  // a step may take 320 ms

@@ -99,7 +99,9 @@ TEST(Supervision, ADebateWhoseWriterNeverAnswersFailsCleanlyInsteadOfHanging) {
   services->timers = &timers;
   services->agents = std::shared_ptr<const agent::agent_pool>(&pool, [](const agent::agent_pool*) {});
   services->phase_grace = 20ms;
-  services->writer = std::make_shared<supervision::actor_slot>(writer);
+  // A stand-in that takes only the writes: cast to the writer's interface.
+  services->writer = std::make_shared<supervision::typed_slot<storage::writer_actor>>(
+      caf::actor_cast<storage::writer_actor>(writer));
   services->store = store.db;
   services->write_timeout = 100ms;
   services->write_options = {.max_backoff = 100ms, .hold_limit = 1s};
@@ -231,7 +233,9 @@ TEST(Supervision, ACrashedAgentWorkerFailsItsCallsAtOnceAndIsRestarted) {
   (void)node.start_debate(spec, self, {self});
   std::this_thread::sleep_for(100ms);
   auto crashed_at = std::chrono::steady_clock::now();
-  for (const auto& name : node.faults()->names("agent/")) ASSERT_TRUE(node.faults()->crash(name));
+  // Counted now: a worker between its death and its restart is enrolled under no name.
+  const auto workers = node.faults()->names("agent/");
+  for (const auto& name : workers) ASSERT_TRUE(node.faults()->crash(name));
   std::optional<std::chrono::steady_clock::duration> first_error;
   std::string message;
   bool done = false;
@@ -254,10 +258,9 @@ TEST(Supervision, ACrashedAgentWorkerFailsItsCallsAtOnceAndIsRestarted) {
     return n;
   };
   auto deadline = std::chrono::steady_clock::now() + 5s;
-  while (restarted() < node.faults()->names("agent/").size() &&
-         std::chrono::steady_clock::now() < deadline)
+  while (restarted() < workers.size() && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(20ms);
-  EXPECT_EQ(restarted(), node.faults()->names("agent/").size());
+  EXPECT_EQ(restarted(), workers.size());
   (void)node.cancel_all("test over", "test");
   self->receive_while([&] { return !done; })([&](debate::event_ptr&) {},
                                              [&](debate::debate_finished&) { done = true; },

@@ -20,16 +20,12 @@
 
 namespace aragora::debate {
 
-namespace {
-
-using retry_atom = caf::atom_constant<caf::atom("retry")>;
-
-/// Timer message: the write `token` has had no answer within the write timeout.
+/// Timer message: the write `token` has had no answer within the write timeout (named by the
+/// debate's interface, interface.hpp).
 struct write_deadline {
   uint64_t token;
 };
 
-}  // namespace
 }  // namespace aragora::debate
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(aragora::debate::write_deadline)
@@ -47,10 +43,10 @@ struct debate_state {
   std::vector<caf::actor> subscribers;
   // Read from their slots at start and again when a supervisor says it restarted them (a mutex
   // per step on one shared slot would be a contended lock on the hot path).
-  caf::actor agent;
-  caf::actor writer;
+  agent::worker_actor agent;
+  storage::writer_actor writer;
   size_t agent_index = 0;  // the pool slot of this debate's agent actor
-  std::shared_ptr<supervision::actor_slot> agent_slot;
+  std::shared_ptr<supervision::typed_slot<agent::worker_actor>> agent_slot;
   // One pending deadline per debate, re-armed lazily when it fires for a step that has already
   // completed: a schedule and a cancel per step would put two timer-lock round trips on every
   // step of every debate.
@@ -69,7 +65,15 @@ struct debate_state {
   std::string cancelled_by;  // who cancelled, for the audit log (empty: whoever started it)
 };
 
-using debate_self = caf::stateful_actor<debate_state>;
+using debate_self = debate_actor_type::stateful_base<debate_state>;
+
+/// Sends as `self` to a dynamically typed actor (owner, subscribers, services that are not
+/// typed): CAF 0.17 lets a typed actor send() only to typed ones. The sender is kept, as send()
+/// keeps it.
+template <class... Ts>
+void tell(debate_self* self, const caf::actor& to, Ts&&... xs) {
+  caf::unsafe_send_as(self, to, std::forward<Ts>(xs)...);
+}
 
 void publish(debate_self* self, std::span<const event_ref> events) {
   auto& st = self->state;
@@ -78,7 +82,7 @@ void publish(debate_self* self, std::span<const event_ref> events) {
     auto ev = std::make_shared<v1::Event>();
     fill_event(*st.machine, e, *ev);
     event_ptr shared = std::move(ev);
-    for (const auto& s : st.subscribers) self->send(s, shared);
+    for (const auto& s : st.subscribers) tell(self, s, shared);
   }
 }
 
@@ -139,7 +143,7 @@ void report(debate_self* self) {
                        {}};
   done.summary.calls_sent = st.calls_sent;
   if (st.report == finish_report::full) done.machine = st.machine;
-  self->send(st.owner, std::move(done));
+  tell(self, st.owner, std::move(done));
   self->quit();
 }
 
@@ -232,15 +236,15 @@ void learn(debate_self* self) {
         for_each_issue(e.issues, [&](std::string_view issue) {
           c.issues.push_back({std::string{issue}, e.severity});
         });
-    if (auto critiques = st.services->critiques->get()) self->send(critiques, std::move(c));
+    if (auto critiques = st.services->critiques->get()) tell(self, critiques, std::move(c));
   }
   if (!st.services->memory) return;
   auto memory = st.services->memory->get();
   if (!memory) return;
   bool held = st.machine->outcome().reached;
-  for (const auto& id : st.recalled) self->send(memory, memory::outcome{id, held});
+  for (const auto& id : st.recalled) tell(self, memory, memory::outcome{id, held});
   if (auto e = memory_of(*st.machine, st.services->store->now_s()))
-    self->send(memory, memory::remember{std::move(*e)});
+    tell(self, memory, memory::remember{std::move(*e)});
 }
 
 void give_up(debate_self* self, const std::string& why);
@@ -267,7 +271,7 @@ void on_write_outcome(debate_self* self, write_tracker::outcome o, const std::st
   auto& d = std::get<write_tracker::done>(o);
   if (d.recovered) log::info("debate", st.id, ": storage writes again; continuing");
   if (st.services->durability_observer && d.durable_seq)
-    self->send(st.services->durability_observer, debate_durable{st.id, *d.durable_seq});
+    tell(self, st.services->durability_observer, debate_durable{st.id, *d.durable_seq});
   // The texts are on disk now; an owner that takes only a summary never needs them in memory.
   if (st.report == finish_report::summary && !d.final) st.machine->release_texts(d.transcript);
   if (d.final) {
@@ -276,7 +280,7 @@ void on_write_outcome(debate_self* self, write_tracker::outcome o, const std::st
       if (auto ranking = st.services->ranking->get())
         // Built again rather than kept from persist(): holding a copy of the receipt through the
         // synced write costs ~7 KB per finishing debate (bench/RESULTS.md, target 3c).
-        self->send(ranking, ranking::record_match{record_of(*st.machine, &*st.receipt)});
+        tell(self, ranking, ranking::record_match{record_of(*st.machine, &*st.receipt)});
     learn(self);
     report(self);
     return;
@@ -293,7 +297,7 @@ void on_persisted(debate_self* self, storage::persist_ack& ack) {
                    error);
 }
 
-caf::behavior debate_behavior(debate_self* self) {
+debate_actor_type::behavior_type debate_behavior(debate_self* self) {
   return {
       [=](call_outcomes& batch) {
         auto& s = self->state;
@@ -413,7 +417,7 @@ void report_failure(debate_self* self, const std::string& what) {
   auto done = failed_report(st.id, what,
                             st.machine ? std::optional{st.machine->started_at()} : std::nullopt);
   done.summary.calls_sent = st.calls_sent;
-  self->send(st.owner, std::move(done));
+  tell(self, st.owner, std::move(done));
 }
 
 /// Writes have failed for the whole hold limit: the debate fails cleanly. What was written stays
@@ -483,9 +487,12 @@ void begin(debate_self* self, std::shared_ptr<const debate_spec> spec) {
     apply(self, st.machine->cancel(st.services->now(), std::move(*st.early_cancel)));
 }
 
-caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_services> services,
-                           std::shared_ptr<const debate_spec> spec, caf::actor owner,
-                           std::vector<caf::actor> subscribers, finish_report report) {
+debate_actor_type::behavior_type debate_actor(debate_self* self,
+                                              std::shared_ptr<const debate_services> services,
+                                              std::shared_ptr<const debate_spec> spec,
+                                              caf::actor owner,
+                                              std::vector<caf::actor> subscribers,
+                                              finish_report report) {
   init(self, std::move(services), spec, std::move(owner), std::move(subscribers), report);
   auto& st = self->state;
   auto memory = st.services->memory ? st.services->memory->get() : caf::actor{};
@@ -512,10 +519,10 @@ caf::behavior debate_actor(debate_self* self, std::shared_ptr<const debate_servi
   return debate_behavior(self);
 }
 
-caf::behavior resumed_debate_actor(debate_self* self,
-                                   std::shared_ptr<const debate_services> services,
-                                   std::shared_ptr<debate_machine> machine, caf::actor owner,
-                                   std::vector<caf::actor> subscribers, finish_report report) {
+debate_actor_type::behavior_type resumed_debate_actor(
+    debate_self* self, std::shared_ptr<const debate_services> services,
+    std::shared_ptr<debate_machine> machine, caf::actor owner,
+    std::vector<caf::actor> subscribers, finish_report report) {
   init(self, std::move(services), machine->spec_ptr(), std::move(owner), std::move(subscribers),
        report);
   self->state.machine = std::move(machine);
@@ -555,7 +562,7 @@ bool abnormal(const caf::error& reason) {
 }  // namespace
 
 void live_debates::ended(const std::string& id, const caf::actor_addr& a, const caf::error& reason) {
-  caf::actor sup;
+  crash_handler_actor sup;
   std::optional<entry> orphan;
   {
     std::lock_guard<std::mutex> guard{mtx_};
@@ -596,7 +603,7 @@ void live_debates::forget(const std::string& id) {
   running_.erase(id);
 }
 
-void live_debates::set_supervisor(caf::actor sup) {
+void live_debates::set_supervisor(crash_handler_actor sup) {
   std::lock_guard<std::mutex> guard{mtx_};
   supervisor_ = std::move(sup);
 }
@@ -641,20 +648,23 @@ size_t live_debates::cancel_all(const std::string& reason, const std::string& by
     cancelled_ = cancellation{reason, by};
   }
   for (const auto& a : all)
-    if (auto h = caf::actor_cast<caf::actor>(a)) caf::anon_send(h, cancel_atom::value, reason, by);
+    if (auto h = caf::actor_cast<debate_actor_type>(a))
+      caf::anon_send(h, cancel_atom::value, reason, by);
   return all.size();
 }
 
-caf::actor spawn_debate(caf::actor_system& sys, std::shared_ptr<const debate_services> services,
-                        std::shared_ptr<const debate_spec> spec, caf::actor owner,
-                        std::vector<caf::actor> subscribers, finish_report report) {
+debate_actor_type spawn_debate(caf::actor_system& sys,
+                               std::shared_ptr<const debate_services> services,
+                               std::shared_ptr<const debate_spec> spec, caf::actor owner,
+                               std::vector<caf::actor> subscribers, finish_report report) {
   return sys.spawn(debate_actor, std::move(services), std::move(spec), std::move(owner),
                    std::move(subscribers), report);
 }
 
-caf::actor resume_debate(caf::actor_system& sys, std::shared_ptr<const debate_services> services,
-                         std::shared_ptr<debate_machine> machine, caf::actor owner,
-                         std::vector<caf::actor> subscribers, finish_report report) {
+debate_actor_type resume_debate(caf::actor_system& sys,
+                                std::shared_ptr<const debate_services> services,
+                                std::shared_ptr<debate_machine> machine, caf::actor owner,
+                                std::vector<caf::actor> subscribers, finish_report report) {
   return sys.spawn(resumed_debate_actor, std::move(services), std::move(machine), std::move(owner),
                    std::move(subscribers), report);
 }

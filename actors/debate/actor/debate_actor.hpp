@@ -17,9 +17,11 @@
 #include <vector>
 
 #include "actors/debate/machine.hpp"
+#include "actors/debate/actor/interface.hpp"
 #include "actors/debate/actor/messages.hpp"
 #include "actors/debate/actor/write_tracker.hpp"
 #include "runtime/base/supervision/actor_slot.hpp"
+#include "storage/interface.hpp"
 
 namespace aragora::agent {
 class agent_pool;
@@ -70,7 +72,7 @@ public:
   /// Forgets a debate whose restart was given up (its owner has been told).
   void forget(const std::string& id);
   /// Where crashes go: the debate supervisor.
-  void set_supervisor(caf::actor sup);
+  void set_supervisor(crash_handler_actor sup);
 
   /// Sends every running debate an exit with `reason`.
   void stop_all(caf::exit_reason reason);
@@ -88,7 +90,7 @@ private:
   std::mutex mtx_;
   std::unordered_map<std::string, entry> running_;
   std::optional<cancellation> cancelled_;
-  caf::actor supervisor_;
+  crash_handler_actor supervisor_;
 };
 
 /// Sent by live_debates to the debate supervisor when a debate actor died abnormally.
@@ -96,10 +98,6 @@ struct debate_crashed {
   std::string id;
   std::string reason;
 };
-
-/// Sent to every running debate when a supervisor restarted the writer: writes in flight to the
-/// old one will never be answered.
-using writer_restarted_atom = caf::atom_constant<caf::atom("w_restart")>;
 
 /// What every debate actor of a node shares.
 struct debate_services {
@@ -112,7 +110,7 @@ struct debate_services {
   time_point (*now)() = &std::chrono::system_clock::now;  // injectable for tests
   // Durable debates: set both, or neither for the in-memory mode. Services are slots: a supervisor
   // that restarts one puts the new actor there.
-  std::shared_ptr<supervision::actor_slot> writer;  // storage::spawn_writer
+  std::shared_ptr<supervision::typed_slot<storage::writer_actor>> writer;  // storage::spawn_writer
   std::shared_ptr<storage::store> store;
   caf::actor durability_observer;        // optional: told what each write made durable
   std::shared_ptr<supervision::actor_slot> ranking;    // optional: records every finished debate
@@ -127,18 +125,20 @@ struct debate_services {
 };
 
 /// Starts a debate. `owner` receives `debate_finished`; `subscribers` receive every event.
-[[nodiscard]] caf::actor spawn_debate(caf::actor_system& sys,
-                                      std::shared_ptr<const debate_services> services,
-                                      std::shared_ptr<const debate_spec> spec, caf::actor owner,
-                                      std::vector<caf::actor> subscribers = {},
-                                      finish_report report = finish_report::full);
+[[nodiscard]] debate_actor_type spawn_debate(caf::actor_system& sys,
+                                             std::shared_ptr<const debate_services> services,
+                                             std::shared_ptr<const debate_spec> spec,
+                                             caf::actor owner,
+                                             std::vector<caf::actor> subscribers = {},
+                                             finish_report report = finish_report::full);
 
 /// Continues a debate rebuilt from its event log: sends the pending calls of its current step.
-[[nodiscard]] caf::actor resume_debate(caf::actor_system& sys,
-                                       std::shared_ptr<const debate_services> services,
-                                       std::shared_ptr<debate_machine> machine, caf::actor owner,
-                                       std::vector<caf::actor> subscribers = {},
-                                       finish_report report = finish_report::full);
+[[nodiscard]] debate_actor_type resume_debate(caf::actor_system& sys,
+                                              std::shared_ptr<const debate_services> services,
+                                              std::shared_ptr<debate_machine> machine,
+                                              caf::actor owner,
+                                              std::vector<caf::actor> subscribers = {},
+                                              finish_report report = finish_report::full);
 
 /// The summary of a finished machine.
 [[nodiscard]] debate_summary summarize(const debate_machine& m);

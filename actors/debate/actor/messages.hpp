@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "actors/debate/actor/interface.hpp"
 #include "actors/debate/machine.hpp"
 
 namespace aragora::v1 {
@@ -78,8 +79,7 @@ struct debate_durable {
 /// One event for subscribers, built once and shared by all of them.
 using event_ptr = std::shared_ptr<const v1::Event>;
 
-using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
-using subscribe_atom = caf::atom_constant<caf::atom("subscribe")>;
+// cancel_atom, subscribe_atom: interface.hpp.
 
 }  // namespace aragora::debate
 

@@ -48,10 +48,11 @@ std::vector<std::string> injector::names(std::string_view prefix) const {
   return out;
 }
 
-void stall_forever(caf::event_based_actor* self) {
+void stall_forever(caf::scheduled_actor* self) {
   self->set_default_handler(
       [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> { return caf::skip; });
-  self->become([](stall_atom) {});
+  // do_become, not become: a typed actor's become takes only its full interface.
+  self->do_become(caf::behavior{[](stall_atom) {}}, true);
 }
 
 }  // namespace aragora::fault

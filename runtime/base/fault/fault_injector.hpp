@@ -14,13 +14,13 @@
 #include <unordered_map>
 #include <vector>
 
+#include "runtime/base/fault/atoms.hpp"
+
 namespace caf {
-class event_based_actor;
+class scheduled_actor;
 }
 
 namespace aragora::fault {
-
-using stall_atom = caf::atom_constant<caf::atom("f_stall")>;
 
 class injector {
 public:
@@ -48,6 +48,7 @@ private:
 };
 
 /// What an actor does with stall_atom: from now on it answers nothing and keeps every message.
-void stall_forever(caf::event_based_actor* self);
+/// Any scheduled actor, typed or not: the stalled behaviour is installed beneath the interface.
+void stall_forever(caf::scheduled_actor* self);
 
 }  // namespace aragora::fault

@@ -50,7 +50,7 @@ void restart_child(sv_self* self, size_t i) {
   auto& st = self->state;
   auto& c = st.children[i];
   adopt(self, i, c.spec.spawn(self->system()));
-  if (c.spec.slot) c.spec.slot->set(c.current);
+  if (c.spec.slot) c.spec.slot->put(c.current);
   if (st.opts.faults) st.opts.faults->enroll(c.spec.name, c.current.address());
   log::info("supervisor", st.me, ": restarted ", c.spec.name,
             " (restart ", c.policy.restarts() - 1, ")");
@@ -182,7 +182,7 @@ caf::actor spawn_supervisor(caf::actor_system& sys, std::string name,
   std::vector<caf::actor> first;
   for (auto& c : children) {
     first.push_back(c.running ? std::exchange(c.running, nullptr) : c.spawn(sys));
-    if (c.slot) c.slot->set(first.back());
+    if (c.slot) c.slot->put(first.back());
     if (opts.faults) opts.faults->enroll(c.name, first.back().address());
   }
   return sys.spawn(supervisor, std::move(name), std::move(children), std::move(first), opts);

@@ -16,6 +16,7 @@
 
 #include "runtime/base/resilience/circuit_breaker.hpp"
 #include "runtime/base/supervision/actor_slot.hpp"
+#include "runtime/base/supervision/atoms.hpp"
 #include "runtime/base/supervision/restart_policy.hpp"
 
 namespace aragora::fault {
@@ -24,14 +25,12 @@ class injector;
 
 namespace aragora::supervision {
 
-/// Every supervised child answers (ping_atom) with ok_atom while it is healthy.
-using ping_atom = caf::atom_constant<caf::atom("ping")>;
-using status_atom = caf::atom_constant<caf::atom("sv_status")>;
-
 struct child_spec {
   std::string name;                                   // "writer", "agent/2": logs and faults
-  std::function<caf::actor(caf::actor_system&)> spawn;  // runs on the supervisor
-  std::shared_ptr<actor_slot> slot;                   // where users find the child
+  // Runs on the supervisor. A typed child is handed over as caf::actor (caf::actor_cast): the
+  // supervisor only probes it (ping_atom), monitors it and kills it.
+  std::function<caf::actor(caf::actor_system&)> spawn;
+  std::shared_ptr<any_actor_slot> slot;               // where users find the child
   std::function<void(const caf::actor&)> on_restart;  // optional: after each restart
   restart_options restart;
   bool probe = true;  // probe with ping (off for a child that may legitimately block long)
