@@ -34,11 +34,11 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_fl
   auto spec = config::default_spec(cfg);
   spec.question = o.question;
   auto agents = agent::parse_agents(o.agents);
-  if (auto* err = std::get_if<agent::agent_error>(&agents)) {
-    usage_error(agent::to_string(err->code), err->message);
+  if (!agents) {
+    usage_error(agents.error().code_name(), agents.error().message);
     return std::nullopt;
   }
-  spec.agents = std::get<std::vector<debate::agent_spec>>(std::move(agents));
+  spec.agents = std::move(agents).value();
   spec.protocol = flags.protocol;
   if (o.consensus.empty()) {
     spec.consensus = debate::default_consensus(spec.protocol);
