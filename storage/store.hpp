@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "runtime/base/defaults.hpp"
+#include "runtime/base/error/error.hpp"
 #include "runtime/base/resilience/circuit_breaker.hpp"
 #include "storage/column_families.hpp"
 #include "storage/record.hpp"
@@ -42,25 +43,11 @@ enum class store_errc : uint8_t {
 
 [[nodiscard]] std::string_view to_string(store_errc x);
 
-struct store_error {
-  store_errc code;
-  std::string message;
-};
+using store_error = error<store_errc>;
 
 /// A value or a store_error.
 template <class T>
-class result {
-public:
-  result(T value) : v_(std::move(value)) {}
-  result(store_error error) : v_(std::move(error)) {}
-  [[nodiscard]] bool ok() const { return v_.index() == 0; }
-  [[nodiscard]] T& value() { return std::get<0>(v_); }
-  [[nodiscard]] const T& value() const { return std::get<0>(v_); }
-  [[nodiscard]] const store_error& error() const { return std::get<1>(v_); }
-
-private:
-  std::variant<T, store_error> v_;
-};
+using result = expected<T, store_errc>;
 
 /// Unix seconds; must be safe to call from any thread (compactions run on RocksDB's threads).
 using clock_fn = std::function<int64_t()>;

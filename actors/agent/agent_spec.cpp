@@ -53,7 +53,7 @@ bool valid_name(std::string_view n) {
 
 }  // namespace
 
-std::variant<std::vector<debate::agent_spec>, agent_error> parse_agents(std::string_view list) {
+expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_view list) {
   std::vector<debate::agent_spec> out;
   // Before anything quotes the list in an error message.
   if (auto at = text::utf8_invalid_at(list); at != text::utf8_valid)

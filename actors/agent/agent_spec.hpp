@@ -3,10 +3,10 @@
 
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "actors/debate/types.hpp"
+#include "runtime/base/error/error.hpp"
 
 namespace aragora::agent {
 
@@ -21,15 +21,12 @@ enum class agent_errc : uint8_t {
 
 [[nodiscard]] std::string_view to_string(agent_errc x);
 
-struct agent_error {
-  agent_errc code;
-  std::string message;
-};
+using agent_error = error<agent_errc>;
 
 /// Parses a comma-separated list of `provider[:option[:name]]`. Without a name the agent is named
 /// after its option ("critical"), with "-2", "-3"... appended when the name repeats.
-[[nodiscard]] std::variant<std::vector<debate::agent_spec>, agent_error>
-parse_agents(std::string_view list);
+[[nodiscard]] expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(
+    std::string_view list);
 
 /// The providers this build can run.
 [[nodiscard]] const std::vector<std::string_view>& known_providers();

@@ -25,10 +25,10 @@ debate::decoded<agent_calls> from_proto(const v1::AgentCalls& p) {
     return debate::decode_error{decode_errc::bad_spec,
                                 std::string{debate::to_string(bad->code)} + ": " + bad->message};
   auto requests = debate::calls_from_proto(p, spec->agents.size());
-  if (auto* e = std::get_if<debate::decode_error>(&requests)) return std::move(*e);
+  if (!requests) return std::move(requests).error();
   agent_calls out;
   out.spec = std::move(spec);
-  out.requests = std::move(std::get<std::vector<debate::call_request>>(requests));
+  out.requests = std::move(requests).value();
   return out;
 }
 
@@ -38,8 +38,8 @@ v1::AgentOutcomes to_proto(std::string_view debate_id, const debate::call_outcom
 
 debate::decoded<debate::call_outcomes> outcomes_from_proto(const v1::AgentOutcomes& p) {
   auto items = debate::from_proto(p);
-  if (auto* e = std::get_if<debate::decode_error>(&items)) return std::move(*e);
-  return debate::call_outcomes{std::move(std::get<std::vector<debate::call_outcome>>(items))};
+  if (!items) return std::move(items).error();
+  return debate::call_outcomes{std::move(items).value()};
 }
 
 }  // namespace aragora::agent

@@ -26,6 +26,13 @@ std::string_view to_string(verify_errc x) {
   return "unknown";
 }
 
+std::string_view to_string(signing_key_errc x) {
+  switch (x) {
+    case signing_key_errc::malformed: return "bad_signing_key";
+  }
+  return "unknown";
+}
+
 void write_canonical(const receipt_view& r, canonical_writer& w) {
   w.field("receipt", "v2");
   w.field("algorithm", r.algorithm);
@@ -763,15 +770,12 @@ verify_result check_result(const v1::Receipt& r, const v1::DebateResult& result)
 }
 
 signing_key_result parse_signing_key(const char* hex) {
-  signing_key_result out;
-  if (!hex || !*hex) return out;
+  if (!hex || !*hex) return std::optional<std::string>{};
   auto key = crypto::from_hex(hex);
-  if (!key || key->size() < 16) {
-    out.error = std::string{signing_key_env} + " must be at least 32 hex digits";
-    return out;
-  }
-  out.key = std::move(key);
-  return out;
+  if (!key || key->size() < 16)
+    return error<signing_key_errc>{signing_key_errc::malformed,
+                                   std::string{signing_key_env} + " must be at least 32 hex digits"};
+  return std::optional<std::string>{std::move(*key)};
 }
 
 }  // namespace aragora::debate

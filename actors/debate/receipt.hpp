@@ -12,6 +12,7 @@
 #include "actors/debate/canonical.hpp"
 #include "actors/debate/machine.hpp"
 #include "aragora/v1/debate.pb.h"
+#include "runtime/base/error/error.hpp"
 
 namespace aragora::debate {
 
@@ -193,12 +194,16 @@ struct verify_result {
 /// verify_receipt first.
 [[nodiscard]] verify_result check_result(const v1::Receipt& r, const v1::DebateResult& result);
 
+/// Why a signing key was refused. Stable code: it appears in CLI errors.
+enum class signing_key_errc : uint8_t { malformed = 1 };
+
+/// "bad_signing_key".
+[[nodiscard]] std::string_view to_string(signing_key_errc x);
+
+using signing_key_result = expected<std::optional<std::string>, signing_key_errc>;
+
 /// A signing key given as hex (the CLI reads it from ARAGORA_RECEIPT_SIGNING_KEY): nullopt when
 /// `hex` is null or empty; a malformed value is an error the caller reports.
-struct signing_key_result {
-  std::optional<std::string> key;
-  std::string error;
-};
 [[nodiscard]] signing_key_result parse_signing_key(const char* hex);
 
 }  // namespace aragora::debate

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "runtime/base/defaults.hpp"
+#include "runtime/base/error/error.hpp"
 
 namespace aragora::debate {
 
@@ -101,10 +102,7 @@ enum class spec_errc : uint8_t {
   bad_duration,
 };
 
-struct spec_error {
-  spec_errc code;
-  std::string message;
-};
+using spec_error = error<spec_errc>;
 
 [[nodiscard]] std::string_view to_string(spec_errc x);
 

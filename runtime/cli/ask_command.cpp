@@ -34,11 +34,11 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_fl
   auto spec = config::default_spec(cfg);
   spec.question = o.question;
   auto agents = agent::parse_agents(o.agents);
-  if (auto* err = std::get_if<agent::agent_error>(&agents)) {
-    usage_error(agent::to_string(err->code), err->message);
+  if (!agents) {
+    usage_error(agents.error().code_name(), agents.error().message);
     return std::nullopt;
   }
-  spec.agents = std::get<std::vector<debate::agent_spec>>(std::move(agents));
+  spec.agents = std::move(agents).value();
   spec.protocol = flags.protocol;
   if (o.consensus.empty()) {
     spec.consensus = debate::default_consensus(spec.protocol);
@@ -139,14 +139,14 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
     return print_error(exit_usage, "bad_duration", "--timeout-ms must be within 1..604800000");
   auto limit = o.timeout_ms ? std::chrono::milliseconds{*o.timeout_ms} : longest_debate(*spec, cfg);
   auto key = signing_key_from_env();
-  if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
+  if (!key) return print_error(exit_usage, key.error().code_name(), key.error().message);
   std::shared_ptr<storage::store> db;
   if (flags->durable) {
     db = open_store(o.data_dir, cfg, storage::open_mode::create);
     if (!db) return exit_failed;
   }
 
-  node::local_node node{node_cfg, key.key, db};
+  node::local_node node{node_cfg, *key, db};
   // Ctrl-C cancels the debate: it ends `cancelled`, persisted and audited, and is not resumed.
   signal_action_scope on_signal{[&node](int signo) {
                                   (void)node.cancel_all(
@@ -212,7 +212,7 @@ int run_ask(const ask_options& o, const config::node_config& cfg) {
 
   if (!o.receipt_file.empty()) {
     std::ofstream out(o.receipt_file, std::ios::binary | std::ios::trunc);
-    out << debate::to_json(debate::make_receipt(*done.machine, key.key), true) << "\n";
+    out << debate::to_json(debate::make_receipt(*done.machine, *key), true) << "\n";
     out.close();  // a write error (disk full) shows at the flush
     if (!out) return print_error(exit_failed, "receipt_unwritable", "cannot write " + o.receipt_file);
     if (!o.json) std::cout << "Receipt written to " << o.receipt_file << "\n";

@@ -33,11 +33,11 @@ std::optional<std::string> stdout_error() {
 
 std::optional<std::string> read_input_file(const std::string& path, size_t max_bytes) {
   auto r = files::read_file(path, max_bytes);
-  if (auto* e = std::get_if<files::read_error>(&r)) {
-    print_error(exit_usage, files::to_string(e->code), "cannot read " + e->message);
+  if (!r) {
+    print_error(exit_usage, r.error().code_name(), "cannot read " + r.error().message);
     return std::nullopt;
   }
-  return std::move(std::get<std::string>(r));
+  return std::move(r).value();
 }
 
 bool accepted(const std::optional<settings::refusal>& refused) {

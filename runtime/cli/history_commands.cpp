@@ -36,10 +36,10 @@ std::string time_text(const google::protobuf::Timestamp& t) {
 }  // namespace
 
 int run_list(const list_options& o, const config::node_config& cfg) {
-  debate::list_query q;
-  if (auto bad = debate::make_query(o.limit.value_or(defaults::list_limit), o.offset.value_or(0),
-                                    o.status, q))
-    return print_error(exit_usage, bad->code, bad->message);
+  auto query = debate::make_query(o.limit.value_or(defaults::list_limit), o.offset.value_or(0),
+                                  o.status);
+  if (!query) return print_error(exit_usage, query.error().code_name(), query.error().message);
+  const debate::list_query& q = *query;
   auto db = open_store(o.data_dir, cfg, storage::open_mode::read_only, false,
                        {debate::list_families.begin(), debate::list_families.end()});
   if (!db) return exit_failed;
@@ -136,12 +136,12 @@ int run_show(const history_options& o, const config::node_config& cfg) {
 
 int run_resume(const history_options& o, const config::node_config& cfg) {
   auto key = signing_key_from_env();
-  if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
+  if (!key) return print_error(exit_usage, key.error().code_name(), key.error().message);
   auto db = open_store(o.data_dir, cfg, storage::open_mode::existing);
   if (!db) return exit_failed;
   v1::ResumeReport report;
   {
-    node::local_node node{cfg, key.key, db};
+    node::local_node node{cfg, *key, db};
     signal_action_scope on_signal{[&node](int signo) {
                                     (void)node.cancel_all(
                                         std::string{"interrupted by "} + signal_name(signo),

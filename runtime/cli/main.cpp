@@ -165,9 +165,9 @@ int main(int argc, char** argv) {
   config::node_config cfg;
   if (!config_file.empty()) {
     auto loaded = config::load_config(config_file);
-    if (auto* err = std::get_if<config::config_error>(&loaded))
-      return cli::print_error(cli::exit_usage, config::code_of(*err), err->message);
-    cfg = std::get<config::node_config>(loaded);
+    if (!loaded)
+      return cli::print_error(cli::exit_usage, loaded.error().code_name(), loaded.error().message);
+    cfg = std::move(loaded).value();
   }
   if (*defaults_cmd) {
     std::cout << settings::example_yaml();

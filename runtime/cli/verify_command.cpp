@@ -18,8 +18,8 @@ int run_verify(const verify_options& o) {
     return exit_failed;
   }
   auto key = signing_key_from_env();
-  if (!key.error.empty()) return print_error(exit_usage, "bad_signing_key", key.error);
-  auto r = debate::verify_receipt(receipt, key.key);
+  if (!key) return print_error(exit_usage, key.error().code_name(), key.error().message);
+  auto r = debate::verify_receipt(receipt, *key);
   if (!r.valid()) {
     // The details quote the receipt's own text, which must not drive the terminal (a forged
     // "\rvalid: ..." would read as valid while the exit code says otherwise).

@@ -60,9 +60,7 @@ std::string_view to_string(config_errc x) {
   return "unknown";
 }
 
-std::string_view code_of(const config_error& e) {
-  return e.setting_code.empty() ? to_string(e.code) : e.setting_code;
-}
+std::string_view code_of(const config_error& e) { return e.code_name(); }
 
 namespace {
 
@@ -243,7 +241,7 @@ std::optional<config_error> cross_check(const node_config& c) {
 
 }  // namespace
 
-std::variant<node_config, config_error> parse_config(std::string_view yaml) {
+config_result parse_config(std::string_view yaml) {
   node_config cfg;
   if (yaml.size() > defaults::max_config_bytes)
     return config_error{config_errc::too_large,
@@ -277,13 +275,13 @@ std::variant<node_config, config_error> parse_config(std::string_view yaml) {
   return cfg;
 }
 
-std::variant<node_config, config_error> load_config(const std::string& path) {
+config_result load_config(const std::string& path) {
   auto text = files::read_file(path, defaults::max_config_bytes);
-  if (auto* e = std::get_if<files::read_error>(&text))
-    return config_error{e->code == files::read_errc::too_large ? config_errc::too_large
-                                                               : config_errc::unreadable,
-                        "cannot read configuration file " + e->message};
-  return parse_config(std::get<std::string>(text));
+  if (!text)
+    return config_error{text.code() == files::read_errc::too_large ? config_errc::too_large
+                                                                   : config_errc::unreadable,
+                        "cannot read configuration file " + text.error().message};
+  return parse_config(*text);
 }
 
 std::optional<settings::value> setting_value(settings::id x, const node_config& c) {

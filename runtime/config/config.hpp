@@ -11,6 +11,7 @@
 #include "actors/agent/mock_options.hpp"
 #include "actors/debate/machine.hpp"
 #include "actors/debate/types.hpp"
+#include "runtime/base/error/error.hpp"
 #include "runtime/base/settings/settings.hpp"
 #include "storage/column_families.hpp"
 
@@ -95,23 +96,31 @@ enum class config_errc : uint8_t {
 
 [[nodiscard]] std::string_view to_string(config_errc x);
 
-struct config_error {
-  config_errc code;
-  std::string message;
-  // A value the settings table refused: its stable code there (rounds_out_of_range,
-  // bad_threshold, ... or config_bad_value), the same its CLI flag is refused with.
-  std::string_view setting_code = {};
+/// error<config_errc> and, for a value the settings table refused, the stable code it has there
+/// (rounds_out_of_range, bad_threshold, ... or config_bad_value), the same its CLI flag is refused
+/// with.
+struct config_error : error<config_errc> {
+  config_error(config_errc c, std::string m, std::string_view setting = {})
+      : error<config_errc>{c, std::move(m)}, setting_code(setting) {}
+  std::string_view setting_code;
+  /// The code to print: the setting's own for a refused value, else to_string(code).
+  [[nodiscard]] std::string_view code_name() const {
+    return setting_code.empty() ? error<config_errc>::code_name() : setting_code;
+  }
 };
 
-/// The code to print: the setting's own for a refused value, else to_string(code).
+/// A node_config or the config_error that refused it.
+using config_result = expected<node_config, config_errc, config_error>;
+
+/// The code to print: e.code_name().
 [[nodiscard]] std::string_view code_of(const config_error& e);
 
 /// Overrides the defaults with one YAML document. Unknown keys, keys given twice, extra documents
 /// and text that is not UTF-8 are errors, so typos are caught; values are range-checked, alone and
 /// against each other (the timer tick against the timeouts).
-[[nodiscard]] std::variant<node_config, config_error> parse_config(std::string_view yaml);
+[[nodiscard]] config_result parse_config(std::string_view yaml);
 /// The same from a regular file of at most defaults::max_config_bytes.
-[[nodiscard]] std::variant<node_config, config_error> load_config(const std::string& path);
+[[nodiscard]] config_result load_config(const std::string& path);
 
 /// The value of a YAML setting as the table reads it (the unit of its key: ms, days, MiB...);
 /// nullopt for a setting without a YAML key.

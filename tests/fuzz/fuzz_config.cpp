@@ -5,7 +5,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
-#include <variant>
 
 #include "actors/debate/types.hpp"
 #include "runtime/config/config.hpp"
@@ -14,8 +13,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace aragora;
   auto r = config::parse_config(std::string_view{reinterpret_cast<const char*>(data), size});
-  auto* cfg = std::get_if<config::node_config>(&r);
-  if (!cfg) return 0;
+  if (!r) return 0;
+  auto* cfg = &r.value();
   auto spec = config::default_spec(*cfg);
   spec.id = "fuzz";
   spec.question = "Should we adopt Kubernetes?";

@@ -186,12 +186,12 @@ void calls(peer_pointer self, const envelope& in) {
     return;
   }
   auto decoded = agent::from_proto(in->agent_calls());
-  if (auto* e = std::get_if<debate::decode_error>(&decoded)) {
+  if (!decoded) {
     self->send(to, wire::outcomes_atom::value,
-               error_envelope(std::string{debate::to_string(e->code)}, e->message));
+               error_envelope(std::string{decoded.error().code_name()}, decoded.error().message));
     return;
   }
-  const auto& c = std::get<agent::agent_calls>(decoded);
+  const auto& c = decoded.value();
   auto half = (c.requests.size() + 1) / 2;
   for (auto [from, until] : {std::pair{size_t{0}, half}, std::pair{half, c.requests.size()}}) {
     if (from == until) continue;

@@ -229,9 +229,9 @@ decoded<std::vector<call_request>> calls_from_proto(const v1::AgentCalls& in, si
   calls.reserve(static_cast<size_t>(in.calls_size()));
   for (const auto& c : in.calls()) {
     auto key = from_proto(c.key());
-    if (auto* e = std::get_if<decode_error>(&key)) return std::move(*e);
+    if (!key) return std::move(key).error();
     call_request r;
-    r.key = std::get<call_key>(key);
+    r.key = *key;
     if (auto e = check_index("agent", r.key.agent, agent_count)) return *e;
     // A critique's target is an agent; a judge call's is its attempt number.
     if (r.key.ph == phase::critique) {
@@ -276,9 +276,9 @@ v1::AgentOutcome to_proto(const call_outcome& o) {
 
 decoded<call_outcome> from_proto(const v1::AgentOutcome& p) {
   auto key = from_proto(p.key());
-  if (auto* e = std::get_if<decode_error>(&key)) return std::move(*e);
+  if (!key) return std::move(key).error();
   call_outcome o;
-  o.key = std::get<call_key>(key);
+  o.key = *key;
   if (!p.error().empty()) {
     auto code = parse_call_errc(p.error());
     if (!code)
@@ -313,8 +313,8 @@ decoded<std::vector<call_outcome>> from_proto(const v1::AgentOutcomes& p) {
   out.reserve(static_cast<size_t>(p.outcomes_size()));
   for (const auto& o : p.outcomes()) {
     auto one = from_proto(o);
-    if (auto* e = std::get_if<decode_error>(&one)) return std::move(*e);
-    out.push_back(std::move(std::get<call_outcome>(one)));
+    if (!one) return std::move(one).error();
+    out.push_back(std::move(one).value());
   }
   return out;
 }

@@ -7,7 +7,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <variant>
 #include <vector>
 
 #include "actors/debate/actor/messages.hpp"
@@ -29,13 +28,10 @@ enum class decode_errc : uint8_t {
 
 [[nodiscard]] std::string_view to_string(decode_errc x);
 
-struct decode_error {
-  decode_errc code;
-  std::string message;
-};
+using decode_error = error<decode_errc>;
 
 template <class T>
-using decoded = std::variant<T, decode_error>;
+using decoded = expected<T, decode_errc>;
 
 // -- calls --------------------------------------------------------------------------------------
 

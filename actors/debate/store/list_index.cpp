@@ -188,14 +188,23 @@ void add_index(storage::write_batch& batch, const v1::DebateRecord& record, int6
                 index_key(list_status::running, created_ms(record), record.spec().id()));
 }
 
-std::optional<query_error> make_query(int64_t limit, int64_t offset, std::string_view status,
-                                      list_query& out) {
+std::string_view to_string(query_errc x) {
+  switch (x) {
+    case query_errc::bad_limit: return "bad_limit";
+    case query_errc::bad_offset: return "bad_offset";
+    case query_errc::bad_status: return "bad_status";
+  }
+  return "unknown";
+}
+
+expected<list_query, query_errc> make_query(int64_t limit, int64_t offset,
+                                            std::string_view status) {
   if (limit < 1 || limit > int64_t{defaults::max_list_limit})
-    return query_error{"bad_limit", "the limit must be within 1.." +
+    return query_error{query_errc::bad_limit, "the limit must be within 1.." +
                                         std::to_string(defaults::max_list_limit) + ", got " +
                                         std::to_string(limit)};
   if (offset < 0 || offset > int64_t{UINT32_MAX})
-    return query_error{"bad_offset", "the offset must be within 0.." +
+    return query_error{query_errc::bad_offset, "the offset must be within 0.." +
                                          std::to_string(UINT32_MAX) + ", got " +
                                          std::to_string(offset)};
   std::optional<list_status> s;
@@ -205,12 +214,11 @@ std::optional<query_error> make_query(int64_t limit, int64_t offset, std::string
       std::string known;
       for (auto x : all_list_statuses)
         known += (known.empty() ? "" : ", ") + std::string{to_string(x)};
-      return query_error{"bad_status",
+      return query_error{query_errc::bad_status,
                          "unknown status '" + std::string{status} + "'; use one of " + known};
     }
   }
-  out = list_query{static_cast<uint32_t>(limit), static_cast<uint32_t>(offset), s};
-  return std::nullopt;
+  return list_query{static_cast<uint32_t>(limit), static_cast<uint32_t>(offset), s};
 }
 
 std::optional<storage::store_error> list_debates(storage::store& db, const list_query& q,

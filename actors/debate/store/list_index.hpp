@@ -24,6 +24,7 @@
 
 #include "aragora/v1/debate.pb.h"
 #include "runtime/base/defaults.hpp"
+#include "runtime/base/error/error.hpp"
 #include "storage/store.hpp"
 
 namespace aragora::debate {
@@ -61,16 +62,19 @@ struct list_query {
   std::optional<list_status> status;  // nullopt: every status
 };
 
-struct query_error {
-  std::string code;  // stable: bad_limit, bad_offset, bad_status
-  std::string message;
-};
+/// Why a list query was refused. Stable codes: they appear in CLI and API errors.
+enum class query_errc : uint8_t { bad_limit = 1, bad_offset, bad_status };
+
+/// "bad_limit", "bad_offset", "bad_status".
+[[nodiscard]] std::string_view to_string(query_errc x);
+
+using query_error = error<query_errc>;
 
 /// The query that user input (flags, URL parameters) asks for, or why it is refused: a limit
 /// outside 1..max_list_limit, an offset outside 0..2^32-1, an unknown status (empty = every
 /// status).
-[[nodiscard]] std::optional<query_error> make_query(int64_t limit, int64_t offset,
-                                                    std::string_view status, list_query& out);
+[[nodiscard]] expected<list_query, query_errc> make_query(int64_t limit, int64_t offset,
+                                                          std::string_view status);
 
 struct list_page {
   std::vector<v1::DebateRecord> records;  // newest first

@@ -37,7 +37,7 @@ std::string size_text(size_t bytes) {
 
 }  // namespace
 
-std::variant<std::string, read_error> read_file(const std::string& path, size_t max_bytes) {
+expected<std::string, read_errc> read_file(const std::string& path, size_t max_bytes) {
   auto fail = [&](read_errc code, std::string why) {
     return read_error{code, path + ": " + std::move(why)};
   };

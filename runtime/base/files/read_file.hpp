@@ -6,7 +6,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
-#include <variant>
+
+#include "runtime/base/error/error.hpp"
 
 namespace aragora::files {
 
@@ -15,14 +16,10 @@ enum class read_errc : uint8_t { not_found = 1, not_regular, too_large, unreadab
 
 [[nodiscard]] std::string_view to_string(read_errc x);
 
-struct read_error {
-  read_errc code;
-  std::string message;
-};
+using read_error = error<read_errc>;
 
 /// The content of the regular file `path` if it holds at most `max_bytes`. Devices, FIFOs,
 /// sockets and directories are refused without being read (or waited on).
-[[nodiscard]] std::variant<std::string, read_error> read_file(const std::string& path,
-                                                              size_t max_bytes);
+[[nodiscard]] expected<std::string, read_errc> read_file(const std::string& path, size_t max_bytes);
 
 }  // namespace aragora::files

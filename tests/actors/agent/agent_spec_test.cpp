@@ -7,14 +7,14 @@ namespace {
 
 std::vector<debate::agent_spec> ok(std::string_view list) {
   auto r = parse_agents(list);
-  EXPECT_TRUE(std::holds_alternative<std::vector<debate::agent_spec>>(r)) << list;
-  return std::get<std::vector<debate::agent_spec>>(r);
+  EXPECT_TRUE(r.ok()) << list;
+  return r.value();
 }
 
 agent_errc err(std::string_view list) {
   auto r = parse_agents(list);
-  EXPECT_TRUE(std::holds_alternative<agent_error>(r)) << list;
-  return std::get<agent_error>(r).code;
+  EXPECT_FALSE(r.ok()) << list;
+  return r.error().code;
 }
 
 TEST(AgentSpec, ParsesProviderOptionAndName) {
@@ -48,8 +48,8 @@ TEST(AgentSpec, RefusesAListThatIsNotUtf8) {
   EXPECT_EQ(err("mock:critical:al\xFFice,mock"), agent_errc::invalid_utf8);
   EXPECT_EQ(err("mo\xC3" "ck"), agent_errc::invalid_utf8);
   auto r = parse_agents("mock,\xFF");
-  ASSERT_TRUE(std::holds_alternative<agent_error>(r));
-  EXPECT_EQ(std::get<agent_error>(r).message.find('\xFF'), std::string::npos);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.find('\xFF'), std::string::npos);
   EXPECT_EQ(to_string(agent_errc::invalid_utf8), "invalid_utf8");
 }
 

@@ -14,7 +14,7 @@ using debate::decode_errc;
 
 template <class T>
 std::optional<decode_errc> refusal(const debate::decoded<T>& d) {
-  if (const auto* e = std::get_if<debate::decode_error>(&d)) return e->code;
+  if (!d) return d.error().code;
   return std::nullopt;
 }
 
@@ -41,8 +41,8 @@ TEST(AgentWire, AStepsCallsCrossWithTheirSpecAndAreAnsweredTheSame) {
     v1::AgentCalls read;
     ASSERT_TRUE(read.ParseFromString(bytes_of(p)));
     auto back = agent::from_proto(read);
-    ASSERT_FALSE(refusal(back).has_value()) << std::get<debate::decode_error>(back).message;
-    const auto& got = std::get<agent::agent_calls>(back);
+    ASSERT_FALSE(refusal(back).has_value()) << back.error().message;
+    const auto& got = back.value();
     EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(debate::to_proto(*got.spec),
                                                                    debate::to_proto(*calls.spec)));
     ASSERT_EQ(got.requests.size(), calls.requests.size());
@@ -85,7 +85,7 @@ TEST(AgentWire, OutcomesRoundTrip) {
   auto p = agent::to_proto("d1", outcomes);
   auto back = agent::outcomes_from_proto(p);
   ASSERT_FALSE(refusal(back).has_value());
-  const auto& got = std::get<debate::call_outcomes>(back).items;
+  const auto& got = back.value().items;
   ASSERT_EQ(got.size(), outcomes.items.size());
   for (size_t i = 0; i < got.size(); ++i)
     EXPECT_EQ(bytes_of(debate::to_proto(got[i])), bytes_of(debate::to_proto(outcomes.items[i])));

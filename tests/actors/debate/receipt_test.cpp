@@ -88,6 +88,26 @@ TEST(Receipt, SurvivesTheJsonRoundTrip) {
   EXPECT_TRUE(v.signature_checked);
 }
 
+TEST(Receipt, TheSigningKeyIsHexOfAtLeast16Bytes) {
+  auto none = parse_signing_key(nullptr);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->has_value());
+  auto empty = parse_signing_key("");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_FALSE(empty->has_value());
+  auto key = parse_signing_key("000102030405060708090a0b0c0d0e0f");
+  ASSERT_TRUE(key.ok());
+  ASSERT_TRUE(key->has_value());
+  EXPECT_EQ((*key)->size(), 16u);
+  for (const char* bad : {"0001", "zz0102030405060708090a0b0c0d0e0f"}) {
+    auto r = parse_signing_key(bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_EQ(r.code(), signing_key_errc::malformed);
+    EXPECT_EQ(r.error().code_name(), "bad_signing_key");
+    EXPECT_NE(r.error().message.find(signing_key_env), std::string::npos);
+  }
+}
+
 TEST(Receipt, SignatureNeedsTheRightKey) {
   std::string key(32, 'k');
   auto r = finished_receipt(key);

@@ -18,16 +18,16 @@ using namespace aragora::debate;
 /// The decoded value (a default one, and a failure, when it was refused).
 template <class T>
 T ok(decoded<T> d) {
-  if (auto* e = std::get_if<decode_error>(&d)) {
-    ADD_FAILURE() << to_string(e->code) << ": " << e->message;
+  if (!d) {
+    ADD_FAILURE() << d.error().code_name() << ": " << d.error().message;
     return T{};
   }
-  return std::move(std::get<T>(d));
+  return std::move(d).value();
 }
 
 template <class T>
 std::optional<decode_errc> refusal(const decoded<T>& d) {
-  if (const auto* e = std::get_if<decode_error>(&d)) return e->code;
+  if (!d) return d.error().code;
   return std::nullopt;
 }
 
