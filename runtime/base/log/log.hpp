@@ -43,41 +43,23 @@ std::string concat(const Ts&... parts) {
 }
 }  // namespace detail
 
+/// A line built from `parts` (streamed one after the other), only when `lv` is enabled.
 template <class... Ts>
-void debug(std::string_view component, const Ts&... parts) {
-  if (!enabled(level::debug)) return;
+void at(level lv, std::string_view component, const Ts&... parts) {
+  if (!enabled(lv)) return;
   try {
-    write(level::debug, component, detail::concat(parts...));
+    write(lv, component, detail::concat(parts...));
   } catch (...) {
     detail::lost();
   }
 }
 template <class... Ts>
-void info(std::string_view component, const Ts&... parts) {
-  if (!enabled(level::info)) return;
-  try {
-    write(level::info, component, detail::concat(parts...));
-  } catch (...) {
-    detail::lost();
-  }
-}
+void debug(std::string_view component, const Ts&... parts) { at(level::debug, component, parts...); }
 template <class... Ts>
-void warn(std::string_view component, const Ts&... parts) {
-  if (!enabled(level::warn)) return;
-  try {
-    write(level::warn, component, detail::concat(parts...));
-  } catch (...) {
-    detail::lost();
-  }
-}
+void info(std::string_view component, const Ts&... parts) { at(level::info, component, parts...); }
 template <class... Ts>
-void error(std::string_view component, const Ts&... parts) {
-  if (!enabled(level::error)) return;
-  try {
-    write(level::error, component, detail::concat(parts...));
-  } catch (...) {
-    detail::lost();
-  }
-}
+void warn(std::string_view component, const Ts&... parts) { at(level::warn, component, parts...); }
+template <class... Ts>
+void error(std::string_view component, const Ts&... parts) { at(level::error, component, parts...); }
 
 }  // namespace aragora::log
