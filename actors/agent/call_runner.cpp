@@ -150,8 +150,15 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
     }
     b.deadline = sched_.now() + b.spec->agent_timeout;
     b.calls.reserve(requests.size());
+    provider* last = nullptr;
+    uint8_t last_agent = debate::no_agent;
     for (const auto& r : requests) {
-      b.calls.push_back({r.key, find_provider(b.spec->agents[r.key.agent].provider)});
+      // A step's calls come agent by agent: look each agent's provider up once.
+      if (r.key.agent != last_agent) {
+        last_agent = r.key.agent;
+        last = find_provider(b.spec->agents[r.key.agent].provider);
+      }
+      b.calls.push_back({r.key, last});
       ++b.pending;
     }
   }
@@ -192,9 +199,10 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
                                        "the provider failed: " + describe(e)));
         }
       }
+      auto& b = batches_[index];  // still this step's: only a flush or a cancel releases it
       for (const auto& c : calls) {
-        size_t call = 0;
-        if (auto* b = find(c.id, call)) b->calls[call].tag = c.tag;
+        auto& s = b.calls[static_cast<size_t>(c.id & 0xFF)];
+        if (s.pending) s.tag = c.tag;
       }
     }
     calls.clear();
@@ -226,7 +234,7 @@ void call_runner::on_delta(call_id id, std::string_view text) {
   b->deltas(token_delta{s.key, s.deltas++, std::string{text}});
 }
 
-void call_runner::on_done(call_id id, debate::call_outcome outcome) {
+void call_runner::on_done(call_id id, debate::call_outcome&& outcome) {
   turn t{*this};
   size_t call = 0;
   auto* b = find(id, call);

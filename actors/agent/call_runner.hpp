@@ -50,7 +50,7 @@ public:
 
   /// What providers report, through the sink.
   void on_delta(call_id id, std::string_view text);
-  void on_done(call_id id, debate::call_outcome outcome);
+  void on_done(call_id id, debate::call_outcome&& outcome);
 
   [[nodiscard]] size_t pending_calls() const;
   [[nodiscard]] size_t pending_batches() const { return live_; }

@@ -377,17 +377,19 @@ mock_provider::~mock_provider() {
 }
 
 void mock_provider::answer(provider_call& call, call_sink& sink) const {
-  debate::call_outcome out;
-  try {
-    out = mock_reply(*call.spec, call.request, opts_);
-  } catch (const std::exception& e) {
-    // Out of memory for one reply fails that call, not the worker.
-    out = {};
-    out.key = call.request.key;
-    out.error = debate::call_errc::provider_error;
-    out.error_message = std::string{"the provider failed: "} +
-                        (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what());
-  }
+  auto out = [&]() -> debate::call_outcome {
+    try {
+      return mock_reply(*call.spec, call.request, opts_);
+    } catch (const std::exception& e) {
+      // Out of memory for one reply fails that call, not the worker.
+      debate::call_outcome failed;
+      failed.key = call.request.key;
+      failed.error = debate::call_errc::provider_error;
+      failed.error_message = std::string{"the provider failed: "} +
+                             (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what());
+      return failed;
+    }
+  }();
   if (call.stream && out.ok() && out.text)
     for (auto piece : delta_pieces(*out.text)) sink.delta(call.id, piece);
   sink.done(call.id, std::move(out));
@@ -420,7 +422,7 @@ void mock_provider::start(std::span<provider_call> calls, const std::shared_ptr<
   auto& g = at(count_++);
   g.due = due_at;
   g.sink = sink;
-  g.calls.clear();
+  g.calls.clear();  // empty since it was answered
   g.calls.reserve(calls.size());
   g.live = 0;
   for (auto& c : calls) {
@@ -446,7 +448,7 @@ void mock_provider::cancel(call_id id, uint64_t tag) {
   if (timer_ != 0) sched_.cancel(timer_);
   timer_ = 0;
   for (size_t i = 0; i < count_; ++i) {
-    at(i).calls.clear();
+    at(i).calls = {};
     at(i).sink.reset();
   }
   first_ += count_;
@@ -457,18 +459,18 @@ void mock_provider::due() {
   timer_ = 0;  // fired
   auto now = sched_.now();
   while (count_ > 0 && at(0).due <= now) {
-    // Out of the ring before answering: a sink that starts calls in turn may grow it.
+    // Out of the ring before answering (a sink that starts calls in turn may grow it), with its
+    // buffer: the ring holds memory only for the calls waiting in it.
     auto& g = at(0);
-    answering_.swap(g.calls);  // the two buffers trade places, neither is freed
+    auto calls = std::move(g.calls);
     auto sink = std::move(g.sink);
     live_ -= g.live;
     g.live = 0;
     head_ = (head_ + 1) & (ring_.size() - 1);
     --count_;
     ++first_;
-    for (auto& c : answering_)
+    for (auto& c : calls)
       if (c.id != 0) answer(c, *sink);  // 0: cancelled
-    answering_.clear();
   }
   if (count_ > 0 && timer_ == 0) arm(now);
 }

@@ -66,13 +66,12 @@ private:
 
   mock_options opts_;
   scheduler& sched_;
-  std::vector<group> ring_;  // a power of two in size; entries keep their buffers
+  std::vector<group> ring_;  // a power of two in size
   size_t head_ = 0;          // the oldest group
   size_t count_ = 0;
   uint64_t first_ = 1;       // the number of the oldest group; a call's tag is (number << 16) | index
   size_t live_ = 0;
   scheduler::handle timer_ = 0;
-  std::vector<provider_call> answering_;  // the group being answered
 };
 
 /// The providers of this build, the mock configured with `opts`.
