@@ -174,10 +174,16 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
                               "no provider '" + b.spec->agents[b.calls[i].key.agent].provider +
                                   "' on this node"));
   }
-  // Each provider's calls start at once; almost always there is one provider.
+  // Each provider's calls start at once; almost always there is one provider. What they report
+  // meanwhile waits for the end of the turn: this function still works on the batch.
   auto sink = sink_;  // a provider reporting synchronously cannot swap it under us
+  in_start_ = true;
+  struct reset {
+    bool& flag;
+    ~reset() { flag = false; }
+  } starting{in_start_};
   for (const auto& [name, p] : providers_) {
-    auto calls = std::move(starting_);  // a member, so its buffer is reused step after step
+    auto calls = std::move(to_start_);  // a member, so its buffer is reused step after step
     calls.clear();
     {
       const auto& b = batches_[index];
@@ -206,7 +212,7 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
       }
     }
     calls.clear();
-    starting_ = std::move(calls);
+    to_start_ = std::move(calls);
   }
   if (batches_[index].pending > 0) link_deadline(index);
 }
@@ -239,7 +245,11 @@ void call_runner::on_done(call_id id, debate::call_outcome&& outcome) {
   size_t call = 0;
   auto* b = find(id, call);
   if (!b) return;  // cancelled, timed out or unknown: dropped
-  record(static_cast<uint32_t>(b - batches_.data()), call, std::move(outcome));
+  auto index = static_cast<uint32_t>(b - batches_.data());
+  record(index, call, std::move(outcome));
+  // The step is complete: it goes now rather than at the end of the turn, so a provider that
+  // answers many steps in one go (the mock, when a tick's worth comes due) holds none back.
+  if (!in_start_ && b->pending == 0) send(index, b->generation);
 }
 
 void call_runner::expire(uint32_t index) {
@@ -353,23 +363,25 @@ size_t call_runner::cancel_debate(std::string_view debate_id) {
   return cancelled;
 }
 
+void call_runner::send(uint32_t index, uint32_t generation) {
+  auto* b = &batches_[index];
+  if (!b->live || b->generation != generation) return;  // cancelled or sent meanwhile
+  b->queued = false;
+  if (!b->out.items.empty()) {
+    auto out = std::move(b->out);
+    b->out = {};
+    b->reply(std::move(out));
+    b = &batches_[index];  // a reply that calls back in may have changed the slab
+    if (!b->live || b->generation != generation) return;
+  }
+  if (b->pending == 0) release(index);
+}
+
 void call_runner::flush() {
   std::vector<flush_ref> refs;
   while (!flush_.empty()) {
     refs.swap(flush_);
-    for (auto [index, generation] : refs) {
-      auto* b = &batches_[index];
-      if (!b->live || b->generation != generation) continue;  // cancelled meanwhile
-      b->queued = false;
-      if (!b->out.items.empty()) {
-        auto out = std::move(b->out);
-        b->out = {};
-        b->reply(std::move(out));
-        b = &batches_[index];  // a reply that calls back in may have changed the slab
-        if (!b->live || b->generation != generation) continue;
-      }
-      if (b->pending == 0) release(index);
-    }
+    for (auto [index, generation] : refs) send(index, generation);
     refs.clear();
   }
   if (refs.capacity() > flush_.capacity()) flush_.swap(refs);  // keep the buffer

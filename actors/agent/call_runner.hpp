@@ -39,7 +39,8 @@ public:
   void set_sink(std::shared_ptr<call_sink> sink);
 
   /// Starts one step's calls of a debate. Outcomes go to `reply`, those reported within one turn
-  /// together; token deltas go to `deltas` when it is set (and providers are asked for them).
+  /// together (a step whose last call reports goes at once, unless that happens while it starts);
+  /// token deltas go to `deltas` when it is set (and providers are asked for them).
   void start(std::shared_ptr<const debate::debate_spec> spec,
              std::vector<debate::call_request> requests, reply_fn reply, delta_fn deltas = {});
 
@@ -137,6 +138,8 @@ private:
   void unlink_deadline(uint32_t index);
   void arm();
   void deadline_due();
+  // Sends what a batch has recorded, and releases it once nothing is pending.
+  void send(uint32_t index, uint32_t generation);
   void flush();
 
   scheduler& sched_;
@@ -154,7 +157,8 @@ private:
   size_t linked_ = 0;       // batches in the deadline lists
   scheduler::handle timer_ = 0;
   steady_clock::time_point timer_due_;
-  std::vector<provider_call> starting_;  // one provider's calls of the step being started
+  std::vector<provider_call> to_start_;  // one provider's calls of the step being started
+  bool in_start_ = false;
   std::vector<flush_ref> flush_;
   int depth_ = 0;
 };

@@ -429,6 +429,19 @@ TEST(MockThroughTheSeam, StepsWaitingForTheirLatencyShareOneTimerAndComeDueInOrd
   EXPECT_EQ(runner.pending_batches(), 0u);
 }
 
+TEST(MockThroughTheSeam, StepsComingDueTogetherAreEachSentAsSoonAsTheyAreAnswered) {
+  // One timer fire answers both steps; the first goes out before the second is answered, not
+  // with it at the end of the fire.
+  test::manual_scheduler sched;
+  call_runner runner{sched, standard_providers(latency(100))};
+  std::vector<size_t> pending_at_reply;
+  auto reply = [&](debate::call_outcomes&&) { pending_at_reply.push_back(runner.pending_calls()); };
+  runner.start(spec_with("d1"), proposals(3), reply);
+  runner.start(spec_with("d2"), proposals(3), reply);
+  sched.advance(100ms);
+  EXPECT_EQ(pending_at_reply, (std::vector<size_t>{3, 0}));
+}
+
 TEST(MockThroughTheSeam, CancellingEveryWaitingCallDropsTheMocksTimer) {
   test::manual_scheduler sched;
   mock_provider mock{latency(100), sched};
