@@ -100,12 +100,7 @@ uint32_t call_runner::acquire() {
 void call_runner::release(uint32_t index) {
   auto& b = batches_[index];
   unlink_deadline(index);
-  auto [from, to] = by_debate_.equal_range(b.debate);
-  for (auto i = from; i != to; ++i)
-    if (i->second == index) {
-      spare_nodes_.push_back(by_debate_.extract(i));
-      break;
-    }
+  unindex_debate(index);
   b.live = false;
   if (++b.generation == 0) b.generation = 1;  // a flush or a report that still names it misses
   b.spec.reset();
@@ -131,6 +126,12 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
     return;
   }
   turn t{*this};
+  if (live_ >= debate_index_.size()) {
+    // At most one batch per bucket on average: double the buckets and chain every batch again.
+    debate_index_.assign(std::max<size_t>(64, debate_index_.size() * 2), npos);
+    for (uint32_t i = 0; i < batches_.size(); ++i)
+      if (batches_[i].live) index_debate(i);
+  }
   auto index = acquire();
   auto generation = batches_[index].generation;
   {
@@ -139,15 +140,7 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
     b.reply = std::move(reply);
     b.deltas = std::move(deltas);
     b.debate = std::hash<std::string_view>{}(b.spec->id);
-    if (spare_nodes_.empty()) {
-      by_debate_.emplace(b.debate, index);
-    } else {
-      auto node = std::move(spare_nodes_.back());
-      spare_nodes_.pop_back();
-      node.key() = b.debate;
-      node.mapped() = index;
-      by_debate_.insert(std::move(node));
-    }
+    index_debate(index);
     b.deadline = sched_.now() + b.spec->agent_timeout;
     b.calls.reserve(requests.size());
     provider* last = nullptr;
@@ -265,6 +258,25 @@ void call_runner::expire(uint32_t index) {
   }
 }
 
+void call_runner::index_debate(uint32_t index) {
+  auto& b = batches_[index];
+  auto& head = debate_index_[b.debate & (debate_index_.size() - 1)];
+  b.same_prev = npos;
+  b.same_next = head;
+  if (head != npos) batches_[head].same_prev = index;
+  head = index;
+}
+
+void call_runner::unindex_debate(uint32_t index) {
+  auto& b = batches_[index];
+  if (b.same_prev != npos)
+    batches_[b.same_prev].same_next = b.same_next;
+  else
+    debate_index_[b.debate & (debate_index_.size() - 1)] = b.same_next;
+  if (b.same_next != npos) batches_[b.same_next].same_prev = b.same_prev;
+  b.same_prev = b.same_next = npos;
+}
+
 void call_runner::link_deadline(uint32_t index) {
   auto& b = batches_[index];
   // A list whose last deadline is not later than this one stays sorted with it at the end.
@@ -346,10 +358,13 @@ void call_runner::deadline_due() {
 size_t call_runner::cancel_debate(std::string_view debate_id) {
   turn t{*this};
   size_t cancelled = 0;
-  auto [from, to] = by_debate_.equal_range(std::hash<std::string_view>{}(debate_id));
   std::vector<uint32_t> ids;
-  for (auto i = from; i != to; ++i)
-    if (batches_[i->second].spec->id == debate_id) ids.push_back(i->second);
+  if (!debate_index_.empty()) {
+    auto hash = std::hash<std::string_view>{}(debate_id);
+    for (auto i = debate_index_[hash & (debate_index_.size() - 1)]; i != npos;
+         i = batches_[i].same_next)
+      if (batches_[i].debate == hash && batches_[i].spec->id == debate_id) ids.push_back(i);
+  }
   for (auto index : ids) {
     auto& b = batches_[index];
     for (size_t i = 0; i < b.calls.size(); ++i) {

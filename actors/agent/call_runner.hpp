@@ -15,7 +15,6 @@
 #include <functional>
 #include <memory>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "actors/agent/provider.hpp"
@@ -89,7 +88,7 @@ private:
     bool live = false;
     bool queued = false;  // listed in flush_
     uint32_t pending = 0;
-    size_t debate = 0;  // hash of the debate id, the key in by_debate_
+    size_t debate = 0;  // hash of the debate id, its key in debate_index_
     std::shared_ptr<const debate::debate_spec> spec;
     reply_fn reply;
     delta_fn deltas;
@@ -100,6 +99,9 @@ private:
     uint32_t list = npos;
     uint32_t prev = npos;
     uint32_t next = npos;
+    // The batch's place in its chain of debate_index_ (batches whose debates hash alike).
+    uint32_t same_prev = npos;
+    uint32_t same_next = npos;
   };
   // Pending batches in order of deadline. A batch's deadline is its start plus the agent timeout,
   // so with one timeout on the worker (the usual case) one list in start order is sorted.
@@ -133,6 +135,9 @@ private:
   // Records an outcome of a pending call (the caller checked it is pending).
   void record(uint32_t index, size_t call, debate::call_outcome&& outcome);
   void expire(uint32_t index);
+  // The index by debate: a bucket per hash (mod a power of two), chained through the batches.
+  void index_debate(uint32_t index);
+  void unindex_debate(uint32_t index);
   // The deadline lists, and the one timer that serves them all.
   void link_deadline(uint32_t index);
   void unlink_deadline(uint32_t index);
@@ -149,9 +154,9 @@ private:
   std::vector<batch> batches_;
   std::vector<uint32_t> free_;  // released entries of batches_
   size_t live_ = 0;
-  // Hash of the debate id -> its batches (usually one); cancel compares the ids themselves.
-  std::unordered_multimap<size_t, uint32_t> by_debate_;
-  std::vector<std::unordered_multimap<size_t, uint32_t>::node_type> spare_nodes_;  // reused
+  // Batches by the hash of their debate id, for cancel (which compares the ids themselves): the
+  // first batch of each bucket. No node per step, no division: a step links into a chain.
+  std::vector<uint32_t> debate_index_;
   std::vector<deadline_list> deadlines_;
   uint32_t last_list_ = 0;  // where the last batch went: almost always where the next one goes
   size_t linked_ = 0;       // batches in the deadline lists

@@ -377,6 +377,33 @@ TEST(CallRunner, AReportForAFinishedStepIsDroppedEvenWhenItsPlaceIsReused) {
   EXPECT_TRUE(first.replies.empty());
 }
 
+TEST(CallRunner, CancelFindsEachDebatesCallsAmongMany) {
+  // Enough debates that the index by debate grows while they run, two steps of some in flight.
+  test::manual_scheduler sched;
+  auto log = std::make_shared<held_provider::log>();
+  call_runner runner{sched, held_provider::catalog(log)};
+  std::vector<inbox> in(300);
+  for (size_t i = 0; i < in.size(); ++i) {
+    runner.start(spec_with("debate-" + std::to_string(i)), proposals(2), in[i].reply());
+    if (i % 3 == 0) {
+      auto next = proposals(1);
+      next[0].key.round = 2;
+      runner.start(spec_with("debate-" + std::to_string(i)), next, in[i].reply());
+    }
+  }
+  EXPECT_EQ(runner.pending_calls(), 300u * 2 + 100u);
+  for (size_t i = 0; i < in.size(); i += 2)
+    EXPECT_EQ(runner.cancel_debate("debate-" + std::to_string(i)), i % 3 == 0 ? 3u : 2u) << i;
+  EXPECT_EQ(runner.cancel_debate("debate-0"), 0u);
+  EXPECT_EQ(runner.cancel_debate("no-such-debate"), 0u);
+  EXPECT_EQ(runner.pending_batches(), 150u + 50u);
+  EXPECT_EQ(log->cancelled.size(), 150u * 2 + 50u);
+  sched.advance(1s);  // the rest time out
+  for (size_t i = 0; i < in.size(); ++i)
+    EXPECT_EQ(in[i].outcomes(), i % 2 == 0 ? 0u : (i % 3 == 0 ? 3u : 2u)) << i;
+  EXPECT_EQ(runner.pending_batches(), 0u);
+}
+
 TEST(CallRunner, TheProvidersTagComesBackWithTheCancel) {
   class tagging_provider final : public provider {
   public:
