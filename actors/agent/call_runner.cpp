@@ -126,12 +126,6 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
     return;
   }
   turn t{*this};
-  if (live_ >= debate_index_.size()) {
-    // At most one batch per bucket on average: double the buckets and chain every batch again.
-    debate_index_.assign(std::max<size_t>(64, debate_index_.size() * 2), npos);
-    for (uint32_t i = 0; i < batches_.size(); ++i)
-      if (batches_[i].live) index_debate(i);
-  }
   auto index = acquire();
   auto generation = batches_[index].generation;
   {
@@ -139,8 +133,6 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
     b.spec = std::move(spec);
     b.reply = std::move(reply);
     b.deltas = std::move(deltas);
-    b.debate = std::hash<std::string_view>{}(b.spec->id);
-    index_debate(index);
     b.deadline = sched_.now() + b.spec->agent_timeout;
     b.calls.reserve(requests.size());
     provider* last = nullptr;
@@ -207,7 +199,10 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
     calls.clear();
     to_start_ = std::move(calls);
   }
-  if (batches_[index].pending > 0) link_deadline(index);
+  if (batches_[index].pending > 0) {
+    link_deadline(index);
+    index_debate(index);
+  }
 }
 
 void call_runner::record(uint32_t index, size_t call, debate::call_outcome&& outcome) {
@@ -259,6 +254,20 @@ void call_runner::expire(uint32_t index) {
 }
 
 void call_runner::index_debate(uint32_t index) {
+  if (indexed_ >= debate_index_.size()) {
+    // At most one batch per bucket on average: double the buckets and chain every batch again.
+    debate_index_.assign(std::max<size_t>(64, debate_index_.size() * 2), npos);
+    for (uint32_t i = 0; i < batches_.size(); ++i)
+      if (batches_[i].indexed) chain_debate(i);
+  }
+  auto& b = batches_[index];
+  b.debate = std::hash<std::string_view>{}(b.spec->id);
+  b.indexed = true;
+  ++indexed_;
+  chain_debate(index);
+}
+
+void call_runner::chain_debate(uint32_t index) {
   auto& b = batches_[index];
   auto& head = debate_index_[b.debate & (debate_index_.size() - 1)];
   b.same_prev = npos;
@@ -269,6 +278,9 @@ void call_runner::index_debate(uint32_t index) {
 
 void call_runner::unindex_debate(uint32_t index) {
   auto& b = batches_[index];
+  if (!b.indexed) return;
+  b.indexed = false;
+  --indexed_;
   if (b.same_prev != npos)
     batches_[b.same_prev].same_next = b.same_next;
   else
@@ -364,6 +376,12 @@ size_t call_runner::cancel_debate(std::string_view debate_id) {
     for (auto i = debate_index_[hash & (debate_index_.size() - 1)]; i != npos;
          i = batches_[i].same_next)
       if (batches_[i].debate == hash && batches_[i].spec->id == debate_id) ids.push_back(i);
+  }
+  // Steps answered as they started, their outcomes not sent yet (this turn).
+  for (auto [i, generation] : flush_) {
+    const auto& b = batches_[i];
+    if (b.live && b.generation == generation && !b.indexed && b.spec->id == debate_id)
+      ids.push_back(i);
   }
   for (auto index : ids) {
     auto& b = batches_[index];

@@ -86,7 +86,8 @@ private:
   struct batch {
     uint32_t generation = 1;  // bumped on release: ids of an earlier batch here miss; ids are not 0
     bool live = false;
-    bool queued = false;  // listed in flush_
+    bool queued = false;   // listed in flush_
+    bool indexed = false;  // in debate_index_ (a batch that calls are pending for)
     uint32_t pending = 0;
     size_t debate = 0;  // hash of the debate id, its key in debate_index_
     std::shared_ptr<const debate::debate_spec> spec;
@@ -137,6 +138,7 @@ private:
   void expire(uint32_t index);
   // The index by debate: a bucket per hash (mod a power of two), chained through the batches.
   void index_debate(uint32_t index);
+  void chain_debate(uint32_t index);
   void unindex_debate(uint32_t index);
   // The deadline lists, and the one timer that serves them all.
   void link_deadline(uint32_t index);
@@ -154,9 +156,11 @@ private:
   std::vector<batch> batches_;
   std::vector<uint32_t> free_;  // released entries of batches_
   size_t live_ = 0;
-  // Batches by the hash of their debate id, for cancel (which compares the ids themselves): the
-  // first batch of each bucket. No node per step, no division: a step links into a chain.
+  // Batches with pending calls by the hash of their debate id, for cancel (which compares the ids
+  // themselves): the first batch of each bucket. No node per step, no division: a step links into
+  // a chain. A step answered while it starts is never indexed: cancel finds it in flush_.
   std::vector<uint32_t> debate_index_;
+  size_t indexed_ = 0;
   std::vector<deadline_list> deadlines_;
   uint32_t last_list_ = 0;  // where the last batch went: almost always where the next one goes
   size_t linked_ = 0;       // batches in the deadline lists

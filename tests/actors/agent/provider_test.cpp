@@ -404,6 +404,21 @@ TEST(CallRunner, CancelFindsEachDebatesCallsAmongMany) {
   EXPECT_EQ(runner.pending_batches(), 0u);
 }
 
+TEST(CallRunner, ACancelInTheSameTurnDropsAStepAnsweredAsItStarted) {
+  test::manual_scheduler sched;
+  call_runner runner{sched, standard_providers({})};  // no latency: answered inside start
+  inbox in, other;
+  {
+    call_runner::turn t{runner};
+    runner.start(spec_with("d1"), proposals(3), in.reply());
+    runner.start(spec_with("d2"), proposals(2), other.reply());
+    EXPECT_EQ(runner.cancel_debate("d1"), 0u);  // nothing was pending
+  }
+  EXPECT_TRUE(in.replies.empty());
+  EXPECT_EQ(other.outcomes(), 2u);
+  EXPECT_EQ(runner.pending_batches(), 0u);
+}
+
 TEST(CallRunner, TheProvidersTagComesBackWithTheCancel) {
   class tagging_provider final : public provider {
   public:
