@@ -291,18 +291,25 @@ void call_runner::unindex_debate(uint32_t index) {
 
 void call_runner::link_deadline(uint32_t index) {
   auto& b = batches_[index];
-  // A list whose last deadline is not later than this one stays sorted with it at the end.
-  auto fits = [&](uint32_t l) {
-    return deadlines_[l].tail == npos || batches_[deadlines_[l].tail].deadline <= b.deadline;
-  };
+  auto timeout = b.spec->agent_timeout;
   uint32_t l = last_list_;
-  if (l >= deadlines_.size() || !fits(l)) {
-    l = 0;
-    while (l < deadlines_.size() && !fits(l)) ++l;
-    if (l == deadlines_.size()) deadlines_.emplace_back();
+  if (l >= deadlines_.size() || deadlines_[l].timeout != timeout) {
+    // The list of this timeout, else an empty one, else a new one.
+    uint32_t empty = npos;
+    for (l = 0; l < deadlines_.size(); ++l) {
+      if (deadlines_[l].head != npos && deadlines_[l].timeout == timeout) break;
+      if (deadlines_[l].head == npos && empty == npos) empty = l;
+    }
+    if (l == deadlines_.size()) {
+      if (empty != npos)
+        l = empty;
+      else
+        deadlines_.emplace_back();
+    }
   }
   last_list_ = l;
   auto& list = deadlines_[l];
+  list.timeout = timeout;
   b.list = l;
   b.prev = list.tail;
   b.next = npos;

@@ -104,9 +104,11 @@ private:
     uint32_t same_prev = npos;
     uint32_t same_next = npos;
   };
-  // Pending batches in order of deadline. A batch's deadline is its start plus the agent timeout,
-  // so with one timeout on the worker (the usual case) one list in start order is sorted.
+  // Pending batches of one agent timeout in order of deadline: a batch's deadline is its start
+  // plus the timeout, so in start order they are sorted. One list per timeout in use (usually
+  // one); an empty list takes the next timeout that needs one.
   struct deadline_list {
+    steady_clock::duration timeout{};
     uint32_t head = npos;
     uint32_t tail = npos;
   };
