@@ -7,11 +7,14 @@
 // Guarantees: each started call gets exactly one outcome (the provider's, or a timeout at its
 // deadline) unless its debate cancels it, in which case it gets none; a provider's late or
 // repeated report is dropped; token deltas of a call come in order and before its outcome.
+//
+// Cost: this is on the path of every debate step, so a step touches a slab entry and no map
+// keyed by string; the deadlines of all pending steps share one timer on the scheduler, armed for
+// the earliest of them, instead of a timer armed and cancelled per step.
 
 #include <functional>
 #include <memory>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "actors/agent/provider.hpp"
@@ -35,7 +38,8 @@ public:
   void set_sink(std::shared_ptr<call_sink> sink);
 
   /// Starts one step's calls of a debate. Outcomes go to `reply`, those reported within one turn
-  /// together; token deltas go to `deltas` when it is set (and providers are asked for them).
+  /// together (a step whose last call reports goes at once, unless that happens while it starts);
+  /// token deltas go to `deltas` when it is set (and providers are asked for them).
   void start(std::shared_ptr<const debate::debate_spec> spec,
              std::vector<debate::call_request> requests, reply_fn reply, delta_fn deltas = {});
 
@@ -46,10 +50,10 @@ public:
 
   /// What providers report, through the sink.
   void on_delta(call_id id, std::string_view text);
-  void on_done(call_id id, debate::call_outcome outcome);
+  void on_done(call_id id, debate::call_outcome&& outcome);
 
   [[nodiscard]] size_t pending_calls() const;
-  [[nodiscard]] size_t pending_batches() const { return batches_.size(); }
+  [[nodiscard]] size_t pending_batches() const { return live_; }
 
   /// A unit of work: outcomes recorded during it are sent when the outermost turn ends, one
   /// message per step instead of one per call. Every entry point above opens one; so do the
@@ -68,21 +72,49 @@ public:
   };
 
 private:
+  static constexpr uint32_t npos = 0xFFFFFFFFu;
+
   struct slot {
     debate::call_key key;
     provider* runs_on = nullptr;
-    bool pending = true;
+    uint64_t tag = 0;  // the provider's, for cancel
     uint32_t deltas = 0;
+    bool pending = true;
   };
+  // One debate step's calls. Batches live in a slab whose entries (and their buffers) are reused:
+  // a step allocates nothing of the runner's once the slab has grown to the worker's load.
   struct batch {
+    uint32_t generation = 1;  // bumped on release: ids of an earlier batch here miss; ids are not 0
+    bool live = false;
+    bool queued = false;   // listed in flush_
+    bool indexed = false;  // in debate_index_ (a batch that calls are pending for)
+    uint32_t pending = 0;
+    size_t debate = 0;  // hash of the debate id, its key in debate_index_
     std::shared_ptr<const debate::debate_spec> spec;
     reply_fn reply;
     delta_fn deltas;
     std::vector<slot> calls;
-    uint32_t pending = 0;
-    scheduler::handle deadline = 0;
     debate::call_outcomes out;  // recorded this turn, not yet sent
-    bool queued = false;        // listed in flush_
+    // While calls are pending: the deadline, and the batch's place in its deadline list.
+    steady_clock::time_point deadline;
+    uint32_t list = npos;
+    uint32_t prev = npos;
+    uint32_t next = npos;
+    // The batch's place in its chain of debate_index_ (batches whose debates hash alike).
+    uint32_t same_prev = npos;
+    uint32_t same_next = npos;
+  };
+  // Pending batches of one agent timeout in order of deadline: a batch's deadline is its start
+  // plus the timeout, so in start order they are sorted. One list per timeout in use (usually
+  // one); an empty list takes the next timeout that needs one.
+  struct deadline_list {
+    steady_clock::duration timeout{};
+    uint32_t head = npos;
+    uint32_t tail = npos;
+  };
+  struct flush_ref {
+    uint32_t index;
+    uint32_t generation;
   };
 
   // The scheduler providers get: their closures run inside a turn.
@@ -99,27 +131,55 @@ private:
   };
 
   [[nodiscard]] provider* find_provider(std::string_view name) const;
+  // The pending batch a call id names, or null.
+  [[nodiscard]] batch* find(call_id id, size_t& index);
+  [[nodiscard]] uint32_t acquire();
+  void release(uint32_t index);
   // Records an outcome of a pending call (the caller checked it is pending).
-  void record(uint64_t batch_id, batch& b, size_t index, debate::call_outcome&& outcome);
-  void expire(uint64_t batch_id);
-  void erase(std::unordered_map<uint64_t, batch>::iterator it);
+  void record(uint32_t index, size_t call, debate::call_outcome&& outcome);
+  void expire(uint32_t index);
+  // The index by debate: a bucket per hash (mod a power of two), chained through the batches.
+  void index_debate(uint32_t index);
+  void chain_debate(uint32_t index);
+  void unindex_debate(uint32_t index);
+  // The deadline lists, and the one timer that serves them all.
+  void link_deadline(uint32_t index);
+  void unlink_deadline(uint32_t index);
+  void arm();
+  void deadline_due();
+  // Sends what a batch has recorded, and releases it once nothing is pending.
+  void send(uint32_t index, uint32_t generation);
   void flush();
 
   scheduler& sched_;
   turn_scheduler provider_sched_;
   std::vector<std::pair<std::string, std::unique_ptr<provider>>> providers_;
   std::shared_ptr<call_sink> sink_;
-  std::unordered_map<uint64_t, batch> batches_;
-  // Debate id (a view of the batch's spec) -> its batches; usually one.
-  std::unordered_multimap<std::string_view, uint64_t> by_debate_;
-  std::vector<uint64_t> flush_;
-  uint64_t next_batch_ = 0;
+  std::vector<batch> batches_;
+  std::vector<uint32_t> free_;  // released entries of batches_
+  size_t live_ = 0;
+  // Batches with pending calls by the hash of their debate id, for cancel (which compares the ids
+  // themselves): the first batch of each bucket. No node per step, no division: a step links into
+  // a chain. A step answered while it starts is never indexed: cancel finds it in flush_.
+  std::vector<uint32_t> debate_index_;
+  size_t indexed_ = 0;
+  std::vector<deadline_list> deadlines_;
+  uint32_t last_list_ = 0;  // where the last batch went: almost always where the next one goes
+  size_t linked_ = 0;       // batches in the deadline lists
+  scheduler::handle timer_ = 0;
+  steady_clock::time_point timer_due_;
+  std::vector<provider_call> to_start_;  // one provider's calls of the step being started
+  bool in_start_ = false;
+  std::vector<flush_ref> flush_;
   int depth_ = 0;
 };
 
-/// A call id names its batch and its place in it: a step has at most max_agents^2 calls.
-[[nodiscard]] constexpr call_id make_call_id(uint64_t batch, size_t index) {
-  return (batch << 16) | static_cast<call_id>(index);
+/// A call id names its batch (slab entry and generation) and its place in it: a step has at most
+/// max_agents * (max_agents - 1) calls, and a worker at most 2^24 steps in flight.
+[[nodiscard]] constexpr call_id make_call_id(uint32_t generation, uint32_t index, size_t call) {
+  return (uint64_t{generation} << 32) | (uint64_t{index} << 8) | static_cast<call_id>(call);
 }
+inline constexpr size_t max_calls_per_step = 256;
+inline constexpr uint32_t max_steps_in_flight = 1u << 24;
 
 }  // namespace aragora::agent

@@ -373,25 +373,37 @@ std::vector<std::string_view> delta_pieces(std::string_view text) {
 mock_provider::mock_provider(mock_options opts, scheduler& sched) : opts_(opts), sched_(sched) {}
 
 mock_provider::~mock_provider() {
-  for (auto& [id, g] : groups_)
-    if (g.timer != 0) sched_.cancel(g.timer);
+  if (timer_ != 0) sched_.cancel(timer_);
 }
 
 void mock_provider::answer(provider_call& call, call_sink& sink) const {
-  debate::call_outcome out;
-  try {
-    out = mock_reply(*call.spec, call.request, opts_);
-  } catch (const std::exception& e) {
-    // Out of memory for one reply fails that call, not the worker.
-    out = {};
-    out.key = call.request.key;
-    out.error = debate::call_errc::provider_error;
-    out.error_message = std::string{"the provider failed: "} +
-                        (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what());
-  }
+  auto out = [&]() -> debate::call_outcome {
+    try {
+      return mock_reply(*call.spec, call.request, opts_);
+    } catch (const std::exception& e) {
+      // Out of memory for one reply fails that call, not the worker.
+      debate::call_outcome failed;
+      failed.key = call.request.key;
+      failed.error = debate::call_errc::provider_error;
+      failed.error_message = std::string{"the provider failed: "} +
+                             (dynamic_cast<const std::bad_alloc*>(&e) ? "out of memory" : e.what());
+      return failed;
+    }
+  }();
   if (call.stream && out.ok() && out.text)
     for (auto piece : delta_pieces(*out.text)) sink.delta(call.id, piece);
   sink.done(call.id, std::move(out));
+}
+
+void mock_provider::grow() {
+  std::vector<group> bigger(std::max<size_t>(16, ring_.size() * 2));
+  for (size_t i = 0; i < count_; ++i) bigger[i] = std::move(at(i));
+  ring_.swap(bigger);
+  head_ = 0;
+}
+
+void mock_provider::arm(steady_clock::time_point now) {
+  timer_ = sched_.after(std::max(at(0).due - now, steady_clock::duration::zero()), [this] { due(); });
 }
 
 void mock_provider::start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) {
@@ -400,47 +412,67 @@ void mock_provider::start(std::span<provider_call> calls, const std::shared_ptr<
     for (auto& c : calls) answer(c, *sink);
     return;
   }
-  auto latency = std::chrono::milliseconds{opts_.latency_ms};
   auto now = sched_.now();
-  group g;
+  auto due_at = now + std::chrono::milliseconds{opts_.latency_ms};
+  // Too slow for its deadline: never answered, cut off at the deadline by the runner.
+  if (std::none_of(calls.begin(), calls.end(), [&](const auto& c) { return due_at < c.deadline; }))
+    return;
+  if (count_ == ring_.size()) grow();
+  auto number = first_ + count_;
+  auto& g = at(count_++);
+  g.due = due_at;
   g.sink = sink;
+  g.calls.clear();  // empty since it was answered
+  g.calls.reserve(calls.size());
+  g.live = 0;
   for (auto& c : calls) {
-    if (now + latency >= c.deadline) continue;  // too slow: cut off at the deadline
+    if (due_at >= c.deadline) continue;
+    c.tag = (number << 16) | g.calls.size();
     g.calls.push_back(std::move(c));
+    ++g.live;
+    ++live_;
   }
-  if (g.calls.empty()) return;
-  auto id = ++next_group_;
-  g.live = g.calls.size();
-  for (size_t i = 0; i < g.calls.size(); ++i) where_.emplace(g.calls[i].id, std::pair{id, i});
-  g.timer = sched_.after(latency, [this, id] { finish(id); });
-  groups_.emplace(id, std::move(g));
+  if (timer_ == 0) arm(now);
 }
 
-void mock_provider::cancel(call_id id) {
-  auto w = where_.find(id);
-  if (w == where_.end()) return;
-  auto [group_id, index] = w->second;
-  where_.erase(w);
-  auto it = groups_.find(group_id);
-  if (it == groups_.end()) return;
-  auto& g = it->second;
+void mock_provider::cancel(call_id id, uint64_t tag) {
+  auto number = tag >> 16;
+  if (id == 0 || number < first_ || number >= first_ + count_) return;  // answered or unknown
+  auto& g = at(number - first_);
+  auto index = static_cast<size_t>(tag & 0xFFFF);
+  if (index >= g.calls.size() || g.calls[index].id != id) return;
   g.calls[index] = {};
-  if (--g.live == 0) {
-    sched_.cancel(g.timer);
-    groups_.erase(it);
+  --g.live;
+  if (--live_ > 0) return;
+  // Nothing left to answer: drop the waiting groups and their timer.
+  if (timer_ != 0) sched_.cancel(timer_);
+  timer_ = 0;
+  for (size_t i = 0; i < count_; ++i) {
+    at(i).calls = {};
+    at(i).sink.reset();
   }
+  first_ += count_;
+  count_ = 0;
 }
 
-void mock_provider::finish(uint64_t group_id) {
-  auto it = groups_.find(group_id);
-  if (it == groups_.end()) return;
-  auto g = std::move(it->second);
-  groups_.erase(it);
-  for (auto& c : g.calls) {
-    if (c.id == 0) continue;  // cancelled
-    where_.erase(c.id);
-    answer(c, *g.sink);
+void mock_provider::due() {
+  timer_ = 0;  // fired
+  auto now = sched_.now();
+  while (count_ > 0 && at(0).due <= now) {
+    // Out of the ring before answering (a sink that starts calls in turn may grow it), with its
+    // buffer: the ring holds memory only for the calls waiting in it.
+    auto& g = at(0);
+    auto calls = std::move(g.calls);
+    auto sink = std::move(g.sink);
+    live_ -= g.live;
+    g.live = 0;
+    head_ = (head_ + 1) & (ring_.size() - 1);
+    --count_;
+    ++first_;
+    for (auto& c : calls)
+      if (c.id != 0) answer(c, *sink);  // 0: cancelled
   }
+  if (count_ > 0 && timer_ == 0) arm(now);
 }
 
 provider_catalog standard_providers(const mock_options& opts) {

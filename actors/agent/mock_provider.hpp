@@ -5,7 +5,6 @@
 
 #include <optional>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "actors/agent/mock_options.hpp"
@@ -34,37 +33,45 @@ enum class mock_style : uint8_t { supportive, critical, balanced, contrarian };
 void run_with_mock(debate::debate_machine& m, debate::time_point now,
                    const mock_options& opts = {});
 
-/// The mock behind the provider seam: replies after `latency_ms` on the scheduler it is given
-/// (one timer per started step), at once when the latency is 0. A call whose deadline comes
-/// before its latency is never answered: the runner times it out, as it would a slow API.
-/// Runs on its scheduler's thread only.
+/// The mock behind the provider seam: replies after `latency_ms` on the scheduler it is given,
+/// at once when the latency is 0. A call whose deadline comes before its latency is never
+/// answered: the runner times it out, as it would a slow API. The latency is the same for every
+/// call, so started steps come due in the order they started: they wait in a ring, oldest first,
+/// under one timer armed for the oldest (not one timer per step). Runs on its scheduler's thread
+/// only.
 class mock_provider final : public provider {
 public:
   mock_provider(mock_options opts, scheduler& sched);
   ~mock_provider() override;
 
   void start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) override;
-  void cancel(call_id id) override;
+  void cancel(call_id id, uint64_t tag) override;
 
   /// Calls waiting for their latency.
-  [[nodiscard]] size_t pending() const { return where_.size(); }
+  [[nodiscard]] size_t pending() const { return live_; }
 
 private:
   struct group {
+    steady_clock::time_point due;
     std::vector<provider_call> calls;  // a cancelled call's id is 0
     std::shared_ptr<call_sink> sink;
-    scheduler::handle timer = 0;
     size_t live = 0;
   };
 
   void answer(provider_call& call, call_sink& sink) const;
-  void finish(uint64_t group_id);
+  void due();
+  void arm(steady_clock::time_point now);
+  void grow();
+  [[nodiscard]] group& at(size_t i) { return ring_[(head_ + i) & (ring_.size() - 1)]; }
 
   mock_options opts_;
   scheduler& sched_;
-  std::unordered_map<uint64_t, group> groups_;
-  std::unordered_map<call_id, std::pair<uint64_t, size_t>> where_;  // call -> group, index
-  uint64_t next_group_ = 0;
+  std::vector<group> ring_;  // a power of two in size
+  size_t head_ = 0;          // the oldest group
+  size_t count_ = 0;
+  uint64_t first_ = 1;       // the number of the oldest group; a call's tag is (number << 16) | index
+  size_t live_ = 0;
+  scheduler::handle timer_ = 0;
 };
 
 /// The providers of this build, the mock configured with `opts`.

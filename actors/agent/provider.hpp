@@ -3,7 +3,9 @@
 // API, a CLI subprocess). Plain C++, no actor system: a provider is started with calls, reports
 // each call's token deltas and outcome to a sink, and can be told to cancel a call. Deadlines are
 // not the provider's business: the call runner enforces them with the scheduler it is given (the
-// node's timer service in an agent worker), and drops whatever a provider reports too late.
+// node's timer service in an agent worker), and drops whatever a provider reports too late. A
+// provider may still use a call's deadline (the mock does not start work it cannot finish in time),
+// but never needs to: a call it never answers times out all the same.
 
 #include <chrono>
 #include <cstdint>
@@ -29,6 +31,9 @@ struct provider_call {
   debate::call_request request;
   steady_clock::time_point deadline;  // the runner fails the call as a timeout at this point
   bool stream = false;                // the caller wants token deltas
+  /// The provider's own reference to the call, if it wants one: set by `start` (before it
+  /// returns), handed back by `cancel`, so a provider needs no index of its calls by id.
+  uint64_t tag = 0;
 };
 
 /// A piece of a reply as it is generated, for live views; `seq` counts from 0 per call.
@@ -68,9 +73,9 @@ public:
   /// Starts calls (one debate step's calls for this provider, all with the same deadline). Each
   /// ends with exactly one `sink->done`, possibly before `start` returns, unless it is cancelled.
   virtual void start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) = 0;
-  /// Stops a call that has not reported its outcome: it reports nothing more. Unknown or
-  /// finished calls are ignored.
-  virtual void cancel(call_id id) = 0;
+  /// Stops a call that has not reported its outcome: it reports nothing more. `tag` is the call's
+  /// tag as `start` left it. Unknown or finished calls are ignored.
+  virtual void cancel(call_id id, uint64_t tag) = 0;
 };
 
 /// Makes one worker's instance of a provider; `sched` outlives the provider.

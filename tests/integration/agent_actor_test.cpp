@@ -56,7 +56,7 @@ public:
     log_->cv.notify_all();
   }
 
-  void cancel(agent::call_id id) override {
+  void cancel(agent::call_id id, uint64_t) override {
     {
       std::lock_guard<std::mutex> guard{log_->mtx};
       log_->cancelled.push_back(id);

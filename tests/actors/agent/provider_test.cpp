@@ -85,7 +85,7 @@ public:
     log_->sink = sink;
     for (auto& c : calls) log_->started.push_back(c);
   }
-  void cancel(call_id id) override { log_->cancelled.push_back(id); }
+  void cancel(call_id id, uint64_t) override { log_->cancelled.push_back(id); }
 
   static provider_catalog catalog(const std::shared_ptr<log>& l, std::string name = "mock") {
     return {{std::move(name), [l](scheduler&) -> std::unique_ptr<provider> {
@@ -308,6 +308,207 @@ TEST(CallRunner, AnUnknownProviderOrAThrowingOneFailsTheCallsNotTheRunner) {
   }
   EXPECT_EQ(runner.pending_batches(), 0u);
   EXPECT_EQ(sched.pending(), 0u);
+}
+
+TEST(CallRunner, StepsInFlightShareOneDeadlineTimerAndEachTimesOutAtItsOwnDeadline) {
+  test::manual_scheduler sched;
+  auto log = std::make_shared<held_provider::log>();
+  call_runner runner{sched, held_provider::catalog(log)};
+  inbox slow, fast, later;
+  runner.start(spec_with("slow", 100ms), proposals(2), slow.reply());
+  sched.advance(10ms);
+  runner.start(spec_with("fast", 30ms), proposals(2), fast.reply());  // due before "slow"
+  sched.advance(10ms);
+  runner.start(spec_with("later", 100ms), proposals(2), later.reply());
+  EXPECT_EQ(sched.pending(), 1u) << "one timer for all the steps in flight";
+  sched.advance(19ms);  // t = 39 ms
+  EXPECT_EQ(fast.outcomes(), 0u);
+  sched.advance(1ms);  // t = 40 ms: "fast" started at 10 ms with 30 ms
+  ASSERT_EQ(fast.outcomes(), 2u);
+  for (const auto& o : fast.replies[0].items) EXPECT_EQ(o.error, call_errc::timeout);
+  EXPECT_EQ(slow.outcomes() + later.outcomes(), 0u);
+  sched.advance(59ms);  // t = 99 ms
+  EXPECT_EQ(slow.outcomes(), 0u);
+  sched.advance(1ms);  // t = 100 ms
+  EXPECT_EQ(slow.outcomes(), 2u);
+  EXPECT_EQ(later.outcomes(), 0u);
+  sched.advance(20ms);  // t = 120 ms
+  EXPECT_EQ(later.outcomes(), 2u);
+  EXPECT_EQ(log->cancelled.size(), 6u);
+  EXPECT_EQ(sched.pending(), 0u);
+  EXPECT_EQ(runner.pending_batches(), 0u);
+}
+
+TEST(CallRunner, ADeadlineMetDoesNotCutOffTheNextStep) {
+  // The timer armed for the first step stays armed when that step completes in time; when it
+  // fires it must find the second step not yet due.
+  test::manual_scheduler sched;
+  auto log = std::make_shared<held_provider::log>();
+  call_runner runner{sched, held_provider::catalog(log)};
+  inbox a, b;
+  runner.start(spec_with("a", 50ms), proposals(1), a.reply());
+  sched.advance(10ms);
+  runner.start(spec_with("b", 50ms), proposals(1), b.reply());
+  log->sink->done(log->started[0].id, answer_to(log->started[0]));
+  ASSERT_EQ(a.outcomes(), 1u);
+  EXPECT_TRUE(a.replies[0].items[0].ok());
+  sched.advance(49ms);  // t = 59 ms: past a's deadline, before b's
+  EXPECT_EQ(b.outcomes(), 0u);
+  sched.advance(1ms);
+  ASSERT_EQ(b.outcomes(), 1u);
+  EXPECT_EQ(b.replies[0].items[0].error, call_errc::timeout);
+}
+
+TEST(CallRunner, AReportForAFinishedStepIsDroppedEvenWhenItsPlaceIsReused) {
+  test::manual_scheduler sched;
+  auto log = std::make_shared<held_provider::log>();
+  call_runner runner{sched, held_provider::catalog(log)};
+  inbox first, second;
+  runner.start(spec_with("d1"), proposals(1), first.reply());
+  auto old_call = log->started[0];
+  EXPECT_EQ(runner.cancel_debate("d1"), 1u);
+  runner.start(spec_with("d2"), proposals(1), second.reply());  // takes the freed place
+  ASSERT_EQ(log->started.size(), 2u);
+  EXPECT_NE(log->started[1].id, old_call.id);
+  log->sink->done(old_call.id, answer_to(old_call));
+  EXPECT_EQ(second.outcomes(), 0u) << "a report for the cancelled step reached the next one";
+  log->sink->done(log->started[1].id, answer_to(log->started[1]));
+  EXPECT_EQ(second.outcomes(), 1u);
+  EXPECT_TRUE(first.replies.empty());
+}
+
+TEST(CallRunner, CancelFindsEachDebatesCallsAmongMany) {
+  // Enough debates that the index by debate grows while they run, two steps of some in flight.
+  test::manual_scheduler sched;
+  auto log = std::make_shared<held_provider::log>();
+  call_runner runner{sched, held_provider::catalog(log)};
+  std::vector<inbox> in(300);
+  for (size_t i = 0; i < in.size(); ++i) {
+    runner.start(spec_with("debate-" + std::to_string(i)), proposals(2), in[i].reply());
+    if (i % 3 == 0) {
+      auto next = proposals(1);
+      next[0].key.round = 2;
+      runner.start(spec_with("debate-" + std::to_string(i)), next, in[i].reply());
+    }
+  }
+  EXPECT_EQ(runner.pending_calls(), 300u * 2 + 100u);
+  for (size_t i = 0; i < in.size(); i += 2)
+    EXPECT_EQ(runner.cancel_debate("debate-" + std::to_string(i)), i % 3 == 0 ? 3u : 2u) << i;
+  EXPECT_EQ(runner.cancel_debate("debate-0"), 0u);
+  EXPECT_EQ(runner.cancel_debate("no-such-debate"), 0u);
+  EXPECT_EQ(runner.pending_batches(), 150u + 50u);
+  EXPECT_EQ(log->cancelled.size(), 150u * 2 + 50u);
+  sched.advance(1s);  // the rest time out
+  for (size_t i = 0; i < in.size(); ++i)
+    EXPECT_EQ(in[i].outcomes(), i % 2 == 0 ? 0u : (i % 3 == 0 ? 3u : 2u)) << i;
+  EXPECT_EQ(runner.pending_batches(), 0u);
+}
+
+TEST(CallRunner, ACancelInTheSameTurnDropsAStepAnsweredAsItStarted) {
+  test::manual_scheduler sched;
+  call_runner runner{sched, standard_providers({})};  // no latency: answered inside start
+  inbox in, other;
+  {
+    call_runner::turn t{runner};
+    runner.start(spec_with("d1"), proposals(3), in.reply());
+    runner.start(spec_with("d2"), proposals(2), other.reply());
+    EXPECT_EQ(runner.cancel_debate("d1"), 0u);  // nothing was pending
+  }
+  EXPECT_TRUE(in.replies.empty());
+  EXPECT_EQ(other.outcomes(), 2u);
+  EXPECT_EQ(runner.pending_batches(), 0u);
+}
+
+TEST(CallRunner, TheProvidersTagComesBackWithTheCancel) {
+  class tagging_provider final : public provider {
+  public:
+    std::vector<std::pair<call_id, uint64_t>> cancelled;
+    void start(std::span<provider_call> calls, const std::shared_ptr<call_sink>&) override {
+      for (auto& c : calls) c.tag = 1000 + c.request.key.agent;
+    }
+    void cancel(call_id id, uint64_t tag) override { cancelled.emplace_back(id, tag); }
+  };
+  test::manual_scheduler sched;
+  tagging_provider* p = nullptr;
+  provider_catalog catalog{{"mock", [&p](scheduler&) -> std::unique_ptr<provider> {
+                              auto made = std::make_unique<tagging_provider>();
+                              p = made.get();
+                              return made;
+                            }}};
+  call_runner runner{sched, catalog};
+  inbox in;
+  runner.start(spec_with("d1"), proposals(3), in.reply());
+  EXPECT_EQ(runner.cancel_debate("d1"), 3u);
+  ASSERT_EQ(p->cancelled.size(), 3u);
+  std::set<uint64_t> tags;
+  for (const auto& [id, tag] : p->cancelled) tags.insert(tag);
+  EXPECT_EQ(tags, (std::set<uint64_t>{1000, 1001, 1002}));
+}
+
+TEST(MockThroughTheSeam, StepsWaitingForTheirLatencyShareOneTimerAndComeDueInOrder) {
+  test::manual_scheduler sched;
+  call_runner runner{sched, standard_providers(latency(100))};
+  std::vector<inbox> in(5);
+  for (size_t i = 0; i < in.size(); ++i) {
+    runner.start(spec_with("d" + std::to_string(i)), proposals(3), in[i].reply());
+    sched.advance(10ms);
+  }
+  EXPECT_EQ(sched.pending(), 2u);  // the mock's one timer and the runner's one deadline
+  // A cancelled step in the middle: the others still come, each at its own time.
+  ASSERT_EQ(runner.cancel_debate("d2"), 3u);
+  sched.advance(50ms);  // t = 100 ms: d0 is due
+  ASSERT_EQ(in[0].outcomes(), 3u);
+  EXPECT_EQ(in[1].outcomes(), 0u);
+  sched.advance(10ms);
+  EXPECT_EQ(in[1].outcomes(), 3u);
+  sched.advance(1s);
+  EXPECT_TRUE(in[2].replies.empty());
+  for (size_t i : {3u, 4u}) {
+    ASSERT_EQ(in[i].outcomes(), 3u) << i;
+    for (const auto& o : in[i].replies[0].items) EXPECT_TRUE(o.ok());
+  }
+  EXPECT_EQ(sched.pending(), 0u);
+  EXPECT_EQ(runner.pending_batches(), 0u);
+}
+
+TEST(MockThroughTheSeam, StepsComingDueTogetherAreEachSentAsSoonAsTheyAreAnswered) {
+  // One timer fire answers both steps; the first goes out before the second is answered, not
+  // with it at the end of the fire.
+  test::manual_scheduler sched;
+  call_runner runner{sched, standard_providers(latency(100))};
+  std::vector<size_t> pending_at_reply;
+  auto reply = [&](debate::call_outcomes&&) { pending_at_reply.push_back(runner.pending_calls()); };
+  runner.start(spec_with("d1"), proposals(3), reply);
+  runner.start(spec_with("d2"), proposals(3), reply);
+  sched.advance(100ms);
+  EXPECT_EQ(pending_at_reply, (std::vector<size_t>{3, 0}));
+}
+
+TEST(MockThroughTheSeam, CancellingEveryWaitingCallDropsTheMocksTimer) {
+  test::manual_scheduler sched;
+  mock_provider mock{latency(100), sched};
+  struct recording_sink final : call_sink {
+    size_t done_calls = 0;
+    void delta(call_id, std::string_view) override {}
+    void done(call_id, debate::call_outcome) override { ++done_calls; }
+  };
+  auto sink = std::make_shared<recording_sink>();
+  auto spec = spec_with("d1");
+  std::vector<provider_call> calls;
+  for (auto& r : proposals(2))
+    calls.push_back({static_cast<call_id>(calls.size() + 1), spec, r, sched.now() + 1s, false});
+  mock.start(calls, sink);
+  EXPECT_EQ(mock.pending(), 2u);
+  EXPECT_EQ(sched.pending(), 1u);
+  mock.cancel(calls[0].id, calls[0].tag);
+  mock.cancel(calls[0].id, calls[0].tag);  // twice: ignored
+  mock.cancel(calls[1].id, 0);             // not its tag: ignored
+  EXPECT_EQ(mock.pending(), 1u);
+  mock.cancel(calls[1].id, calls[1].tag);
+  EXPECT_EQ(mock.pending(), 0u);
+  EXPECT_EQ(sched.pending(), 0u);
+  sched.advance(1s);
+  EXPECT_EQ(sink->done_calls, 0u);
 }
 
 TEST(MockOptions, TheFailRateIsAProbability) {
