@@ -11,6 +11,7 @@
 
 #include "actors/debate/codec.hpp"
 #include "tests/support/json.hpp"
+#include "tests/support/sanitizers.hpp"
 #include "tests/support/scratch.hpp"
 #include "tests/support/subprocess.hpp"
 
@@ -25,7 +26,7 @@ const std::string bin = ARAGORA_BIN;
 // ASan reserves terabytes of address space for its shadow memory, so the instrumented aragora of
 // the sanitize build (scripts/sanitize) cannot start under `ulimit -v`: those cases are skipped
 // there, and say so.
-#if defined(__SANITIZE_ADDRESS__)
+#if ARAGORA_TEST_ASAN
 #define SKIP_UNDER_ULIMIT_V_IF_ASAN() \
   GTEST_SKIP() << "ulimit -v leaves no room for ASan's shadow memory"
 #else

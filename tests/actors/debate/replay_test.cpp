@@ -41,7 +41,9 @@ test::provider_fn flaky(double fail_rate) {
 class ReplayProtocols : public ::testing::TestWithParam<std::tuple<protocol_kind, consensus_method>> {};
 
 TEST_P(ReplayProtocols, AFullLogRebuildsTheSameDebate) {
-  auto [protocol, consensus] = GetParam();
+  // Not a structured binding: clang 14 (the sanitize build) cannot capture one in a lambda.
+  const auto protocol = std::get<0>(GetParam());
+  const auto consensus = std::get<1>(GetParam());
   auto spec = test::make_spec([&](debate_spec& s) {
     s.protocol = protocol;
     s.consensus = consensus;
