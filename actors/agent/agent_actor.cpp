@@ -236,25 +236,27 @@ agent_pool::agent_pool(caf::actor_system& sys, timer::timer_service& timers, siz
                         },
                         slots_.back(), std::move(restarted), sup.restart, true});
   }
-  members_ = children;
-  supervisor_options_ = {sup.probe_interval, sup.probe_timeout, sup.faults};
-  on_restart_ = sup.on_restart;
-  supervisor_->set(supervision::spawn_supervisor(sys, "agents", std::move(children),
-                                                 supervisor_options_));
-}
-
-supervision::child_spec agent_pool::supervisor_spec(supervision::restart_options restart) const {
-  // Copies only: the root may restart the supervisor while the pool object itself is gone.
+  // The spec the node's root supervises the members' supervisor by. Copies only: the root may
+  // restart it while the pool object itself is gone. A restart tells the debates that every
+  // member restarted (the old supervisor took them down with it).
   std::function<void(const caf::actor&)> restarted;
-  if (on_restart_)
-    restarted = [cb = on_restart_, n = slots_.size()](const caf::actor&) {
+  if (sup.on_restart)
+    restarted = [cb = sup.on_restart, n = size](const caf::actor&) {
       for (size_t i = 0; i < n; ++i) cb(i);
     };
-  return {"supervisor/agents",
-          [members = members_, opts = supervisor_options_](caf::actor_system& s) {
-            return supervision::spawn_supervisor(s, "agents", members, opts);
-          },
-          supervisor_, std::move(restarted), restart, true, supervisor_->get()};
+  supervision::supervisor_options opts{sup.probe_interval, sup.probe_timeout, sup.faults};
+  supervisor_spec_ = {"supervisor/agents",
+                      [members = std::move(children), opts](caf::actor_system& s) {
+                        return supervision::spawn_supervisor(s, "agents", members, opts);
+                      },
+                      supervisor_, std::move(restarted), sup.restart, true, nullptr};
+  supervisor_->set(supervisor_spec_.spawn(sys));
+}
+
+supervision::child_spec agent_pool::supervisor_spec() const {
+  auto spec = supervisor_spec_;
+  spec.running = supervisor_->get();
+  return spec;
 }
 
 agent_pool::agent_pool(std::vector<worker_actor> workers) {

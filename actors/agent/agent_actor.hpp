@@ -105,7 +105,7 @@ public:
   /// The members' supervisor as a child of the node's root supervisor: the running one is
   /// adopted; a restart starts a fresh supervisor over the same slots (the old one took its
   /// members down with it) and tells the debates that every member restarted.
-  [[nodiscard]] supervision::child_spec supervisor_spec(supervision::restart_options restart) const;
+  [[nodiscard]] supervision::child_spec supervisor_spec() const;
 
   /// Stops every member; calls in flight are dropped.
   void stop();
@@ -119,9 +119,7 @@ private:
   std::vector<std::shared_ptr<supervision::typed_slot<worker_actor>>> slots_;
   // Empty for a pool of actors spawned elsewhere.
   std::shared_ptr<supervision::actor_slot> supervisor_ = std::make_shared<supervision::actor_slot>();
-  std::vector<supervision::child_spec> members_;  // to start a fresh supervisor over the slots
-  supervision::supervisor_options supervisor_options_;
-  std::function<void(size_t index)> on_restart_;
+  supervision::child_spec supervisor_spec_;  // without the running one (supervisor_ has it)
   // One per member, written only by that member. Shared with it: a worker still running while
   // the pool is destroyed (its actor system stops it later) writes into memory it co-owns.
   std::vector<std::shared_ptr<worker_stats>> stats_;

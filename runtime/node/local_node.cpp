@@ -97,6 +97,7 @@ struct local_node::impl {
     services->write_options.hold_limit = c.supervision.hold_limit;
     auto restart = restart_options_of(c.supervision);
     std::vector<supervision::child_spec> root_children;
+    auto* reg = &running;
     if (db) {
       services->store = db;
       services->writer = std::make_shared<supervision::typed_slot<storage::writer_actor>>();
@@ -106,7 +107,10 @@ struct local_node::impl {
       auto db_restart = restart;
       db_restart.breaker_failures = c.db_breaker_failures;
       db_restart.breaker_recovery = c.db_breaker_recovery;
-      auto* reg = &running;
+      // Writes in flight to a dead writer will never be answered: the debates send them again.
+      auto writer_restarted = [reg](const caf::actor&) {
+        reg->broadcast(caf::make_message(debate::writer_restarted_atom::value));
+      };
       auto* t = &timers;
       ranking::elo_params elo{c.elo_initial, c.elo_k, c.calibration_min};
       auto sweep = c.sweep_interval;
@@ -117,12 +121,7 @@ struct local_node::impl {
                           [d = db](caf::actor_system& s) {
                             return caf::actor_cast<caf::actor>(storage::spawn_writer(s, d));
                           },
-                          services->writer,
-                          // Writes in flight to the dead writer will never be answered.
-                          [reg](const caf::actor&) {
-                            reg->broadcast(caf::make_message(debate::writer_restarted_atom::value));
-                          },
-                          db_restart, true});
+                          services->writer, writer_restarted, db_restart, true});
       children.push_back({"ranking",
                           [d = db, elo](caf::actor_system& s) { return ranking::spawn_ranking(s, d, elo); },
                           services->ranking, nullptr, restart, true});
@@ -154,13 +153,9 @@ struct local_node::impl {
            },
            services_supervisor,
            // The old writer took its writes in flight down with it.
-           [reg](const caf::actor&) {
-             reg->broadcast(caf::make_message(debate::writer_restarted_atom::value));
-           },
-           restart, true});
+           writer_restarted, restart, true});
     }
-    root_children.push_back(agents->supervisor_spec(restart));
-    auto* reg = &running;
+    root_children.push_back(agents->supervisor_spec());
     root_children.push_back({"supervisor/debates",
                              [svc = services, restart](caf::actor_system& s) {
                                return caf::actor_cast<caf::actor>(

@@ -37,7 +37,7 @@ spdlog::level::level_enum to_spdlog(level lv) {
 }
 
 // Made on first use: a process that never logs starts no writer thread.
-std::shared_ptr<spdlog::logger> logger() {
+spdlog::logger& logger() {
   static std::once_flag once;
   static std::shared_ptr<spdlog::logger> made;
   std::call_once(once, [] {
@@ -49,7 +49,7 @@ std::shared_ptr<spdlog::logger> logger() {
     // Registered after spdlog's registry exists, so it runs before the registry is destroyed.
     std::atexit(shutdown);
   });
-  return made;
+  return *made;
 }
 
 }  // namespace
@@ -85,7 +85,7 @@ void write(level lv, std::string_view component, std::string_view message) noexc
   if (!enabled(lv)) return;
   if (stopped.load(std::memory_order_acquire)) return write_direct(lv, component, message);
   try {
-    logger()->log(to_spdlog(lv), "{}: {}", component, message);
+    logger().log(to_spdlog(lv), "{}: {}", component, message);
   } catch (...) {
     // The writer thread or the line could not be made (under memory pressure): the line goes
     // out unqueued; making the logger is tried again by the next line.
