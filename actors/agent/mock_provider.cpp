@@ -458,7 +458,9 @@ void mock_provider::cancel(call_id id, uint64_t tag) {
 void mock_provider::due() {
   timer_ = 0;  // fired
   auto now = sched_.now();
-  while (count_ > 0 && at(0).due <= now) {
+  // A bounded share at a time: the rest goes behind what waits on the scheduler's thread (the
+  // next steps' calls in an agent worker's mailbox), as each step's own timer would.
+  for (size_t n = 0; count_ > 0 && at(0).due <= now && n < steps_per_turn; ++n) {
     // Out of the ring before answering (a sink that starts calls in turn may grow it), with its
     // buffer: the ring holds memory only for the calls waiting in it.
     auto& g = at(0);

@@ -64,6 +64,8 @@ private:
   void grow();
   [[nodiscard]] group& at(size_t i) { return ring_[(head_ + i) & (ring_.size() - 1)]; }
 
+  static constexpr size_t steps_per_turn = 16;  // answered per timer fire at most
+
   mock_options opts_;
   scheduler& sched_;
   std::vector<group> ring_;  // a power of two in size

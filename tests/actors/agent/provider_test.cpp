@@ -484,6 +484,25 @@ TEST(MockThroughTheSeam, StepsComingDueTogetherAreEachSentAsSoonAsTheyAreAnswere
   EXPECT_EQ(pending_at_reply, (std::vector<size_t>{3, 0}));
 }
 
+TEST(MockThroughTheSeam, ManyStepsComingDueTogetherAreAllAnsweredInTheOrderTheyStarted) {
+  // More than one timer fire answers (the rest follow at once, behind whatever else waits).
+  test::manual_scheduler sched;
+  call_runner runner{sched, standard_providers(latency(100))};
+  std::vector<std::string> order;
+  for (int i = 0; i < 100; ++i) {
+    auto id = "d" + std::to_string(i);
+    runner.start(spec_with(id), proposals(2), [&order, id](debate::call_outcomes&& o) {
+      EXPECT_EQ(o.items.size(), 2u);
+      order.push_back(id);
+    });
+  }
+  sched.advance(100ms);
+  ASSERT_EQ(order.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[static_cast<size_t>(i)], "d" + std::to_string(i));
+  EXPECT_EQ(sched.pending(), 0u);
+  EXPECT_EQ(runner.pending_batches(), 0u);
+}
+
 TEST(MockThroughTheSeam, CancellingEveryWaitingCallDropsTheMocksTimer) {
   test::manual_scheduler sched;
   mock_provider mock{latency(100), sched};
