@@ -406,7 +406,8 @@ size_t call_runner::cancel_debate(std::string_view debate_id) {
       if (!b.calls[i].pending) continue;
       ++cancelled;
       b.calls[i].pending = false;
-      if (auto* p = b.calls[i].runs_on) p->cancel(make_call_id(b.generation, index, i), b.calls[i].tag);
+      if (auto* p = b.calls[i].runs_on)
+        p->cancel(make_call_id(b.generation, index, i), b.calls[i].tag);
     }
     release(index);  // a flush that lists it skips it
   }

@@ -403,7 +403,8 @@ void mock_provider::grow() {
 }
 
 void mock_provider::arm(steady_clock::time_point now) {
-  timer_ = sched_.after(std::max(at(0).due - now, steady_clock::duration::zero()), [this] { due(); });
+  auto delay = std::max(at(0).due - now, steady_clock::duration::zero());
+  timer_ = sched_.after(delay, [this] { due(); });
 }
 
 void mock_provider::start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) {

@@ -71,7 +71,7 @@ private:
   std::vector<group> ring_;  // a power of two in size
   size_t head_ = 0;          // the oldest group
   size_t count_ = 0;
-  uint64_t first_ = 1;       // the number of the oldest group; a call's tag is (number << 16) | index
+  uint64_t first_ = 1;       // the oldest group's number; a call's tag is (number << 16) | index
   size_t live_ = 0;
   scheduler::handle timer_ = 0;
 };
