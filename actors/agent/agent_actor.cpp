@@ -50,15 +50,9 @@ public:
 
   handle after(steady_clock::duration delay, std::function<void()> fn) override {
     auto id = ++next_;
-    timer::timer_service::handle t = 0;
-    if (delay > steady_clock::duration::zero()) {
-      t = timers_.schedule(delay, caf::actor_cast<caf::strong_actor_ptr>(self_),
-                           caf::make_message(timer_due{id}));
-      if (t == 0) return 0;  // the node is shutting down: nothing fires any more
-    } else {
-      // Due now: behind what the mailbox already holds, without waiting for the timer's tick.
-      caf::anon_send(caf::actor_cast<caf::actor>(self_), timer_due{id});
-    }
+    auto t = timers_.schedule(delay, caf::actor_cast<caf::strong_actor_ptr>(self_),
+                              caf::make_message(timer_due{id}));
+    if (t == 0) return 0;  // the node is shutting down: nothing fires any more
     pending_.emplace(id, entry{t, std::move(fn)});
     return id;
   }
@@ -66,7 +60,7 @@ public:
   bool cancel(handle h) override {
     auto it = pending_.find(h);
     if (it == pending_.end()) return false;
-    if (it->second.timer != 0) timers_.cancel(it->second.timer);
+    timers_.cancel(it->second.timer);
     pending_.erase(it);
     return true;
   }

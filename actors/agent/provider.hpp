@@ -55,8 +55,7 @@ public:
 };
 
 /// Delayed work on the thread the provider runs on: a closure runs after a delay unless
-/// cancelled first (with no delay, as soon as that thread gets to it). In an agent worker it is
-/// the node's timer service and the worker's mailbox.
+/// cancelled first. In an agent worker it is the node's timer service and the worker's mailbox.
 class scheduler {
 public:
   using handle = uint64_t;  // 0 is never a valid handle
