@@ -83,18 +83,21 @@ private:
   };
   // One debate step's calls. Batches live in a slab whose entries (and their buffers) are reused:
   // a step allocates nothing of the runner's once the slab has grown to the worker's load.
-  struct batch {
+  struct alignas(64) batch {
+    // What a report touches first, in one cache line: a step's entry is cold by the time its
+    // calls are answered.
     uint32_t generation = 1;  // bumped on release: ids of an earlier batch here miss; ids are not 0
     bool live = false;
     bool queued = false;   // listed in flush_
     bool indexed = false;  // in debate_index_ (a batch that calls are pending for)
     uint32_t pending = 0;
-    size_t debate = 0;  // hash of the debate id, its key in debate_index_
+    std::vector<slot> calls;
+    debate::call_outcomes out;  // recorded this turn, not yet sent
+    // The rest.
     std::shared_ptr<const debate::debate_spec> spec;
     reply_fn reply;
     delta_fn deltas;
-    std::vector<slot> calls;
-    debate::call_outcomes out;  // recorded this turn, not yet sent
+    size_t debate = 0;  // hash of the debate id, its key in debate_index_
     // While calls are pending: the deadline, and the batch's place in its deadline list.
     steady_clock::time_point deadline;
     uint32_t list = npos;

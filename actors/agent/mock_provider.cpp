@@ -373,7 +373,7 @@ std::vector<std::string_view> delta_pieces(std::string_view text) {
 mock_provider::mock_provider(mock_options opts, scheduler& sched) : opts_(opts), sched_(sched) {}
 
 mock_provider::~mock_provider() {
-  if (timer_ != 0) sched_.cancel(timer_);
+  for (const auto& t : timers_) sched_.cancel(t.handle);
 }
 
 void mock_provider::answer(provider_call& call, call_sink& sink) const {
@@ -402,10 +402,6 @@ void mock_provider::grow() {
   head_ = 0;
 }
 
-void mock_provider::arm(steady_clock::time_point now) {
-  timer_ = sched_.after(std::max(at(0).due - now, steady_clock::duration::zero()), [this] { due(); });
-}
-
 void mock_provider::start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) {
   if (calls.empty()) return;
   if (opts_.latency_ms == 0) {
@@ -432,7 +428,15 @@ void mock_provider::start(std::span<provider_call> calls, const std::shared_ptr<
     ++g.live;
     ++live_;
   }
-  if (timer_ == 0) arm(now);
+  // Steps coming due within the same millisecond share a timer. Each timer answers its own steps
+  // when its turn comes on the scheduler's thread, as a timer per step would, in order with the
+  // rest of what that thread does (in an agent worker, the next steps' calls in its mailbox).
+  using std::chrono::milliseconds;
+  steady_clock::time_point until{std::chrono::ceil<milliseconds>(due_at.time_since_epoch())};
+  if (timers_.empty() || timers_.back().at < until) {
+    auto h = sched_.after(until - now, [this, until] { due(until); });
+    if (h != 0) timers_.push_back({until, h});
+  }
 }
 
 void mock_provider::cancel(call_id id, uint64_t tag) {
@@ -444,9 +448,9 @@ void mock_provider::cancel(call_id id, uint64_t tag) {
   g.calls[index] = {};
   --g.live;
   if (--live_ > 0) return;
-  // Nothing left to answer: drop the waiting groups and their timer.
-  if (timer_ != 0) sched_.cancel(timer_);
-  timer_ = 0;
+  // Nothing left to answer: drop the waiting groups and their timers.
+  for (const auto& t : timers_) sched_.cancel(t.handle);
+  timers_.clear();
   for (size_t i = 0; i < count_; ++i) {
     at(i).calls = {};
     at(i).sink.reset();
@@ -455,10 +459,9 @@ void mock_provider::cancel(call_id id, uint64_t tag) {
   count_ = 0;
 }
 
-void mock_provider::due() {
-  timer_ = 0;  // fired
-  auto now = sched_.now();
-  while (count_ > 0 && at(0).due <= now) {
+void mock_provider::due(steady_clock::time_point until) {
+  while (!timers_.empty() && timers_.front().at <= until) timers_.pop_front();  // fired, or late
+  while (count_ > 0 && at(0).due <= until) {
     // Out of the ring before answering (a sink that starts calls in turn may grow it), with its
     // buffer: the ring holds memory only for the calls waiting in it.
     auto& g = at(0);
@@ -472,7 +475,6 @@ void mock_provider::due() {
     for (auto& c : calls)
       if (c.id != 0) answer(c, *sink);  // 0: cancelled
   }
-  if (count_ > 0 && timer_ == 0) arm(now);
 }
 
 provider_catalog standard_providers(const mock_options& opts) {

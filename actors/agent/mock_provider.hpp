@@ -3,6 +3,7 @@
 // (agent name, seed, call) alone, so the same seed gives the same transcript byte for byte.
 // Styles follow the Python reference's styled mock (aragora-semantics §2).
 
+#include <deque>
 #include <optional>
 #include <string_view>
 #include <vector>
@@ -37,8 +38,8 @@ void run_with_mock(debate::debate_machine& m, debate::time_point now,
 /// at once when the latency is 0. A call whose deadline comes before its latency is never
 /// answered: the runner times it out, as it would a slow API. The latency is the same for every
 /// call, so started steps come due in the order they started: they wait in a ring, oldest first,
-/// under one timer armed for the oldest (not one timer per step). Runs on its scheduler's thread
-/// only.
+/// and the steps coming due within one millisecond share a timer (not one timer per step). Runs on
+/// its scheduler's thread only.
 class mock_provider final : public provider {
 public:
   mock_provider(mock_options opts, scheduler& sched);
@@ -57,10 +58,14 @@ private:
     std::shared_ptr<call_sink> sink;
     size_t live = 0;
   };
+  struct timer {
+    steady_clock::time_point at;
+    scheduler::handle handle = 0;
+  };
 
   void answer(provider_call& call, call_sink& sink) const;
-  void due();
-  void arm(steady_clock::time_point now);
+  // Answers the steps due by `until`: those of the timer set for it, and any before.
+  void due(steady_clock::time_point until);
   void grow();
   [[nodiscard]] group& at(size_t i) { return ring_[(head_ + i) & (ring_.size() - 1)]; }
 
@@ -69,9 +74,9 @@ private:
   std::vector<group> ring_;  // a power of two in size
   size_t head_ = 0;          // the oldest group
   size_t count_ = 0;
-  uint64_t first_ = 1;       // the number of the oldest group; a call's tag is (number << 16) | index
+  uint64_t first_ = 1;       // the oldest group's number; a call's tag is (number << 16) | index
   size_t live_ = 0;
-  scheduler::handle timer_ = 0;
+  std::deque<timer> timers_;  // earliest first, a millisecond apart at least
 };
 
 /// The providers of this build, the mock configured with `opts`.

@@ -445,25 +445,27 @@ TEST(CallRunner, TheProvidersTagComesBackWithTheCancel) {
   EXPECT_EQ(tags, (std::set<uint64_t>{1000, 1001, 1002}));
 }
 
-TEST(MockThroughTheSeam, StepsWaitingForTheirLatencyShareOneTimerAndComeDueInOrder) {
+TEST(MockThroughTheSeam, StepsDueInTheSameMillisecondShareATimerAndComeDueInOrder) {
   test::manual_scheduler sched;
   call_runner runner{sched, standard_providers(latency(100))};
   std::vector<inbox> in(5);
-  for (size_t i = 0; i < in.size(); ++i) {
+  for (size_t i = 0; i < 3; ++i)
     runner.start(spec_with("d" + std::to_string(i)), proposals(3), in[i].reply());
-    sched.advance(10ms);
-  }
-  EXPECT_EQ(sched.pending(), 2u);  // the mock's one timer and the runner's one deadline
-  // A cancelled step in the middle: the others still come, each at its own time.
-  ASSERT_EQ(runner.cancel_debate("d2"), 3u);
-  sched.advance(50ms);  // t = 100 ms: d0 is due
-  ASSERT_EQ(in[0].outcomes(), 3u);
-  EXPECT_EQ(in[1].outcomes(), 0u);
   sched.advance(10ms);
-  EXPECT_EQ(in[1].outcomes(), 3u);
-  sched.advance(1s);
-  EXPECT_TRUE(in[2].replies.empty());
-  for (size_t i : {3u, 4u}) {
+  for (size_t i = 3; i < 5; ++i)
+    runner.start(spec_with("d" + std::to_string(i)), proposals(3), in[i].reply());
+  EXPECT_EQ(sched.pending(), 3u);  // the mock's two milliseconds and the runner's one deadline
+  // A cancelled step in the middle: the others still come, each at its own time.
+  ASSERT_EQ(runner.cancel_debate("d1"), 3u);
+  sched.advance(89ms);
+  EXPECT_EQ(in[0].outcomes(), 0u);
+  sched.advance(1ms);  // t = 100 ms
+  EXPECT_EQ(in[0].outcomes(), 3u);
+  EXPECT_EQ(in[2].outcomes(), 3u);
+  EXPECT_EQ(in[3].outcomes(), 0u);
+  sched.advance(10ms);
+  EXPECT_TRUE(in[1].replies.empty());
+  for (size_t i : {0u, 2u, 3u, 4u}) {
     ASSERT_EQ(in[i].outcomes(), 3u) << i;
     for (const auto& o : in[i].replies[0].items) EXPECT_TRUE(o.ok());
   }
@@ -482,6 +484,24 @@ TEST(MockThroughTheSeam, StepsComingDueTogetherAreEachSentAsSoonAsTheyAreAnswere
   runner.start(spec_with("d2"), proposals(3), reply);
   sched.advance(100ms);
   EXPECT_EQ(pending_at_reply, (std::vector<size_t>{3, 0}));
+}
+
+TEST(MockThroughTheSeam, ManyStepsComingDueTogetherAreAllAnsweredInTheOrderTheyStarted) {
+  test::manual_scheduler sched;
+  call_runner runner{sched, standard_providers(latency(100))};
+  std::vector<std::string> order;
+  for (int i = 0; i < 100; ++i) {
+    auto id = "d" + std::to_string(i);
+    runner.start(spec_with(id), proposals(2), [&order, id](debate::call_outcomes&& o) {
+      EXPECT_EQ(o.items.size(), 2u);
+      order.push_back(id);
+    });
+  }
+  sched.advance(100ms);
+  ASSERT_EQ(order.size(), 100u);
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(order[static_cast<size_t>(i)], "d" + std::to_string(i));
+  EXPECT_EQ(sched.pending(), 0u);
+  EXPECT_EQ(runner.pending_batches(), 0u);
 }
 
 TEST(MockThroughTheSeam, CancellingEveryWaitingCallDropsTheMocksTimer) {
