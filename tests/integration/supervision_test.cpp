@@ -13,6 +13,7 @@
 #include "actors/debate/actor/debate_actor.hpp"
 #include "actors/debate/store/persistence.hpp"
 #include "runtime/base/fault/fault_injector.hpp"
+#include "runtime/base/supervision/supervisor.hpp"
 #include "runtime/node/local_node.hpp"
 #include "runtime/base/timer/timer_service.hpp"
 #include "storage/storage_actors.hpp"
@@ -368,6 +369,39 @@ void kill_supervisor_and_expect_fresh_child(node::local_node& node, caf::scoped_
   ASSERT_TRUE(old) << child << " outlived its killed supervisor: a restart would run two";
   ASSERT_TRUE(replaced(node, child, old)) << "no fresh " << child << " after the restart";
   EXPECT_GE(status_of(node, supervisor).restarts, 1u);
+}
+
+TEST(Supervision, AChildStoppedOnPurposeIsNotRestarted) {
+  // A node shuts its supervisors' children down one by one (debates first): each such stop must
+  // not be taken for a crash and restarted behind the node's back.
+  caf::actor_system_config cfg;
+  caf::actor_system sys{cfg};
+  auto slot = std::make_shared<supervision::actor_slot>();
+  supervision::child_spec child;
+  child.name = "child";
+  child.spawn = [](caf::actor_system& s) {
+    return s.spawn([]() -> caf::behavior {
+      return {[](supervision::ping_atom) { return caf::ok_atom::value; }};
+    });
+  };
+  child.slot = slot;
+  child.restart.base = 10ms;
+  auto sup = supervision::spawn_supervisor(sys, "test", {child}, {100ms, 300ms, nullptr});
+  auto first = slot->get();
+  ASSERT_TRUE(first);
+  caf::scoped_actor self{sys};
+  self->monitor(first);
+  caf::anon_send_exit(first, caf::exit_reason::user_shutdown);
+  self->receive([](caf::down_msg&) {}, caf::after(5s) >> [] { FAIL() << "the child did not stop"; });
+  std::this_thread::sleep_for(200ms);  // 20 restart delays
+  std::vector<supervision::child_status> status;
+  self->request(sup, 5s, supervision::status_atom::value)
+      .receive([&](std::vector<supervision::child_status>& s) { status = std::move(s); },
+               [](caf::error& e) { FAIL() << caf::to_string(e); });
+  ASSERT_EQ(status.size(), 1u);
+  EXPECT_FALSE(status[0].up);
+  EXPECT_EQ(status[0].restarts, 0u);
+  caf::anon_send_exit(sup, caf::exit_reason::user_shutdown);
 }
 
 TEST(Supervision, TheRootRestartsAKilledServicesSupervisorAndItsChildrenComeBackFresh) {

@@ -72,6 +72,13 @@ void on_down(sv_self* self, const caf::down_msg& dm) {
     c.current = nullptr;
     (*st.living)[i] = nullptr;
     if (st.stopping) return;
+    // Stopped on purpose (its owner shutting it down, as a node does child by child): not a
+    // failure, so not restarted.
+    if (dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::normal) {
+      log::info("supervisor", st.me, ": ", c.spec.name, " stopped (",
+                self->system().render(dm.reason), "); not restarting it");
+      return;
+    }
     auto now = std::chrono::steady_clock::now();
     std::uniform_real_distribution<double> unit{0.0, 1.0};
     auto d = c.policy.on_death(now, unit(st.rng));
