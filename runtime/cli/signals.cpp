@@ -1,9 +1,13 @@
 #include "runtime/cli/signals.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <ctime>
+#include <cerrno>
+#include <cstdint>
 
 namespace aragora::cli {
 
@@ -22,12 +26,20 @@ sigset_t stop_signals() {
 signal_guard::signal_guard() {
   auto set = stop_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  waiter_ = std::thread{[this, set] {
-    // A timed wait, so the destructor can end the thread without sending it a signal.
-    timespec tick{0, 50'000'000};
-    while (!stop_.load()) {
-      int signo = sigtimedwait(&set, nullptr, &tick);
-      if (signo <= 0) continue;
+  signal_fd_ = ::signalfd(-1, &set, SFD_CLOEXEC);
+  stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  waiter_ = std::thread{[this] {
+    // Woken by a signal or by the destructor's eventfd: exit never waits for a polling tick.
+    pollfd fds[2] = {{signal_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
+    while (true) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        return;
+      }
+      if (fds[1].revents != 0) return;
+      signalfd_siginfo info{};
+      if (::read(signal_fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+      int signo = static_cast<int>(info.ssi_signo);
       int expected = 0;
       bool first = received_.compare_exchange_strong(expected, signo);
       bool has_action = false;
@@ -49,8 +61,11 @@ signal_guard::signal_guard() {
 }
 
 signal_guard::~signal_guard() {
-  stop_.store(true);
+  uint64_t one = 1;
+  (void)!::write(stop_fd_, &one, sizeof one);
   waiter_.join();
+  ::close(signal_fd_);
+  ::close(stop_fd_);
   auto set = stop_signals();
   pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
 }

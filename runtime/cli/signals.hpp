@@ -39,7 +39,8 @@ private:
   std::mutex mtx_;
   std::function<void(int)> action_;
   std::atomic<int> received_{0};
-  std::atomic<bool> stop_{false};
+  int signal_fd_ = -1;  // SIGINT and SIGTERM, read by the waiter
+  int stop_fd_ = -1;    // an eventfd the destructor writes to end the waiter
   std::thread waiter_;
 };
 
