@@ -98,6 +98,18 @@ inline constexpr auto db_breaker_recovery = std::chrono::seconds{10};
 inline constexpr uint32_t list_limit = 50;                // --limit when not given
 inline constexpr uint32_t max_list_limit = 1000;          // --limit accepted range 1..this
 
+// -- edge (YAML: edge.*) -------------------------------------------------------------------------
+// Per-principal rate limit (per client IP when unauthenticated): a token bucket refilled at this
+// rate, holding at most `burst` requests. 0 requests per second = no limit.
+inline constexpr double edge_rate_limit_per_s = 50;
+inline constexpr uint32_t edge_rate_limit_burst = 100;
+// Buckets held at most; past this the least recently used is dropped (net/edge/auth).
+inline constexpr size_t edge_rate_limit_max_keys = 10'000;
+// A shorter token is refused when the token file is loaded: it could be guessed.
+inline constexpr size_t edge_min_token_chars = 16;
+// --token-file is read before the configuration applies, so this is not in YAML.
+inline constexpr size_t edge_max_token_file_bytes = size_t{1} << 20;
+
 // -- runtime (YAML: runtime.*) --------------------------------------------------------------------
 inline constexpr uint32_t scheduler_threads = 0;  // 0 = one per core
 inline constexpr const char* scheduler_policy = "sharing";
