@@ -64,6 +64,27 @@ inline constexpr double alert_queue_depth_warn = 50;
 inline constexpr double alert_queue_depth_crit = 200;
 inline constexpr double alert_memory_warn_pct = 80;
 inline constexpr double alert_memory_crit_pct = 95;
+// The rest of the guide's Monitoring Thresholds, as the alert rules compare them (seconds, as
+// Prometheus measures time). Not in YAML: they are numbers of scripts/prometheus/aragora-alerts.yml,
+// which Prometheus reads, not the node; tests/scripts/alert_rules_test.py keeps the two equal.
+inline constexpr double alert_api_latency_p99_warn_s = 0.5;  // 500 ms
+inline constexpr double alert_api_latency_p99_crit_s = 2;    // 2000 ms
+inline constexpr double alert_ws_lag_warn_s = 0.1;           // 100 ms
+inline constexpr double alert_ws_lag_crit_s = 0.5;           // 500 ms
+inline constexpr double alert_query_time_warn_s = 0.1;       // 100 ms: store writes
+inline constexpr double alert_query_time_crit_s = 1;         // 1000 ms
+inline constexpr double alert_open_connections_warn = 100;   // HTTP + WebSocket, per node
+inline constexpr double alert_open_connections_crit = 200;
+inline constexpr double alert_disk_warn_pct = 70;            // of the data dir's file system
+inline constexpr double alert_disk_crit_pct = 85;
+
+// -- metrics (runtime/base/metrics) -------------------------------------------------------------
+// Children (label-value tuples) one family holds; past this, callers share one child labelled
+// "other", so labels fed from outside (paths, agent names) cannot grow memory without bound.
+inline constexpr size_t metrics_max_children = 256;
+// Longer label values are cut (at a character boundary): with the cap above, this bounds a
+// family's memory and its share of a scrape.
+inline constexpr size_t metrics_max_label_bytes = 128;
 
 // -- benchmark (aragora benchmark) ---------------------------------------------------------------
 inline constexpr uint32_t benchmark_warmup_debates = 100;
