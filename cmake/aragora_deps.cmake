@@ -20,6 +20,7 @@ find_package(RocksDB 7.8 CONFIG REQUIRED)  # RocksDB::rocksdb-shared (RocksDB::r
 find_package(OpenSSL REQUIRED)
 find_package(yaml-cpp CONFIG REQUIRED)     # target: yaml-cpp
 find_package(CLI11 CONFIG REQUIRED)
+find_package(Boost 1.81 CONFIG REQUIRED COMPONENTS json)  # Boost::headers (Beast, Asio), Boost::json: net/edge
 find_package(spdlog CONFIG REQUIRED)      # spdlog::spdlog, only in runtime/base/log
 find_package(GTest CONFIG REQUIRED)
 find_package(benchmark CONFIG REQUIRED)

@@ -18,6 +18,8 @@ inline constexpr uint32_t min_rounds = 1;  // accepted range of rounds
 inline constexpr uint32_t max_rounds = 12;
 inline constexpr uint32_t min_agents = 2;  // agents of one debate
 inline constexpr uint32_t max_agents = 16;
+// The agents of a debate that names none (`ask --agents`, the HTTP API's `agents`).
+inline constexpr const char* debate_agents = "mock:supportive,mock:critical,mock:balanced";
 inline constexpr uint32_t max_question_chars = 10'000;
 inline constexpr double consensus_threshold = 0.6;
 inline constexpr double supermajority_threshold = 2.0 / 3.0;
@@ -120,6 +122,11 @@ inline constexpr uint32_t list_limit = 50;                // --limit when not gi
 inline constexpr uint32_t max_list_limit = 1000;          // --limit accepted range 1..this
 
 // -- edge (YAML: edge.*) -------------------------------------------------------------------------
+// The capacity guide's ports: the API (and /ws) on 8080, /ws also on 8765; worker i of
+// `serve --workers N` on 8080 + i and 8765 + i.
+inline constexpr const char* edge_host = "127.0.0.1";
+inline constexpr uint16_t edge_port = 8080;
+inline constexpr uint16_t edge_ws_port = 8765;
 // Per-principal rate limit (per client IP when unauthenticated): a token bucket refilled at this
 // rate, holding at most `burst` requests. 0 requests per second = no limit.
 inline constexpr double edge_rate_limit_per_s = 50;

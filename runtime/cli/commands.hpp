@@ -53,7 +53,7 @@ template <class T>
 // Unset numbers take the configured default; a given one is range-checked, never ignored.
 struct ask_options {
   std::string question;
-  std::string agents = "mock:supportive,mock:critical,mock:balanced";
+  std::string agents = defaults::debate_agents;
   std::optional<int64_t> rounds;
   std::string protocol = "lite";
   std::string consensus;  // empty = majority for lite, judge for full
@@ -75,6 +75,18 @@ struct ask_options {
 };
 
 [[nodiscard]] int run_ask(const ask_options& o, const config::node_config& cfg);
+
+struct serve_options {
+  std::string host = defaults::edge_host;
+  int64_t port = defaults::edge_port;
+  std::optional<int64_t> ws_port = defaults::edge_ws_port;
+  int64_t workers = 1;
+  int64_t io_threads = 1;
+  std::string token_file;
+  std::string data_dir;  // main fills in the configured or default one when not given
+};
+
+[[nodiscard]] int run_serve(const serve_options& o, const config::node_config& cfg);
 
 struct verify_options {
   std::string receipt_file;

@@ -137,6 +137,19 @@ int main(int argc, char** argv) {
                        "open a store whose WAL is damaged: keep what precedes the damage (the "
                        "WAL is copied aside first) and mark running debates failed");
 
+  cli::serve_options serve;
+  auto* serve_cmd = app.add_subcommand(
+      "serve", "serve the HTTP API, the WebSocket event stream and the web page");
+  serve_cmd->add_option("--host", serve.host, "address to listen on (default 127.0.0.1; any "
+                                              "other needs --token-file)");
+  serve_cmd->add_option("--port", serve.port, "HTTP port, also serving /ws (default 8080)");
+  serve_cmd->add_option("--ws-port", serve.ws_port, "a second port serving /ws (default 8765)");
+  serve_cmd->add_option("--workers", serve.workers, "worker processes on consecutive ports");
+  serve_cmd->add_option("--io-threads", serve.io_threads, "threads serving the sockets (default 1)");
+  serve_cmd->add_option("--token-file", serve.token_file,
+                        "bearer tokens, one per line: name role token (roles: read, write, admin)");
+  serve_cmd->add_option("--data-dir", serve.data_dir, data_dir_help);
+
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
   verify_cmd->add_option("receipt", verify.receipt_file, "receipt JSON file")->required();
@@ -186,6 +199,9 @@ int main(int argc, char** argv) {
   } else if (*bench_cmd) {
     dir = &bench.data_dir;
     creates = bench.storage == "rocksdb";
+  } else if (*serve_cmd) {
+    dir = &serve.data_dir;
+    creates = true;
   } else if (*leaders_cmd) {
     dir = &leaders.data_dir;
   } else if (*doctor_cmd) {
@@ -195,7 +211,7 @@ int main(int argc, char** argv) {
   } else if (*show_cmd || *resume_cmd || *audit_cmd) {
     dir = &history.data_dir;
   }
-  bool opens_store = dir && ((!*ask_cmd && !*bench_cmd) || creates);
+  bool opens_store = dir && ((!*ask_cmd && !*bench_cmd && !*serve_cmd) || creates);
   if (dir && dir->empty()) {
     auto choice = cli::choose_data_dir(cfg.data_dir);
     if (opens_store && choice.path.empty())
@@ -215,6 +231,8 @@ int main(int argc, char** argv) {
       rc = cli::run_ask(ask, cfg);
     else if (*verify_cmd)
       rc = cli::run_verify(verify);
+    else if (*serve_cmd)
+      rc = cli::run_serve(serve, cfg);
     else if (*bench_cmd)
       rc = cli::run_benchmark(bench, cfg);
     else if (*list_cmd)

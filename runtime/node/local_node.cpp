@@ -196,6 +196,14 @@ local_node::local_node(const config::node_config& cfg, std::optional<std::string
     : impl_(std::make_unique<impl>(cfg, std::move(signing_key), std::move(store))) {
 }
 
+bool local_node::cancel(const std::string& id, const std::string& reason, const std::string& by) {
+  return impl_->running.cancel(id, reason, by);
+}
+
+caf::actor local_node::ranking() {
+  return impl_->services->ranking ? impl_->services->ranking->get() : caf::actor{};
+}
+
 size_t local_node::cancel_all(const std::string& reason, const std::string& by) {
   return impl_->running.cancel_all(reason, by);
 }
@@ -248,7 +256,8 @@ std::vector<v1::DebateRecord> running_records(
 
 local_node::resumed local_node::resume_unfinished(caf::actor owner,
                                                   debate::finish_report report,
-                                                  const std::string& actor) {
+                                                  const std::string& actor,
+                                                  std::vector<caf::actor> subscribers) {
   resumed out;
   auto& db = impl_->db;
   if (!db) return out;
@@ -272,8 +281,8 @@ local_node::resumed local_node::resume_unfinished(caf::actor owner,
         debate::add_audit(audit, *db, std::chrono::system_clock::now(), actor, "debate.resume", id,
                           "from event " + std::to_string(machine->last_seq()));
         (void)db->write(audit, false);
-        (void)debate::resume_debate(impl_->sys, impl_->services, std::move(machine), owner, {},
-                                    report);
+        (void)debate::resume_debate(impl_->sys, impl_->services, std::move(machine), owner,
+                                    subscribers, report);
         out.ids.push_back(id);
         continue;
       }

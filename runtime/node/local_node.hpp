@@ -57,11 +57,19 @@ public:
   /// `owner` receives their `debate_finished`. Reads the disk: call from a non-scheduler thread.
   [[nodiscard]] resumed resume_unfinished(
       caf::actor owner, debate::finish_report report = debate::finish_report::full,
-      const std::string& actor = "");
+      const std::string& actor = "", std::vector<caf::actor> subscribers = {});
 
   /// Cancels every running debate; each still ends normally (persisted, reported to its owner).
   /// Callable from any thread, e.g. a signal handler's.
   size_t cancel_all(const std::string& reason, const std::string& by);
+
+  /// Cancels one running debate (it ends cancelled, persisted, audited as cancelled by `by`);
+  /// false when it is not running on this node. Callable from any thread.
+  bool cancel(const std::string& id, const std::string& reason, const std::string& by);
+
+  /// The ranking actor as it runs now (it answers (ranking::leaderboard_atom, domain)); null
+  /// without a store.
+  [[nodiscard]] caf::actor ranking();
 
   /// Tells `observer` (debate_durable) what every persisted step made durable.
   void observe_durability(caf::actor observer);

@@ -653,6 +653,20 @@ size_t live_debates::cancel_all(const std::string& reason, const std::string& by
   return all.size();
 }
 
+bool live_debates::cancel(const std::string& id, const std::string& reason, const std::string& by) {
+  caf::actor_addr a;
+  {
+    std::lock_guard<std::mutex> guard{mtx_};
+    auto it = running_.find(id);
+    if (it == running_.end()) return false;
+    a = it->second.actor;
+  }
+  auto h = caf::actor_cast<debate_actor_type>(a);
+  if (!h) return false;
+  caf::anon_send(h, cancel_atom::value, reason, by);
+  return true;
+}
+
 debate_actor_type spawn_debate(caf::actor_system& sys,
                                std::shared_ptr<const debate_services> services,
                                std::shared_ptr<const debate_spec> spec, caf::actor owner,

@@ -82,6 +82,8 @@ public:
   /// persisted, audited as cancelled by `by`); returns how many were running. Callable from any
   /// thread.
   size_t cancel_all(const std::string& reason, const std::string& by);
+  /// Cancels one running debate; false when it is not running here. Callable from any thread.
+  bool cancel(const std::string& id, const std::string& reason, const std::string& by);
   [[nodiscard]] size_t size();
 
 private:

@@ -1,0 +1,160 @@
+#include "net/edge/api.hpp"
+
+#include <chrono>
+
+#include "net/edge/create_request.hpp"
+#include "net/edge/views.hpp"
+#include "actors/debate/codec.hpp"
+#include "runtime/base/defaults.hpp"
+
+namespace aragora::edge {
+
+namespace {
+
+api_response ok(std::string body, unsigned status = 200) {
+  api_response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+// Upstream's /events page: at most 500 events (client-contract §5).
+constexpr int64_t max_events_page = 500;
+
+}  // namespace
+
+api_response error_response(const api_error& e) {
+  api_response r;
+  r.status = http_status(e.code);
+  if (e.code == api_errc::method_not_allowed) {
+    r.headers.emplace_back("Allow", e.message);
+    r.body = error_body({e.code, "method not allowed; this path takes " + e.message});
+  } else {
+    r.body = error_body(e);
+  }
+  return r;
+}
+
+api_response api::handle(const route_match& m, const api_request& r) {
+  auto [path, query_text] = split_target(r.target);
+  query_params q{query_text};
+  switch (m.which) {
+    case route::health: {
+      auto h = backend_.health();
+      auto now = google::protobuf::Timestamp{};
+      auto t = std::chrono::system_clock::now().time_since_epoch();
+      now.set_seconds(std::chrono::duration_cast<std::chrono::seconds>(t).count());
+      bool healthy = h.store_ok && h.breakers_closed;
+      std::string body = "{\"status\":\"";
+      body += healthy ? "healthy" : "degraded";
+      body += "\",\"timestamp\":\"" + iso8601(now) + "\",\"running_debates\":" +
+              std::to_string(h.running) + "}";
+      return ok(std::move(body), healthy ? 200 : 503);
+    }
+    case route::create_debate: {
+      auto spec = parse_create(r.body, backend_.base_spec());
+      if (!spec) return error_response(spec.error());
+      spec->requested_by = r.principal;
+      auto started = backend_.start(std::move(*spec));
+      if (!started) return error_response(started.error());
+      return ok(created_body(*started, r.ws_base.empty() ? std::string{}
+                                                         : r.ws_base + "/ws?debate_id=" + started->id()),
+                200);
+    }
+    case route::list_debates: {
+      auto limit = q.integer("limit", 1, defaults::max_list_limit);
+      if (!limit) return error_response(limit.error());
+      auto offset = q.integer("offset", 0, int64_t{1} << 40);
+      if (!offset) return error_response(offset.error());
+      auto status = q.get("status").value_or("");
+      auto l = static_cast<uint32_t>(limit->value_or(20));
+      auto o = static_cast<uint64_t>(offset->value_or(0));
+      auto page = backend_.list(l, o, status);
+      if (!page) return error_response(page.error());
+      return ok(list_body(page->records, l, o, page->more, status));
+    }
+    case route::get_debate: {
+      auto d = backend_.debate(m.id);
+      if (!d) return error_response(d.error());
+      return ok(debate_body(d->first, d->second));
+    }
+    case route::debate_messages: {
+      auto d = backend_.debate(m.id);
+      if (!d) return error_response(d.error());
+      return ok(messages_body(d->first));
+    }
+    case route::debate_events: {
+      auto since = q.integer("since", 0, UINT32_MAX);
+      if (!since) return error_response(since.error());
+      auto limit = q.integer("limit", 1, max_events_page);
+      if (!limit) return error_response(limit.error());
+      auto after = static_cast<uint32_t>(since->value_or(0));
+      v1::DebateRecord record;
+      // All of them: debate_end's answer is the winner's last text, which may come before `since`.
+      auto events = backend_.events(m.id, 0, UINT32_MAX, &record);
+      if (!events) return error_response(events.error());
+      frame_context ctx;
+      ctx.total_rounds = record.spec().rounds();
+      if (record.has_receipt()) ctx.receipt_id = record.receipt().receipt_id();
+      answer_tracker answers;
+      std::vector<std::string> frames;
+      uint32_t next = after + 1;
+      auto want = static_cast<size_t>(limit->value_or(100));
+      for (const auto& e : *events) {
+        answers.see(e);
+        if (e.seq() <= after || frames.size() >= want) continue;
+        // debate_end is reported once the result, receipt and ratings are stored.
+        if (e.type() == v1::EventType::debate_end && !record.has_receipt() &&
+            record.status() == v1::Status::running)
+          break;
+        if (e.has_end()) ctx.final_answer = answers.answer(e.end().winner());
+        frames.push_back(event_frame(e, ctx));
+        next = e.seq() + 1;
+      }
+      return ok(events_body(m.id, frames, next));
+    }
+    case route::cancel_debate: {
+      if (auto e = backend_.cancel(m.id, r.principal)) return error_response(*e);
+      return ok("{\"success\":true,\"debate_id\":\"" + m.id + "\",\"status\":\"cancelling\"}", 202);
+    }
+    case route::debate_receipt: {
+      auto rc = backend_.receipt(m.id);
+      if (!rc) return error_response(rc.error());
+      return ok(debate::to_json(*rc, true) + "\n");
+    }
+    case route::get_receipt: {
+      // "DR-<debate id>" (our receipt ids) or "debate-<debate id>" (the gauntlet alias).
+      std::string_view id = m.id;
+      std::string debate_id;
+      if (id.substr(0, 3) == "DR-") debate_id = std::string{id.substr(3)};
+      else if (id.substr(0, 7) == "debate-") debate_id = std::string{id.substr(7)};
+      else debate_id = std::string{id};
+      auto rc = backend_.receipt(debate_id);
+      if (!rc) return error_response({api_errc::not_found, "no receipt '" + m.id + "'"});
+      return ok(receipt_body(*rc));
+    }
+    case route::leaderboard: {
+      auto limit = q.integer("limit", 1, 1000);
+      if (!limit) return error_response(limit.error());
+      auto board = backend_.leaderboard(q.get("domain").value_or(""));
+      if (!board) return error_response(board.error());
+      return ok(leaderboard_body(*board, static_cast<size_t>(limit->value_or(50))));
+    }
+    case route::agents: {
+      std::string body = "{\"agents\":[";
+      bool first = true;
+      for (const auto& a : backend_.agent_catalog()) {
+        if (!first) body += ',';
+        first = false;
+        body += "{\"name\":\"" + a.name + "\",\"provider\":\"" + a.provider + "\",\"option\":\"" +
+                a.option + "\",\"spec\":\"" + a.provider + ":" + a.option + "\"}";
+      }
+      body += "]}";
+      return ok(std::move(body));
+    }
+    default:
+      return error_response({api_errc::not_found, "no route for " + std::string{path}});
+  }
+}
+
+}  // namespace aragora::edge

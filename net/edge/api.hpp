@@ -1,0 +1,45 @@
+#pragma once
+// The HTTP API's handlers, without a socket: a request in, a response out. The server
+// (server.cpp) does the I/O, authentication and rate limits around it; tests call it directly.
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "net/edge/backend.hpp"
+#include "net/edge/routes.hpp"
+
+namespace aragora::edge {
+
+struct api_request {
+  std::string_view method;
+  std::string_view target;  // path and query
+  std::string_view body;
+  std::string principal;    // who asks (a token's name, or "anonymous"): the audit log's actor
+  std::string ws_base;      // "ws://host:port", for the create reply's websocket_url
+};
+
+struct api_response {
+  unsigned status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+/// An error as the clients read it: the flat body and its status (and Allow for 405).
+[[nodiscard]] api_response error_response(const api_error& e);
+
+/// Reads, creates and cancels debates through `b`. Routes that are not the API's (page, assets,
+/// metrics, the WebSocket) are the server's: handle() answers them with not_found.
+class api {
+public:
+  explicit api(backend& b) : backend_(b) {}
+  [[nodiscard]] api_response handle(const route_match& m, const api_request& r);
+
+private:
+  backend& backend_;
+};
+
+}  // namespace aragora::edge

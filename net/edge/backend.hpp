@@ -1,0 +1,62 @@
+#pragma once
+// What the edge needs from the node behind it. The node implements it (runtime/node/
+// node_backend); the edge knows nothing of actors or of the store. Every call is made from an
+// edge I/O thread, never from a CAF scheduler thread, and may wait briefly on the store.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/debate/types.hpp"
+#include "aragora/v1/debate.pb.h"
+#include "net/edge/api_error.hpp"
+
+namespace aragora::edge {
+
+struct debate_page {
+  std::vector<v1::DebateRecord> records;  // newest first
+  bool more = false;
+};
+
+struct health_report {
+  bool store_ok = true;          // the store is open and writable
+  bool breakers_closed = true;   // no supervisor's restart breaker and the db breaker are open
+  size_t running = 0;            // debates in flight
+  std::string detail;            // why not ready
+};
+
+class backend {
+public:
+  virtual ~backend() = default;
+
+  /// The node's defaults for a debate (rounds, thresholds, timeouts) before a request's fields.
+  [[nodiscard]] virtual debate::debate_spec base_spec() = 0;
+  /// Starts a debate (the spec as parse_create made it; the id is assigned here). Errors:
+  /// at_capacity, unavailable.
+  [[nodiscard]] virtual api_result<v1::DebateSpec> start(debate::debate_spec spec) = 0;
+  /// A debate, running or finished, with its transcript so far; not_found.
+  [[nodiscard]] virtual api_result<std::pair<v1::DebateResult, v1::DebateRecord>> debate(
+      const std::string& id) = 0;
+  /// A page of debates, newest first. `status` is empty or running|completed|failed|cancelled.
+  [[nodiscard]] virtual api_result<debate_page> list(uint32_t limit, uint64_t offset,
+                                                     const std::string& status) = 0;
+  /// The stored events with seq > `after`, at most `limit`, in order; not_found for an unknown
+  /// debate. `record` receives the debate's record (for its status and receipt id).
+  [[nodiscard]] virtual api_result<std::vector<v1::Event>> events(const std::string& id,
+                                                                  uint32_t after, uint32_t limit,
+                                                                  v1::DebateRecord* record) = 0;
+  /// Cancels a running debate; conflict when it has ended, not_found.
+  [[nodiscard]] virtual std::optional<api_error> cancel(const std::string& id,
+                                                        const std::string& by) = 0;
+  /// The receipt of a finished debate; not_found (unknown, or not finished yet).
+  [[nodiscard]] virtual api_result<v1::Receipt> receipt(const std::string& debate_id) = 0;
+  /// The ratings, highest first; `domain` empty for the overall ones.
+  [[nodiscard]] virtual api_result<v1::Leaderboard> leaderboard(const std::string& domain) = 0;
+  /// The agents a debate may name: the providers and their options.
+  [[nodiscard]] virtual std::vector<debate::agent_spec> agent_catalog() = 0;
+  [[nodiscard]] virtual health_report health() = 0;
+};
+
+}  // namespace aragora::edge

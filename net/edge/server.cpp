@@ -1,0 +1,723 @@
+// All of Beast and Asio lives in this file (docs: keep the slowest translation unit alone).
+
+#include "net/edge/server.hpp"
+
+#include <boost/asio.hpp>
+#include <boost/beast.hpp>
+#include <boost/json.hpp>
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "net/edge/api.hpp"
+#include "net/edge/assets.hpp"
+#include "net/edge/auth/extract_token.hpp"
+#include "net/edge/auth/rate_limiter.hpp"
+#include "net/edge/auth/role.hpp"
+#include "net/edge/auth/token_store.hpp"
+#include "net/edge/backend.hpp"
+#include "net/edge/routes.hpp"
+#include "net/edge/stream_hub.hpp"
+#include "net/edge/views.hpp"
+#include "runtime/base/ids/ids.hpp"
+#include "runtime/base/log/log.hpp"
+
+namespace aragora::edge {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace net = boost::asio;
+namespace json = boost::json;
+using tcp = net::ip::tcp;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+constexpr size_t max_subscriptions_per_connection = 16;
+constexpr std::string_view server_name = "aragora";
+
+/// The role a route needs when tokens are configured; nullopt: public.
+std::optional<role> required_role(route r) {
+  switch (r) {
+    case route::page:
+    case route::asset:
+    case route::health:
+    case route::healthz:
+    case route::readyz:
+    case route::leaderboard:
+    case route::agents: return std::nullopt;
+    case route::create_debate:
+    case route::cancel_debate: return role::write;
+    default: return role::read;
+  }
+}
+
+int64_t epoch_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+stream_hub::frame share(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+
+}  // namespace
+
+/// What every connection can be asked to do when the server stops.
+class session_base {
+public:
+  virtual ~session_base() = default;
+  virtual void shutdown() = 0;
+};
+
+struct server::impl {
+  server_options opts;
+  backend& b;
+  stream_hub& hub;
+  access_control access;
+  metrics_renderer metrics;
+  api handlers;
+  net::io_context ioc;
+  std::vector<std::shared_ptr<tcp::acceptor>> acceptors;
+  uint16_t bound_port = 0;
+  uint16_t bound_ws_port = 0;
+  std::vector<std::thread> threads;
+  std::atomic<size_t> connections{0};
+  std::atomic<bool> stopping{false};
+  std::mutex sessions_mtx;
+  std::vector<std::weak_ptr<session_base>> sessions;
+
+  impl(server_options o, backend& be, stream_hub& h, access_control a, metrics_renderer m)
+      : opts(std::move(o)), b(be), hub(h), access(a), metrics(std::move(m)), handlers(be),
+        ioc(static_cast<int>(std::max<uint32_t>(1, opts.io_threads))) {}
+
+  void track(const std::shared_ptr<session_base>& s) {
+    std::lock_guard<std::mutex> lock{sessions_mtx};
+    if (sessions.size() > 64 && sessions.size() % 64 == 0)
+      std::erase_if(sessions, [](const auto& w) { return w.expired(); });
+    sessions.push_back(s);
+  }
+
+  [[nodiscard]] bool auth_enabled() const { return access.tokens && !access.tokens->empty(); }
+
+  /// Authenticates and rate-limits a request: the principal's name, or the error to answer.
+  api_result<std::string> admit(route r, std::string_view authorization, std::string_view query,
+                                std::string_view ws_protocol, const std::string& remote,
+                                uint32_t& retry_after) {
+    std::string who = "anonymous";
+    if (auth_enabled()) {
+      auto token = extract_token(authorization, query, ws_protocol);
+      auto need = required_role(r);
+      if (token) {
+        auto p = access.tokens->authenticate(token->token);
+        if (!p) return api_error{api_errc::invalid_token, "the token matches none"};
+        if (need && !permits(p->role, *need))
+          return api_error{api_errc::forbidden, "role " + std::string{to_string(p->role)} +
+                                                    " may not do this; it needs " +
+                                                    std::string{to_string(*need)}};
+        who = p->name;
+      } else if (need) {
+        return api_error{api_errc::auth_required,
+                         "a token is required: Authorization: Bearer <token>"};
+      }
+    }
+    if (access.limiter && r != route::healthz && r != route::readyz && r != route::metrics) {
+      auto key = who == "anonymous" ? "ip:" + remote : "t:" + who;
+      auto a = access.limiter->admit(key, steady::now());
+      if (!a.allowed) {
+        retry_after = a.retry_after_s;
+        return api_error{api_errc::rate_limited, "rate limit exceeded; retry after " +
+                                                     std::to_string(a.retry_after_s) + " s"};
+      }
+    }
+    return who;
+  }
+};
+
+namespace {
+
+// -- WebSocket --------------------------------------------------------------------------------
+
+class ws_session final : public session_base,
+                         public stream_hub::subscriber,
+                         public std::enable_shared_from_this<ws_session> {
+public:
+  ws_session(server::impl& srv, beast::tcp_stream&& stream, std::string remote)
+      : srv_(srv), ws_(std::move(stream)), heartbeat_(ws_.get_executor()),
+        pause_(ws_.get_executor()), remote_(std::move(remote)) {
+    ++srv_.connections;
+  }
+  ~ws_session() override { --srv_.connections; }
+
+  void run(http::request<http::string_body> req, std::string echo_protocol) {
+    auto opt = websocket::stream_base::timeout::suggested(beast::role_type::server);
+    opt.idle_timeout = std::chrono::seconds{60};
+    opt.keep_alive_pings = true;  // a peer that vanished is noticed
+    ws_.set_option(opt);
+    ws_.read_message_max(srv_.opts.ws_max_message_bytes);
+    ws_.set_option(websocket::stream_base::decorator([echo_protocol](websocket::response_type& res) {
+      res.set(http::field::server, server_name);
+      if (!echo_protocol.empty()) res.set(http::field::sec_websocket_protocol, echo_protocol);
+    }));
+    auto target = std::string{req.target()};
+    ws_.async_accept(req, [self = shared_from_this(), target](beast::error_code ec) {
+      self->on_accept(ec, target);
+    });
+  }
+
+  void shutdown() override {
+    net::post(ws_.get_executor(), [self = shared_from_this()] {
+      self->close(websocket::close_code::going_away, "server stopping");
+    });
+  }
+
+  void push(const std::string& debate_id, uint32_t seq, const stream_hub::frame& f,
+            bool last) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), debate_id, seq, f, last] {
+      self->on_push(debate_id, seq, f, last);
+    });
+  }
+
+private:
+  struct subscription {
+    std::string id;
+    uint32_t next = 1;  // the seq this connection sends next
+    bool done = false;  // debate_end sent
+  };
+  struct out {
+    stream_hub::frame f;
+    bool last = false;
+  };
+
+  void on_accept(beast::error_code ec, const std::string& target) {
+    if (ec) return;
+    accepted_ = true;
+    enqueue(share(control_frame(
+                "connection_info",
+                "{\"authenticated\":" + std::string{srv_.auth_enabled() ? "true" : "false"} +
+                    ",\"client_id\":\"" + ids::next_debate_id() + "\",\"server\":\"aragora\"}")),
+            false);
+    query_params q{split_target(target).query};
+    if (auto id = q.get("debate_id"); id && !id->empty()) {
+      auto after = q.integer("after_seq", 0, UINT32_MAX);
+      subscribe(*id, after && *after ? static_cast<uint32_t>(**after) : 0, false);
+    }
+    read();
+    arm_heartbeat();
+  }
+
+  void read() {
+    ws_.async_read(in_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      self->on_read(ec);
+    });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec) return finish();  // closed, too big (Beast answered 1009), timed out, reset
+    auto text = beast::buffers_to_string(in_.data());
+    in_.consume(in_.size());
+    handle_message(text);
+    if (!closing_) read();
+  }
+
+  void handle_message(std::string_view text) {
+    json::error_code ec;
+    auto v = json::parse(text, ec);
+    // Not ours to answer: an `error` frame would end a client's stream (client-contract §5).
+    if (ec || !v.is_object()) return;
+    const auto& o = v.get_object();
+    auto* type = o.if_contains("type");
+    if (!type || !type->is_string()) return;
+    std::string_view t = type->get_string();
+    auto text_of = [&](std::string_view key) -> std::string {
+      auto* x = o.if_contains(key);
+      return x && x->is_string() ? std::string{x->get_string()} : std::string{};
+    };
+    if (t == "ping") {
+      double client_ts = 0;
+      if (auto* ts = o.if_contains("timestamp"); ts && ts->is_number()) client_ts = ts->to_number<double>();
+      json::object data;
+      data["client_ts"] = client_ts;
+      data["server_ts"] = epoch_ms();
+      enqueue(share(control_frame("pong", json::serialize(data))), false);
+    } else if (t == "subscribe") {
+      auto id = text_of("debate_id");
+      if (id.empty()) id = text_of("loop_id");
+      uint32_t after = 0;
+      for (auto key : {"after_seq", "replay_from_seq"})
+        if (auto* x = o.if_contains(key); x && x->is_number()) {
+          auto n = x->to_number<double>();
+          if (n > 0 && n < 4294967296.0) after = static_cast<uint32_t>(n);
+        }
+      if (!id.empty()) subscribe(id, after, true);
+    } else if (t == "unsubscribe") {
+      auto id = text_of("debate_id");
+      std::erase_if(subs_, [&](const subscription& s) {
+        if (s.id != id) return false;
+        srv_.hub.unsubscribe(s.id, this);
+        return true;
+      });
+    }
+  }
+
+  subscription* find(const std::string& id) {
+    for (auto& s : subs_)
+      if (s.id == id) return &s;
+    return nullptr;
+  }
+
+  /// Replays the stored events after `after`, then what the hub holds, then follows live.
+  void subscribe(const std::string& id, uint32_t after, bool explicit_request) {
+    if (!ids::valid_debate_id(id)) return;
+    if (auto* s = find(id)) {
+      // Again: from `after` if given, else nothing this connection already has.
+      srv_.hub.unsubscribe(id, this);
+      if (after == 0) after = s->next - 1;
+      std::erase_if(subs_, [&](const subscription& x) { return x.id == id; });
+    }
+    if (subs_.size() >= max_subscriptions_per_connection) {
+      log::warn("edge", remote_, ": more than ", max_subscriptions_per_connection,
+                " subscriptions on one connection; ignoring ", id);
+      return;
+    }
+    auto snap = srv_.hub.subscribe(id, shared_from_this(), after);
+    v1::DebateRecord record;
+    auto events = srv_.b.events(id, 0, UINT32_MAX, &record);
+    if (!events && !snap.live) {
+      // Fatal for this stream only: a client waiting for it would wait forever otherwise.
+      json::object data;
+      data["debate_id"] = id;
+      data["code"] = to_string(events.error().code);
+      data["message"] = events.error().message;
+      enqueue(share(control_frame("error", json::serialize(data), id)), false);
+      return;
+    }
+    subs_.push_back({id, after + 1, false});
+    auto& sub = subs_.back();
+    if (explicit_request) {
+      enqueue(share(control_frame("subscribed", "{\"debate_id\":" + json::serialize(json::string{id}) + "}", id)), false);
+      enqueue(share(control_frame("replay_start", "{\"debate_id\":" + json::serialize(json::string{id}) +
+                                                      ",\"after_seq\":" + std::to_string(after) + "}", id)),
+              false);
+    }
+    // Live: the store has what is durable, the hub the rest (from `first_held` on).
+    uint32_t first_held = snap.held.empty() ? snap.published + 1 : snap.held.front().first;
+    if (events) {
+      frame_context ctx;
+      ctx.total_rounds = record.spec().rounds();
+      if (record.has_receipt()) ctx.receipt_id = record.receipt().receipt_id();
+      answer_tracker answers;
+      for (const auto& e : *events) {
+        answers.see(e);
+        if (e.seq() < sub.next) continue;
+        if (snap.live && (e.seq() >= first_held || e.type() == v1::EventType::debate_end)) break;
+        if (e.seq() != sub.next) break;  // a gap in the store: the rest would be out of order
+        bool last = e.type() == v1::EventType::debate_end;
+        if (last) ctx.final_answer = answers.answer(e.end().winner());
+        enqueue(share(event_frame(e, ctx)), last);
+        sub.next = e.seq() + 1;
+        if (last) sub.done = true;
+      }
+    }
+    for (const auto& [seq, f] : snap.held) {
+      if (seq != sub.next) continue;
+      enqueue(f, false);
+      sub.next = seq + 1;
+    }
+    if (explicit_request)
+      enqueue(share(control_frame("replay_end", "{\"debate_id\":" + json::serialize(json::string{id}) +
+                                                    ",\"last_seq\":" + std::to_string(sub.next - 1) + "}", id)),
+              false);
+    if (sub.done || !snap.live) srv_.hub.unsubscribe(id, this);
+  }
+
+  void on_push(const std::string& id, uint32_t seq, const stream_hub::frame& f, bool last) {
+    if (closing_) return;
+    auto* sub = find(id);
+    if (!sub || sub->done || seq < sub->next) return;
+    if (seq > sub->next) {
+      // Frames the hub let go of before they reached us: they are durable, so in the store.
+      v1::DebateRecord record;
+      auto events = srv_.b.events(id, 0, seq - 1, &record);
+      if (events) {
+        frame_context ctx;
+        ctx.total_rounds = record.spec().rounds();
+        for (const auto& e : *events) {
+          if (e.seq() != sub->next || e.seq() >= seq) continue;
+          enqueue(share(event_frame(e, ctx)), false);
+          sub->next = e.seq() + 1;
+        }
+      }
+      if (seq != sub->next)
+        log::warn("edge", remote_, ": debate ", id, " frames ", sub->next, "..", seq - 1,
+                  " were lost to this connection");
+    }
+    enqueue(f, last);
+    sub->next = seq + 1;
+    if (last) {
+      sub->done = true;
+      srv_.hub.unsubscribe(id, this);
+    }
+  }
+
+  void enqueue(stream_hub::frame f, bool last) {
+    if (closing_) return;
+    if (queue_.size() >= srv_.opts.ws_send_queue_frames) {
+      // A consumer this far behind is cut off rather than held in memory; it resumes by seq.
+      close(websocket::close_code::try_again_later,
+            "slow consumer: send queue full; resubscribe with after_seq");
+      return;
+    }
+    queue_.push_back({std::move(f), last});
+    if (!writing_ && accepted_) write();
+  }
+
+  void write() {
+    if (queue_.empty() || closing_) {
+      writing_ = false;
+      return;
+    }
+    writing_ = true;
+    auto& front = queue_.front();
+    if (front.last) {
+      // debate_end alone: some clients stop reading at it and drop what was still queued.
+      auto due = last_write_ + srv_.opts.ws_end_pause;
+      if (steady::now() < due) {
+        pause_.expires_at(due);
+        pause_.async_wait([self = shared_from_this()](beast::error_code ec) {
+          if (!ec) self->send_front();
+        });
+        return;
+      }
+    }
+    send_front();
+  }
+
+  void send_front() {
+    if (closing_ || queue_.empty()) return;
+    ws_.text(true);
+    ws_.async_write(net::buffer(*queue_.front().f),
+                    [self = shared_from_this()](beast::error_code ec, size_t) {
+                      if (ec) return self->finish();
+                      self->queue_.pop_front();
+                      self->last_write_ = steady::now();
+                      self->write();
+                    });
+  }
+
+  void arm_heartbeat() {
+    heartbeat_.expires_after(srv_.opts.ws_heartbeat);
+    heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (ec || self->closing_) return;
+      uint32_t last = 0;
+      for (const auto& s : self->subs_) last = std::max(last, s.next - 1);
+      json::object data;
+      data["server_time"] = epoch_ms();
+      data["last_seq"] = last;
+      data["subscriptions"] = self->subs_.size();
+      if (self->queue_.size() < self->srv_.opts.ws_send_queue_frames / 2)
+        self->enqueue(share(control_frame("heartbeat", json::serialize(data))), false);
+      self->arm_heartbeat();
+    });
+  }
+
+  void close(websocket::close_code code, std::string reason) {
+    if (closing_) return;
+    closing_ = true;
+    queue_.clear();
+    unsubscribe_all();
+    heartbeat_.cancel();
+    pause_.cancel();
+    websocket::close_reason why{code, reason};
+    ws_.async_close(why, [self = shared_from_this()](beast::error_code) {});
+  }
+
+  void finish() {
+    closing_ = true;
+    unsubscribe_all();
+    heartbeat_.cancel();
+    pause_.cancel();
+  }
+
+  void unsubscribe_all() {
+    for (const auto& s : subs_) srv_.hub.unsubscribe(s.id, this);
+    subs_.clear();
+  }
+
+  server::impl& srv_;
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer in_;
+  net::steady_timer heartbeat_;
+  net::steady_timer pause_;
+  std::string remote_;
+  std::deque<out> queue_;
+  std::vector<subscription> subs_;
+  steady::time_point last_write_{};
+  bool accepted_ = false;
+  bool writing_ = false;
+  bool closing_ = false;
+};
+
+// -- HTTP -------------------------------------------------------------------------------------
+
+class http_session final : public session_base, public std::enable_shared_from_this<http_session> {
+public:
+  http_session(server::impl& srv, tcp::socket&& socket, bool ws_only)
+      : srv_(srv), stream_(std::move(socket)), ws_only_(ws_only) {
+    ++srv_.connections;
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    remote_ = ec ? "?" : ep.address().to_string();
+    stream_.socket().set_option(tcp::no_delay{true}, ec);
+  }
+  ~http_session() override { --srv_.connections; }
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+  void shutdown() override {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.close();
+    });
+  }
+
+private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(srv_.opts.max_body_bytes);
+    parser_->header_limit(static_cast<uint32_t>(srv_.opts.max_header_bytes));
+    stream_.expires_after(served_ > 0 ? srv_.opts.idle_timeout : srv_.opts.request_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+        ec == net::error::operation_aborted || ec == net::error::connection_reset)
+      return close();
+    if (ec == http::error::body_limit)
+      return fail_and_close({api_errc::payload_too_large,
+                             "the body exceeds " + std::to_string(srv_.opts.max_body_bytes) + " bytes"});
+    if (ec == http::error::header_limit)
+      return fail_and_close({api_errc::headers_too_large,
+                             "the headers exceed " + std::to_string(srv_.opts.max_header_bytes) + " bytes"});
+    if (ec) return fail_and_close({api_errc::invalid_value, "malformed HTTP request: " + ec.message()});
+    handle(parser_->release());
+  }
+
+  void handle(http::request<http::string_body> req) {
+    ++served_;
+    auto target = std::string_view{req.target().data(), req.target().size()};
+    auto method = std::string_view{req.method_string().data(), req.method_string().size()};
+    auto [path, query] = split_target(target);
+    auto m = match_route(method, path);
+    if (m && ws_only_ && m->which != route::stream)
+      m = api_error{api_errc::not_found, "this port serves only /ws"};
+    if (!m) return respond(req, error_response(m.error()));
+    uint32_t retry_after = 0;
+    auto header = [&](http::field f) {
+      auto v = req[f];
+      return std::string_view{v.data(), v.size()};
+    };
+    auto who = srv_.admit(m->which, header(http::field::authorization), query,
+                          header(http::field::sec_websocket_protocol), remote_, retry_after);
+    if (!who) {
+      auto res = error_response(who.error());
+      if (who.code() == api_errc::rate_limited) {
+        res.headers.emplace_back("Retry-After", std::to_string(retry_after));
+        res.body = error_body(who.error(), retry_after);
+      }
+      if (who.code() == api_errc::auth_required || who.code() == api_errc::invalid_token)
+        res.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return respond(req, res);
+    }
+    if (m->which == route::stream) {
+      if (!websocket::is_upgrade(req))
+        return respond(req, error_response({api_errc::invalid_value,
+                                            "/ws takes a WebSocket upgrade (GET with Upgrade: websocket)"}));
+      std::string echo;
+      if (auto t = extract_token("", "", header(http::field::sec_websocket_protocol)))
+        echo = t->echo_protocol;
+      stream_.expires_never();
+      auto ws = std::make_shared<ws_session>(srv_, std::move(stream_), remote_);
+      srv_.track(ws);
+      ws->run(std::move(req), std::move(echo));
+      return;
+    }
+    api_response res;
+    switch (m->which) {
+      case route::page:
+      case route::asset: {
+        auto a = find_asset(m->which == route::page ? "index.html" : m->id);
+        if (!a) {
+          res = error_response({api_errc::not_found, "no page asset " + m->id});
+          break;
+        }
+        res.body = std::string{a->bytes};
+        res.content_type = std::string{a->content_type};
+        res.headers.emplace_back("Cache-Control", "no-cache");
+        break;
+      }
+      case route::healthz:
+        res.body = "{\"status\":\"ok\"}";
+        break;
+      case route::readyz: {
+        auto h = srv_.b.health();
+        bool ready = h.store_ok && h.breakers_closed;
+        res.status = ready ? 200 : 503;
+        res.body = ready ? "{\"status\":\"ready\"}"
+                         : "{\"status\":\"not_ready\",\"error\":" +
+                               json::serialize(json::string{h.detail}) +
+                               ",\"code\":\"SERVICE_UNAVAILABLE\"}";
+        break;
+      }
+      case route::metrics:
+        res.body = srv_.metrics ? srv_.metrics() : std::string{};
+        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        break;
+      default: {
+        api_request r{method, target, req.body(), *who,
+                      "ws://" + std::string{header(http::field::host)}};
+        try {
+          res = srv_.handlers.handle(*m, r);
+        } catch (const std::exception& e) {
+          log::error("edge", "internal error on ", method, " ", path, ": ", e.what());
+          res = error_response({api_errc::internal, "internal error"});
+        }
+      }
+    }
+    respond(req, res);
+  }
+
+  void respond(const http::request<http::string_body>& req, const api_response& r) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), req.version());
+    res->set(http::field::server, server_name);
+    res->set(http::field::content_type, r.content_type);
+    for (const auto& [k, v] : r.headers) res->set(k, v);
+    res->keep_alive(req.keep_alive() && r.status < 500 && !close_after_);
+    res->body() = r.body;
+    res->prepare_payload();
+    if (req.method() == http::verb::head) {
+      auto n = res->body().size();
+      res->body().clear();
+      res->content_length(n);
+    }
+    bool keep = res->keep_alive();
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
+      if (ec || !keep) return self->close();
+      self->read();
+    });
+  }
+
+  /// A request that cannot be read any further: answer it and close (pipelined bytes after it
+  /// cannot be trusted).
+  void fail_and_close(const api_error& e) {
+    close_after_ = true;
+    http::request<http::string_body> req;
+    req.version(11);
+    respond(req, error_response(e));
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+  }
+
+  server::impl& srv_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  bool ws_only_;
+  bool close_after_ = false;
+  uint64_t served_ = 0;
+};
+
+void accept_loop(server::impl& srv, std::shared_ptr<tcp::acceptor> acceptor, bool ws_only) {
+  acceptor->async_accept(net::make_strand(srv.ioc), [&srv, acceptor, ws_only](beast::error_code ec,
+                                                                               tcp::socket socket) {
+    if (ec) {
+      if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
+      log::warn("edge", "accept failed: ", ec.message());
+    } else if (srv.connections.load() >= srv.opts.max_connections) {
+      beast::error_code ignored;
+      socket.close(ignored);  // at capacity: refused before a byte is read
+    } else {
+      auto s = std::make_shared<http_session>(srv, std::move(socket), ws_only);
+      srv.track(s);
+      s->run();
+    }
+    accept_loop(srv, acceptor, ws_only);
+  });
+}
+
+}  // namespace
+
+server::server(server_options opts, backend& b, stream_hub& hub, access_control access,
+               metrics_renderer metrics)
+    : impl_(std::make_unique<impl>(std::move(opts), b, hub, access, std::move(metrics))) {}
+
+server::~server() { stop(); }
+
+std::optional<std::string> server::start() {
+  auto& s = *impl_;
+  auto bind = [&](uint16_t port, bool ws_only, uint16_t& bound) -> std::optional<std::string> {
+    beast::error_code ec;
+    auto address = net::ip::make_address(s.opts.host, ec);
+    if (ec) return "bad listen address '" + s.opts.host + "': " + ec.message();
+    auto acceptor = std::make_shared<tcp::acceptor>(s.ioc);
+    tcp::endpoint ep{address, port};
+    acceptor->open(ep.protocol(), ec);
+    if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
+    if (!ec) acceptor->bind(ep, ec);
+    if (!ec) acceptor->listen(net::socket_base::max_listen_connections, ec);
+    if (ec) return "cannot listen on " + s.opts.host + ":" + std::to_string(port) + ": " + ec.message();
+    bound = acceptor->local_endpoint().port();
+    s.acceptors.push_back(acceptor);
+    accept_loop(s, acceptor, ws_only);
+    return std::nullopt;
+  };
+  if (auto e = bind(s.opts.port, false, s.bound_port)) return e;
+  if (s.opts.ws_port)
+    if (auto e = bind(*s.opts.ws_port, true, s.bound_ws_port)) return e;
+  for (uint32_t i = 0; i < std::max<uint32_t>(1, s.opts.io_threads); ++i)
+    s.threads.emplace_back([&s] { s.ioc.run(); });
+  return std::nullopt;
+}
+
+void server::stop() {
+  auto& s = *impl_;
+  if (s.stopping.exchange(true)) return;
+  net::post(s.ioc, [&s] {
+    for (auto& a : s.acceptors) {
+      beast::error_code ec;
+      a->close(ec);
+    }
+  });
+  {
+    std::lock_guard<std::mutex> lock{s.sessions_mtx};
+    for (auto& w : s.sessions)
+      if (auto p = w.lock()) p->shutdown();
+  }
+  // WebSockets get their close frame; give them a moment before the loop stops.
+  auto until = steady::now() + std::chrono::seconds{2};
+  while (s.connections.load() > 0 && steady::now() < until && !s.threads.empty())
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  s.ioc.stop();
+  for (auto& t : s.threads)
+    if (t.joinable()) t.join();
+  s.threads.clear();
+}
+
+uint16_t server::port() const { return impl_->bound_port; }
+uint16_t server::ws_port() const { return impl_->bound_ws_port; }
+size_t server::connections() const { return impl_->connections.load(); }
+
+}  // namespace aragora::edge

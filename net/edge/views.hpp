@@ -1,0 +1,83 @@
+#pragma once
+// The JSON the edge sends, built from the stored protobuf records: the shapes the aragora clients
+// read (client-contract §3 and §5) with our own fields beside them. Pure: tests pin the keys.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "aragora/v1/debate.pb.h"
+#include "net/edge/api_error.hpp"
+
+namespace aragora::edge {
+
+/// "2026-11-30T12:00:00.123Z".
+[[nodiscard]] std::string iso8601(const google::protobuf::Timestamp& t);
+/// The clients' status vocabulary: running, completed (any decision), failed, cancelled.
+[[nodiscard]] std::string_view sdk_status(v1::Status::Value s);
+/// proposer, critic, reviser, voter, judge.
+[[nodiscard]] std::string_view role_of(v1::Phase::Value p);
+/// APPROVED, APPROVED_WITH_CONDITIONS, NEEDS_REVIEW, REJECTED ("" when unset).
+[[nodiscard]] std::string verdict_name(v1::Verdict::Value v);
+
+/// `{"error": message, "code": CODE}`, and `retry_after` when given (the TypeScript client reads
+/// it from the body).
+[[nodiscard]] std::string error_body(const api_error& e, std::optional<uint32_t> retry_after_s = {});
+
+/// The reply to a create: debate_id (what clients require), id, status "created", task, agents.
+[[nodiscard]] std::string created_body(const v1::DebateSpec& spec, std::string_view ws_url);
+
+/// A debate as GET /debates/{id} answers (running or finished), with its messages.
+[[nodiscard]] std::string debate_body(const v1::DebateResult& r, const v1::DebateRecord& record);
+/// The list entry of a stored debate record.
+[[nodiscard]] std::string list_body(const std::vector<v1::DebateRecord>& records, uint32_t limit,
+                                    uint64_t offset, bool more, std::string_view status);
+[[nodiscard]] std::string messages_body(const v1::DebateResult& r);
+
+/// What an event's frame needs beyond the event: the spec's round count, and for debate_end the
+/// receipt id and the final answer (known once the result is stored).
+struct frame_context {
+  uint32_t total_rounds = 0;
+  std::string receipt_id;
+  std::string final_answer;
+};
+
+/// Follows a debate's events to know what debate_end reports as its answer: the judge's synthesis,
+/// else the winner's last proposal or revision.
+class answer_tracker {
+public:
+  void see(const v1::Event& e);
+  [[nodiscard]] std::string answer(std::string_view winner) const;
+
+private:
+  std::unordered_map<std::string, std::string> latest_;  // agent -> last proposal or revision
+  std::string judged_;
+};
+
+/// One debate event as a WebSocket text frame (and an element of /events): one JSON object with
+/// type, seq, debate_id, loop_id, timestamp (epoch seconds), round, agent and `data` (always an
+/// object, repeating debate_id, round and agent).
+[[nodiscard]] std::string event_frame(const v1::Event& e, const frame_context& ctx);
+/// The frames' type names: debate_start, round_start, agent_message, critique, vote, consensus,
+/// convergence, agent_error, token_delta, debate_end.
+[[nodiscard]] std::string_view event_type_name(v1::EventType::Value t);
+
+/// `{"events": [frames...], "next_seq": n, "debate_id": id}`; the frames are JSON objects.
+[[nodiscard]] std::string events_body(std::string_view debate_id,
+                                      const std::vector<std::string>& frames, uint32_t next_seq);
+
+/// A control frame (not a debate event, no seq): `{"type": t, "data": {...}}`; `data_json` is a
+/// JSON object.
+[[nodiscard]] std::string control_frame(std::string_view type, std::string_view data_json,
+                                        std::string_view debate_id = {});
+
+/// GET /api/v2/receipts/{id}: the clients' keys (client-contract §3) and our receipt in full
+/// under "receipt".
+[[nodiscard]] std::string receipt_body(const v1::Receipt& r);
+/// GET /leaderboard: "rankings" and "agents" (the same array), highest rating first.
+[[nodiscard]] std::string leaderboard_body(const v1::Leaderboard& board, size_t limit);
+
+}  // namespace aragora::edge

@@ -1,0 +1,274 @@
+#include "runtime/node/node_backend.hpp"
+
+#include <caf/all.hpp>
+
+#include "actors/agent/agent_spec.hpp"
+#include "actors/debate/actor/messages.hpp"
+#include "actors/debate/codec.hpp"
+#include "actors/debate/store/list_index.hpp"
+#include "actors/debate/store/persistence.hpp"
+#include "actors/ranking/ranking.hpp"
+#include "net/edge/stream_hub.hpp"
+#include "net/edge/views.hpp"
+#include "runtime/base/log/log.hpp"
+#include "runtime/capacity/capacity.hpp"
+#include "runtime/node/local_node.hpp"
+#include "storage/store.hpp"
+
+namespace aragora::node {
+
+namespace {
+
+using edge::api_errc;
+using edge::api_error;
+
+/// What the sink knows of a debate between its events.
+struct followed {
+  uint32_t total_rounds = 0;
+  uint32_t last_seq = 0;
+  std::optional<v1::Event> end;  // held until the result is stored
+};
+
+struct sink_state {
+  std::unordered_map<std::string, followed> debates;
+};
+
+/// Turns events into frames, once per event, and publishes them; holds debate_end until the
+/// debate's owner (this actor) hears it is stored and the ranking has taken its result in.
+caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub* hub,
+                         node_backend* backend) {
+  return {
+      [=](debate::event_ptr& e) {
+        auto& f = self->state.debates[e->debate_id()];
+        if (f.last_seq == 0) hub->open(e->debate_id());
+        f.last_seq = std::max(f.last_seq, e->seq());
+        if (e->has_start()) f.total_rounds = e->start().rounds();
+        if (e->type() == v1::EventType::debate_end) {
+          f.end = *e;
+          return;
+        }
+        edge::frame_context ctx;
+        ctx.total_rounds = f.total_rounds;
+        hub->publish(e->debate_id(), e->seq(),
+                     std::make_shared<const std::string>(edge::event_frame(*e, ctx)));
+      },
+      [=](debate::debate_durable& d) {
+        hub->durable(d.id, d.seq);
+        backend->stored(d.id);
+      },
+      [=](debate::debate_finished& done) {
+        auto it = self->state.debates.find(done.id);
+        followed f = it == self->state.debates.end() ? followed{} : std::move(it->second);
+        if (it != self->state.debates.end()) self->state.debates.erase(it);
+        backend->stored(done.id);
+        v1::Event end;
+        if (f.end) {
+          end = std::move(*f.end);
+        } else {
+          // The debate actor itself failed: no debate_end was published; one is made here.
+          end.set_debate_id(done.id);
+          end.set_seq(f.last_seq + 1);
+          end.set_type(v1::EventType::debate_end);
+          *end.mutable_timestamp() = debate::to_timestamp(std::chrono::system_clock::now());
+          end.mutable_end()->set_status(v1::Status::failed);
+          end.mutable_end()->set_error(done.error);
+        }
+        edge::frame_context ctx;
+        ctx.total_rounds = f.total_rounds;
+        ctx.receipt_id = done.receipt.id;
+        if (done.machine) {
+          v1::DebateResult r;
+          debate::fill_result(*done.machine, &done.receipt, r);
+          ctx.final_answer = r.final_answer();
+          ctx.total_rounds = done.machine->spec().rounds;
+        }
+        auto frame = std::make_shared<const std::string>(edge::event_frame(end, ctx));
+        auto publish = [hub, id = done.id, seq = end.seq(), frame] {
+          hub->publish(id, seq, frame, true);
+          hub->close(id);
+        };
+        // The ranking took the result in before this report was sent (the debate told it first):
+        // its answer to a question asked now comes after the ratings are stored.
+        auto ranking = backend->ranking_actor();
+        if (!ranking) return publish();
+        self->request(ranking, std::chrono::seconds{5}, ranking::leaderboard_atom::value,
+                      std::string{})
+            .then([publish](v1::Leaderboard&) { publish(); },
+                  [publish](caf::error&) { publish(); });
+      },
+  };
+}
+
+}  // namespace
+
+node_backend::node_backend(local_node& node, std::shared_ptr<storage::store> db,
+                           edge::stream_hub& hub, config::node_config cfg)
+    : node_(node), db_(std::move(db)), hub_(hub), cfg_(std::move(cfg)),
+      budget_bytes_(capacity::memory_budget(cfg_) << 20) {
+  sink_ = node_.system().spawn(event_sink, &hub_, this);
+  node_.observe_durability(sink_);
+}
+
+node_backend::~node_backend() { caf::anon_send_exit(sink_, caf::exit_reason::user_shutdown); }
+
+caf::actor node_backend::ranking_actor() { return node_.ranking(); }
+
+std::vector<std::string> node_backend::resume() {
+  auto r = node_.resume_unfinished(sink_, debate::finish_report::full, "serve", {sink_});
+  for (const auto& [id, why] : r.unreadable) log::warn("serve", "debate ", id, " not resumed: ", why);
+  return r.ids;
+}
+
+debate::debate_spec node_backend::base_spec() { return config::default_spec(cfg_); }
+
+edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
+  auto fp = capacity::estimate_footprint(spec, cfg_.mock.message_bytes);
+  auto running = node_.running_debates();
+  if ((running + 1) * fp.running > budget_bytes_)
+    return api_error{api_errc::at_capacity,
+                     "the node is at capacity (" + std::to_string(running) +
+                         " debates running within its memory budget); retry later"};
+  spec.id = node_.next_debate_id();
+  auto proto = debate::to_proto(spec);
+  {
+    std::lock_guard<std::mutex> lock{mtx_};
+    starting_[spec.id] = proto;
+  }
+  hub_.open(spec.id);
+  (void)node_.start_debate(std::make_shared<const debate::debate_spec>(std::move(spec)), sink_,
+                           {sink_}, debate::finish_report::full);
+  return proto;
+}
+
+void node_backend::stored(const std::string& id) {
+  std::lock_guard<std::mutex> lock{mtx_};
+  starting_.erase(id);
+}
+
+namespace {
+
+api_error store_failed(const storage::store_error& e) {
+  return {api_errc::unavailable, "the store cannot be read: " + e.message};
+}
+
+}  // namespace
+
+edge::api_result<std::pair<v1::DebateResult, v1::DebateRecord>> node_backend::debate(
+    const std::string& id) {
+  auto stored = debate::load_debate(*db_, id);
+  if (!stored.ok()) return store_failed(stored.error());
+  if (!stored.value()) {
+    std::lock_guard<std::mutex> lock{mtx_};
+    auto it = starting_.find(id);
+    if (it == starting_.end()) return api_error{api_errc::not_found, "no debate '" + id + "'"};
+    // Created, its first step not yet written.
+    v1::DebateRecord record;
+    *record.mutable_spec() = it->second;
+    record.set_status(v1::Status::running);
+    *record.mutable_created_at() = debate::to_timestamp(std::chrono::system_clock::now());
+    v1::DebateResult result;
+    result.set_id(id);
+    result.set_question(it->second.question());
+    result.set_status(v1::Status::running);
+    return std::pair{std::move(result), std::move(record)};
+  }
+  const auto& d = *stored.value();
+  auto rebuilt = debate::rebuild(d, cfg_.machine);
+  if (auto* why = std::get_if<std::string>(&rebuilt))
+    return api_error{api_errc::internal, "debate " + id + " cannot be read back: " + *why};
+  const auto& m = *std::get<std::unique_ptr<debate::debate_machine>>(rebuilt);
+  v1::DebateResult result;
+  debate::sealed_receipt receipt;
+  const debate::sealed_receipt* sealed = nullptr;
+  if (d.record.has_receipt()) {
+    receipt.id = d.record.receipt().receipt_id();
+    receipt.sha256 = d.record.receipt().sha256();
+    sealed = &receipt;
+  }
+  debate::fill_result(m, sealed, result);
+  return std::pair{std::move(result), d.record};
+}
+
+edge::api_result<edge::debate_page> node_backend::list(uint32_t limit, uint64_t offset,
+                                                       const std::string& status) {
+  auto q = debate::make_query(limit, static_cast<int64_t>(offset), status);
+  if (!q) return api_error{api_errc::invalid_value, q.error().message};
+  debate::list_page page;
+  if (auto err = debate::list_debates(*db_, *q, page)) return store_failed(*err);
+  return edge::debate_page{std::move(page.records), page.more};
+}
+
+edge::api_result<std::vector<v1::Event>> node_backend::events(const std::string& id,
+                                                              uint32_t after, uint32_t limit,
+                                                              v1::DebateRecord* record) {
+  auto stored = debate::load_debate(*db_, id);
+  if (!stored.ok()) return store_failed(stored.error());
+  if (!stored.value()) {
+    std::lock_guard<std::mutex> lock{mtx_};
+    auto it = starting_.find(id);
+    if (it == starting_.end()) return api_error{api_errc::not_found, "no debate '" + id + "'"};
+    if (record) {
+      *record->mutable_spec() = it->second;
+      record->set_status(v1::Status::running);
+    }
+    return std::vector<v1::Event>{};
+  }
+  auto& d = *stored.value();
+  if (record) *record = d.record;
+  std::vector<v1::Event> out;
+  for (auto& e : d.events) {
+    if (e.seq() <= after) continue;
+    if (out.size() >= limit) break;
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::optional<edge::api_error> node_backend::cancel(const std::string& id, const std::string& by) {
+  if (node_.cancel(id, "cancelled over the API by " + by, by)) return std::nullopt;
+  auto stored = debate::load_debate(*db_, id);
+  if (!stored.ok()) return store_failed(stored.error());
+  if (!stored.value()) return api_error{api_errc::not_found, "no debate '" + id + "'"};
+  return api_error{api_errc::conflict,
+                   "debate " + id + " is not running (" +
+                       std::string{edge::sdk_status(stored.value()->record.status())} + ")"};
+}
+
+edge::api_result<v1::Receipt> node_backend::receipt(const std::string& debate_id) {
+  auto stored = debate::load_debate(*db_, debate_id);
+  if (!stored.ok()) return store_failed(stored.error());
+  if (!stored.value()) return api_error{api_errc::not_found, "no debate '" + debate_id + "'"};
+  const auto& record = stored.value()->record;
+  if (!record.has_receipt())
+    return api_error{api_errc::not_found, "debate " + debate_id + " has no receipt yet (" +
+                                              std::string{edge::sdk_status(record.status())} + ")"};
+  return record.receipt();
+}
+
+edge::api_result<v1::Leaderboard> node_backend::leaderboard(const std::string& domain) {
+  auto table = ranking::load_ratings(*db_);
+  if (!table.ok()) return store_failed(table.error());
+  ranking::elo_params p{cfg_.elo_initial, cfg_.elo_k, cfg_.calibration_min};
+  return ranking::leaderboard(table.value(), domain, p);
+}
+
+std::vector<debate::agent_spec> node_backend::agent_catalog() {
+  std::vector<debate::agent_spec> out;
+  for (auto style : {"supportive", "critical", "balanced", "contrarian"})
+    out.push_back({style, "mock", style});
+  return out;
+}
+
+edge::health_report node_backend::health() {
+  edge::health_report h;
+  h.running = node_.running_debates();
+  for (const auto& c : node_.supervision_status())
+    if (c.breaker != resilience::breaker_state::closed || !c.up) {
+      h.breakers_closed = false;
+      h.detail = c.name + (c.up ? ": restart breaker open" : ": down");
+      break;
+    }
+  return h;
+}
+
+}  // namespace aragora::node

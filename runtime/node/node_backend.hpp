@@ -1,0 +1,69 @@
+#pragma once
+// The node behind the edge: debates started over HTTP run on the node's actors, store and
+// ranking, exactly as `aragora ask` runs them. An event sink actor turns each debate's events
+// into frames for the stream hub, once, and reports debate_end only after the result, the
+// receipt and the ratings are stored (client-contract §5).
+
+#include <caf/actor.hpp>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "net/edge/backend.hpp"
+#include "runtime/config/config.hpp"
+
+namespace aragora::storage {
+class store;
+}
+namespace aragora::edge {
+class stream_hub;
+}
+
+namespace aragora::node {
+
+class local_node;
+
+class node_backend final : public edge::backend {
+public:
+  /// `db` is the node's store (the edge serves durable debates only).
+  node_backend(local_node& node, std::shared_ptr<storage::store> db, edge::stream_hub& hub,
+               config::node_config cfg);
+  ~node_backend() override;
+
+  /// Continues the store's unfinished debates with the hub following them (at start).
+  [[nodiscard]] std::vector<std::string> resume();
+  [[nodiscard]] debate::debate_spec base_spec() override;
+  [[nodiscard]] edge::api_result<v1::DebateSpec> start(debate::debate_spec spec) override;
+  [[nodiscard]] edge::api_result<std::pair<v1::DebateResult, v1::DebateRecord>> debate(
+      const std::string& id) override;
+  [[nodiscard]] edge::api_result<edge::debate_page> list(uint32_t limit, uint64_t offset,
+                                                         const std::string& status) override;
+  [[nodiscard]] edge::api_result<std::vector<v1::Event>> events(const std::string& id,
+                                                                uint32_t after, uint32_t limit,
+                                                                v1::DebateRecord* record) override;
+  [[nodiscard]] std::optional<edge::api_error> cancel(const std::string& id,
+                                                      const std::string& by) override;
+  [[nodiscard]] edge::api_result<v1::Receipt> receipt(const std::string& debate_id) override;
+  [[nodiscard]] edge::api_result<v1::Leaderboard> leaderboard(const std::string& domain) override;
+  [[nodiscard]] std::vector<debate::agent_spec> agent_catalog() override;
+  [[nodiscard]] edge::health_report health() override;
+
+  /// Debates started here and not yet stored (their first write is in flight): a GET right after
+  /// the create still finds them.
+  void stored(const std::string& id);
+  /// The ranking actor as it runs now (the sink's barrier before debate_end).
+  [[nodiscard]] caf::actor ranking_actor();
+
+private:
+  local_node& node_;
+  std::shared_ptr<storage::store> db_;
+  edge::stream_hub& hub_;
+  config::node_config cfg_;
+  uint64_t budget_bytes_;
+  caf::actor sink_;
+  std::mutex mtx_;
+  std::unordered_map<std::string, v1::DebateSpec> starting_;
+};
+
+}  // namespace aragora::node
