@@ -158,6 +158,11 @@ public:
     opt.keep_alive_pings = true;  // a peer that vanished is noticed
     ws_.set_option(opt);
     ws_.read_message_max(srv_.opts.ws_max_message_bytes);
+    if (srv_.opts.ws_socket_send_buffer > 0) {
+      beast::error_code ec;
+      beast::get_lowest_layer(ws_).socket().set_option(
+          net::socket_base::send_buffer_size(srv_.opts.ws_socket_send_buffer), ec);
+    }
     ws_.set_option(websocket::stream_base::decorator([echo_protocol](websocket::response_type& res) {
       res.set(http::field::server, server_name);
       if (!echo_protocol.empty()) res.set(http::field::sec_websocket_protocol, echo_protocol);
@@ -190,6 +195,7 @@ private:
   struct out {
     stream_hub::frame f;
     bool last = false;
+    bool live = false;  // pushed by the hub (counts against the queue's bound)
   };
 
   void on_accept(beast::error_code ec, const std::string& target) {
@@ -355,7 +361,7 @@ private:
         log::warn("edge", remote_, ": debate ", id, " frames ", sub->next, "..", seq - 1,
                   " were lost to this connection");
     }
-    enqueue(f, last);
+    enqueue(f, last, true);
     sub->next = seq + 1;
     if (last) {
       sub->done = true;
@@ -363,15 +369,19 @@ private:
     }
   }
 
-  void enqueue(stream_hub::frame f, bool last) {
+  /// Queues a frame. The bound counts live frames only: a replay is as long as its debate (a
+  /// bounded number of events) and is written at the connection's pace, but live frames that
+  /// pile up mean the consumer cannot keep up.
+  void enqueue(stream_hub::frame f, bool last, bool live = false) {
     if (closing_) return;
-    if (queue_.size() >= srv_.opts.ws_send_queue_frames) {
+    if (live && live_queued_ >= srv_.opts.ws_send_queue_frames) {
       // A consumer this far behind is cut off rather than held in memory; it resumes by seq.
       close(websocket::close_code::try_again_later,
             "slow consumer: send queue full; resubscribe with after_seq");
       return;
     }
-    queue_.push_back({std::move(f), last});
+    queue_.push_back({std::move(f), last, live});
+    if (live) ++live_queued_;
     if (!writing_ && accepted_) write();
   }
 
@@ -401,7 +411,8 @@ private:
     ws_.text(true);
     ws_.async_write(net::buffer(*queue_.front().f),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                      if (ec) return self->finish();
+                      if (ec || self->queue_.empty()) return self->finish();
+                      if (self->queue_.front().live && self->live_queued_ > 0) --self->live_queued_;
                       self->queue_.pop_front();
                       self->last_write_ = steady::now();
                       self->write();
@@ -418,7 +429,7 @@ private:
       data["server_time"] = epoch_ms();
       data["last_seq"] = last;
       data["subscriptions"] = self->subs_.size();
-      if (self->queue_.size() < self->srv_.opts.ws_send_queue_frames / 2)
+      if (self->live_queued_ < self->srv_.opts.ws_send_queue_frames / 2)
         self->enqueue(share(control_frame("heartbeat", json::serialize(data))), false);
       self->arm_heartbeat();
     });
@@ -427,7 +438,9 @@ private:
   void close(websocket::close_code code, std::string reason) {
     if (closing_) return;
     closing_ = true;
-    queue_.clear();
+    // The frame being written stays until its write completes (it is the write's buffer).
+    queue_.erase(writing_ && !queue_.empty() ? queue_.begin() + 1 : queue_.begin(), queue_.end());
+    live_queued_ = 0;
     unsubscribe_all();
     heartbeat_.cancel();
     pause_.cancel();
@@ -454,6 +467,7 @@ private:
   net::steady_timer pause_;
   std::string remote_;
   std::deque<out> queue_;
+  size_t live_queued_ = 0;
   std::vector<subscription> subs_;
   steady::time_point last_write_{};
   bool accepted_ = false;

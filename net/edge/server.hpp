@@ -31,6 +31,7 @@ struct server_options {
   size_t max_connections = 20'000;
   size_t ws_max_message_bytes = 64 << 10;    // inbound; larger closes with 1009
   size_t ws_send_queue_frames = 4096;        // past this a slow consumer is closed (1013)
+  int ws_socket_send_buffer = 0;             // SO_SNDBUF of WebSocket sockets; 0: the system's
   std::chrono::milliseconds ws_end_pause{50};  // before debate_end (client-contract §9.1)
   std::chrono::seconds ws_heartbeat{15};
 };

@@ -76,6 +76,11 @@ public:
     }
   }
 
+  /// Sends it a signal (SIGTERM for a server).
+  void signal(int signo) {
+    if (pid_ > 0 && !exit_code_) ::kill(pid_, signo);
+  }
+
   /// Closing its stdin is the child's signal to stop.
   void close_stdin() {
     if (stdin_ >= 0) close(stdin_);

@@ -75,7 +75,7 @@ void on_down(sv_self* self, const caf::down_msg& dm) {
     // Stopped on purpose (its owner shutting it down, as a node does child by child): not a
     // failure, so not restarted.
     if (dm.reason == caf::exit_reason::user_shutdown || dm.reason == caf::exit_reason::normal) {
-      log::info("supervisor", st.me, ": ", c.spec.name, " stopped (",
+      log::debug("supervisor", st.me, ": ", c.spec.name, " stopped (",
                 self->system().render(dm.reason), "); not restarting it");
       return;
     }

@@ -1,0 +1,433 @@
+// The edge over real sockets on loopback (label integration): a real node, RocksDB store and
+// ranking behind the HTTP API and the WebSocket stream, driven as the aragora clients drive them
+// (client-contract.md).
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <caf/all.hpp>
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "net/edge/auth/rate_limiter.hpp"
+#include "net/edge/auth/token_store.hpp"
+#include "net/edge/server.hpp"
+#include "net/edge/stream_hub.hpp"
+#include "runtime/node/local_node.hpp"
+#include "runtime/node/node_backend.hpp"
+#include "tests/support/edge_client.hpp"
+#include "tests/support/subprocess.hpp"
+#include "tests/support/temp_store.hpp"
+
+namespace aragora {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+config::node_config quick(uint32_t latency_ms = 0) {
+  config::node_config c;
+  c.memory_enabled = false;
+  c.mock.latency_ms = latency_ms;
+  return c;
+}
+
+/// A node behind a server on a free port.
+struct edge_node {
+  test::temp_store store;
+  node::local_node node;
+  edge::stream_hub hub;
+  node::node_backend backend;
+  edge::server srv;
+
+  explicit edge_node(const std::string& stem, config::node_config cfg = quick(),
+                     edge::server_options opts = {}, edge::access_control access = {})
+      : store(stem), node(cfg, std::nullopt, store.db), backend(node, store.db, hub, cfg),
+        srv(with_free_port(std::move(opts)), backend, hub, access) {
+    auto err = srv.start();
+    EXPECT_FALSE(err) << *err;
+  }
+  ~edge_node() { srv.stop(); }
+
+  static edge::server_options with_free_port(edge::server_options o) {
+    o.port = 0;
+    return o;
+  }
+  [[nodiscard]] uint16_t port() const { return srv.port(); }
+};
+
+json::object parse(const std::string& s) {
+  json::error_code ec;
+  auto v = json::parse(s, ec);
+  EXPECT_FALSE(ec) << s;
+  EXPECT_TRUE(v.is_object()) << s;
+  return v.is_object() ? v.as_object() : json::object{};
+}
+
+std::string text(const json::value& v) { return v.is_string() ? std::string{v.as_string()} : ""; }
+
+std::string create(uint16_t port, const std::string& body, const test::header_list& h = {}) {
+  auto r = test::http(port, "POST", "/api/v1/debates", body, h);
+  EXPECT_EQ(r.status, 200u) << r.body;
+  auto o = parse(r.body);
+  return o.contains("debate_id") ? text(o.at("debate_id")) : "";
+}
+
+const std::string three_agents =
+    R"("agents": ["mock:supportive:alice", "mock:critical:bob", "mock:contrarian:carol"])";
+
+/// Reads frames until debate_end (or the timeout); every frame is one JSON object.
+std::vector<json::object> until_end(test::ws_client& ws, std::chrono::milliseconds limit = 20s) {
+  std::vector<json::object> out;
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto f = ws.read(left);
+    if (!f) break;
+    out.push_back(parse(*f));
+    if (text(out.back().at("type")) == "debate_end") break;
+  }
+  return out;
+}
+
+/// The seqs of the debate events among `frames` (control frames carry none).
+std::vector<uint32_t> seqs(const std::vector<json::object>& frames) {
+  std::vector<uint32_t> out;
+  for (const auto& f : frames)
+    if (f.contains("seq")) out.push_back(static_cast<uint32_t>(f.at("seq").to_number<int64_t>()));
+  return out;
+}
+
+void expect_gapless(const std::vector<uint32_t>& s, uint32_t from = 1) {
+  for (size_t i = 0; i < s.size(); ++i) ASSERT_EQ(s[i], from + i) << "frame " << i;
+}
+
+TEST(Edge, ThePythonClientsFlowCreateStreamGetReceiptLeaderboard) {
+  edge_node e{"edge-flow"};
+  auto id = create(e.port(), R"({"task": "Should we adopt Kubernetes?", )" + three_agents +
+                                 R"(, "rounds": 2})");
+  ASSERT_FALSE(id.empty());
+  // The client connects after the create: the debate (no latency) has likely ended already.
+  std::this_thread::sleep_for(200ms);
+  test::ws_client ws{e.port(), "/ws?debate_id=" + id};
+  ASSERT_TRUE(ws.connected());
+  auto frames = until_end(ws);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(text(frames.front().at("type")), "connection_info");
+  auto s = seqs(frames);
+  ASSERT_GE(s.size(), 10u);
+  expect_gapless(s);
+  for (const auto& f : frames) {
+    ASSERT_TRUE(f.at("data").is_object());
+    if (f.contains("seq")) {
+      EXPECT_EQ(text(f.at("debate_id")), id);
+      EXPECT_EQ(text(f.at("data").at("debate_id")), id);
+    }
+  }
+  EXPECT_EQ(text(frames[1].at("type")), "debate_start");
+  const auto& end = frames.back();
+  ASSERT_EQ(text(end.at("type")), "debate_end");
+  const auto& d = end.at("data").as_object();
+  EXPECT_EQ(text(d.at("status")), "completed");
+  auto receipt_id = text(d.at("receipt_id"));
+  EXPECT_EQ(receipt_id, "DR-" + id);
+  EXPECT_FALSE(text(d.at("result")).empty());
+  // What a client does on debate_end: everything is there already.
+  auto leaders = parse(test::http(e.port(), "GET", "/api/leaderboard").body);
+  std::set<std::string> ranked;
+  for (const auto& a : leaders.at("rankings").as_array()) ranked.insert(text(a.at("name")));
+  EXPECT_EQ(ranked, (std::set<std::string>{"alice", "bob", "carol"}));
+  EXPECT_EQ(leaders.at("agents").as_array().size(), 3u);
+  auto got = test::http(e.port(), "GET", "/api/v1/debates/" + id);
+  ASSERT_EQ(got.status, 200u);
+  auto debate = parse(got.body);
+  EXPECT_EQ(text(debate.at("status")), "completed");
+  EXPECT_EQ(text(debate.at("receipt_id")), receipt_id);
+  EXPECT_TRUE(debate.at("consensus").is_object());
+  EXPECT_FALSE(debate.at("messages").as_array().empty());
+  for (auto path : {"/api/v2/receipts/" + receipt_id, "/api/v2/receipts/debate-" + id,
+                    "/api/gauntlet/receipts/" + receipt_id}) {
+    auto r = test::http(e.port(), "GET", path);
+    ASSERT_EQ(r.status, 200u) << path << r.body;
+    auto o = parse(r.body);
+    EXPECT_EQ(text(o.at("receipt_id")), receipt_id);
+    EXPECT_EQ(text(o.at("debate_id")), id);
+    EXPECT_FALSE(text(o.at("verdict")).empty());
+  }
+}
+
+TEST(Edge, ALiveStreamReplaysThenFollowsAndResumesBySeqWithNothingLostOrRepeated) {
+  edge_node e{"edge-live", quick(40)};
+  auto id = create(e.port(), R"({"task": "Q?", "rounds": 3, "early_stop": false, )" + three_agents + "}");
+  std::vector<uint32_t> seen;
+  {
+    test::ws_client first{e.port(), "/ws?debate_id=" + id};
+    ASSERT_TRUE(first.connected());
+    while (seen.size() < 8) {
+      auto f = first.read(10s);
+      ASSERT_TRUE(f);
+      auto o = parse(*f);
+      if (o.contains("seq")) seen.push_back(static_cast<uint32_t>(o.at("seq").to_number<int64_t>()));
+    }
+    first.drop();  // the connection is lost mid-debate
+  }
+  // The page's and the cluster client's resume: an explicit subscribe with the last seq seen.
+  test::ws_client second{e.port(), "/ws"};
+  ASSERT_TRUE(second.connected());
+  second.send(R"({"type": "subscribe", "debate_id": ")" + id + R"(", "after_seq": )" +
+              std::to_string(seen.back()) + "}");
+  auto frames = until_end(second);
+  std::vector<std::string> types;
+  for (const auto& f : frames) types.push_back(text(f.at("type")));
+  EXPECT_NE(std::find(types.begin(), types.end(), "subscribed"), types.end());
+  EXPECT_NE(std::find(types.begin(), types.end(), "replay_end"), types.end());
+  auto rest = seqs(frames);
+  seen.insert(seen.end(), rest.begin(), rest.end());
+  expect_gapless(seen);
+  EXPECT_EQ(types.back(), "debate_end");
+  // The polling fallback agrees with the stream.
+  auto page = parse(test::http(e.port(), "GET", "/api/v1/debates/" + id + "/events?since=5&limit=4").body);
+  ASSERT_EQ(page.at("events").as_array().size(), 4u);
+  EXPECT_EQ(page.at("events").as_array()[0].at("seq"), 6);
+  EXPECT_EQ(page.at("next_seq"), 10);
+}
+
+TEST(Edge, EveryEndpointAndAliasAnswersAndEveryErrorIsFlatWithItsStatus) {
+  edge_node e{"edge-endpoints"};
+  auto id = create(e.port(), R"({"question": "Q?", "rounds": 1})");
+  std::this_thread::sleep_for(300ms);
+  struct want {
+    std::string method, path, body;
+    unsigned status;
+    std::string code;  // of an error
+  };
+  for (const auto& w : std::vector<want>{
+           {"GET", "/api/v1/health", "", 200, ""},
+           {"GET", "/api/health", "", 200, ""},
+           {"GET", "/healthz", "", 200, ""},
+           {"GET", "/readyz", "", 200, ""},
+           {"GET", "/api/v1/debates", "", 200, ""},
+           {"GET", "/api/debates?limit=1&offset=0&status=completed", "", 200, ""},
+           {"GET", "/api/v1/debates/" + id, "", 200, ""},
+           {"GET", "/api/debates/" + id + "/messages", "", 200, ""},
+           {"GET", "/api/v1/debates/" + id + "/events?since=0", "", 200, ""},
+           {"GET", "/api/v1/debates/" + id + "/receipt", "", 200, ""},
+           {"GET", "/api/v1/leaderboard", "", 200, ""},
+           {"GET", "/api/v1/rankings", "", 200, ""},
+           {"GET", "/api/agents", "", 200, ""},
+           {"GET", "/", "", 200, ""},
+           {"POST", "/api/debate", R"({"task": "Q2?"})", 200, ""},
+           {"GET", "/api/v1/debates/nosuch", "", 404, "NOT_FOUND"},
+           {"GET", "/api/v1/debates/nosuch/receipt", "", 404, "NOT_FOUND"},
+           {"GET", "/api/v2/receipts/DR-nosuch", "", 404, "NOT_FOUND"},
+           {"GET", "/api/v1/nothing", "", 404, "NOT_FOUND"},
+           {"GET", "/api/v1/debates/a%2Fb", "", 400, "INVALID_VALUE"},
+           {"GET", "/api/v1/debates?limit=0", "", 400, "INVALID_VALUE"},
+           {"GET", "/api/v1/debates?status=weird", "", 400, "INVALID_VALUE"},
+           {"POST", "/api/v1/debates", "{not json", 400, "INVALID_JSON"},
+           {"POST", "/api/v1/debates", R"({"rounds": 2})", 400, "MISSING_FIELD"},
+           {"POST", "/api/v1/debates", R"({"task": "Q", "rounds": 50})", 400, "INVALID_VALUE"},
+           {"DELETE", "/api/v1/debates/" + id, "", 405, "METHOD_NOT_ALLOWED"},
+           {"POST", "/api/v1/debates/" + id + "/cancel", "", 409, "CONFLICT"},
+           {"POST", "/api/v1/debates/nosuch/cancel", "", 404, "NOT_FOUND"},
+           {"GET", "/ws", "", 400, "INVALID_VALUE"},
+       }) {
+    auto r = test::http(e.port(), w.method, w.path, w.body);
+    EXPECT_EQ(r.status, w.status) << w.method << " " << w.path << ": " << r.body;
+    if (w.path == "/") {
+      EXPECT_NE(r.header("Content-Type").find("text/html"), std::string::npos);
+      continue;
+    }
+    auto o = parse(r.body);  // every answer, 2xx or not, is one JSON object
+    if (!w.code.empty()) {
+      EXPECT_EQ(text(o["code"]), w.code) << w.path;
+      EXPECT_FALSE(text(o["error"]).empty()) << w.path;
+    }
+  }
+  auto r405 = test::http(e.port(), "DELETE", "/api/v1/debates/" + id);
+  EXPECT_EQ(r405.header("Allow"), "GET");
+}
+
+TEST(Edge, OversizedOrMalformedRequestsGetTheirStatusAndLoseNothing) {
+  edge::server_options opts;
+  opts.max_body_bytes = 1024;
+  edge_node e{"edge-limits", quick(), opts};
+  auto big = R"({"task": ")" + std::string(4096, 'x') + "\"}";
+  auto r = test::http(e.port(), "POST", "/api/v1/debates", big);
+  EXPECT_EQ(r.status, 413u);
+  EXPECT_EQ(text(parse(r.body)["code"]), "PAYLOAD_TOO_LARGE");
+  auto junk = test::raw_exchange(e.port(), "NOT HTTP AT ALL\r\n\r\n", 2s);
+  EXPECT_NE(junk.find("400"), std::string::npos) << junk;
+  auto huge_header = "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(64 << 10, 'a') + "\r\n\r\n";
+  EXPECT_NE(test::raw_exchange(e.port(), huge_header, 2s).find("431"), std::string::npos);
+  // Pipelined requests on one connection are answered in order.
+  auto two = test::raw_exchange(
+      e.port(),
+      "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /api/v1/debates/nosuch HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+      2s);
+  auto ok = two.find("200 OK"), nf = two.find("404 Not Found");
+  EXPECT_NE(ok, std::string::npos);
+  EXPECT_NE(nf, std::string::npos);
+  EXPECT_LT(ok, nf);
+  // The server still serves.
+  EXPECT_EQ(test::http(e.port(), "GET", "/api/v1/health").status, 200u);
+}
+
+TEST(Edge, TokensRolesAndRateLimits) {
+  edge::token_store tokens;
+  auto file = test::temp_path("tokens");
+  {
+    std::ofstream out(file);
+    out << "reader read rrrrrrrrrrrrrrrrrrrr\nwriter write wwwwwwwwwwwwwwwwwwww\n";
+  }
+  ::chmod(file.c_str(), 0600);
+  ASSERT_FALSE(tokens.load_file(file));
+  std::remove(file.c_str());
+  edge::rate_limiter limiter{{1.0, 20, 100}};
+  edge_node e{"edge-auth", quick(), {}, {&tokens, &limiter}};
+  test::header_list reader{{"Authorization", "Bearer rrrrrrrrrrrrrrrrrrrr"}};
+  test::header_list writer{{"Authorization", "bearer wwwwwwwwwwwwwwwwwwww"}};
+  auto none = test::http(e.port(), "GET", "/api/v1/debates");
+  EXPECT_EQ(none.status, 401u);
+  EXPECT_EQ(text(parse(none.body)["code"]), "AUTH_REQUIRED");
+  EXPECT_EQ(none.header("WWW-Authenticate"), "Bearer");
+  auto bad = test::http(e.port(), "GET", "/api/v1/debates", "", {{"Authorization", "Bearer nope-nope-nope-nope"}});
+  EXPECT_EQ(text(parse(bad.body)["code"]), "INVALID_TOKEN");
+  EXPECT_EQ(test::http(e.port(), "GET", "/api/v1/debates", "", reader).status, 200u);
+  EXPECT_EQ(test::http(e.port(), "GET", "/api/v1/health").status, 200u);  // public
+  auto forbidden = test::http(e.port(), "POST", "/api/v1/debates", R"({"task": "Q?"})", reader);
+  EXPECT_EQ(forbidden.status, 403u);
+  EXPECT_EQ(text(parse(forbidden.body)["code"]), "FORBIDDEN");
+  auto id = create(e.port(), R"({"task": "Q?", "rounds": 1})", writer);
+  ASSERT_FALSE(id.empty());
+  // The WebSocket: the token as the clients send it (?token=), or refused.
+  test::ws_client anonymous{e.port(), "/ws?debate_id=" + id};
+  EXPECT_FALSE(anonymous.connected());
+  EXPECT_EQ(anonymous.handshake_status(), 401u);
+  test::ws_client with_token{e.port(), "/ws?debate_id=" + id + "&token=rrrrrrrrrrrrrrrrrrrr"};
+  ASSERT_TRUE(with_token.connected());
+  auto frames = until_end(with_token);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(text(frames.back().at("type")), "debate_end");
+  test::ws_client by_protocol{e.port(), "/ws?debate_id=" + id,
+                              {{"Sec-WebSocket-Protocol", "access_token.rrrrrrrrrrrrrrrrrrrr"}}};
+  EXPECT_TRUE(by_protocol.connected());
+  // Past the burst: 429 with an integer Retry-After, in the header and the body.
+  unsigned last = 0;
+  test::http_reply limited;
+  for (int i = 0; i < 40 && last != 429; ++i) {
+    limited = test::http(e.port(), "GET", "/api/v1/debates", "", reader);
+    last = limited.status;
+  }
+  ASSERT_EQ(last, 429u);
+  auto retry = limited.header("Retry-After");
+  ASSERT_FALSE(retry.empty());
+  EXPECT_GE(std::stoi(retry), 1);
+  EXPECT_EQ(retry.find_first_not_of("0123456789"), std::string::npos) << retry;
+  EXPECT_EQ(parse(limited.body).at("retry_after").to_number<int64_t>(), std::stoi(retry));
+  EXPECT_EQ(text(parse(limited.body)["code"]), "RATE_LIMITED");
+  // Another token has its own bucket.
+  EXPECT_EQ(test::http(e.port(), "GET", "/api/v1/debates", "", writer).status, 200u);
+}
+
+TEST(Edge, ASlowConsumerIsCutOffWhileAHundredOthersKeepTheirStream) {
+  edge::server_options opts;
+  opts.ws_send_queue_frames = 32;
+  opts.ws_socket_send_buffer = 16 << 10;  // what the kernel holds for a consumer that does not read
+  auto cfg = quick(40);
+  cfg.mock.message_bytes = 2 << 10;
+  edge_node e{"edge-slow", cfg, opts};
+  auto id = create(e.port(), R"({"task": "Q?", "rounds": 6, "early_stop": false, "agents":
+    ["mock:supportive:a", "mock:critical:b", "mock:contrarian:c", "mock:balanced:d"]})");
+  test::ws_client slow{e.port(), "/ws?debate_id=" + id, {}, 4096};
+  ASSERT_TRUE(slow.connected());
+  // The others read as the debate goes, each on its own thread; the slow one reads nothing
+  // until the debate is over.
+  std::vector<std::vector<uint32_t>> got(100);
+  std::vector<std::string> why(100);
+  std::vector<std::thread> readers;
+  for (size_t i = 0; i < got.size(); ++i)
+    readers.emplace_back([&, i] {
+      test::ws_client ws{e.port(), "/ws?debate_id=" + id};
+      if (!ws.connected()) {
+        why[i] = "not connected";
+        return;
+      }
+      for (;;) {
+        auto f = ws.read(30s);
+        if (!f) {
+          why[i] = ws.error() + " " + std::to_string(ws.close_code()) + " " + ws.close_reason();
+          return;
+        }
+        // Read as a light client would (100 of them share two cores with the server): the
+        // envelope's seq and type come first in every frame.
+        auto head = std::string_view{*f}.substr(0, 80);
+        if (auto at = head.find("\"seq\":"); at != std::string_view::npos)
+          got[i].push_back(static_cast<uint32_t>(std::stoul(std::string{head.substr(at + 6, 10)})));
+        if (head.find("\"type\":\"debate_end\"") != std::string_view::npos) return;
+      }
+    });
+  for (auto& t : readers) t.join();
+  for (size_t i = 0; i < got.size(); ++i) {
+    ASSERT_TRUE(why[i].empty()) << "subscriber " << i << " lost its stream: " << why[i];
+    expect_gapless(got[i]);
+    ASSERT_EQ(got[i].size(), got[0].size());
+  }
+  // The slow one finds, after what fitted in the buffers, the close: 1013, resume by seq.
+  size_t read = 0;
+  while (slow.read(5s)) ++read;
+  EXPECT_EQ(slow.close_code(), 1013) << "after " << read << " frames: " << slow.error();
+  EXPECT_NE(slow.close_reason().find("after_seq"), std::string::npos);
+  EXPECT_LT(read, got[0].size());
+}
+
+TEST(Edge, AThousandSubscribersToOneDebateEachGetEveryEventOnceAndInOrder) {
+  edge_node e{"edge-fanout", quick(20)};
+  auto id = create(e.port(), R"({"task": "Q?", "rounds": 2, "early_stop": false, )" + three_agents + "}");
+  std::vector<std::unique_ptr<test::ws_client>> subs;
+  for (int i = 0; i < 1000; ++i) {
+    subs.push_back(std::make_unique<test::ws_client>(e.port(), "/ws?debate_id=" + id));
+    ASSERT_TRUE(subs.back()->connected()) << i;
+  }
+  size_t events = 0;
+  for (size_t i = 0; i < subs.size(); ++i) {
+    auto frames = until_end(*subs[i], 30s);
+    ASSERT_FALSE(frames.empty()) << i;
+    ASSERT_EQ(text(frames.back().at("type")), "debate_end") << i;
+    auto s = seqs(frames);
+    expect_gapless(s);
+    if (i == 0) events = s.size();
+    ASSERT_EQ(s.size(), events) << i;
+  }
+  EXPECT_GT(events, 20u);
+}
+
+TEST(Edge, AnUnknownDebateEndsItsStreamWithAnErrorButNotTheConnection) {
+  edge_node e{"edge-unknown"};
+  test::ws_client ws{e.port(), "/ws?debate_id=nosuch"};
+  ASSERT_TRUE(ws.connected());
+  auto info = ws.read(5s);
+  ASSERT_TRUE(info);
+  auto err = ws.read(5s);
+  ASSERT_TRUE(err);
+  auto o = parse(*err);
+  EXPECT_EQ(text(o.at("type")), "error");
+  EXPECT_EQ(text(o.at("data").at("code")), "NOT_FOUND");
+  ws.send(R"({"type": "ping", "timestamp": 5})");
+  ws.send("not json at all");  // ignored, not answered with an error
+  auto pong = ws.read(5s);
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(text(parse(*pong).at("type")), "pong");
+  // An inbound frame over 64 KiB closes with 1009.
+  ws.send(std::string(70 << 10, 'x'));
+  while (ws.read(5s)) {
+  }
+  EXPECT_EQ(ws.close_code(), 1009);
+}
+
+}  // namespace
+}  // namespace aragora
