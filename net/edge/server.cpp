@@ -720,8 +720,8 @@ void server::stop() {
     for (auto& w : s.sessions)
       if (auto p = w.lock()) p->shutdown();
   }
-  // WebSockets get their close frame; give them a moment before the loop stops.
-  auto until = steady::now() + std::chrono::seconds{2};
+  // WebSockets get their close frame; a moment for the close handshakes before the loop stops.
+  auto until = steady::now() + std::chrono::milliseconds{500};
   while (s.connections.load() > 0 && steady::now() < until && !s.threads.empty())
     std::this_thread::sleep_for(std::chrono::milliseconds{10});
   s.ioc.stop();

@@ -116,6 +116,9 @@ caf::actor node_backend::ranking_actor() { return node_.ranking(); }
 std::vector<std::string> node_backend::resume() {
   auto r = node_.resume_unfinished(sink_, debate::finish_report::full, "serve", {sink_});
   for (const auto& [id, why] : r.unreadable) log::warn("serve", "debate ", id, " not resumed: ", why);
+  // Live before anyone can subscribe (the server starts after this): a subscriber who comes
+  // before a resumed debate's next event must still be kept for it.
+  for (const auto& id : r.ids) hub_.open(id);
   return r.ids;
 }
 

@@ -1,0 +1,116 @@
+// `aragora serve` as a process (label integration): the first line says where it listens; SIGTERM
+// mid-debate stops it cleanly; the next start resumes the debate, and a subscriber that resumes by
+// seq misses nothing.
+
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/edge_client.hpp"
+#include "tests/support/subprocess.hpp"
+
+namespace aragora {
+namespace {
+
+using namespace std::chrono_literals;
+namespace json = boost::json;
+
+const std::string bin = ARAGORA_BIN;
+
+struct serve_process {
+  std::unique_ptr<test::child_process> proc;
+  uint16_t port = 0;
+  std::string first_line;
+
+  serve_process(const std::string& dir, const std::string& config) {
+    proc = std::make_unique<test::child_process>(
+        bin, std::vector<std::string>{"--config", config, "serve", "--port", "0", "--ws-port", "0",
+                                      "--data-dir", dir});
+    auto line = proc->read_line(20s);
+    if (!line) return;
+    first_line = *line;
+    std::smatch m;
+    if (std::regex_search(first_line, m, std::regex{"API http://127\\.0\\.0\\.1:([0-9]+)/api/v1"}))
+      port = static_cast<uint16_t>(std::stoi(m[1]));
+  }
+};
+
+std::string type_of(const json::object& o) { return std::string{o.at("type").as_string()}; }
+
+TEST(ServeProcess, SigtermMidDebateThenRestartResumesItAndAResumingSubscriberMissesNothing) {
+  auto dir = test::temp_path("serve-data");
+  auto config = test::temp_path("serve.yaml");
+  {
+    std::ofstream out(config);
+    out << "mock:\n  latency_ms: 300\nmemory:\n  enabled: false\n";
+  }
+  std::vector<uint32_t> seen;
+  std::string id;
+  {
+    serve_process s{dir, config};
+    ASSERT_NE(s.port, 0) << "first line: " << s.first_line;
+    EXPECT_NE(s.first_line.find("web page http://127.0.0.1:"), std::string::npos) << s.first_line;
+    auto r = test::http(s.port, "POST", "/api/v1/debates",
+                        R"({"task": "Q?", "rounds": 3, "early_stop": false})");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    id = std::string{json::parse(r.body).at("debate_id").as_string()};
+    test::ws_client ws{s.port, "/ws?debate_id=" + id};
+    ASSERT_TRUE(ws.connected());
+    while (seen.size() < 6) {
+      auto f = ws.read(10s);
+      ASSERT_TRUE(f);
+      auto o = json::parse(*f).as_object();
+      if (o.contains("seq")) seen.push_back(static_cast<uint32_t>(o.at("seq").to_number<int64_t>()));
+    }
+    s.proc->signal(SIGTERM);
+    auto code = s.proc->wait(20s);
+    ASSERT_TRUE(code) << "serve did not stop on SIGTERM";
+    EXPECT_EQ(*code, 0);
+    // The stream ends with the server (going away), never with a fake debate_end.
+    while (auto f = ws.read(2s)) {
+      auto o = json::parse(*f).as_object();
+      ASSERT_NE(type_of(o), "debate_end");
+      if (o.contains("seq")) seen.push_back(static_cast<uint32_t>(o.at("seq").to_number<int64_t>()));
+    }
+  }
+  serve_process again{dir, config};
+  ASSERT_NE(again.port, 0);
+  auto resumed = again.proc->read_line(5s);
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(*resumed, "resumed 1 unfinished debate");
+  test::ws_client ws{again.port, "/ws?debate_id=" + id + "&after_seq=" + std::to_string(seen.back())};
+  ASSERT_TRUE(ws.connected());
+  bool ended = false;
+  while (!ended) {
+    auto f = ws.read(30s);
+    ASSERT_TRUE(f) << "no debate_end after the restart";
+    auto o = json::parse(*f).as_object();
+    if (!o.contains("seq")) continue;
+    seen.push_back(static_cast<uint32_t>(o.at("seq").to_number<int64_t>()));
+    ended = type_of(o) == "debate_end";
+  }
+  for (size_t i = 0; i < seen.size(); ++i) ASSERT_EQ(seen[i], i + 1) << "frame " << i;
+  auto done = json::parse(test::http(again.port, "GET", "/api/v1/debates/" + id).body).as_object();
+  EXPECT_EQ(std::string{done.at("status").as_string()}, "completed");
+  again.proc->signal(SIGTERM);
+  EXPECT_EQ(again.proc->wait(20s), std::optional<int>{0});
+  std::filesystem::remove_all(dir);
+  std::remove(config.c_str());
+}
+
+TEST(ServeProcess, RefusesToListenBeyondLoopbackWithoutTokens) {
+  auto dir = test::temp_path("serve-open");
+  auto r = test::run(bin + " serve --host 0.0.0.0 --port 0 --data-dir " + dir);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("tokens_required"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+}  // namespace
+}  // namespace aragora
