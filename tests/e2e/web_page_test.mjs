@@ -11,8 +11,9 @@
 // vote and the judge shown once per seq, by round and agent, the receipt checked and the
 // leaderboard refreshed; the same debate reopens from the recent list (stored record); a second
 // debate has its WebSocket cut mid-debate, reconnects refused for a while, then every frame of the
-// resumed connection sent twice: the page must back off, resume with after_seq, ignore the repeats,
-// show each event exactly once and still reach the verdict. Screenshots land in the artifact dir
+// resumed connection sent twice and one event of it lost: the page must back off, resume with
+// after_seq, ignore the repeats, ask again for what it lost, show each event exactly once and still
+// reach the verdict. Screenshots land in the artifact dir
 // (default build/test-artifacts): web_page.png, web_page_narrow.png, web_page_resumed.png.
 // Exit 0 when every check passed; the last line says "N passed, M failed".
 
@@ -142,6 +143,8 @@ const proxy = {
   pairs: new Set(),
   refuseWs: false,    // new WebSocket connections are reset at once
   doubleWs: false,    // new WebSocket connections get every server text frame twice
+  dropNth: 0,         // ... and lose their Nth debate event (a gap the page must repair)
+  dropped: null,      // the seq of the event lost
   refused: 0,
   doubled: 0,
   sent: [],           // what the page sent on its WebSockets: {conn, url, text}
@@ -151,7 +154,7 @@ const proxy = {
 
 function startProxy() {
   proxy.server = net.createServer((client) => {
-    const pair = { client, upstream: null, ws: false, double: false, conn: 0, up: Buffer.alloc(0), down: Buffer.alloc(0), shaken: false };
+    const pair = { client, upstream: null, ws: false, double: false, conn: 0, up: Buffer.alloc(0), down: Buffer.alloc(0), shaken: false, events: 0 };
     let first = true;
     client.on("error", () => {});
     client.on("data", (chunk) => {
@@ -212,6 +215,13 @@ function fromServer(pair, chunk) {
   const [fs_, rest] = frames(pair.down);
   pair.down = rest;
   for (const f of fs_) {
+    if (f.opcode === 1 && proxy.dropNth && proxy.dropped === null) {
+      const seq = /"seq":(\d+)/.exec(f.text);
+      if (seq && ++pair.events === proxy.dropNth) {
+        proxy.dropped = Number(seq[1]);
+        continue;
+      }
+    }
     pair.client.write(f.raw);
     // A whole, uncompressed text frame again: what an at-least-once path could deliver.
     if (f.opcode === 1 && f.fin && !f.rsv1) {
@@ -448,6 +458,7 @@ try {
   });
   proxy.refuseWs = true;
   proxy.doubleWs = true;
+  proxy.dropNth = 30;
   const cut = cutWebSockets();
   const lastAtCut = Number(await page.getAttribute("#stream-info", "data-last-seq"));
   const status = (await http(`/api/v1/debates/${id2}`)).body;
@@ -462,8 +473,10 @@ try {
   check(proxy.refused >= 1 && d2.s.reconnects >= 2, `it backed off and retried (${proxy.refused} refused, ${d2.s.reconnects} reconnects)`, { refused: proxy.refused, reconnects: d2.s.reconnects });
   const resumes = proxy.sent.slice(sentBefore).map((m) => { try { return JSON.parse(m.text); } catch { return {}; } })
     .filter((m) => m.type === "subscribe");
-  check(resumes.length === 1 && resumes[0].debate_id === id2 && resumes[0].after_seq === lastAtCut,
+  check(resumes.length >= 1 && resumes[0].debate_id === id2 && resumes[0].after_seq === lastAtCut,
     `it resumed with {"type":"subscribe","debate_id":...,"after_seq":${lastAtCut}}`, resumes);
+  check(proxy.dropped !== null && resumes.length === 2 && resumes[1].after_seq === proxy.dropped - 1,
+    `a frame lost on the new connection (seq ${proxy.dropped}) was asked for again with after_seq ${proxy.dropped - 1}`, { dropped: proxy.dropped, resumes });
   check(d2.s.lastSeq > lastAtCut + 10, `events after the cut arrived (${lastAtCut + 1}..${d2.s.lastSeq})`, d2.s.lastSeq);
   check(proxy.doubled > 10 && d2.s.repeats > 10, `every frame of the resumed connection came twice and the page ignored the repeats (${d2.s.repeats})`,
     { doubled: proxy.doubled, repeats: d2.s.repeats });

@@ -460,7 +460,7 @@
 
   function addAgentError(round, d, seq) {
     const item = el("li", { className: "msg error-msg", data: { kind: "error", agent: str(d.agent), ...(isNum(seq) ? { seq } : {}) } },
-      el("div", { className: "msg-head" }, agentTag(d.agent), el("span", { className: "what", text: d.recoverable ? "failed a call (recoverable)" : "failed a call" }),
+      el("div", { className: "msg-head" }, agentTag(d.agent), el("span", { className: "what", text: `failed ${d.phase ? `a ${str(d.phase)} call` : "a call"}${d.target ? ` on ${str(d.target)}` : ""}${d.recoverable ? " (recoverable)" : ""}` }),
         el("span", { className: "tags" }, d.code ? el("span", { className: "tag", text: str(d.code) }) : null, isNum(seq) ? el("span", { className: "seq", text: `#${seq}` }) : null)),
       el("p", { className: "content", text: str(d.message) }));
     group(round, "error").append(item);
@@ -501,7 +501,7 @@
     opened: false,
     ended: false,
     fatal: false,
-    resyncing: false,
+    resyncing: false,   // after a gap: the after_seq asked for again, until its replay ends
     replayFrom: null,   // after_seq of the replay under way
     lossNote: null,     // the timeline's note of a lost connection, until the stream resumes
     heardAt: 0,
@@ -572,6 +572,8 @@
     }
     stream.ws = ws;
     stream.opened = false;
+    stream.resyncing = false; // a new connection replays from the last event shown anyway
+    stream.replayFrom = null;
     ws.onopen = () => {
       if (gen !== stream.gen) return;
       stream.opened = true;
@@ -665,8 +667,6 @@
     const id = str(f.debate_id) || str(data.debate_id);
     switch (type) {
       case "connection_info":
-        stream.attempts = 0;
-        return;
       case "heartbeat": case "pong": case "subscribed": case "loop_list": case "sync":
         return;
       case "replay_start":
@@ -674,10 +674,12 @@
         return;
       case "replay_end":
         if (id === stream.id && stream.replayFrom !== null) {
-          // Once per replay_start (a repeated replay_end changes nothing).
-          stream.resyncing = false;
+          // Once per replay_start (a repeated replay_end changes nothing). A replay asked for
+          // before a gap showed ends the resync only if it was the one the resync asked for.
           const from = stream.replayFrom;
           stream.replayFrom = null;
+          if (stream.resyncing === false || stream.resyncing === from) stream.resyncing = false;
+          stream.attempts = 0;
           const n = isNum(data.last_seq) && isNum(from) ? data.last_seq - from : 0;
           const text = `Live again: resumed after event ${isNum(from) ? from : "?"}; ${n > 0 ? `${n} missed event${n === 1 ? "" : "s"} replayed` : "nothing was missed"}`;
           setConn("live", text);
@@ -711,8 +713,8 @@
     }
     if (f.seq !== last + 1) {
       // A gap: never show events out of order; ask for everything after the last one shown.
-      if (!stream.resyncing && stream.ws && stream.ws.readyState === WebSocket.OPEN) {
-        stream.resyncing = true;
+      if (stream.resyncing === false && stream.ws && stream.ws.readyState === WebSocket.OPEN) {
+        stream.resyncing = last;
         stream.ws.send(JSON.stringify({ type: "subscribe", debate_id: id, after_seq: last }));
       }
       return;
@@ -1136,7 +1138,9 @@
       setStatus(str(created.status) || "created");
       follow(id);
       refreshRecent();
-      $("debate").focus({ preventScroll: true });
+      const d = $("debate");
+      d.focus({ preventScroll: true });
+      if (d.getBoundingClientRect().top > window.innerHeight * 0.6) d.scrollIntoView({ behavior: "smooth", block: "start" });
     } catch (e) {
       showError(err, e, "Could not start the debate");
     } finally {
@@ -1181,6 +1185,11 @@
   loadAgentStyles();
   refreshLeaderboard();
   refreshRecent();
-  const m = /^#debate=([A-Za-z0-9_-]{1,64})$/.exec(location.hash);
-  if (m) openDebate(m[1]);
+  // #debate=ID opens that debate (a reload, a shared link, the back button).
+  const fromHash = () => {
+    const m = /^#debate=([A-Za-z0-9_-]{1,64})$/.exec(location.hash);
+    if (m && m[1] !== view.id) openDebate(m[1]);
+  };
+  window.addEventListener("hashchange", fromHash);
+  fromHash();
 })();
