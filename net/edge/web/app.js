@@ -50,7 +50,7 @@
 
   /** One colour per agent name on this page: well-apart hues in the order agents are first
    *  seen, then hashed ones. */
-  const PALETTE = [355, 215, 135, 30, 280, 180, 320, 60, 245, 100];
+  const PALETTE = [355, 215, 135, 30, 280, 180, 320, 245, 100, 55];
   const hues = new Map();
   function hueOf(name) {
     const n = str(name);
