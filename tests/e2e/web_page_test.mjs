@@ -188,9 +188,9 @@ function startProxy() {
           if (i >= 0) { pair.up = pair.up.subarray(i + 4); pair.shakenUp = true; }
         }
         if (pair.shakenUp) {
-          const [fs_, rest] = frames(pair.up);
+          const [got, rest] = frames(pair.up);
           pair.up = rest;
-          for (const f of fs_) if (f.opcode === 1) proxy.sent.push({ conn: pair.conn, text: f.text });
+          for (const f of got) if (f.opcode === 1) proxy.sent.push({ conn: pair.conn, text: f.text });
         }
       }
       pair.upstream.write(chunk);
@@ -212,9 +212,9 @@ function fromServer(pair, chunk) {
     pair.down = pair.down.subarray(i + 4);
     pair.shaken = true;
   }
-  const [fs_, rest] = frames(pair.down);
+  const [got, rest] = frames(pair.down);
   pair.down = rest;
-  for (const f of fs_) {
+  for (const f of got) {
     if (f.opcode === 1 && proxy.dropNth && proxy.dropped === null) {
       const seq = /"seq":(\d+)/.exec(f.text);
       if (seq && ++pair.events === proxy.dropNth) {
@@ -369,6 +369,7 @@ try {
   check(await waitHealthy(), `aragora serve answers /healthz on port ${apiPort}`, serverLog.join(""));
   await startProxy();
   const base = `http://127.0.0.1:${proxy.port}`;
+  // playwright-core adds --headless and a fresh temporary --user-data-dir of its own.
   browser = await chromium.launch({
     executablePath: chromiumPath,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
