@@ -107,7 +107,9 @@ api_response api::handle(const route_match& m, const api_request& r) {
         if (e.type() == v1::EventType::debate_end && !record.has_receipt() &&
             record.status() == v1::Status::running)
           break;
-        if (e.has_end()) ctx.final_answer = answers.answer(e.end().winner());
+        ctx.final_answer = answers.answer_for(e);
+        if (e.has_end() && ctx.final_answer.empty())
+          if (auto d = backend_.debate(m.id)) ctx.final_answer = d->first.final_answer();  // no winner
         frames.push_back(event_frame(e, ctx));
         next = e.seq() + 1;
       }

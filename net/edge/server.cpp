@@ -322,7 +322,9 @@ private:
         if (snap.live && (e.seq() >= first_held || e.type() == v1::EventType::debate_end)) break;
         if (e.seq() != sub.next) break;  // a gap in the store: the rest would be out of order
         bool last = e.type() == v1::EventType::debate_end;
-        if (last) ctx.final_answer = answers.answer(e.end().winner());
+        ctx.final_answer = answers.answer_for(e);
+        if (last && ctx.final_answer.empty())
+          if (auto d = srv_.b.debate(id)) ctx.final_answer = d->first.final_answer();  // no winner
         enqueue(share(event_frame(e, ctx)), last);
         sub.next = e.seq() + 1;
         if (last) sub.done = true;

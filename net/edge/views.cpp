@@ -218,6 +218,12 @@ std::string answer_tracker::answer(std::string_view winner) const {
   return {};
 }
 
+std::string answer_tracker::answer_for(const v1::Event& e) const {
+  if (e.has_consensus()) return e.consensus().reached() ? answer(e.consensus().winner()) : std::string{};
+  if (e.has_end()) return answer(e.end().winner());
+  return {};
+}
+
 std::string_view event_type_name(v1::EventType::Value t) {
   switch (t) {
     case v1::EventType::debate_start: return "debate_start";
@@ -296,6 +302,9 @@ std::string event_frame(const v1::Event& e, const frame_context& ctx) {
       data["status"] = outcome_name(c.status());
       data["votes"] = c.votes();
       data["quorum"] = c.quorum();
+      data["answer"] = ctx.final_answer;
+      data["final_answer"] = ctx.final_answer;
+      data["result"] = ctx.final_answer;
       break;
     }
     case v1::Event::kConvergence: {

@@ -37,8 +37,8 @@ namespace aragora::edge {
                                     uint64_t offset, bool more, std::string_view status);
 [[nodiscard]] std::string messages_body(const v1::DebateResult& r);
 
-/// What an event's frame needs beyond the event: the spec's round count, and for debate_end the
-/// receipt id and the final answer (known once the result is stored).
+/// What an event's frame needs beyond the event: the spec's round count, for consensus and
+/// debate_end the answer (answer_tracker::answer_for), for debate_end the receipt id.
 struct frame_context {
   uint32_t total_rounds = 0;
   std::string receipt_id;
@@ -51,6 +51,8 @@ class answer_tracker {
 public:
   void see(const v1::Event& e);
   [[nodiscard]] std::string answer(std::string_view winner) const;
+  /// The answer a consensus check (when reached) or a debate_end reports; "" for other events.
+  [[nodiscard]] std::string answer_for(const v1::Event& e) const;
 
 private:
   std::unordered_map<std::string, std::string> latest_;  // agent -> last proposal or revision

@@ -24,6 +24,7 @@ using edge::api_error;
 
 /// What the sink knows of a debate between its events.
 struct followed {
+  edge::answer_tracker answers;  // for the consensus frames' answer
   uint32_t total_rounds = 0;
   uint32_t last_seq = 0;
   std::optional<v1::Event> end;  // held until the result is stored
@@ -43,12 +44,14 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
         if (f.last_seq == 0) hub->open(e->debate_id());
         f.last_seq = std::max(f.last_seq, e->seq());
         if (e->has_start()) f.total_rounds = e->start().rounds();
+        f.answers.see(*e);
         if (e->type() == v1::EventType::debate_end) {
           f.end = *e;
           return;
         }
         edge::frame_context ctx;
         ctx.total_rounds = f.total_rounds;
+        ctx.final_answer = f.answers.answer_for(*e);
         hub->publish(e->debate_id(), e->seq(),
                      std::make_shared<const std::string>(edge::event_frame(*e, ctx)));
       },

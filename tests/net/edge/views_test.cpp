@@ -117,6 +117,25 @@ TEST(Views, TheAnswerIsTheJudgesElseTheWinnersLastText) {
   EXPECT_EQ(t.answer("alice"), "synthesis");
 }
 
+TEST(Views, AReachedConsensusCarriesItsAnswerUnderTheClientsThreeNames) {
+  answer_tracker t;
+  t.see(message_event(1, v1::Phase::propose, "alice", "Adopt it."));
+  v1::Event c;
+  c.set_debate_id("d1");
+  c.set_seq(2);
+  c.set_type(v1::EventType::consensus);
+  c.mutable_consensus()->set_reached(true);
+  c.mutable_consensus()->set_winner("alice");
+  frame_context ctx;
+  ctx.final_answer = t.answer_for(c);
+  auto d = parse(event_frame(c, ctx)).at("data").as_object();
+  EXPECT_EQ(d.at("answer"), "Adopt it.");
+  EXPECT_EQ(d.at("final_answer"), "Adopt it.");
+  EXPECT_EQ(d.at("result"), "Adopt it.");
+  c.mutable_consensus()->set_reached(false);
+  EXPECT_EQ(t.answer_for(c), "");
+}
+
 TEST(Views, ErrorsAreFlatAndRetryAfterIsAnInteger) {
   auto o = parse(error_body({api_errc::not_found, "no debate 'x'"}));
   EXPECT_EQ(o.at("error"), "no debate 'x'");
