@@ -1,8 +1,10 @@
 #include "storage/storage_actors.hpp"
 
 #include <caf/all.hpp>
+#include <chrono>
 
 #include "runtime/base/fault/fault_injector.hpp"
+#include "runtime/base/metrics/metrics.hpp"
 #include "runtime/base/supervision/supervisor.hpp"
 #include "runtime/base/timer/timer_service.hpp"
 
@@ -27,7 +29,15 @@ using writer_self = writer_actor::stateful_pointer<writer_state>;
 void flush(writer_self self) {
   auto& st = self->state;
   if (st.waiting.empty()) return;
+  static auto& latency =
+      metrics::process_histogram("aragora_store_write_duration_seconds",
+                                 "One group write to RocksDB (and its sync, when asked), as the "
+                                 "writer waits for it.",
+                                 metrics::latency_buckets)
+          .with({});
+  auto began = std::chrono::steady_clock::now();
   auto error = st.db->write(st.group, st.sync);
+  latency.observe(std::chrono::steady_clock::now() - began);
   for (auto& [who, token] : st.waiting)
     if (who) caf::anon_send(caf::actor_cast<caf::actor>(who), persist_ack{token, error});
   st.group = write_batch{};

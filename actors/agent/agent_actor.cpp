@@ -180,6 +180,7 @@ worker_actor::behavior_type agent_worker(worker_self* self, worker_config cfg,
         auto& st = self->state;
         // Only the owner may look at its mailbox: record the backlog behind these calls.
         auto backlog = self->mailbox().size();
+        st.stats->backlog.store(backlog, std::memory_order_relaxed);
         if (backlog > st.stats->peak_backlog.load(std::memory_order_relaxed))
           st.stats->peak_backlog.store(backlog, std::memory_order_relaxed);
         auto to = self->current_sender();
@@ -270,6 +271,13 @@ uint64_t agent_pool::peak_queue_depth() const {
   uint64_t peak = 0;
   for (const auto& s : stats_) peak = std::max(peak, s->peak_backlog.load(std::memory_order_relaxed));
   return peak;
+}
+
+std::vector<uint64_t> agent_pool::queue_depths() const {
+  std::vector<uint64_t> out;
+  out.reserve(stats_.size());
+  for (const auto& s : stats_) out.push_back(s->backlog.load(std::memory_order_relaxed));
+  return out;
 }
 
 void agent_pool::reset_peak_queue_depth() {

@@ -52,6 +52,8 @@ struct cancel_calls {
 struct worker_stats {
   // The longest backlog of debate steps waiting in the worker's mailbox since the last reset.
   std::atomic<uint64_t> peak_backlog{0};
+  // The backlog when the worker last took a step (the agent queue depth gauge).
+  std::atomic<uint64_t> backlog{0};
 };
 
 /// What every worker of a node is made with.
@@ -114,6 +116,8 @@ public:
   /// last reset (the capacity guide's "queue depth").
   [[nodiscard]] uint64_t peak_queue_depth() const;
   void reset_peak_queue_depth();
+  /// Each member's backlog when it last took a step.
+  [[nodiscard]] std::vector<uint64_t> queue_depths() const;
 
 private:
   std::vector<std::shared_ptr<supervision::typed_slot<worker_actor>>> slots_;

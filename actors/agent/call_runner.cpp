@@ -4,6 +4,8 @@
 #include <new>
 #include <string>
 
+#include "runtime/base/metrics/metrics.hpp"
+
 namespace aragora::agent {
 
 namespace {
@@ -214,9 +216,33 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
   }
 }
 
+namespace {
+
+struct call_metrics {
+  metrics::histogram& latency =
+      metrics::process_histogram("aragora_agent_call_duration_seconds",
+                                 "One agent call, from its step's start to its outcome (a timeout "
+                                 "counts at the deadline).",
+                                 metrics::latency_buckets)
+          .with({});
+  metrics::counter_family& failures = metrics::process_counter(
+      "aragora_agent_call_failures_total", "Agent calls that failed, by error code.", {"code"});
+
+  static call_metrics& get() {
+    static call_metrics m;
+    return m;
+  }
+};
+
+}  // namespace
+
 void call_runner::record(uint32_t index, size_t call, debate::call_outcome&& outcome) {
   auto& b = batches_[index];
   auto& s = b.calls[call];
+  // The batch's deadline is its start plus the agent timeout (start()).
+  auto& m = call_metrics::get();
+  m.latency.observe(sched_.now() - (b.deadline - b.spec->agent_timeout));
+  if (outcome.error) m.failures.with({debate::to_string(*outcome.error)}).inc();
   s.pending = false;
   --b.pending;
   outcome.key = s.key;  // the runner's key, whatever the provider said

@@ -19,6 +19,7 @@
 #include "net/edge/auth/role.hpp"
 #include "net/edge/auth/token_store.hpp"
 #include "net/edge/backend.hpp"
+#include "net/edge/edge_metrics.hpp"
 #include "net/edge/routes.hpp"
 #include "net/edge/stream_hub.hpp"
 #include "net/edge/views.hpp"
@@ -149,8 +150,12 @@ public:
       : srv_(srv), ws_(std::move(stream)), heartbeat_(ws_.get_executor()),
         pause_(ws_.get_executor()), remote_(std::move(remote)) {
     ++srv_.connections;
+    metrics_.ws_connections.inc();
   }
-  ~ws_session() override { --srv_.connections; }
+  ~ws_session() override {
+    --srv_.connections;
+    metrics_.ws_connections.dec();
+  }
 
   void run(http::request<http::string_body> req, std::string echo_protocol) {
     auto opt = websocket::stream_base::timeout::suggested(beast::role_type::server);
@@ -196,6 +201,7 @@ private:
     stream_hub::frame f;
     bool last = false;
     bool live = false;  // pushed by the hub (counts against the queue's bound)
+    steady::time_point queued{};  // a live frame's, for the send lag
   };
 
   void on_accept(beast::error_code ec, const std::string& target) {
@@ -222,6 +228,7 @@ private:
   }
 
   void on_read(beast::error_code ec) {
+    if (ec == websocket::error::message_too_big) metrics_.ws_oversize_closed.inc();
     if (ec) return finish();  // closed, too big (Beast answered 1009), timed out, reset
     auto text = beast::buffers_to_string(in_.data());
     in_.consume(in_.size());
@@ -378,11 +385,12 @@ private:
     if (closing_) return;
     if (live && live_queued_ >= srv_.opts.ws_send_queue_frames) {
       // A consumer this far behind is cut off rather than held in memory; it resumes by seq.
+      metrics_.ws_slow_consumers.inc();
       close(websocket::close_code::try_again_later,
             "slow consumer: send queue full; resubscribe with after_seq");
       return;
     }
-    queue_.push_back({std::move(f), last, live});
+    queue_.push_back({std::move(f), last, live, live ? steady::now() : steady::time_point{}});
     if (live) ++live_queued_;
     if (!writing_ && accepted_) write();
   }
@@ -414,9 +422,14 @@ private:
     ws_.async_write(net::buffer(*queue_.front().f),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       if (ec || self->queue_.empty()) return self->finish();
-                      if (self->queue_.front().live && self->live_queued_ > 0) --self->live_queued_;
-                      self->queue_.pop_front();
+                      auto& sent = self->queue_.front();
                       self->last_write_ = steady::now();
+                      self->metrics_.ws_frames_sent.inc();
+                      if (sent.live) {
+                        self->metrics_.ws_send_lag.observe(self->last_write_ - sent.queued);
+                        if (self->live_queued_ > 0) --self->live_queued_;
+                      }
+                      self->queue_.pop_front();
                       self->write();
                     });
   }
@@ -463,6 +476,7 @@ private:
   }
 
   server::impl& srv_;
+  edge_metrics& metrics_ = edge_metrics::get();
   websocket::stream<beast::tcp_stream> ws_;
   beast::flat_buffer in_;
   net::steady_timer heartbeat_;
@@ -484,12 +498,16 @@ public:
   http_session(server::impl& srv, tcp::socket&& socket, bool ws_only)
       : srv_(srv), stream_(std::move(socket)), ws_only_(ws_only) {
     ++srv_.connections;
+    metrics_.http_connections.inc();
     beast::error_code ec;
     auto ep = stream_.socket().remote_endpoint(ec);
     remote_ = ec ? "?" : ep.address().to_string();
     stream_.socket().set_option(tcp::no_delay{true}, ec);
   }
-  ~http_session() override { --srv_.connections; }
+  ~http_session() override {
+    --srv_.connections;
+    metrics_.http_connections.dec();
+  }
 
   void run() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
@@ -524,6 +542,7 @@ private:
       return fail_and_close({api_errc::headers_too_large,
                              "the headers exceed " + std::to_string(srv_.opts.max_header_bytes) + " bytes"});
     if (ec) return fail_and_close({api_errc::invalid_value, "malformed HTTP request: " + ec.message()});
+    received_ = steady::now();
     handle(parser_->release());
   }
 
@@ -535,6 +554,7 @@ private:
     auto m = match_route(method, path);
     if (m && ws_only_ && m->which != route::stream)
       m = api_error{api_errc::not_found, "this port serves only /ws"};
+    if (m) route_ = m->which;
     if (!m) return respond(req, error_response(m.error()));
     uint32_t retry_after = 0;
     auto header = [&](http::field f) {
@@ -626,7 +646,12 @@ private:
       res->content_length(n);
     }
     bool keep = res->keep_alive();
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
+    auto& latency = metrics_.request(route_ ? &*route_ : nullptr,
+                                     {req.method_string().data(), req.method_string().size()},
+                                     r.status);
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep, &latency](beast::error_code ec, size_t) {
+      latency.observe(steady::now() - self->received_);
+      self->route_.reset();
       if (ec || !keep) return self->close();
       self->read();
     });
@@ -636,6 +661,7 @@ private:
   /// cannot be trusted).
   void fail_and_close(const api_error& e) {
     close_after_ = true;
+    received_ = steady::now();
     http::request<http::string_body> req;
     req.version(11);
     respond(req, error_response(e));
@@ -647,6 +673,7 @@ private:
   }
 
   server::impl& srv_;
+  edge_metrics& metrics_ = edge_metrics::get();
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
@@ -654,6 +681,8 @@ private:
   bool ws_only_;
   bool close_after_ = false;
   uint64_t served_ = 0;
+  std::optional<route> route_;  // the request being answered, once matched
+  steady::time_point received_{};
 };
 
 void accept_loop(server::impl& srv, std::shared_ptr<tcp::acceptor> acceptor, bool ws_only) {

@@ -13,6 +13,7 @@
 #include "net/edge/server.hpp"
 #include "net/edge/stream_hub.hpp"
 #include "runtime/base/defaults.hpp"
+#include "runtime/base/metrics/metrics.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/signals.hpp"
 #include "runtime/cli/storage_options.hpp"
@@ -58,7 +59,10 @@ int run_serve(const serve_options& o, const config::node_config& cfg) {
   edge::stream_hub hub;
   node::node_backend backend{node, db, hub, cfg};
   auto resumed = backend.resume();
-  edge::server srv{opts, backend, hub, {&tokens, &limiter}};
+  edge::server srv{opts, backend, hub, {&tokens, &limiter}, [&backend, dir = o.data_dir] {
+                     backend.refresh_gauges(dir);
+                     return metrics::default_registry().render();
+                   }};
   if (auto err = srv.start()) return print_error(exit_failed, "cannot_listen", *err);
 
   std::mutex mtx;

@@ -336,6 +336,8 @@ uint64_t local_node::peak_queue_depth() const {
   return impl_->agents->peak_queue_depth();
 }
 
+std::vector<uint64_t> local_node::queue_depths() const { return impl_->agents->queue_depths(); }
+
 void local_node::reset_peak_queue_depth() {
   impl_->agents->reset_peak_queue_depth();
 }

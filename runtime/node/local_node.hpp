@@ -86,6 +86,8 @@ public:
   /// The agent actors' longest call backlog since the last reset.
   [[nodiscard]] uint64_t peak_queue_depth() const;
   void reset_peak_queue_depth();
+  /// Each agent worker's backlog of debate steps when it last took one.
+  [[nodiscard]] std::vector<uint64_t> queue_depths() const;
 
 private:
   struct impl;

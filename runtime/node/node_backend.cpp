@@ -1,6 +1,10 @@
 #include "runtime/node/node_backend.hpp"
 
 #include <caf/all.hpp>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <fstream>
 
 #include "actors/agent/agent_spec.hpp"
 #include "actors/debate/actor/messages.hpp"
@@ -11,6 +15,7 @@
 #include "net/edge/stream_hub.hpp"
 #include "net/edge/views.hpp"
 #include "runtime/base/log/log.hpp"
+#include "runtime/base/metrics/metrics.hpp"
 #include "runtime/capacity/capacity.hpp"
 #include "runtime/node/local_node.hpp"
 #include "storage/store.hpp"
@@ -22,12 +27,33 @@ namespace {
 using edge::api_errc;
 using edge::api_error;
 
+/// The debates' metrics (docs/operations.md): started here, finished by status, and how long
+/// they took. In flight is read off the node when /metrics is scraped.
+struct debate_metrics {
+  metrics::counter& started = metrics::process_counter(
+      "aragora_debates_started_total", "Debates started over the API.").with({});
+  metrics::counter_family& finished = metrics::process_counter(
+      "aragora_debates_finished_total", "Debates that ended, by their result's status.",
+      {"status"});
+  metrics::histogram_family& duration = metrics::process_histogram(
+      "aragora_debate_duration_seconds",
+      "From a debate's start to its result, by the result's status (a debate resumed after a "
+      "restart is counted from its start, if this process saw it).",
+      metrics::debate_duration_buckets, {"status"});
+
+  static debate_metrics& get() {
+    static debate_metrics m;
+    return m;
+  }
+};
+
 /// What the sink knows of a debate between its events.
 struct followed {
   edge::answer_tracker answers;  // for the consensus frames' answer
   uint32_t total_rounds = 0;
   uint32_t last_seq = 0;
   std::optional<v1::Event> end;  // held until the result is stored
+  std::optional<std::chrono::system_clock::time_point> started;  // its debate_start, if seen
 };
 
 struct sink_state {
@@ -43,7 +69,10 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
         auto& f = self->state.debates[e->debate_id()];
         if (f.last_seq == 0) hub->open(e->debate_id());
         f.last_seq = std::max(f.last_seq, e->seq());
-        if (e->has_start()) f.total_rounds = e->start().rounds();
+        if (e->has_start()) {
+          f.total_rounds = e->start().rounds();
+          f.started = debate::from_timestamp(e->timestamp());
+        }
         f.answers.see(*e);
         if (e->type() == v1::EventType::debate_end) {
           f.end = *e;
@@ -76,6 +105,11 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
           end.mutable_end()->set_status(v1::Status::failed);
           end.mutable_end()->set_error(done.error);
         }
+        auto status = v1::Status::Value_Name(end.end().status());
+        auto& m = debate_metrics::get();
+        m.finished.with({status}).inc();
+        if (f.started)
+          m.duration.with({status}).observe(std::chrono::system_clock::now() - *f.started);
         edge::frame_context ctx;
         ctx.total_rounds = f.total_rounds;
         ctx.receipt_id = done.receipt.id;
@@ -141,9 +175,44 @@ edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
     starting_[spec.id] = proto;
   }
   hub_.open(spec.id);
+  debate_metrics::get().started.inc();
   (void)node_.start_debate(std::make_shared<const debate::debate_spec>(std::move(spec)), sink_,
                            {sink_}, debate::finish_report::full);
   return proto;
+}
+
+void node_backend::refresh_gauges(const std::string& data_dir) {
+  struct gauges {
+    metrics::gauge& in_flight = metrics::process_gauge(
+        "aragora_debates_in_flight", "Debates running on this node.").with({});
+    metrics::gauge_family& queue = metrics::process_gauge(
+        "aragora_agent_queue_depth",
+        "Debate steps waiting for an agent worker, per worker, when it last took one.",
+        {"worker"});
+    metrics::gauge& budget = metrics::process_gauge(
+        "aragora_memory_budget_bytes", "The memory this node lets its debates use.").with({});
+    metrics::gauge& rss = metrics::process_gauge(
+        "process_resident_memory_bytes", "Resident memory of this process.").with({});
+    metrics::gauge& disk_size = metrics::process_gauge(
+        "aragora_disk_size_bytes", "Size of the file system holding the data dir.").with({});
+    metrics::gauge& disk_free = metrics::process_gauge(
+        "aragora_disk_free_bytes", "Bytes free for this node on that file system.").with({});
+  };
+  static gauges g;
+  g.in_flight.set(static_cast<double>(node_.running_debates()));
+  auto depths = node_.queue_depths();
+  for (size_t i = 0; i < depths.size(); ++i)
+    g.queue.with({std::to_string(i)}).set(static_cast<double>(depths[i]));
+  g.budget.set(static_cast<double>(budget_bytes_));
+  std::ifstream statm{"/proc/self/statm"};
+  uint64_t pages = 0, resident = 0;
+  if (statm >> pages >> resident)
+    g.rss.set(static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+  struct statvfs fs {};
+  if (statvfs(data_dir.c_str(), &fs) == 0) {
+    g.disk_size.set(static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize));
+    g.disk_free.set(static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize));
+  }
 }
 
 void node_backend::stored(const std::string& id) {

@@ -52,6 +52,10 @@ public:
   /// Debates started here and not yet stored (their first write is in flight): a GET right after
   /// the create still finds them.
   void stored(const std::string& id);
+  /// Sets the gauges read off the node and the machine (debates in flight, agent queue depth,
+  /// memory budget and resident memory, the data dir's disk), before /metrics renders.
+  void refresh_gauges(const std::string& data_dir);
+
   /// The ranking actor as it runs now (the sink's barrier before debate_end).
   [[nodiscard]] caf::actor ranking_actor();
 

@@ -104,6 +104,60 @@ TEST(ServeProcess, SigtermMidDebateThenRestartResumesItAndAResumingSubscriberMis
   std::remove(config.c_str());
 }
 
+/// The sample `name{labels}` of a /metrics text, or -1 when absent.
+double sample(const std::string& text, const std::string& series) {
+  auto at = text.find("\n" + series + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + series.size() + 2));
+}
+
+TEST(ServeProcess, MetricsCountWhatTheEdgeAndTheNodeDid) {
+  auto dir = test::temp_path("serve-metrics");
+  auto config = test::temp_path("serve-metrics.yaml");
+  {
+    std::ofstream out(config);
+    out << "mock:\n  latency_ms: 5\nmemory:\n  enabled: false\n";
+  }
+  serve_process s{dir, config};
+  ASSERT_NE(s.port, 0) << "first line: " << s.first_line;
+  auto r = test::http(s.port, "POST", "/api/v1/debates", R"({"task": "Q?", "rounds": 2})");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  auto id = std::string{json::parse(r.body).at("debate_id").as_string()};
+  test::ws_client ws{s.port, "/ws?debate_id=" + id};
+  ASSERT_TRUE(ws.connected());
+  uint32_t frames = 0;
+  for (bool ended = false; !ended;) {
+    auto f = ws.read(20s);
+    ASSERT_TRUE(f) << "no debate_end";
+    ++frames;
+    ended = type_of(json::parse(*f).as_object()) == "debate_end";
+  }
+  EXPECT_EQ(test::http(s.port, "GET", "/api/v1/debates/nope").status, 404u);
+  auto m = test::http(s.port, "GET", "/metrics");
+  ASSERT_EQ(m.status, 200u);
+  const auto& t = m.body;
+  EXPECT_EQ(sample(t, R"(aragora_http_request_duration_seconds_count{method="POST",route="/api/v1/debates",status="200"})"), 1) << t;
+  EXPECT_EQ(sample(t, R"(aragora_http_request_duration_seconds_count{method="GET",route="/api/v1/debates/{id}",status="404"})"), 1);
+  EXPECT_EQ(sample(t, "aragora_debates_started_total"), 1);
+  EXPECT_EQ(sample(t, R"(aragora_debates_finished_total{status="consensus_reached"})") +
+                std::max(0.0, sample(t, R"(aragora_debates_finished_total{status="no_consensus"})")),
+            1);
+  EXPECT_EQ(sample(t, "aragora_debates_in_flight"), 0);
+  EXPECT_GE(sample(t, "aragora_ws_frames_sent_total"), frames);  // and connection_info
+  EXPECT_EQ(sample(t, "aragora_ws_connections"), 1);
+  EXPECT_GT(sample(t, "aragora_store_write_duration_seconds_count"), 0);
+  EXPECT_GT(sample(t, "aragora_agent_call_duration_seconds_count"), 0);
+  EXPECT_GE(sample(t, R"(aragora_agent_queue_depth{worker="0"})"), 0);
+  EXPECT_GT(sample(t, "aragora_memory_budget_bytes"), 0);
+  EXPECT_GT(sample(t, "process_resident_memory_bytes"), 1e6);
+  EXPECT_GT(sample(t, "aragora_disk_size_bytes"), 0);
+  EXPECT_NE(t.find("# TYPE aragora_debate_duration_seconds histogram"), std::string::npos);
+  s.proc->signal(SIGTERM);
+  EXPECT_EQ(s.proc->wait(20s), std::optional<int>{0});
+  std::filesystem::remove_all(dir);
+  std::remove(config.c_str());
+}
+
 TEST(ServeProcess, RefusesToListenBeyondLoopbackWithoutTokens) {
   auto dir = test::temp_path("serve-open");
   auto r = test::run(bin + " serve --host 0.0.0.0 --port 0 --data-dir " + dir);

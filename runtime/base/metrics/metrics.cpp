@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <type_traits>
 #include <utility>
@@ -305,6 +307,43 @@ std::string registry::render() const {
   std::lock_guard lock(mu_);
   for (const auto& f : families_) f->render(out);
   return out;
+}
+
+registry& default_registry() {
+  static registry r;
+  return r;
+}
+
+namespace {
+
+template <class T>
+T& registered(expected<T*, metrics_errc> x, std::string_view name) {
+  if (!x) {
+    std::fprintf(stderr, "metrics: cannot register %.*s: %.*s\n", static_cast<int>(name.size()),
+                 name.data(), static_cast<int>(to_string(x.code()).size()),
+                 to_string(x.code()).data());
+    std::abort();
+  }
+  return **x;
+}
+
+}  // namespace
+
+counter_family& process_counter(std::string_view name, std::string_view help,
+                                std::vector<std::string> label_names) {
+  return registered(default_registry().add_counter(name, help, std::move(label_names)), name);
+}
+
+gauge_family& process_gauge(std::string_view name, std::string_view help,
+                            std::vector<std::string> label_names) {
+  return registered(default_registry().add_gauge(name, help, std::move(label_names)), name);
+}
+
+histogram_family& process_histogram(std::string_view name, std::string_view help,
+                                    std::span<const double> bounds,
+                                    std::vector<std::string> label_names) {
+  return registered(default_registry().add_histogram(name, help, bounds, std::move(label_names)),
+                    name);
 }
 
 }  // namespace aragora::metrics

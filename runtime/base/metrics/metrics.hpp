@@ -234,6 +234,21 @@ private:
   std::set<std::string, std::less<>> taken_;  // sample names in use
 };
 
+/// The process's registry: every component registers its families here once (a function-local
+/// static next to the code it measures), and `GET /metrics` renders it. One per process, as
+/// Prometheus clients have, so a test that builds several nodes in one process shares them.
+[[nodiscard]] registry& default_registry();
+
+/// A family of the default registry that is registered once for the process. A name or label
+/// that the registry refuses is a programming error: it aborts with the registry's reason.
+[[nodiscard]] counter_family& process_counter(std::string_view name, std::string_view help,
+                                              std::vector<std::string> label_names = {});
+[[nodiscard]] gauge_family& process_gauge(std::string_view name, std::string_view help,
+                                          std::vector<std::string> label_names = {});
+[[nodiscard]] histogram_family& process_histogram(std::string_view name, std::string_view help,
+                                                  std::span<const double> bounds,
+                                                  std::vector<std::string> label_names = {});
+
 /// The content type of render()'s text.
 inline constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 
