@@ -17,6 +17,9 @@ api_error invalid(std::string field, std::string what) {
   return {api_errc::invalid_value, "'" + field + "' " + what};
 }
 
+/// A value the settings table refused: its message already names the setting.
+api_error refused(const settings::refusal& r) { return {api_errc::invalid_value, r.message}; }
+
 std::string trimmed(std::string_view s) {
   auto b = s.find_first_not_of(" \t\r\n");
   if (b == std::string_view::npos) return {};
@@ -33,13 +36,13 @@ std::optional<api_error> integer_setting(const json::value& v, std::string_view 
   else if (v.is_double()) d = v.get_double();
   else if (v.is_string()) {
     auto parsed = settings::parse(id, std::string_view{v.get_string()});
-    if (auto* r = std::get_if<settings::refusal>(&parsed)) return invalid(std::string{field}, r->message);
+    if (auto* r = std::get_if<settings::refusal>(&parsed)) return refused(*r);
     out = std::get<int64_t>(std::get<settings::value>(parsed));
     return std::nullopt;
   } else return invalid(std::string{field}, "must be an integer");
   if (d != std::floor(d) || std::abs(d) > 1e15) return invalid(std::string{field}, "must be an integer");
   out = static_cast<int64_t>(d);
-  if (auto r = settings::check(id, out)) return invalid(std::string{field}, r->message);
+  if (auto r = settings::check(id, out)) return refused(*r);
   return std::nullopt;
 }
 
@@ -123,7 +126,7 @@ std::optional<api_error> read_rules(const json::object& o, debate::debate_spec& 
     if (!v->is_number()) return invalid("consensus_threshold", "must be a number");
     double d = v->to_number<double>();
     if (auto r = settings::check(settings::id::consensus_threshold, d))
-      return invalid("consensus_threshold", r->message);
+      return refused(*r);
     spec.consensus_threshold = d;
   }
   return std::nullopt;

@@ -49,6 +49,19 @@ unsigned http_status(api_errc e) {
   return 500;
 }
 
+std::string client_address(std::string_view peer, std::string_view forwarded_for) {
+  bool loopback = peer == "::1" || peer.substr(0, 4) == "127." || peer.substr(0, 11) == "::ffff:127.";
+  if (!loopback) return std::string{peer};
+  auto comma = forwarded_for.rfind(',');
+  auto last = comma == std::string_view::npos ? forwarded_for : forwarded_for.substr(comma + 1);
+  while (!last.empty() && (last.front() == ' ' || last.front() == '\t')) last.remove_prefix(1);
+  while (!last.empty() && (last.back() == ' ' || last.back() == '\t')) last.remove_suffix(1);
+  // An address, not arbitrary text: it becomes a key of the limiter's bounded table.
+  bool plausible = !last.empty() && last.size() <= 45 &&
+                   last.find_first_not_of("0123456789abcdefABCDEF.:[]") == std::string_view::npos;
+  return plausible ? std::string{last} : std::string{peer};
+}
+
 std::string_view route_name(route r) {
   static constexpr std::array<std::string_view, route_count> names{
       "page",          "asset",          "health",          "healthz",       "readyz",

@@ -35,6 +35,11 @@ enum class route : uint8_t {
 };
 inline constexpr size_t route_count = static_cast<size_t>(route::agents) + 1;
 
+/// The client a request comes from, for the anonymous rate limit: the peer's address, except
+/// that a peer on loopback is taken to be the local reverse proxy (scripts/nginx/aragora.conf),
+/// and then the last address of X-Forwarded-For (the one nginx appended) is the client.
+[[nodiscard]] std::string client_address(std::string_view peer, std::string_view forwarded_for);
+
 /// A short name per route, for metrics labels and logs ("get_debate").
 [[nodiscard]] std::string_view route_name(route r);
 

@@ -57,6 +57,11 @@ std::optional<role> required_role(route r) {
   }
 }
 
+std::string_view forwarded_for(const http::request<http::string_body>& req) {
+  auto v = req["X-Forwarded-For"];  // Beast has no http::field for it
+  return {v.data(), v.size()};
+}
+
 int64_t epoch_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -318,6 +323,7 @@ private:
     }
     // Live: the store has what is durable, the hub the rest (from `first_held` on).
     uint32_t first_held = snap.held.empty() ? snap.published + 1 : snap.held.front().first;
+    stream_hub::frame end;  // a stored debate_end: after replay_end, so that it stays the last frame
     if (events) {
       frame_context ctx;
       ctx.total_rounds = record.spec().rounds();
@@ -332,7 +338,8 @@ private:
         ctx.final_answer = answers.answer_for(e);
         if (last && ctx.final_answer.empty())
           if (auto d = srv_.b.debate(id)) ctx.final_answer = d->first.final_answer();  // no winner
-        enqueue(share(event_frame(e, ctx)), last);
+        if (last && explicit_request) end = share(event_frame(e, ctx));
+        else enqueue(share(event_frame(e, ctx)), last);
         sub.next = e.seq() + 1;
         if (last) sub.done = true;
       }
@@ -346,6 +353,7 @@ private:
       enqueue(share(control_frame("replay_end", "{\"debate_id\":" + json::serialize(json::string{id}) +
                                                     ",\"last_seq\":" + std::to_string(sub.next - 1) + "}", id)),
               false);
+    if (end) enqueue(std::move(end), true);
     if (sub.done || !snap.live) srv_.hub.unsubscribe(id, this);
   }
 
@@ -439,11 +447,15 @@ private:
     heartbeat_.async_wait([self = shared_from_this()](beast::error_code ec) {
       if (ec || self->closing_) return;
       uint32_t last = 0;
-      for (const auto& s : self->subs_) last = std::max(last, s.next - 1);
+      size_t following = 0;  // subscriptions whose debate has not ended
+      for (const auto& s : self->subs_) {
+        last = std::max(last, s.next - 1);
+        following += !s.done;
+      }
       json::object data;
       data["server_time"] = epoch_ms();
       data["last_seq"] = last;
-      data["subscriptions"] = self->subs_.size();
+      data["subscriptions"] = following;
       if (self->live_queued_ < self->srv_.opts.ws_send_queue_frames / 2)
         self->enqueue(share(control_frame("heartbeat", json::serialize(data))), false);
       self->arm_heartbeat();
@@ -562,7 +574,8 @@ private:
       return std::string_view{v.data(), v.size()};
     };
     auto who = srv_.admit(m->which, header(http::field::authorization), query,
-                          header(http::field::sec_websocket_protocol), remote_, retry_after);
+                          header(http::field::sec_websocket_protocol),
+                          client_address(remote_, forwarded_for(req)), retry_after);
     if (!who) {
       auto res = error_response(who.error());
       if (who.code() == api_errc::rate_limited) {

@@ -127,6 +127,8 @@ inline constexpr uint32_t max_list_limit = 1000;          // --limit accepted ra
 inline constexpr const char* edge_host = "127.0.0.1";
 inline constexpr uint16_t edge_port = 8080;
 inline constexpr uint16_t edge_ws_port = 8765;
+// `aragora serve --workers N`: processes on consecutive ports (runtime/cli/serve_workers).
+inline constexpr int64_t edge_max_workers = 64;
 // Per-principal rate limit (per client IP when unauthenticated): a token bucket refilled at this
 // rate, holding at most `burst` requests. 0 requests per second = no limit.
 inline constexpr double edge_rate_limit_per_s = 50;

@@ -84,6 +84,7 @@ struct serve_options {
   int64_t io_threads = 1;
   std::string token_file;
   std::string data_dir;  // main fills in the configured or default one when not given
+  std::string config_file;  // --config, passed on to workers
 };
 
 [[nodiscard]] int run_serve(const serve_options& o, const config::node_config& cfg);

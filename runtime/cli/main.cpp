@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   CLI::App app{"aragora: multi-agent debates on an actor runtime"};
   app.set_version_flag("--version", "aragora " ARAGORA_VERSION);
   app.require_subcommand(1);
+  app.fallthrough();  // global options (--config) also after the subcommand: `aragora serve --config F`
   std::string config_file;
   app.add_option("--config", config_file, "YAML file overriding the defaults")
       ->check(CLI::ExistingFile);
@@ -144,7 +145,9 @@ int main(int argc, char** argv) {
                                               "other needs --token-file)");
   serve_cmd->add_option("--port", serve.port, "HTTP port, also serving /ws (default 8080)");
   serve_cmd->add_option("--ws-port", serve.ws_port, "a second port serving /ws (default 8765)");
-  serve_cmd->add_option("--workers", serve.workers, "worker processes on consecutive ports");
+  serve_cmd->add_option("--workers", serve.workers,
+                        "worker processes (default 1): worker i listens on port + i and ws-port + "
+                        "i, with data dir DIR/worker-i; a worker that dies is restarted");
   serve_cmd->add_option("--io-threads", serve.io_threads, "threads serving the sockets (default 1)");
   serve_cmd->add_option("--token-file", serve.token_file,
                         "bearer tokens, one per line: name role token (roles: read, write, admin)");
@@ -175,6 +178,7 @@ int main(int argc, char** argv) {
                             std::string{e.what()} + "\nrun 'aragora --help' for usage");
   }
 
+  serve.config_file = config_file;  // its workers read the same file
   config::node_config cfg;
   if (!config_file.empty()) {
     auto loaded = config::load_config(config_file);

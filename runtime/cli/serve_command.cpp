@@ -15,6 +15,7 @@
 #include "runtime/base/defaults.hpp"
 #include "runtime/base/metrics/metrics.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/serve_workers.hpp"
 #include "runtime/cli/signals.hpp"
 #include "runtime/cli/storage_options.hpp"
 #include "runtime/node/local_node.hpp"
@@ -41,8 +42,23 @@ int run_serve(const serve_options& o, const config::node_config& cfg) {
                        "refusing to listen on " + o.host +
                            " without tokens: anyone who reaches it could start and cancel "
                            "debates; give --token-file FILE, or listen on 127.0.0.1");
-  if (o.port < 0 || o.port > 65535 || (o.ws_port && (*o.ws_port < 0 || *o.ws_port > 65535)))
-    return print_error(exit_usage, "bad_port", "ports are 0..65535");
+  if (o.workers < 1 || o.workers > defaults::edge_max_workers)
+    return print_error(exit_usage, "bad_workers",
+                       "--workers is 1.." + std::to_string(defaults::edge_max_workers) + ", got " +
+                           std::to_string(o.workers));
+  // Worker i listens on port + i and ws-port + i: the last one must be a port too.
+  auto last = o.workers - 1;
+  if (o.port < 0 || o.port + (o.port ? last : 0) > 65535 ||
+      (o.ws_port && (*o.ws_port < 0 || *o.ws_port + (*o.ws_port ? last : 0) > 65535)))
+    return print_error(exit_usage, "bad_port",
+                       "ports are 0..65535, and with --workers N so is port + N - 1");
+  if (o.workers > 1 && o.port != 0 && o.ws_port && *o.ws_port != o.port &&
+      *o.ws_port < o.port + o.workers && o.port < *o.ws_port + o.workers)
+    return print_error(exit_usage, "bad_port",
+                       "the workers' HTTP ports and WebSocket ports overlap: with --workers " +
+                           std::to_string(o.workers) + " they take " + std::to_string(o.workers) +
+                           " consecutive ports each");
+  if (o.workers > 1) return run_serve_workers(o);
   auto key = signing_key_from_env();
   if (!key) return print_error(exit_usage, key.error().code_name(), key.error().message);
   auto db = open_store(o.data_dir, cfg, storage::open_mode::create);

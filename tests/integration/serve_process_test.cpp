@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <thread>
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/edge_client.hpp"
@@ -116,7 +117,7 @@ TEST(ServeProcess, MetricsCountWhatTheEdgeAndTheNodeDid) {
   auto config = test::temp_path("serve-metrics.yaml");
   {
     std::ofstream out(config);
-    out << "mock:\n  latency_ms: 5\nmemory:\n  enabled: false\n";
+    out << "mock:\n  latency_ms: 5\nmemory:\n  enabled: false\nruntime:\n  memory_budget_mb: 64\n";
   }
   serve_process s{dir, config};
   ASSERT_NE(s.port, 0) << "first line: " << s.first_line;
@@ -148,7 +149,7 @@ TEST(ServeProcess, MetricsCountWhatTheEdgeAndTheNodeDid) {
   EXPECT_GT(sample(t, "aragora_store_write_duration_seconds_count"), 0);
   EXPECT_GT(sample(t, "aragora_agent_call_duration_seconds_count"), 0);
   EXPECT_GE(sample(t, R"(aragora_agent_queue_depth{worker="0"})"), 0);
-  EXPECT_GT(sample(t, "aragora_memory_budget_bytes"), 0);
+  EXPECT_EQ(sample(t, "aragora_memory_budget_bytes"), 64 << 20);
   EXPECT_GT(sample(t, "process_resident_memory_bytes"), 1e6);
   EXPECT_GT(sample(t, "aragora_disk_size_bytes"), 0);
   EXPECT_NE(t.find("# TYPE aragora_debate_duration_seconds histogram"), std::string::npos);
@@ -156,6 +157,118 @@ TEST(ServeProcess, MetricsCountWhatTheEdgeAndTheNodeDid) {
   EXPECT_EQ(s.proc->wait(20s), std::optional<int>{0});
   std::filesystem::remove_all(dir);
   std::remove(config.c_str());
+}
+
+/// Whether `pid` has exited (gone, or a zombie nobody reaped yet).
+bool exited(pid_t pid) {
+  std::ifstream stat{"/proc/" + std::to_string(pid) + "/stat"};
+  std::string line;
+  if (!std::getline(stat, line)) return true;
+  auto close = line.rfind(')');
+  return close != std::string::npos && close + 2 < line.size() && line[close + 2] == 'Z';
+}
+
+bool exits_within(pid_t pid, std::chrono::milliseconds limit) {
+  for (auto until = std::chrono::steady_clock::now() + limit; std::chrono::steady_clock::now() < until;) {
+    if (exited(pid)) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return exited(pid);
+}
+
+struct worker_line {
+  pid_t pid = 0;
+  uint16_t port = 0;
+};
+
+std::optional<worker_line> parse_worker(const std::string& line, const std::string& index) {
+  std::smatch m;
+  if (!std::regex_search(line, m, std::regex{"^worker " + index +
+                                             " \\(pid ([0-9]+)\\)(?: restarted)?: API http://127\\.0\\.0\\.1:([0-9]+)/api/v1"}))
+    return std::nullopt;
+  return worker_line{static_cast<pid_t>(std::stoi(m[1])), static_cast<uint16_t>(std::stoi(m[2]))};
+}
+
+TEST(ServeProcess, WorkersServeFromTheirOwnPortsAndDataDirsRestartWhenKilledAndStopTogether) {
+  auto dir = test::temp_path("serve-workers");
+  auto config = test::temp_path("serve-workers.yaml");
+  {
+    std::ofstream out(config);
+    out << "mock:\n  latency_ms: 5\nmemory:\n  enabled: false\n";
+  }
+  test::child_process parent{bin, {"--config", config, "serve", "--workers", "2", "--port", "0",
+                                   "--ws-port", "0", "--data-dir", dir}};
+  auto first = parent.read_line(60s);
+  ASSERT_TRUE(first);
+  EXPECT_TRUE(std::regex_search(*first, std::regex{"^aragora serve: 2 workers: API http://127\\.0\\.0\\.1:[0-9]+/api/v1 http://127\\.0\\.0\\.1:[0-9]+/api/v1, web page http://"}))
+      << *first;
+  std::vector<worker_line> w;
+  for (auto index : {"0", "1"}) {
+    auto line = parent.read_line(5s);
+    ASSERT_TRUE(line);
+    auto parsed = parse_worker(*line, index);
+    ASSERT_TRUE(parsed) << *line;
+    EXPECT_NE(line->find(dir + "/worker-" + index), std::string::npos) << *line;
+    w.push_back(*parsed);
+  }
+  // Each worker runs its own debates in its own store.
+  // A debate is listed once its first step is stored: ask until it is.
+  auto listed = [](uint16_t port) {
+    for (auto until = std::chrono::steady_clock::now() + 10s; std::chrono::steady_clock::now() < until;
+         std::this_thread::sleep_for(20ms)) {
+      auto list = json::parse(test::http(port, "GET", "/api/v1/debates").body).as_object();
+      const auto& d = list.at("debates").as_array();
+      if (!d.empty()) return std::vector<std::string>{std::string{d[0].at("debate_id").as_string()}};
+    }
+    return std::vector<std::string>{};
+  };
+  for (const auto& x : w) {
+    auto r = test::http(x.port, "POST", "/api/v1/debates", R"({"task": "Q?", "rounds": 1})");
+    ASSERT_EQ(r.status, 200u) << r.body;
+    auto id = std::string{json::parse(r.body).at("debate_id").as_string()};
+    EXPECT_EQ(listed(x.port), std::vector<std::string>{id}) << "each worker lists its own debate only";
+  }
+  // A worker that dies is restarted (on a new free port here: --port 0).
+  ASSERT_EQ(kill(w[1].pid, SIGKILL), 0);
+  std::optional<worker_line> again;
+  bool told = false;
+  while (!again) {
+    auto line = parent.read_line(15s);
+    ASSERT_TRUE(line) << "worker 1 was not restarted";
+    told = told || line->find("worker 1 (pid " + std::to_string(w[1].pid) + ") was killed by") == 0;
+    again = parse_worker(*line, "1");
+  }
+  EXPECT_TRUE(told);
+  EXPECT_NE(again->pid, w[1].pid);
+  EXPECT_EQ(listed(again->port).size(), 1u) << "the restarted worker has its store";
+  parent.signal(SIGTERM);
+  auto code = parent.wait(60s);
+  ASSERT_TRUE(code) << "serve --workers did not stop on SIGTERM";
+  EXPECT_EQ(*code, 0);
+  EXPECT_TRUE(exited(w[0].pid));
+  EXPECT_TRUE(exited(again->pid));
+  std::filesystem::remove_all(dir);
+  std::remove(config.c_str());
+}
+
+TEST(ServeProcess, WorkersStopWhenTheirParentIsKilled) {
+  auto dir = test::temp_path("serve-orphans");
+  test::child_process parent{bin, {"serve", "--workers", "2", "--port", "0", "--ws-port", "0",
+                                   "--data-dir", dir}};
+  auto first = parent.read_line(60s);
+  ASSERT_TRUE(first);
+  std::vector<pid_t> pids;
+  for (auto index : {"0", "1"}) {
+    auto line = parent.read_line(5s);
+    ASSERT_TRUE(line);
+    auto parsed = parse_worker(*line, index);
+    ASSERT_TRUE(parsed) << *line;
+    pids.push_back(parsed->pid);
+  }
+  parent.signal(SIGKILL);
+  (void)parent.wait(10s);
+  for (auto pid : pids) EXPECT_TRUE(exits_within(pid, 20s)) << "worker " << pid << " outlived its parent";
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ServeProcess, RefusesToListenBeyondLoopbackWithoutTokens) {

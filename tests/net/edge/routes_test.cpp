@@ -110,3 +110,22 @@ TEST(Query, PercentDecodeRefusesTruncatedEscapesAndNul) {
 
 }  // namespace
 }  // namespace aragora::edge
+
+namespace aragora::edge {
+namespace {
+
+TEST(ClientAddress, APeerOnLoopbackIsTheProxyAndTheLastForwardedAddressIsTheClient) {
+  EXPECT_EQ(client_address("127.0.0.1", "203.0.113.7"), "203.0.113.7");
+  // A client may send its own X-Forwarded-For; nginx appends what it saw: the last one counts.
+  EXPECT_EQ(client_address("127.0.0.1", "10.9.9.9, 198.51.100.2"), "198.51.100.2");
+  EXPECT_EQ(client_address("::1", " 2001:db8::1 "), "2001:db8::1");
+  EXPECT_EQ(client_address("127.0.0.1", ""), "127.0.0.1");
+  // Not an address: the peer's own (the limiter's table is keyed by this).
+  EXPECT_EQ(client_address("127.0.0.1", "evil key with spaces"), "127.0.0.1");
+  EXPECT_EQ(client_address("127.0.0.1", std::string(100, '1')), "127.0.0.1");
+  // A peer elsewhere is the client: its header is not trusted.
+  EXPECT_EQ(client_address("198.51.100.2", "127.0.0.1"), "198.51.100.2");
+}
+
+}  // namespace
+}  // namespace aragora::edge
