@@ -562,6 +562,22 @@ private:
     ++served_;
     auto target = std::string_view{req.target().data(), req.target().size()};
     auto method = std::string_view{req.method_string().data(), req.method_string().size()};
+    cors_allow_.clear();
+    if (const auto& allowed = srv_.opts.cors_origin; !allowed.empty()) {
+      auto origin = req[http::field::origin];
+      if (!origin.empty() && (allowed == "*" || origin == allowed))
+        cors_allow_ = allowed == "*" ? "*" : std::string{origin};
+      // A preflight carries no credentials: answered before routing and authentication.
+      if (!cors_allow_.empty() && req.method() == http::verb::options &&
+          !req[http::field::access_control_request_method].empty()) {
+        api_response res;
+        res.status = 204;
+        res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
+        res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type");
+        res.headers.emplace_back("Access-Control-Max-Age", "600");
+        return respond(req, res);
+      }
+    }
     auto [path, query] = split_target(target);
     auto m = match_route(method, path);
     if (m && ws_only_ && m->which != route::stream)
@@ -650,6 +666,10 @@ private:
     res->set(http::field::server, server_name);
     res->set(http::field::content_type, r.content_type);
     for (const auto& [k, v] : r.headers) res->set(k, v);
+    if (!cors_allow_.empty()) {
+      res->set(http::field::access_control_allow_origin, cors_allow_);
+      res->set(http::field::vary, "Origin");
+    }
     res->keep_alive(req.keep_alive() && r.status < 500 && !close_after_);
     res->body() = r.body;
     res->prepare_payload();
@@ -695,6 +715,7 @@ private:
   bool close_after_ = false;
   uint64_t served_ = 0;
   std::optional<route> route_;  // the request being answered, once matched
+  std::string cors_allow_;       // its Access-Control-Allow-Origin; empty: none
   steady::time_point received_{};
 };
 

@@ -34,6 +34,9 @@ struct server_options {
   int ws_socket_send_buffer = 0;             // SO_SNDBUF of WebSocket sockets; 0: the system's
   std::chrono::milliseconds ws_end_pause{50};  // before debate_end (client-contract §9.1)
   std::chrono::seconds ws_heartbeat{15};
+  // Empty: CORS off (no Access-Control-* header; a preflight is 405). "*" or one origin:
+  // browsers on that origin may call the API (edge.cors_origin).
+  std::string cors_origin;
 };
 
 /// Who may do what, when tokens are configured; with none, every request is allowed (the

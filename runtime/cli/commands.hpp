@@ -89,6 +89,9 @@ struct serve_options {
 
 [[nodiscard]] int run_serve(const serve_options& o, const config::node_config& cfg);
 
+/// `aragora hash-token`: the token is read from stdin (an argument would show in `ps`).
+[[nodiscard]] int run_hash_token();
+
 struct verify_options {
   std::string receipt_file;
   std::string result_file;  // optional: check the transcript against the receipt

@@ -153,6 +153,9 @@ int main(int argc, char** argv) {
                         "bearer tokens, one per line: name role token (roles: read, write, admin)");
   serve_cmd->add_option("--data-dir", serve.data_dir, data_dir_help);
 
+  auto* hash_token_cmd = app.add_subcommand(
+      "hash-token", "read a bearer token on stdin, print its SHA-256 for edge.tokens in YAML");
+
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
   verify_cmd->add_option("receipt", verify.receipt_file, "receipt JSON file")->required();
@@ -185,6 +188,15 @@ int main(int argc, char** argv) {
     if (!loaded)
       return cli::print_error(cli::exit_usage, loaded.error().code_name(), loaded.error().message);
     cfg = std::move(loaded).value();
+  }
+  if (*serve_cmd) {
+    // edge.* of the configuration, unless the command line says otherwise.
+    auto given = [&](const char* flag) { return serve_cmd->count(flag) > 0; };
+    if (!given("--host")) serve.host = cfg.edge.host;
+    if (!given("--port")) serve.port = cfg.edge.port;
+    if (!given("--ws-port")) serve.ws_port = cfg.edge.ws_port;
+    if (!given("--io-threads")) serve.io_threads = cfg.edge.io_threads;
+    if (!given("--token-file")) serve.token_file = cfg.edge.token_file;
   }
   if (*defaults_cmd) {
     std::cout << settings::example_yaml();
@@ -233,6 +245,8 @@ int main(int argc, char** argv) {
   try {
     if (*ask_cmd)
       rc = cli::run_ask(ask, cfg);
+    else if (*hash_token_cmd)
+      rc = cli::run_hash_token();
     else if (*verify_cmd)
       rc = cli::run_verify(verify);
     else if (*serve_cmd)

@@ -4,11 +4,13 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <condition_variable>
 #include <iostream>
 #include <mutex>
 
 #include "net/edge/auth/rate_limiter.hpp"
+#include "net/edge/auth/role.hpp"
 #include "net/edge/auth/token_store.hpp"
 #include "net/edge/server.hpp"
 #include "net/edge/stream_hub.hpp"
@@ -32,8 +34,32 @@ bool loopback(const std::string& host) {
 
 }  // namespace
 
+int run_hash_token() {
+  std::string token;
+  std::getline(std::cin, token);
+  if (!token.empty() && token.back() == '\r') token.pop_back();
+  if (token.size() < defaults::edge_min_token_chars)
+    return print_error(exit_usage, "token_too_short",
+                       "a token has at least " + std::to_string(defaults::edge_min_token_chars) +
+                           " characters (e.g. openssl rand -hex 24)");
+  for (unsigned char c : token)
+    if (c <= 0x20 || c >= 0x7f)
+      return print_error(exit_usage, "bad_token_chars", "a token is visible ASCII, without spaces");
+  std::cout << edge::hash_token(token) << std::endl;
+  std::fill(token.begin(), token.end(), '\0');
+  return exit_ok;
+}
+
 int run_serve(const serve_options& o, const config::node_config& cfg) {
   edge::token_store tokens;
+  for (const auto& t : cfg.edge.tokens) {
+    auto r = edge::parse_role(t.role);
+    if (!r)
+      return print_error(exit_usage, "config_bad_tokens",
+                         "edge.tokens entry '" + t.name + "': role is read, write or admin");
+    if (auto err = tokens.add_hashed(t.name, *r, t.sha256))
+      return print_error(exit_usage, err->code_name(), "edge.tokens: " + err->message);
+  }
   if (!o.token_file.empty())
     if (auto err = tokens.load_file(o.token_file))
       return print_error(exit_usage, err->code_name(), err->message);
@@ -69,7 +95,8 @@ int run_serve(const serve_options& o, const config::node_config& cfg) {
   opts.port = static_cast<uint16_t>(o.port);
   if (o.ws_port && *o.ws_port != o.port) opts.ws_port = static_cast<uint16_t>(*o.ws_port);
   opts.io_threads = static_cast<uint32_t>(std::max<int64_t>(1, o.io_threads));
-  edge::rate_limiter limiter;
+  opts.cors_origin = cfg.edge.cors_origin;
+  edge::rate_limiter limiter{{cfg.edge.rate_limit_per_s, cfg.edge.rate_limit_burst}};
 
   node::local_node node{cfg, *key, db};
   edge::stream_hub hub;

@@ -45,7 +45,11 @@ node_config::node_config()
       sweep_interval(defaults::retention_sweep_interval),
       db_breaker_failures(defaults::db_breaker_failures),
       db_breaker_recovery(defaults::db_breaker_recovery),
-      storage_min_free_bytes(defaults::storage_min_free_bytes) {}
+      storage_min_free_bytes(defaults::storage_min_free_bytes),
+      edge{defaults::edge_host,      defaults::edge_port,
+           defaults::edge_ws_port,   1,
+           "",                       defaults::edge_rate_limit_per_s,
+           defaults::edge_rate_limit_burst, ""} {}
 
 std::string_view to_string(config_errc x) {
   switch (x) {
@@ -152,6 +156,14 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::restart_breaker_recovery_ms: c.supervision.breaker_recovery = millis(v); return true;
     case id::probe_interval_ms: c.supervision.probe_interval = millis(v); return true;
     case id::probe_timeout_ms: c.supervision.probe_timeout = millis(v); return true;
+    case id::edge_host: c.edge.host = std::get<std::string>(v); return true;
+    case id::edge_port: c.edge.port = static_cast<uint16_t>(u32(v)); return true;
+    case id::edge_ws_port: c.edge.ws_port = static_cast<uint16_t>(u32(v)); return true;
+    case id::edge_io_threads: c.edge.io_threads = u32(v); return true;
+    case id::edge_token_file: c.edge.token_file = std::get<std::string>(v); return true;
+    case id::edge_rate_limit_per_s: c.edge.rate_limit_per_s = number(v); return true;
+    case id::edge_rate_limit_burst: c.edge.rate_limit_burst = u32(v); return true;
+    case id::edge_cors_origin: c.edge.cors_origin = std::get<std::string>(v); return true;
     // Limits of a request, not node configuration.
     case id::question_chars:
     case id::benchmark_debates:
@@ -160,6 +172,38 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::benchmark_duration_s: return false;
   }
   return false;
+}
+
+/// edge.tokens: a list of {name, role, sha256}, each a string; what they hold is checked by the
+/// edge when it loads them.
+std::optional<config_error> read_tokens(const YAML::Node& list, std::vector<token_entry>& out) {
+  auto bad = [](std::string why) {
+    return config_error{config_errc::bad_value,
+                        "edge.tokens " + std::move(why) +
+                            " (a list of {name: NAME, role: read|write|admin, sha256: HEX}; "
+                            "`aragora hash-token` prints the digest)",
+                        "config_bad_tokens"};
+  };
+  if (!list.IsSequence()) return bad("must be a list");
+  out.clear();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& item = list[i];
+    auto at = "entry " + std::to_string(i + 1);
+    if (!item.IsMap()) return bad(at + " must be a mapping");
+    token_entry e;
+    for (const auto& kv : item) {
+      auto field = kv.first.as<std::string>();
+      std::string* into = field == "name" ? &e.name : field == "role" ? &e.role
+                        : field == "sha256" ? &e.sha256 : nullptr;
+      if (!into) return bad(at + " has an unknown field '" + field + "'");
+      if (!kv.second.IsScalar()) return bad(at + ": '" + field + "' must be a string");
+      *into = kv.second.Scalar();
+    }
+    if (e.name.empty() || e.role.empty() || e.sha256.empty())
+      return bad(at + " needs name, role and sha256");
+    out.push_back(std::move(e));
+  }
+  return std::nullopt;
 }
 
 // Deeper than any key of the table: an alias cannot make apply() recurse without end.
@@ -180,6 +224,12 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
       return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
     if (kv.second.IsMap()) {
       if (auto err = apply(kv.second, key + ".", cfg, applied, depth + 1)) return err;
+      continue;
+    }
+    if (key == "edge.tokens") {
+      if (!applied.insert(key).second)
+        return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
+      if (auto err = read_tokens(kv.second, cfg.edge.tokens)) return err;
       continue;
     }
     // The same setting nested and dotted (`debate: {rounds: 2}` and `debate.rounds: 5`).
@@ -352,6 +402,14 @@ std::optional<settings::value> setting_value(settings::id x, const node_config& 
     case id::restart_breaker_recovery_ms: return i(c.supervision.breaker_recovery.count());
     case id::probe_interval_ms: return i(c.supervision.probe_interval.count());
     case id::probe_timeout_ms: return i(c.supervision.probe_timeout.count());
+    case id::edge_host: return v{c.edge.host};
+    case id::edge_port: return i(c.edge.port);
+    case id::edge_ws_port: return i(c.edge.ws_port);
+    case id::edge_io_threads: return i(c.edge.io_threads);
+    case id::edge_token_file: return v{c.edge.token_file};
+    case id::edge_rate_limit_per_s: return v{c.edge.rate_limit_per_s};
+    case id::edge_rate_limit_burst: return i(c.edge.rate_limit_burst);
+    case id::edge_cors_origin: return v{c.edge.cors_origin};
     case id::question_chars:
     case id::benchmark_debates:
     case id::benchmark_concurrent:

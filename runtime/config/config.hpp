@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "actors/agent/mock_options.hpp"
 #include "actors/debate/machine.hpp"
@@ -25,6 +26,27 @@ struct alert_thresholds {
   double queue_depth_crit;
   double memory_warn_pct;
   double memory_crit_pct;
+};
+
+/// A bearer token of the configuration (edge.tokens): its SHA-256, never the token. The edge
+/// checks the name, role and digest when it loads them (net/edge/auth/token_store).
+struct token_entry {
+  std::string name;
+  std::string role;
+  std::string sha256;
+};
+
+/// `aragora serve` (net/edge): the flags' values when the command line does not give them.
+struct edge_config {
+  std::string host;
+  uint16_t port;
+  uint16_t ws_port;
+  uint32_t io_threads;
+  std::string token_file;
+  double rate_limit_per_s;
+  uint32_t rate_limit_burst;
+  std::string cors_origin;  // empty: CORS off
+  std::vector<token_entry> tokens;
 };
 
 /// Restarts, probes and write deadlines (runtime/supervision, the debate actor).
@@ -78,6 +100,7 @@ struct node_config {
   // Supervision; the fault-injection hook is for tests (local_node::faults()).
   supervision_config supervision;
   bool fault_injection = false;
+  edge_config edge;
 
   /// Everything at its default.
   node_config();

@@ -431,3 +431,41 @@ TEST(Edge, AnUnknownDebateEndsItsStreamWithAnErrorButNotTheConnection) {
 
 }  // namespace
 }  // namespace aragora
+
+namespace aragora {
+namespace {
+
+std::string preflight(uint16_t port, const std::string& origin) {
+  return test::raw_exchange(port,
+                            "OPTIONS /api/v1/debates HTTP/1.1\r\nHost: x\r\nOrigin: " + origin +
+                                "\r\nAccess-Control-Request-Method: POST\r\n"
+                                "Access-Control-Request-Headers: content-type\r\nConnection: close\r\n\r\n",
+                            2s);
+}
+
+TEST(Edge, CorsIsOffUnlessConfiguredAndThenOnlyForItsOrigin) {
+  {
+    edge_node off{"edge-cors-off"};
+    auto r = test::raw_exchange(off.port(), "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nConnection: close\r\n\r\n", 2s);
+    EXPECT_NE(r.find("200 OK"), std::string::npos) << r;
+    EXPECT_EQ(r.find("Access-Control"), std::string::npos) << r;
+    EXPECT_NE(preflight(off.port(), "https://app.example").find("405"), std::string::npos);
+  }
+  edge::server_options opts;
+  opts.cors_origin = "https://app.example";
+  edge_node on{"edge-cors-on", quick(), opts};
+  auto ok = preflight(on.port(), "https://app.example");
+  EXPECT_NE(ok.find("204 No Content"), std::string::npos) << ok;
+  EXPECT_NE(ok.find("Access-Control-Allow-Origin: https://app.example"), std::string::npos) << ok;
+  EXPECT_NE(ok.find("Access-Control-Allow-Methods: GET, POST, OPTIONS"), std::string::npos) << ok;
+  EXPECT_NE(ok.find("Access-Control-Allow-Headers: Authorization, Content-Type"), std::string::npos);
+  auto get = test::raw_exchange(on.port(), "GET /api/v1/health HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nConnection: close\r\n\r\n", 2s);
+  EXPECT_NE(get.find("Access-Control-Allow-Origin: https://app.example"), std::string::npos) << get;
+  EXPECT_NE(get.find("Vary: Origin"), std::string::npos) << get;
+  // Another origin gets no grant, and its preflight is not answered as one.
+  EXPECT_EQ(preflight(on.port(), "https://evil.example").find("Access-Control-Allow-Origin"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace aragora

@@ -271,6 +271,75 @@ TEST(ServeProcess, WorkersStopWhenTheirParentIsKilled) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(ServeProcess, TheConfigurationsEdgeKeysApplyUnlessAFlagSaysOtherwise) {
+  auto dir = test::temp_path("serve-yaml");
+  auto config = test::temp_path("serve-yaml.yaml");
+  {
+    std::ofstream out(config);
+    out << "edge:\n  port: 0\n  ws_port: 0\n  cors_origin: https://app.example\n";
+  }
+  test::child_process p{bin, {"serve", "--config", config, "--data-dir", dir}};
+  auto first = p.read_line(20s);
+  ASSERT_TRUE(first);
+  std::smatch m;
+  ASSERT_TRUE(std::regex_search(*first, m, std::regex{"API http://127\\.0\\.0\\.1:([0-9]+)/api/v1"})) << *first;
+  auto port = static_cast<uint16_t>(std::stoi(m[1]));
+  EXPECT_NE(port, 8080) << "edge.port: 0 asks for a free port";
+  auto r = test::raw_exchange(port, "GET /healthz HTTP/1.1\r\nHost: x\r\nOrigin: https://app.example\r\nConnection: close\r\n\r\n", 2s);
+  EXPECT_NE(r.find("Access-Control-Allow-Origin: https://app.example"), std::string::npos) << r;
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(20s), std::optional<int>{0});
+  // A flag wins over its key: --host 0.0.0.0 without tokens is refused although edge.host is loopback.
+  auto refused = test::run(bin + " --config " + config + " serve --host 0.0.0.0 --data-dir " + dir);
+  EXPECT_EQ(refused.code, 2);
+  EXPECT_NE(refused.err.find("tokens_required"), std::string::npos) << refused.err;
+  std::filesystem::remove_all(dir);
+  std::remove(config.c_str());
+}
+
+TEST(ServeProcess, TokensOfTheConfigurationAreHashesWithRoles) {
+  const std::string token = "reader-token-0123456789";
+  auto hashed = test::run("printf '%s\\n' " + token + " | " + bin + " hash-token");
+  ASSERT_EQ(hashed.code, 0) << hashed.err;
+  auto digest = hashed.out.substr(0, hashed.out.find('\n'));
+  auto sum = test::run("printf '%s' " + token + " | sha256sum");
+  EXPECT_EQ(digest, sum.out.substr(0, 64));
+  EXPECT_EQ(test::run("echo short | " + bin + " hash-token").code, 2);
+
+  auto dir = test::temp_path("serve-tokens");
+  auto config = test::temp_path("serve-tokens.yaml");
+  {
+    std::ofstream out(config);
+    out << "edge:\n  tokens:\n    - name: dashboard\n      role: read\n      sha256: " << digest << "\n";
+  }
+  serve_process s{dir, config};
+  ASSERT_NE(s.port, 0) << s.first_line;
+  EXPECT_EQ(s.first_line.find("no tokens"), std::string::npos) << s.first_line;
+  EXPECT_EQ(test::http(s.port, "GET", "/api/v1/debates").status, 401u);
+  test::header_list bearer{{"Authorization", "Bearer " + token}};
+  EXPECT_EQ(test::http(s.port, "GET", "/api/v1/debates", "", bearer).status, 200u);
+  EXPECT_EQ(test::http(s.port, "POST", "/api/v1/debates", R"({"task": "Q?"})", bearer).status, 403u);
+  s.proc->signal(SIGTERM);
+  EXPECT_EQ(s.proc->wait(20s), std::optional<int>{0});
+  // A malformed entry is refused before anything listens.
+  {
+    std::ofstream out(config);
+    out << "edge:\n  tokens:\n    - name: dashboard\n      role: reader\n      sha256: " << digest << "\n";
+  }
+  auto bad = test::run(bin + " --config " + config + " serve --port 0 --data-dir " + dir);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("config_bad_tokens"), std::string::npos) << bad.err;
+  {
+    std::ofstream out(config);
+    out << "edge:\n  tokens: [1, 2]\n";
+  }
+  bad = test::run(bin + " --config " + config + " serve --port 0 --data-dir " + dir);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("config_bad_tokens"), std::string::npos) << bad.err;
+  std::filesystem::remove_all(dir);
+  std::remove(config.c_str());
+}
+
 TEST(ServeProcess, RefusesToListenBeyondLoopbackWithoutTokens) {
   auto dir = test::temp_path("serve-open");
   auto r = test::run(bin + " serve --host 0.0.0.0 --port 0 --data-dir " + dir);

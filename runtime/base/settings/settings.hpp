@@ -96,6 +96,15 @@ enum class id : uint8_t {
   restart_breaker_recovery_ms,
   probe_interval_ms,
   probe_timeout_ms,
+  // edge.* (aragora serve; a flag given on the command line wins)
+  edge_host,
+  edge_port,
+  edge_ws_port,
+  edge_io_threads,
+  edge_token_file,
+  edge_rate_limit_per_s,
+  edge_rate_limit_burst,
+  edge_cors_origin,
   // Limits of a request, not configurable in YAML.
   question_chars,
   benchmark_debates,
