@@ -13,16 +13,14 @@
 #include <vector>
 
 #include "net/edge/api.hpp"
-#include "net/edge/assets.hpp"
-#include "net/edge/auth/extract_token.hpp"
-#include "net/edge/auth/rate_limiter.hpp"
-#include "net/edge/auth/role.hpp"
-#include "net/edge/auth/token_store.hpp"
 #include "net/edge/backend.hpp"
 #include "net/edge/edge_metrics.hpp"
+#include "net/edge/http_handler.hpp"
+#include "net/edge/http_message.hpp"
 #include "net/edge/routes.hpp"
 #include "net/edge/stream_hub.hpp"
 #include "net/edge/views.hpp"
+#include "net/edge/ws_protocol.hpp"
 #include "runtime/base/ids/ids.hpp"
 #include "runtime/base/log/log.hpp"
 
@@ -39,23 +37,6 @@ using steady = std::chrono::steady_clock;
 namespace {
 
 constexpr size_t max_subscriptions_per_connection = 16;
-constexpr std::string_view server_name = "aragora";
-
-/// The role a route needs when tokens are configured; nullopt: public.
-std::optional<role> required_role(route r) {
-  switch (r) {
-    case route::page:
-    case route::asset:
-    case route::health:
-    case route::healthz:
-    case route::readyz:
-    case route::leaderboard:
-    case route::agents: return std::nullopt;
-    case route::create_debate:
-    case route::cancel_debate: return role::write;
-    default: return role::read;
-  }
-}
 
 std::string_view forwarded_for(const http::request<http::string_body>& req) {
   auto v = req["X-Forwarded-For"];  // Beast has no http::field for it
@@ -107,40 +88,7 @@ struct server::impl {
     sessions.push_back(s);
   }
 
-  [[nodiscard]] bool auth_enabled() const { return access.tokens && !access.tokens->empty(); }
-
-  /// Authenticates and rate-limits a request: the principal's name, or the error to answer.
-  api_result<std::string> admit(route r, std::string_view authorization, std::string_view query,
-                                std::string_view ws_protocol, const std::string& remote,
-                                uint32_t& retry_after) {
-    std::string who = "anonymous";
-    if (auth_enabled()) {
-      auto token = extract_token(authorization, query, ws_protocol);
-      auto need = required_role(r);
-      if (token) {
-        auto p = access.tokens->authenticate(token->token);
-        if (!p) return api_error{api_errc::invalid_token, "the token matches none"};
-        if (need && !permits(p->role, *need))
-          return api_error{api_errc::forbidden, "role " + std::string{to_string(p->role)} +
-                                                    " may not do this; it needs " +
-                                                    std::string{to_string(*need)}};
-        who = p->name;
-      } else if (need) {
-        return api_error{api_errc::auth_required,
-                         "a token is required: Authorization: Bearer <token>"};
-      }
-    }
-    if (access.limiter && r != route::healthz && r != route::readyz && r != route::metrics) {
-      auto key = who == "anonymous" ? "ip:" + remote : "t:" + who;
-      auto a = access.limiter->admit(key, steady::now());
-      if (!a.allowed) {
-        retry_after = a.retry_after_s;
-        return api_error{api_errc::rate_limited, "rate limit exceeded; retry after " +
-                                                     std::to_string(a.retry_after_s) + " s"};
-      }
-    }
-    return who;
-  }
+  [[nodiscard]] bool auth_enabled() const { return edge::auth_enabled(access); }
 };
 
 namespace {
@@ -217,11 +165,7 @@ private:
                 "{\"authenticated\":" + std::string{srv_.auth_enabled() ? "true" : "false"} +
                     ",\"client_id\":\"" + ids::next_debate_id() + "\",\"server\":\"aragora\"}")),
             false);
-    query_params q{split_target(target).query};
-    if (auto id = q.get("debate_id"); id && !id->empty()) {
-      auto after = q.integer("after_seq", 0, UINT32_MAX);
-      subscribe(*id, after && *after ? static_cast<uint32_t>(**after) : 0, false);
-    }
+    if (auto s = subscribe_in_target(target)) subscribe(s->debate_id, s->after, false);
     read();
     arm_heartbeat();
   }
@@ -242,43 +186,23 @@ private:
   }
 
   void handle_message(std::string_view text) {
-    json::error_code ec;
-    auto v = json::parse(text, ec);
-    // Not ours to answer: an `error` frame would end a client's stream (client-contract §5).
-    if (ec || !v.is_object()) return;
-    const auto& o = v.get_object();
-    auto* type = o.if_contains("type");
-    if (!type || !type->is_string()) return;
-    std::string_view t = type->get_string();
-    auto text_of = [&](std::string_view key) -> std::string {
-      auto* x = o.if_contains(key);
-      return x && x->is_string() ? std::string{x->get_string()} : std::string{};
-    };
-    if (t == "ping") {
-      double client_ts = 0;
-      if (auto* ts = o.if_contains("timestamp"); ts && ts->is_number()) client_ts = ts->to_number<double>();
+    auto msg = parse_client_message(text);
+    if (auto* p = std::get_if<ws_ping>(&msg)) {
       json::object data;
-      data["client_ts"] = client_ts;
+      data["client_ts"] = p->client_ts;
       data["server_ts"] = epoch_ms();
       enqueue(share(control_frame("pong", json::serialize(data))), false);
-    } else if (t == "subscribe") {
-      auto id = text_of("debate_id");
-      if (id.empty()) id = text_of("loop_id");
-      uint32_t after = 0;
-      for (auto key : {"after_seq", "replay_from_seq"})
-        if (auto* x = o.if_contains(key); x && x->is_number()) {
-          auto n = x->to_number<double>();
-          if (n > 0 && n < 4294967296.0) after = static_cast<uint32_t>(n);
-        }
-      if (!id.empty()) subscribe(id, after, true);
-    } else if (t == "unsubscribe") {
-      auto id = text_of("debate_id");
+    } else if (auto* sub = std::get_if<ws_subscribe>(&msg)) {
+      subscribe(sub->debate_id, sub->after, true);
+    } else if (auto* unsub = std::get_if<ws_unsubscribe>(&msg)) {
       std::erase_if(subs_, [&](const subscription& s) {
-        if (s.id != id) return false;
+        if (s.id != unsub->debate_id) return false;
         srv_.hub.unsubscribe(s.id, this);
         return true;
       });
     }
+    // ws_ignored: not ours to answer; an `error` frame would end a client's stream
+    // (client-contract §5).
   }
 
   subscription* find(const std::string& id) {
@@ -560,124 +484,20 @@ private:
 
   void handle(http::request<http::string_body> req) {
     ++served_;
-    auto target = std::string_view{req.target().data(), req.target().size()};
-    auto method = std::string_view{req.method_string().data(), req.method_string().size()};
-    cors_allow_.clear();
-    if (const auto& allowed = srv_.opts.cors_origin; !allowed.empty()) {
-      auto origin = req[http::field::origin];
-      if (!origin.empty() && (allowed == "*" || origin == allowed))
-        cors_allow_ = allowed == "*" ? "*" : std::string{origin};
-      // A preflight carries no credentials: answered before routing and authentication.
-      if (!cors_allow_.empty() && req.method() == http::verb::options &&
-          !req[http::field::access_control_request_method].empty()) {
-        api_response res;
-        res.status = 204;
-        res.headers.emplace_back("Access-Control-Allow-Methods", "GET, POST, OPTIONS");
-        res.headers.emplace_back("Access-Control-Allow-Headers", "Authorization, Content-Type");
-        res.headers.emplace_back("Access-Control-Max-Age", "600");
-        return respond(req, res);
-      }
-    }
-    auto [path, query] = split_target(target);
-    auto m = match_route(method, path);
-    if (m && ws_only_ && m->which != route::stream)
-      m = api_error{api_errc::not_found, "this port serves only /ws"};
-    if (m) route_ = m->which;
-    if (!m) return respond(req, error_response(m.error()));
-    uint32_t retry_after = 0;
-    auto header = [&](http::field f) {
-      auto v = req[f];
-      return std::string_view{v.data(), v.size()};
-    };
-    auto who = srv_.admit(m->which, header(http::field::authorization), query,
-                          header(http::field::sec_websocket_protocol),
-                          client_address(remote_, forwarded_for(req)), retry_after);
-    if (!who) {
-      auto res = error_response(who.error());
-      if (who.code() == api_errc::rate_limited) {
-        res.headers.emplace_back("Retry-After", std::to_string(retry_after));
-        res.body = error_body(who.error(), retry_after);
-      }
-      if (who.code() == api_errc::auth_required || who.code() == api_errc::invalid_token)
-        res.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return respond(req, res);
-    }
-    if (m->which == route::stream) {
-      if (!websocket::is_upgrade(req))
-        return respond(req, error_response({api_errc::invalid_value,
-                                            "/ws takes a WebSocket upgrade (GET with Upgrade: websocket)"}));
-      std::string echo;
-      if (auto t = extract_token("", "", header(http::field::sec_websocket_protocol)))
-        echo = t->echo_protocol;
-      stream_.expires_never();
-      auto ws = std::make_shared<ws_session>(srv_, std::move(stream_), remote_);
-      srv_.track(ws);
-      ws->run(std::move(req), std::move(echo));
-      return;
-    }
-    api_response res;
-    switch (m->which) {
-      case route::page:
-      case route::asset: {
-        auto a = find_asset(m->which == route::page ? "index.html" : m->id);
-        if (!a) {
-          res = error_response({api_errc::not_found, "no page asset " + m->id});
-          break;
-        }
-        res.body = std::string{a->bytes};
-        res.content_type = std::string{a->content_type};
-        res.headers.emplace_back("Cache-Control", "no-cache");
-        break;
-      }
-      case route::healthz:
-        res.body = "{\"status\":\"ok\"}";
-        break;
-      case route::readyz: {
-        auto h = srv_.b.health();
-        bool ready = h.store_ok && h.breakers_closed;
-        res.status = ready ? 200 : 503;
-        res.body = ready ? "{\"status\":\"ready\"}"
-                         : "{\"status\":\"not_ready\",\"error\":" +
-                               json::serialize(json::string{h.detail}) +
-                               ",\"code\":\"SERVICE_UNAVAILABLE\"}";
-        break;
-      }
-      case route::metrics:
-        res.body = srv_.metrics ? srv_.metrics() : std::string{};
-        res.content_type = "text/plain; version=0.0.4; charset=utf-8";
-        break;
-      default: {
-        api_request r{method, target, req.body(), *who,
-                      "ws://" + std::string{header(http::field::host)}};
-        try {
-          res = srv_.handlers.handle(*m, r);
-        } catch (const std::exception& e) {
-          log::error("edge", "internal error on ", method, " ", path, ": ", e.what());
-          res = error_response({api_errc::internal, "internal error"});
-        }
-      }
-    }
-    respond(req, res);
+    http_context ctx{srv_.b, srv_.handlers, srv_.access, srv_.metrics, ws_only_,
+                     srv_.opts.cors_origin};
+    auto out = handle_http(ctx, view_of(req, client_address(remote_, forwarded_for(req))));
+    route_ = out.which;
+    if (!out.upgrade) return respond(req, out.response);
+    stream_.expires_never();
+    auto ws = std::make_shared<ws_session>(srv_, std::move(stream_), remote_);
+    srv_.track(ws);
+    ws->run(std::move(req), std::move(out.echo_protocol));
   }
 
   void respond(const http::request<http::string_body>& req, const api_response& r) {
     auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), req.version());
-    res->set(http::field::server, server_name);
-    res->set(http::field::content_type, r.content_type);
-    for (const auto& [k, v] : r.headers) res->set(k, v);
-    if (!cors_allow_.empty()) {
-      res->set(http::field::access_control_allow_origin, cors_allow_);
-      res->set(http::field::vary, "Origin");
-    }
-    res->keep_alive(req.keep_alive() && r.status < 500 && !close_after_);
-    res->body() = r.body;
-    res->prepare_payload();
-    if (req.method() == http::verb::head) {
-      auto n = res->body().size();
-      res->body().clear();
-      res->content_length(n);
-    }
+        make_response(req, r, close_after_));
     bool keep = res->keep_alive();
     auto& latency = metrics_.request(route_ ? &*route_ : nullptr,
                                      {req.method_string().data(), req.method_string().size()},
@@ -715,7 +535,6 @@ private:
   bool close_after_ = false;
   uint64_t served_ = 0;
   std::optional<route> route_;  // the request being answered, once matched
-  std::string cors_allow_;       // its Access-Control-Allow-Origin; empty: none
   steady::time_point received_{};
 };
 

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "actors/debate/codec.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::edge {
 
@@ -122,7 +123,8 @@ std::string verdict_name(v1::Verdict::Value v) {
 
 std::string error_body(const api_error& e, std::optional<uint32_t> retry_after_s) {
   json::object o;
-  o["error"] = e.message.empty() ? std::string{to_string(e.code)} : e.message;
+  // Messages quote the request (a path, a parameter, a field), which need not be UTF-8.
+  o["error"] = e.message.empty() ? std::string{to_string(e.code)} : text::utf8_scrub(e.message);
   o["code"] = to_string(e.code);
   if (retry_after_s) o["retry_after"] = *retry_after_s;
   return json::serialize(o);
@@ -139,7 +141,7 @@ std::string created_body(const v1::DebateSpec& spec, std::string_view ws_url) {
   o["rounds"] = spec.rounds();
   o["protocol"] = protocol_name(spec.protocol());
   o["consensus"] = consensus_name(spec.consensus());
-  if (!ws_url.empty()) o["websocket_url"] = ws_url;
+  if (!ws_url.empty()) o["websocket_url"] = text::utf8_scrub(ws_url);  // Host need not be UTF-8
   return json::serialize(o);
 }
 
@@ -433,7 +435,7 @@ std::string leaderboard_body(const v1::Leaderboard& board, size_t limit) {
     entries.push_back(std::move(e));
   }
   json::object o;
-  if (!board.domain().empty()) o["domain"] = board.domain();
+  if (!board.domain().empty()) o["domain"] = text::utf8_scrub(board.domain());  // the query's
   o["count"] = entries.size();
   o["agents"] = entries;
   o["rankings"] = std::move(entries);

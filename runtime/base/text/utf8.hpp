@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace aragora::text {
@@ -65,6 +66,24 @@ inline constexpr size_t utf8_valid = static_cast<size_t>(-1);
 
 [[nodiscard]] inline bool is_valid_utf8(std::string_view s) {
   return utf8_invalid_at(s) == utf8_valid;
+}
+
+/// `s` with every byte that does not start a well-formed character replaced by U+FFFD: for text
+/// from a request (which need not be UTF-8) echoed into JSON (which must be).
+[[nodiscard]] inline std::string utf8_scrub(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    auto n = utf8_sequence_length(s.substr(i));
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    } else {
+      out.append(s.substr(i, n));
+      i += n;
+    }
+  }
+  return out;
 }
 
 }  // namespace aragora::text

@@ -145,6 +145,15 @@ TEST(Views, ErrorsAreFlatAndRetryAfterIsAnInteger) {
   EXPECT_EQ(r.at("retry_after"), 3);
 }
 
+TEST(Views, AnErrorQuotingBytesThatAreNotUtf8IsStillJson) {
+  // fuzz_http: "GET /\xFF\xFE" was answered with the raw bytes in the 404's message.
+  auto body = error_body({api_errc::not_found, "no route for /\xFF\xFE"});
+  json::error_code ec;
+  auto v = json::parse(body, ec);  // Boost.JSON refuses a string that is not UTF-8
+  ASSERT_FALSE(ec) << body;
+  EXPECT_EQ(v.at("error"), "no route for /\xEF\xBF\xBD\xEF\xBF\xBD");
+}
+
 TEST(Views, ListAndLeaderboardCarryBothNamesOfTheirArray) {
   v1::DebateRecord rec;
   rec.mutable_spec()->set_id("d1");

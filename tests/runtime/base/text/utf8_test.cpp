@@ -41,5 +41,13 @@ TEST(Utf8, ValidationFollowsRfc3629) {
   }
 }
 
+TEST(Utf8, ScrubReplacesEachBadByteAndKeepsTheRest) {
+  EXPECT_EQ(utf8_scrub("caf\xC3\xA9 \xE2\x82\xAC"), "caf\xC3\xA9 \xE2\x82\xAC");
+  EXPECT_EQ(utf8_scrub("/\xFF\xFE"), "/\xEF\xBF\xBD\xEF\xBF\xBD");
+  EXPECT_EQ(utf8_scrub("x\xC3("), "x\xEF\xBF\xBD(");
+  EXPECT_EQ(utf8_scrub("\xE2\x82"), "\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated: byte by byte
+  EXPECT_TRUE(is_valid_utf8(utf8_scrub("\xED\xA0\x80\xF4\x90\x80\x80")));
+}
+
 }  // namespace
 }  // namespace aragora::text
