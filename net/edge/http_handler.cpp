@@ -75,6 +75,20 @@ api_result<std::string> admit(const access_control& access, route r,
 
 namespace {
 
+/// Whether a Sec-WebSocket-Protocol list ("a, b") names `protocol`.
+bool offers_protocol(std::string_view list, std::string_view protocol) {
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    auto one = list.substr(0, comma);
+    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+    while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+    if (one == protocol) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 http_outcome route_request(const http_context& ctx, const http_request_view& req) {
   http_outcome out;
   auto& res = out.response;
@@ -108,7 +122,12 @@ http_outcome route_request(const http_context& ctx, const http_request_view& req
         break;
       }
       out.upgrade = true;
-      if (auto t = extract_token("", "", req.ws_protocol)) out.echo_protocol = t->echo_protocol;
+      // The binary subprotocol when offered (the C++ client; it sends its token in
+      // Authorization), else the token's access_token.<t> that a browser had to offer.
+      if (offers_protocol(req.ws_protocol, binary_subprotocol))
+        out.echo_protocol = std::string{binary_subprotocol};
+      else if (auto t = extract_token("", "", req.ws_protocol))
+        out.echo_protocol = t->echo_protocol;
       break;
     case route::page:
     case route::asset: {

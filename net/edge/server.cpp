@@ -20,6 +20,7 @@
 #include "net/edge/routes.hpp"
 #include "net/edge/stream_hub.hpp"
 #include "net/edge/views.hpp"
+#include "aragora/v1/wire.pb.h"
 #include "net/edge/ws_protocol.hpp"
 #include "runtime/base/ids/ids.hpp"
 #include "runtime/base/log/log.hpp"
@@ -49,7 +50,8 @@ int64_t epoch_ms() {
       .count();
 }
 
-stream_hub::frame share(std::string s) { return std::make_shared<const std::string>(std::move(s)); }
+/// A control frame: text only (the binary subprotocol has no form for most of them).
+stream_hub::frame share(std::string json) { return stream_hub::make_frame(std::move(json)); }
 
 }  // namespace
 
@@ -121,6 +123,7 @@ public:
       beast::get_lowest_layer(ws_).socket().set_option(
           net::socket_base::send_buffer_size(srv_.opts.ws_socket_send_buffer), ec);
     }
+    binary_ = echo_protocol == binary_subprotocol;
     ws_.set_option(websocket::stream_base::decorator([echo_protocol](websocket::response_type& res) {
       res.set(http::field::server, server_name);
       if (!echo_protocol.empty()) res.set(http::field::sec_websocket_protocol, echo_protocol);
@@ -157,6 +160,15 @@ private:
     steady::time_point queued{};  // a live frame's, for the send lag
   };
 
+  /// A stored event as this connection sends it.
+  stream_hub::frame encode(const v1::Event& e, const frame_context& ctx) const {
+    return binary_ ? stream_hub::make_frame({}, binary_event_frame(e))
+                   : stream_hub::make_frame(event_frame(e, ctx));
+  }
+  [[nodiscard]] const std::string& payload(const out& o) const {
+    return binary_ ? o.f->binary : o.f->json;
+  }
+
   void on_accept(beast::error_code ec, const std::string& target) {
     if (ec) return;
     accepted_ = true;
@@ -181,7 +193,8 @@ private:
     if (ec) return finish();  // closed, too big (Beast answered 1009), timed out, reset
     auto text = beast::buffers_to_string(in_.data());
     in_.consume(in_.size());
-    handle_message(text);
+    if (ws_.got_binary()) handle_binary(text);
+    else handle_message(text);
     if (!closing_) read();
   }
 
@@ -203,6 +216,13 @@ private:
     }
     // ws_ignored: not ours to answer; an `error` frame would end a client's stream
     // (client-contract §5).
+  }
+
+  /// The binary subprotocol's request: Envelope{subscribe_debate}; anything else is ignored.
+  void handle_binary(const std::string& bytes) {
+    v1::Envelope env;
+    if (!env.ParseFromString(bytes) || !env.has_subscribe_debate()) return;
+    subscribe(env.subscribe_debate().debate_id(), env.subscribe_debate().after_seq(), true);
   }
 
   subscription* find(const std::string& id) {
@@ -234,13 +254,20 @@ private:
       data["debate_id"] = id;
       data["code"] = to_string(events.error().code);
       data["message"] = events.error().message;
-      enqueue(share(control_frame("error", json::serialize(data), id)), false);
+      enqueue(stream_hub::make_frame(control_frame("error", json::serialize(data), id),
+                                     binary_error_frame(to_string(events.error().code),
+                                                        events.error().message)),
+              false);
       return;
     }
     subs_.push_back({id, after + 1, false});
     auto& sub = subs_.back();
     if (explicit_request) {
-      enqueue(share(control_frame("subscribed", "{\"debate_id\":" + json::serialize(json::string{id}) + "}", id)), false);
+      uint32_t newest = snap.live ? snap.published : (events && !events->empty() ? events->back().seq() : 0);
+      enqueue(stream_hub::make_frame(
+                  control_frame("subscribed", "{\"debate_id\":" + json::serialize(json::string{id}) + "}", id),
+                  binary_subscribed_frame(id, newest)),
+              false);
       enqueue(share(control_frame("replay_start", "{\"debate_id\":" + json::serialize(json::string{id}) +
                                                       ",\"after_seq\":" + std::to_string(after) + "}", id)),
               false);
@@ -262,8 +289,8 @@ private:
         ctx.final_answer = answers.answer_for(e);
         if (last && ctx.final_answer.empty())
           if (auto d = srv_.b.debate(id)) ctx.final_answer = d->first.final_answer();  // no winner
-        if (last && explicit_request) end = share(event_frame(e, ctx));
-        else enqueue(share(event_frame(e, ctx)), last);
+        if (last && explicit_request) end = encode(e, ctx);
+        else enqueue(encode(e, ctx), last);
         sub.next = e.seq() + 1;
         if (last) sub.done = true;
       }
@@ -294,7 +321,7 @@ private:
         ctx.total_rounds = record.spec().rounds();
         for (const auto& e : *events) {
           if (e.seq() != sub->next || e.seq() >= seq) continue;
-          enqueue(share(event_frame(e, ctx)), false);
+          enqueue(encode(e, ctx), false);
           sub->next = e.seq() + 1;
         }
       }
@@ -328,6 +355,11 @@ private:
   }
 
   void write() {
+    // Frames this connection's form does not carry (most control frames, in binary) are dropped.
+    while (!queue_.empty() && payload(queue_.front()).empty()) {
+      if (queue_.front().live && live_queued_ > 0) --live_queued_;
+      queue_.pop_front();
+    }
     if (queue_.empty() || closing_) {
       writing_ = false;
       return;
@@ -350,8 +382,8 @@ private:
 
   void send_front() {
     if (closing_ || queue_.empty()) return;
-    ws_.text(true);
-    ws_.async_write(net::buffer(*queue_.front().f),
+    ws_.binary(binary_);
+    ws_.async_write(net::buffer(payload(queue_.front())),
                     [self = shared_from_this()](beast::error_code ec, size_t) {
                       if (ec || self->queue_.empty()) return self->finish();
                       auto& sent = self->queue_.front();
@@ -423,6 +455,7 @@ private:
   std::vector<subscription> subs_;
   steady::time_point last_write_{};
   bool accepted_ = false;
+  bool binary_ = false;  // the binary subprotocol: protobuf envelopes, not JSON text
   bool writing_ = false;
   bool closing_ = false;
 };

@@ -17,8 +17,17 @@ namespace aragora::edge {
 
 class stream_hub {
 public:
-  /// One debate event, encoded once (views::event_frame) and shared by every subscriber.
-  using frame = std::shared_ptr<const std::string>;
+  /// One debate event, encoded once per form and shared by every subscriber: `json` for the
+  /// clients' text frames (views::event_frame), `binary` for the binary subprotocol (a protobuf
+  /// v1::Envelope, views::binary_event_frame; empty for what that form does not carry).
+  struct encoded_frame {
+    std::string json;
+    std::string binary;
+  };
+  using frame = std::shared_ptr<const encoded_frame>;
+  [[nodiscard]] static frame make_frame(std::string json, std::string binary = {}) {
+    return std::make_shared<const encoded_frame>(encoded_frame{std::move(json), std::move(binary)});
+  }
 
   /// A connection's end of a subscription. push() is called from any thread with the hub's lock
   /// released; it must not block (a connection queues the frame on its own strand).

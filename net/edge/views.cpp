@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "actors/debate/codec.hpp"
+#include "aragora/v1/wire.pb.h"
 #include "runtime/base/text/utf8.hpp"
 
 namespace aragora::edge {
@@ -241,6 +242,26 @@ std::string_view event_type_name(v1::EventType::Value t) {
     case v1::EventType::convergence: return "convergence";
     default: return "message";
   }
+}
+
+std::string binary_event_frame(const v1::Event& e) {
+  v1::Envelope env;
+  *env.mutable_event() = e;
+  return env.SerializeAsString();
+}
+
+std::string binary_subscribed_frame(const std::string& debate_id, uint32_t last_seq) {
+  v1::Envelope env;
+  env.mutable_subscribed()->set_debate_id(debate_id);
+  env.mutable_subscribed()->set_last_seq(last_seq);
+  return env.SerializeAsString();
+}
+
+std::string binary_error_frame(std::string_view code, std::string_view message) {
+  v1::Envelope env;
+  env.mutable_error()->set_code(std::string{code});
+  env.mutable_error()->set_message(std::string{message});
+  return env.SerializeAsString();
 }
 
 std::string event_frame(const v1::Event& e, const frame_context& ctx) {

@@ -63,6 +63,16 @@ private:
 /// type, seq, debate_id, loop_id, timestamp (epoch seconds), round, agent and `data` (always an
 /// object, repeating debate_id, round and agent).
 [[nodiscard]] std::string event_frame(const v1::Event& e, const frame_context& ctx);
+
+/// The binary subprotocol's forms (`Sec-WebSocket-Protocol: aragora.v1.protobuf`, for the C++
+/// client library): each frame is one serialized v1::Envelope (wire.proto).
+inline constexpr std::string_view binary_subprotocol = "aragora.v1.protobuf";
+/// Envelope{event}: the event as stored, nothing added.
+[[nodiscard]] std::string binary_event_frame(const v1::Event& e);
+/// Envelope{subscribed}: a subscription began; `last_seq` the newest event then.
+[[nodiscard]] std::string binary_subscribed_frame(const std::string& debate_id, uint32_t last_seq);
+/// Envelope{error}: a stream that cannot be followed (an unknown debate).
+[[nodiscard]] std::string binary_error_frame(std::string_view code, std::string_view message);
 /// The frames' type names: debate_start, round_start, agent_message, critique, vote, consensus,
 /// convergence, agent_error, token_delta, debate_end.
 [[nodiscard]] std::string_view event_type_name(v1::EventType::Value t);

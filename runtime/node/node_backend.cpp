@@ -82,7 +82,8 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
         ctx.total_rounds = f.total_rounds;
         ctx.final_answer = f.answers.answer_for(*e);
         hub->publish(e->debate_id(), e->seq(),
-                     std::make_shared<const std::string>(edge::event_frame(*e, ctx)));
+                     edge::stream_hub::make_frame(edge::event_frame(*e, ctx),
+                                                  edge::binary_event_frame(*e)));
       },
       [=](debate::debate_durable& d) {
         hub->durable(d.id, d.seq);
@@ -119,7 +120,8 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
           ctx.final_answer = r.final_answer();
           ctx.total_rounds = done.machine->spec().rounds;
         }
-        auto frame = std::make_shared<const std::string>(edge::event_frame(end, ctx));
+        auto frame = edge::stream_hub::make_frame(edge::event_frame(end, ctx),
+                                                  edge::binary_event_frame(end));
         auto publish = [hub, id = done.id, seq = end.seq(), frame] {
           hub->publish(id, seq, frame, true);
           hub->close(id);

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "aragora/v1/wire.pb.h"
 #include "net/edge/auth/rate_limiter.hpp"
 #include "net/edge/auth/token_store.hpp"
 #include "net/edge/server.hpp"
@@ -465,6 +466,78 @@ TEST(Edge, CorsIsOffUnlessConfiguredAndThenOnlyForItsOrigin) {
   // Another origin gets no grant, and its preflight is not answered as one.
   EXPECT_EQ(preflight(on.port(), "https://evil.example").find("Access-Control-Allow-Origin"),
             std::string::npos);
+}
+
+}  // namespace
+}  // namespace aragora
+
+namespace aragora {
+namespace {
+
+/// The binary subprotocol's frames of one debate, as envelopes, until its debate_end.
+std::vector<v1::Envelope> binary_until_end(test::ws_client& ws) {
+  std::vector<v1::Envelope> out;
+  while (auto f = ws.read(20s)) {
+    EXPECT_TRUE(ws.got_binary());
+    v1::Envelope env;
+    EXPECT_TRUE(env.ParseFromString(*f));
+    out.push_back(env);
+    if (env.has_event() && env.event().type() == v1::EventType::debate_end) break;
+  }
+  return out;
+}
+
+TEST(Edge, TheBinarySubprotocolCarriesProtobufEnvelopesGaplessThroughDebateEnd) {
+  edge_node e{"edge-binary"};
+  auto id = create(e.port(), R"({"task": "Q?", "rounds": 2, )" + three_agents + "}");
+  ASSERT_FALSE(id.empty());
+  // Subscribed from the URL, while the debate may still run: events only, each an Envelope.
+  test::ws_client live{e.port(), "/ws?debate_id=" + id,
+                       {{"Sec-WebSocket-Protocol", "aragora.v1.protobuf"}}};
+  ASSERT_TRUE(live.connected());
+  EXPECT_EQ(live.protocol(), "aragora.v1.protobuf");
+  auto frames = binary_until_end(live);
+  ASSERT_FALSE(frames.empty());
+  std::vector<uint32_t> s;
+  for (const auto& f : frames) {
+    ASSERT_TRUE(f.has_event()) << f.ShortDebugString();
+    EXPECT_EQ(f.event().debate_id(), id);
+    s.push_back(f.event().seq());
+  }
+  expect_gapless(s);
+  EXPECT_EQ(frames.back().event().end().status() == v1::Status::consensus_reached ||
+                frames.back().event().end().status() == v1::Status::no_consensus,
+            true);
+  // An explicit binary subscribe to the finished debate: `subscribed`, then the same events.
+  test::ws_client again{e.port(), "/ws", {{"Sec-WebSocket-Protocol", "aragora.v1.protobuf"}}};
+  ASSERT_TRUE(again.connected());
+  v1::Envelope sub;
+  sub.mutable_subscribe_debate()->set_debate_id(id);
+  sub.mutable_subscribe_debate()->set_after_seq(3);
+  again.send_binary(sub.SerializeAsString());
+  auto replay = binary_until_end(again);
+  ASSERT_GE(replay.size(), 2u);
+  ASSERT_TRUE(replay.front().has_subscribed()) << replay.front().ShortDebugString();
+  EXPECT_EQ(replay.front().subscribed().last_seq(), s.back());
+  std::vector<uint32_t> r;
+  for (size_t i = 1; i < replay.size(); ++i) r.push_back(replay[i].event().seq());
+  expect_gapless(r, 4);
+  EXPECT_EQ(r.back(), s.back());
+  // An unknown debate: an Envelope{error}, and the connection stays.
+  sub.mutable_subscribe_debate()->set_debate_id("01ARZ3NDEKTSV4RRFFQ69G5FAV");
+  sub.mutable_subscribe_debate()->set_after_seq(0);
+  again.send_binary(sub.SerializeAsString());
+  auto err = again.read(5s);
+  ASSERT_TRUE(err);
+  v1::Envelope env;
+  ASSERT_TRUE(env.ParseFromString(*err));
+  EXPECT_EQ(env.error().code(), "NOT_FOUND") << env.ShortDebugString();
+  // Without the subprotocol the same connection type speaks JSON text.
+  test::ws_client text{e.port(), "/ws?debate_id=" + id};
+  auto first = text.read(5s);
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(text.got_binary());
+  EXPECT_EQ(text.protocol(), "");
 }
 
 }  // namespace

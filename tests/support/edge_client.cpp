@@ -83,6 +83,7 @@ struct ws_client::impl {
   bool connected = false;
   unsigned status = 0;
   std::string error;
+  std::string protocol;
 };
 
 ws_client::ws_client(uint16_t port, const std::string& target, const header_list& headers,
@@ -101,6 +102,7 @@ ws_client::ws_client(uint16_t port, const std::string& target, const header_list
   websocket::response_type res;
   impl_->ws.handshake(res, "127.0.0.1:" + std::to_string(port), target, ec);
   impl_->status = res.result_int();
+  impl_->protocol = std::string{res[beast::http::field::sec_websocket_protocol]};
   if (ec) return;
   s.expires_never();
   impl_->connected = true;
@@ -145,6 +147,18 @@ void ws_client::send(const std::string& text) {
   impl_->ws.text(true);
   impl_->ws.write(net::buffer(text), ec);
 }
+
+void ws_client::send_binary(const std::string& bytes) {
+  if (!impl_->connected) return;
+  beast::error_code ec;
+  beast::get_lowest_layer(impl_->ws).expires_after(std::chrono::seconds{10});
+  impl_->ws.binary(true);
+  impl_->ws.write(net::buffer(bytes), ec);
+}
+
+bool ws_client::got_binary() const { return impl_->ws.got_binary(); }
+
+std::string ws_client::protocol() const { return impl_->protocol; }
 
 void ws_client::close() {
   if (!impl_->connected) return;

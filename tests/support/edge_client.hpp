@@ -43,6 +43,12 @@ public:
   /// The next text frame, or nullopt when closed or after `timeout`.
   [[nodiscard]] std::optional<std::string> read(std::chrono::milliseconds timeout);
   void send(const std::string& text);
+  /// Sends one binary message.
+  void send_binary(const std::string& bytes);
+  /// Whether the last frame read was binary.
+  [[nodiscard]] bool got_binary() const;
+  /// The subprotocol the server chose (its Sec-WebSocket-Protocol), "" if none.
+  [[nodiscard]] std::string protocol() const;
   /// Sends a close frame; reading then ends.
   void close();
   /// Drops the TCP connection without a close frame.

@@ -13,12 +13,12 @@ struct recorder final : stream_hub::subscriber {
   std::vector<std::pair<uint32_t, std::string>> got;
   bool ended = false;
   void push(const std::string&, uint32_t seq, const stream_hub::frame& f, bool last) override {
-    got.emplace_back(seq, *f);
+    got.emplace_back(seq, f->json);
     ended = ended || last;
   }
 };
 
-stream_hub::frame f(const std::string& s) { return std::make_shared<const std::string>(s); }
+stream_hub::frame f(const std::string& s) { return stream_hub::make_frame(s); }
 
 TEST(StreamHub, ASubscriberGetsTheHeldFramesThenLiveOnesAndNothingTwice) {
   stream_hub hub;
