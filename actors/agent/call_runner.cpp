@@ -1,6 +1,8 @@
 #include "actors/agent/call_runner.hpp"
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <new>
 #include <string>
 
@@ -227,6 +229,16 @@ struct call_metrics {
           .with({});
   metrics::counter_family& failures = metrics::process_counter(
       "aragora_agent_call_failures_total", "Agent calls that failed, by error code.", {"code"});
+  // One child per code, found once: failures may be most calls (benchmark --fail-rate).
+  std::array<std::atomic<metrics::counter*>, 256> by_code{};
+
+  metrics::counter& failed(debate::call_errc code) {
+    auto& cell = by_code[static_cast<uint8_t>(code)];
+    if (auto* c = cell.load(std::memory_order_acquire)) return *c;
+    auto& c = failures.with({debate::to_string(code)});
+    cell.store(&c, std::memory_order_release);
+    return c;
+  }
 
   static call_metrics& get() {
     static call_metrics m;
@@ -242,7 +254,7 @@ void call_runner::record(uint32_t index, size_t call, debate::call_outcome&& out
   // The batch's deadline is its start plus the agent timeout (start()).
   auto& m = call_metrics::get();
   m.latency.observe(sched_.now() - (b.deadline - b.spec->agent_timeout));
-  if (outcome.error) m.failures.with({debate::to_string(*outcome.error)}).inc();
+  if (outcome.error) m.failed(*outcome.error).inc();
   s.pending = false;
   --b.pending;
   outcome.key = s.key;  // the runner's key, whatever the provider said

@@ -79,7 +79,7 @@ edge_metrics::edge_metrics()
       requests_(metrics::process_histogram(
           "aragora_http_request_duration_seconds",
           "HTTP requests, from the request read to the response written, by route pattern.",
-          metrics::latency_buckets, {"method", "route", "status"})) {}
+          metrics::latency_buckets, {"method", "route", "status"}, routes * methods * statuses)) {}
 
 metrics::histogram& edge_metrics::request(const route* r, std::string_view method, int status) {
   size_t ri = r ? static_cast<size_t>(*r) : route_count;

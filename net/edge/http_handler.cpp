@@ -189,8 +189,10 @@ http_outcome handle_http(const http_context& ctx, const http_request_view& req) 
   }
   if (!allow.empty()) {
     out.response.headers.emplace_back("Access-Control-Allow-Origin", std::move(allow));
-    out.response.headers.emplace_back("Vary", "Origin");
+    out.response.headers.emplace_back("Access-Control-Expose-Headers", "Retry-After");
   }
+  // The answer depends on Origin whenever CORS is on: caches must not mix them.
+  if (!ctx.cors_origin.empty()) out.response.headers.emplace_back("Vary", "Origin");
   return out;
 }
 

@@ -24,6 +24,7 @@
 #include "net/edge/ws_protocol.hpp"
 #include "runtime/base/ids/ids.hpp"
 #include "runtime/base/log/log.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::edge {
 
@@ -40,6 +41,8 @@ namespace {
 constexpr size_t max_subscriptions_per_connection = 16;
 
 std::string_view forwarded_for(const http::request<http::string_body>& req) {
+  // One line only: a proxy that adds a line of its own leaves the first one to the client.
+  if (req.count("X-Forwarded-For") != 1) return {};
   auto v = req["X-Forwarded-For"];  // Beast has no http::field for it
   return {v.data(), v.size()};
 }
@@ -218,6 +221,19 @@ private:
     // (client-contract §5).
   }
 
+  /// Ends one subscription request with an `error` frame (the connection stays): a client waiting
+  /// for a stream that cannot come would wait forever otherwise.
+  void refuse(const std::string& raw_id, std::string_view code, const std::string& message) {
+    auto id = text::utf8_scrub(raw_id);  // from a URL: any bytes
+    json::object data;
+    data["debate_id"] = id;
+    data["code"] = code;
+    data["message"] = message;
+    enqueue(stream_hub::make_frame(control_frame("error", json::serialize(data), id),
+                                   binary_error_frame(code, "debate " + id + ": " + message)),
+            false);
+  }
+
   /// The binary subprotocol's request: Envelope{subscribe_debate}; anything else is ignored.
   void handle_binary(const std::string& bytes) {
     v1::Envelope env;
@@ -233,14 +249,16 @@ private:
 
   /// Replays the stored events after `after`, then what the hub holds, then follows live.
   void subscribe(const std::string& id, uint32_t after, bool explicit_request) {
-    if (!ids::valid_debate_id(id)) return;
+    after = std::min<uint32_t>(after, UINT32_MAX - 1);  // next = after + 1 must not wrap
+    if (!ids::valid_debate_id(id)) return refuse(id, "INVALID_VALUE", "not a debate id");
     if (auto* s = find(id)) {
       // Again: from `after` if given, else nothing this connection already has.
       srv_.hub.unsubscribe(id, this);
       if (after == 0) after = s->next - 1;
       std::erase_if(subs_, [&](const subscription& x) { return x.id == id; });
     }
-    if (subs_.size() >= max_subscriptions_per_connection) {
+    if (std::count_if(subs_.begin(), subs_.end(), [](const subscription& s) { return !s.done; }) >=
+        static_cast<std::ptrdiff_t>(max_subscriptions_per_connection)) {
       log::warn("edge", remote_, ": more than ", max_subscriptions_per_connection,
                 " subscriptions on one connection; ignoring ", id);
       return;
@@ -248,18 +266,7 @@ private:
     auto snap = srv_.hub.subscribe(id, shared_from_this(), after);
     v1::DebateRecord record;
     auto events = srv_.b.events(id, 0, UINT32_MAX, &record);
-    if (!events && !snap.live) {
-      // Fatal for this stream only: a client waiting for it would wait forever otherwise.
-      json::object data;
-      data["debate_id"] = id;
-      data["code"] = to_string(events.error().code);
-      data["message"] = events.error().message;
-      enqueue(stream_hub::make_frame(control_frame("error", json::serialize(data), id),
-                                     binary_error_frame(to_string(events.error().code),
-                                                        events.error().message)),
-              false);
-      return;
-    }
+    if (!events && !snap.live) return refuse(id, to_string(events.error().code), events.error().message);
     subs_.push_back({id, after + 1, false});
     auto& sub = subs_.back();
     if (explicit_request) {
@@ -297,12 +304,22 @@ private:
     }
     for (const auto& [seq, f] : snap.held) {
       if (seq != sub.next) continue;
-      enqueue(f, false);
+      if (f->last) {  // published just now, the debate not yet closed in the hub
+        sub.done = true;
+        if (explicit_request) end = f;
+        else enqueue(f, true);
+      } else {
+        enqueue(f, false);
+      }
       sub.next = seq + 1;
     }
+    // Asked from at or past a stored debate_end: nothing more will come.
+    if (!snap.live && events && !events->empty() &&
+        events->back().type() == v1::EventType::debate_end && sub.next > events->back().seq())
+      sub.done = true;
     if (explicit_request)
       enqueue(share(control_frame("replay_end", "{\"debate_id\":" + json::serialize(json::string{id}) +
-                                                    ",\"last_seq\":" + std::to_string(sub.next - 1) + "}", id)),
+                                                    ",\"last_seq\":" + std::to_string(sub.next - 1 - (end ? 1 : 0)) + "}", id)),
               false);
     if (end) enqueue(std::move(end), true);
     if (sub.done || !snap.live) srv_.hub.unsubscribe(id, this);

@@ -23,10 +23,13 @@ public:
   struct encoded_frame {
     std::string json;
     std::string binary;
+    bool last = false;  // debate_end: the debate's last frame
   };
   using frame = std::shared_ptr<const encoded_frame>;
-  [[nodiscard]] static frame make_frame(std::string json, std::string binary = {}) {
-    return std::make_shared<const encoded_frame>(encoded_frame{std::move(json), std::move(binary)});
+  [[nodiscard]] static frame make_frame(std::string json, std::string binary = {},
+                                        bool last = false) {
+    return std::make_shared<const encoded_frame>(
+        encoded_frame{std::move(json), std::move(binary), last});
   }
 
   /// A connection's end of a subscription. push() is called from any thread with the hub's lock

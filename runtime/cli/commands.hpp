@@ -85,6 +85,10 @@ struct serve_options {
   std::string token_file;
   std::string data_dir;  // main fills in the configured or default one when not given
   std::string config_file;  // --config, passed on to workers
+  // Set by `serve --workers N` on its workers (hidden flags): a worker ignores a repeated
+  // SIGTERM, and its memory budget is its share of the node's.
+  bool as_worker = false;
+  int64_t worker_budget_bytes = 0;
 };
 
 [[nodiscard]] int run_serve(const serve_options& o, const config::node_config& cfg);

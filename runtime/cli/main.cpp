@@ -152,6 +152,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--token-file", serve.token_file,
                         "bearer tokens, one per line: name role token (roles: read, write, admin)");
   serve_cmd->add_option("--data-dir", serve.data_dir, data_dir_help);
+  // Hidden (no group): what `serve --workers N` tells its workers.
+  serve_cmd->add_flag("--as-worker", serve.as_worker)->group("");
+  serve_cmd->add_option("--worker-budget-bytes", serve.worker_budget_bytes)->group("");
 
   auto* hash_token_cmd = app.add_subcommand(
       "hash-token", "read a bearer token on stdin, print its SHA-256 for edge.tokens in YAML");

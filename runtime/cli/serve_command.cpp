@@ -16,6 +16,7 @@
 #include "net/edge/stream_hub.hpp"
 #include "runtime/base/defaults.hpp"
 #include "runtime/base/metrics/metrics.hpp"
+#include "runtime/capacity/capacity.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/serve_workers.hpp"
 #include "runtime/cli/signals.hpp"
@@ -50,9 +51,9 @@ int run_hash_token() {
   return exit_ok;
 }
 
-int run_serve(const serve_options& o, const config::node_config& cfg) {
+int run_serve(const serve_options& o, const config::node_config& configured) {
   edge::token_store tokens;
-  for (const auto& t : cfg.edge.tokens) {
+  for (const auto& t : configured.edge.tokens) {
     auto r = edge::parse_role(t.role);
     if (!r)
       return print_error(exit_usage, "config_bad_tokens",
@@ -84,7 +85,29 @@ int run_serve(const serve_options& o, const config::node_config& cfg) {
                        "the workers' HTTP ports and WebSocket ports overlap: with --workers " +
                            std::to_string(o.workers) + " they take " + std::to_string(o.workers) +
                            " consecutive ports each");
-  if (o.workers > 1) return run_serve_workers(o);
+  if (const auto& origin = configured.edge.cors_origin; !origin.empty()) {
+    // An origin is scheme://host[:port], nothing after: a path or a list would never match.
+    auto scheme = origin.find("://");
+    bool well_formed = origin == "*" ||
+                       ((origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0) &&
+                        origin.find_first_of("/ ,", scheme + 3) == std::string::npos &&
+                        origin.size() > scheme + 3);
+    if (!well_formed)
+      return print_error(exit_usage, "config_bad_value",
+                         "edge.cors_origin is * or one origin such as https://app.example (no "
+                         "path, no list), got '" + origin + "'");
+    if (origin == "*" && tokens.empty())
+      return print_error(exit_usage, "cors_needs_tokens",
+                         "edge.cors_origin: * without tokens would let any web page the user "
+                         "visits start and cancel debates here; configure tokens or name the origin");
+  }
+  if (o.io_threads < 1 || o.io_threads > 64)
+    return print_error(exit_usage, "config_bad_value",
+                       "--io-threads is 1..64, got " + std::to_string(o.io_threads));
+  if (o.workers > 1) return run_serve_workers(o, capacity::memory_budget(configured));
+  auto cfg = configured;
+  if (o.worker_budget_bytes > 0) cfg.memory_budget_bytes = static_cast<uint64_t>(o.worker_budget_bytes);
+  if (o.as_worker) process_signals().ignore_repeated_sigterm(true);
   auto key = signing_key_from_env();
   if (!key) return print_error(exit_usage, key.error().code_name(), key.error().message);
   auto db = open_store(o.data_dir, cfg, storage::open_mode::create);

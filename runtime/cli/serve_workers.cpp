@@ -23,11 +23,14 @@ namespace aragora::cli {
 using namespace std::chrono_literals;
 using steady = std::chrono::steady_clock;
 
-std::vector<std::string> worker_arguments(const serve_options& o, int64_t i) {
+std::vector<std::string> worker_arguments(const serve_options& o, int64_t i,
+                                          uint64_t budget_bytes) {
   auto port_of = [i](int64_t base) { return std::to_string(base == 0 ? 0 : base + i); };
   std::vector<std::string> args;
   if (!o.config_file.empty()) args.insert(args.end(), {"--config", o.config_file});
-  args.insert(args.end(), {"serve", "--workers", "1", "--host", o.host, "--port", port_of(o.port)});
+  args.insert(args.end(), {"serve", "--workers", "1", "--as-worker", "--worker-budget-bytes",
+                           std::to_string(std::max<uint64_t>(1, budget_bytes)), "--host", o.host,
+                           "--port", port_of(o.port)});
   if (o.ws_port) args.insert(args.end(), {"--ws-port", port_of(*o.ws_port)});
   args.insert(args.end(), {"--io-threads", std::to_string(o.io_threads), "--data-dir",
                            (std::filesystem::path{o.data_dir} / ("worker-" + std::to_string(i))).string()});
@@ -122,7 +125,8 @@ std::string field(const std::string& line, std::string_view key) {
 
 }  // namespace
 
-int run_serve_workers(const serve_options& o) {
+int run_serve_workers(const serve_options& o, uint64_t budget_bytes) {
+  uint64_t share = budget_bytes / static_cast<uint64_t>(o.workers);
   auto exe = self_exe();
   if (exe.empty()) return print_error(exit_failed, "cannot_spawn", "cannot find this program's path");
   std::error_code ec;
@@ -130,9 +134,16 @@ int run_serve_workers(const serve_options& o) {
   if (ec)
     return print_error(exit_failed, "data_dir_unwritable",
                        "cannot create " + o.data_dir + ": " + ec.message());
-  int wake = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  struct owned_fd {
+    int fd;
+    ~owned_fd() {
+      if (fd >= 0) close(fd);
+    }
+  } wake_fd{eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)};
+  int wake = wake_fd.fd;
   if (wake < 0) return print_error(exit_failed, "cannot_spawn", std::strerror(errno));
   std::atomic<int> stop_signal{0};
+  // Declared after the fd: detached before it is closed.
   signal_action_scope on_signal{[&](int signo) {
     stop_signal.store(signo);
     uint64_t one = 1;
@@ -151,7 +162,7 @@ int run_serve_workers(const serve_options& o) {
       if (w.pid > 0) kill(w.pid, sig);
   };
   for (auto& w : workers)
-    if (!spawn(w, exe, worker_arguments(o, w.index))) {
+    if (!spawn(w, exe, worker_arguments(o, w.index, share))) {
       stop_all(SIGTERM);
       while (alive() > 0)
         for (auto& x : workers)
@@ -205,17 +216,11 @@ int run_serve_workers(const serve_options& o) {
     auto pid = w.pid;
     w.pid = -1;
     if (stopping) return;
-    bool clean_exit = WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0;
     if (!announced) {
       std::cerr << "error: worker_failed: worker " << w.index << " (pid " << pid << ") "
                 << describe(w.status) << " before it listened" << std::endl;
       failed = true;
       return begin_stop("a worker failed to start");
-    }
-    if (clean_exit && w.started) {
-      std::cout << "worker " << w.index << " (pid " << pid << ") exited" << std::endl;
-      w.gave_up = true;
-      return;
     }
     if (w.budget.allow(steady::now())) {
       std::cout << "worker " << w.index << " (pid " << pid << ") " << describe(w.status)
@@ -251,7 +256,7 @@ int run_serve_workers(const serve_options& o) {
         any = any || !w.gave_up;
         if (w.restart_at && now >= *w.restart_at) {
           w.restart_at.reset();
-          if (!spawn(w, exe, worker_arguments(o, w.index))) {
+          if (!spawn(w, exe, worker_arguments(o, w.index, share))) {
             std::cout << "worker " << w.index << ": cannot restart: " << std::strerror(errno) << std::endl;
             w.gave_up = true;
           }
@@ -296,7 +301,6 @@ int run_serve_workers(const serve_options& o) {
       }
     }
   }
-  close(wake);
   bool clean = !failed;
   for (const auto& w : workers)
     clean = clean && WIFEXITED(w.status) && WEXITSTATUS(w.status) == 0;

@@ -15,8 +15,10 @@
 namespace aragora::cli {
 
 /// Worker i's command line after the program name: the parent's settings with its own ports and
-/// data dir, and --workers 1. A port of 0 stays 0 (each worker picks a free one: tests).
-[[nodiscard]] std::vector<std::string> worker_arguments(const serve_options& o, int64_t i);
+/// data dir, its share of the memory budget, and --workers 1. A port of 0 stays 0 (each worker
+/// picks a free one: tests).
+[[nodiscard]] std::vector<std::string> worker_arguments(const serve_options& o, int64_t i,
+                                                        uint64_t budget_bytes);
 
 /// How often a worker that keeps dying is restarted: at most `max` times within `window`, after
 /// which the parent gives up on it (the others keep serving).
@@ -33,6 +35,7 @@ private:
   std::deque<std::chrono::steady_clock::time_point> deaths_;
 };
 
-[[nodiscard]] int run_serve_workers(const serve_options& o);
+/// `budget_bytes`: the node's memory budget, shared by the workers.
+[[nodiscard]] int run_serve_workers(const serve_options& o, uint64_t budget_bytes);
 
 }  // namespace aragora::cli

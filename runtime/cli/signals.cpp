@@ -48,6 +48,7 @@ signal_guard::signal_guard() {
         has_action = static_cast<bool>(action_);
       }
       if (first && !has_action) ::_exit(128 + signo);  // nothing runs that needs stopping
+      if (!first && signo == SIGTERM && ignore_repeated_term_.load()) continue;
       if (!first) {
         // The second signal: the user does not want to wait. Nothing is torn: the store's WAL
         // holds every acknowledged step, and the next open recovers from it.

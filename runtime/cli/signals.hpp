@@ -27,6 +27,11 @@ public:
   /// previous one (do so before what it refers to goes away).
   void on_signal(std::function<void(int signo)> action);
 
+  /// A SIGTERM after the first signal is ignored instead of exiting at once (a second SIGINT still
+  /// does). For `serve` workers: a service manager's stop reaches them and their parent, which
+  /// forwards its own; the two must not make a clean stop a torn one.
+  void ignore_repeated_sigterm(bool on) { ignore_repeated_term_.store(on); }
+
   /// The first signal received, 0 if none.
   [[nodiscard]] int received() const { return received_.load(); }
   /// The exit code for a run the first signal stopped: 128 + signal (130 for SIGINT, 143 for
@@ -39,6 +44,7 @@ private:
   std::mutex mtx_;
   std::function<void(int)> action_;
   std::atomic<int> received_{0};
+  std::atomic<bool> ignore_repeated_term_{false};
   int signal_fd_ = -1;  // SIGINT and SIGTERM, read by the waiter
   int stop_fd_ = -1;    // an eventfd the destructor writes to end the waiter
   std::thread waiter_;

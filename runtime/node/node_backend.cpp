@@ -31,7 +31,9 @@ using edge::api_error;
 /// they took. In flight is read off the node when /metrics is scraped.
 struct debate_metrics {
   metrics::counter& started = metrics::process_counter(
-      "aragora_debates_started_total", "Debates started over the API.").with({});
+      "aragora_debates_started_total",
+      "Debates started over the API, and resumed at start (so started - finished = in flight).")
+      .with({});
   metrics::counter_family& finished = metrics::process_counter(
       "aragora_debates_finished_total", "Debates that ended, by their result's status.",
       {"status"});
@@ -121,7 +123,7 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
           ctx.total_rounds = done.machine->spec().rounds;
         }
         auto frame = edge::stream_hub::make_frame(edge::event_frame(end, ctx),
-                                                  edge::binary_event_frame(end));
+                                                  edge::binary_event_frame(end), true);
         auto publish = [hub, id = done.id, seq = end.seq(), frame] {
           hub->publish(id, seq, frame, true);
           hub->close(id);
@@ -158,6 +160,7 @@ std::vector<std::string> node_backend::resume() {
   // Live before anyone can subscribe (the server starts after this): a subscriber who comes
   // before a resumed debate's next event must still be kept for it.
   for (const auto& id : r.ids) hub_.open(id);
+  debate_metrics::get().started.inc(r.ids.size());
   return r.ids;
 }
 

@@ -241,6 +241,10 @@ TEST(ServeProcess, WorkersServeFromTheirOwnPortsAndDataDirsRestartWhenKilledAndS
   EXPECT_TRUE(told);
   EXPECT_NE(again->pid, w[1].pid);
   EXPECT_EQ(listed(again->port).size(), 1u) << "the restarted worker has its store";
+  // A service manager's stop signals every process of the group; each worker then also gets
+  // its parent's SIGTERM, which must not turn the clean stop into an immediate exit.
+  kill(w[0].pid, SIGTERM);
+  kill(again->pid, SIGTERM);
   parent.signal(SIGTERM);
   auto code = parent.wait(60s);
   ASSERT_TRUE(code) << "serve --workers did not stop on SIGTERM";

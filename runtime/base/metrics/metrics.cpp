@@ -341,9 +341,10 @@ gauge_family& process_gauge(std::string_view name, std::string_view help,
 
 histogram_family& process_histogram(std::string_view name, std::string_view help,
                                     std::span<const double> bounds,
-                                    std::vector<std::string> label_names) {
-  return registered(default_registry().add_histogram(name, help, bounds, std::move(label_names)),
-                    name);
+                                    std::vector<std::string> label_names, size_t max_children) {
+  return registered(
+      default_registry().add_histogram(name, help, bounds, std::move(label_names), max_children),
+      name);
 }
 
 }  // namespace aragora::metrics

@@ -245,9 +245,10 @@ private:
                                               std::vector<std::string> label_names = {});
 [[nodiscard]] gauge_family& process_gauge(std::string_view name, std::string_view help,
                                           std::vector<std::string> label_names = {});
-[[nodiscard]] histogram_family& process_histogram(std::string_view name, std::string_view help,
-                                                  std::span<const double> bounds,
-                                                  std::vector<std::string> label_names = {});
+[[nodiscard]] histogram_family& process_histogram(
+    std::string_view name, std::string_view help, std::span<const double> bounds,
+    std::vector<std::string> label_names = {},
+    size_t max_children = defaults::metrics_max_children);
 
 /// The content type of render()'s text.
 inline constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
