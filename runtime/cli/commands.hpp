@@ -84,6 +84,9 @@ struct serve_options {
   int64_t io_threads = 1;
   std::string token_file;
   std::string data_dir;  // main fills in the configured or default one when not given
+  // Requests per second per client (per token, or per address without one); 0 = no limit.
+  // Benchmarks from one address need it off: the default would answer 429 past 50/s.
+  double rate_limit = defaults::edge_rate_limit_per_s;
 };
 
 [[nodiscard]] int run_serve(const serve_options& o, const config::node_config& cfg);

@@ -149,6 +149,10 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--token-file", serve.token_file,
                         "bearer tokens, one per line: name role token (roles: read, write, admin)");
   serve_cmd->add_option("--data-dir", serve.data_dir, data_dir_help);
+  serve_cmd->add_option("--rate-limit", serve.rate_limit,
+                        "requests per second per client (token, else address), in bursts of up to " +
+                            std::to_string(defaults::edge_rate_limit_burst) + "; 0 = no limit (default " +
+                            std::to_string(static_cast<int>(defaults::edge_rate_limit_per_s)) + ")");
 
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");

@@ -40,6 +40,8 @@ int run_serve(const serve_options& o, const config::node_config& cfg) {
                        "refusing to listen on " + o.host +
                            " without tokens: anyone who reaches it could start and cancel "
                            "debates; give --token-file FILE, or listen on 127.0.0.1");
+  if (!(o.rate_limit >= 0))
+    return print_error(exit_usage, "bad_rate_limit", "--rate-limit is requests per second, 0 or more");
   if (o.port < 0 || o.port > 65535 || (o.ws_port && (*o.ws_port < 0 || *o.ws_port > 65535)))
     return print_error(exit_usage, "bad_port", "ports are 0..65535");
   auto key = signing_key_from_env();
@@ -52,7 +54,9 @@ int run_serve(const serve_options& o, const config::node_config& cfg) {
   opts.port = static_cast<uint16_t>(o.port);
   if (o.ws_port && *o.ws_port != o.port) opts.ws_port = static_cast<uint16_t>(*o.ws_port);
   opts.io_threads = static_cast<uint32_t>(std::max<int64_t>(1, o.io_threads));
-  edge::rate_limiter limiter;
+  edge::rate_limit_options limits;
+  limits.per_second = o.rate_limit;
+  edge::rate_limiter limiter{limits};
 
   node::local_node node{cfg, *key, db};
   edge::stream_hub hub;
