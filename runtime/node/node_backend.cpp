@@ -107,7 +107,7 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
 node_backend::node_backend(local_node& node, std::shared_ptr<storage::store> db,
                            edge::stream_hub& hub, config::node_config cfg)
     : node_(node), db_(std::move(db)), hub_(hub), cfg_(std::move(cfg)),
-      budget_bytes_(capacity::memory_budget(cfg_) << 20) {
+      budget_bytes_(capacity::memory_budget(cfg_)) {  // already bytes
   sink_ = node_.system().spawn(event_sink, &hub_, this);
   node_.observe_durability(sink_);
 }
