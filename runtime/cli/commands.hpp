@@ -89,6 +89,9 @@ struct serve_options {
   // SIGTERM, and its memory budget is its share of the node's.
   bool as_worker = false;
   int64_t worker_budget_bytes = 0;
+  // Requests per second per client (per token, or per address without one); 0 = no limit.
+  // Benchmarks from one address need it off: the default would answer 429 past 50/s.
+  double rate_limit = defaults::edge_rate_limit_per_s;
 };
 
 [[nodiscard]] int run_serve(const serve_options& o, const config::node_config& cfg);

@@ -158,6 +158,10 @@ int main(int argc, char** argv) {
 
   auto* hash_token_cmd = app.add_subcommand(
       "hash-token", "read a bearer token on stdin, print its SHA-256 for edge.tokens in YAML");
+  serve_cmd->add_option("--rate-limit", serve.rate_limit,
+                        "requests per second per client (token, else address), in bursts of up to " +
+                            std::to_string(defaults::edge_rate_limit_burst) + "; 0 = no limit (default " +
+                            std::to_string(static_cast<int>(defaults::edge_rate_limit_per_s)) + ")");
 
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
@@ -200,6 +204,7 @@ int main(int argc, char** argv) {
     if (!given("--ws-port")) serve.ws_port = cfg.edge.ws_port;
     if (!given("--io-threads")) serve.io_threads = cfg.edge.io_threads;
     if (!given("--token-file")) serve.token_file = cfg.edge.token_file;
+    if (!given("--rate-limit")) serve.rate_limit = cfg.edge.rate_limit_per_s;
   }
   if (*defaults_cmd) {
     std::cout << settings::example_yaml();

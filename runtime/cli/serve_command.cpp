@@ -101,6 +101,8 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
                          "edge.cors_origin: * without tokens would let any web page the user "
                          "visits start and cancel debates here; configure tokens or name the origin");
   }
+  if (!(o.rate_limit >= 0))
+    return print_error(exit_usage, "bad_rate_limit", "--rate-limit is requests per second, 0 or more");
   if (o.io_threads < 1 || o.io_threads > 64)
     return print_error(exit_usage, "config_bad_value",
                        "--io-threads is 1..64, got " + std::to_string(o.io_threads));
@@ -119,7 +121,7 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
   if (o.ws_port && *o.ws_port != o.port) opts.ws_port = static_cast<uint16_t>(*o.ws_port);
   opts.io_threads = static_cast<uint32_t>(std::max<int64_t>(1, o.io_threads));
   opts.cors_origin = cfg.edge.cors_origin;
-  edge::rate_limiter limiter{{cfg.edge.rate_limit_per_s, cfg.edge.rate_limit_burst}};
+  edge::rate_limiter limiter{{o.rate_limit, cfg.edge.rate_limit_burst}};
 
   node::local_node node{cfg, *key, db};
   edge::stream_hub hub;

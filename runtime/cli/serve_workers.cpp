@@ -35,6 +35,7 @@ std::vector<std::string> worker_arguments(const serve_options& o, int64_t i,
   args.insert(args.end(), {"--io-threads", std::to_string(o.io_threads), "--data-dir",
                            (std::filesystem::path{o.data_dir} / ("worker-" + std::to_string(i))).string()});
   if (!o.token_file.empty()) args.insert(args.end(), {"--token-file", o.token_file});
+  args.insert(args.end(), {"--rate-limit", std::to_string(o.rate_limit)});
   return args;
 }
 
