@@ -73,16 +73,9 @@ api_response api::handle(const route_match& m, const api_request& r) {
       if (!page) return error_response(page.error());
       return ok(list_body(page->records, l, o, page->more, status));
     }
-    case route::get_debate: {
-      auto d = backend_.debate(m.id);
-      if (!d) return error_response(d.error());
-      return ok(debate_body(d->first, d->second));
-    }
-    case route::debate_messages: {
-      auto d = backend_.debate(m.id);
-      if (!d) return error_response(d.error());
-      return ok(messages_body(d->first));
-    }
+    case route::get_debate:
+    case route::debate_messages:
+      return finished_or_read(m);
     case route::debate_events: {
       auto since = q.integer("since", 0, UINT32_MAX);
       if (!since) return error_response(since.error());
@@ -157,6 +150,20 @@ api_response api::handle(const route_match& m, const api_request& r) {
     default:
       return error_response({api_errc::not_found, "no route for " + std::string{path}});
   }
+}
+
+api_response api::finished_or_read(const route_match& m) {
+  auto key = std::string{m.which == route::get_debate ? "d:" : "m:"} + m.id;
+  auto now = body_cache::clock::now();
+  if (auto body = finished_.get(key, now)) return ok(std::string{*body});
+  auto d = backend_.debate(m.id);
+  if (!d) return error_response(d.error());
+  auto body = m.which == route::get_debate ? debate_body(d->first, d->second)
+                                           : messages_body(d->first);
+  auto status = d->first.status();
+  if (status != v1::Status::running && status != v1::Status::status_unspecified)
+    finished_.put(key, body, now);
+  return ok(std::move(body));
 }
 
 }  // namespace aragora::edge

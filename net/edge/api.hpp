@@ -9,7 +9,9 @@
 #include <vector>
 
 #include "net/edge/backend.hpp"
+#include "net/edge/body_cache.hpp"
 #include "net/edge/routes.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::edge {
 
@@ -39,7 +41,11 @@ public:
   [[nodiscard]] api_response handle(const route_match& m, const api_request& r);
 
 private:
+  /// GET of a debate or its messages: from the cache when it is finished and was rendered.
+  [[nodiscard]] api_response finished_or_read(const route_match& m);
+
   backend& backend_;
+  body_cache finished_{defaults::edge_body_cache_bytes, defaults::edge_body_cache_age};
 };
 
 }  // namespace aragora::edge

@@ -127,6 +127,10 @@ inline constexpr uint32_t max_list_limit = 1000;          // --limit accepted ra
 inline constexpr const char* edge_host = "127.0.0.1";
 inline constexpr uint16_t edge_port = 8080;
 inline constexpr uint16_t edge_ws_port = 8765;
+// Rendered answers of finished debates kept by the edge (net/edge/body_cache): bytes, and an age
+// past which one is read again (a debate retention removed is not served for longer).
+inline constexpr size_t edge_body_cache_bytes = size_t{64} << 20;
+inline constexpr std::chrono::seconds edge_body_cache_age{300};
 // `aragora serve --workers N`: processes on consecutive ports (runtime/cli/serve_workers).
 inline constexpr int64_t edge_max_workers = 64;
 // Per-principal rate limit (per client IP when unauthenticated): a token bucket refilled at this

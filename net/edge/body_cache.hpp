@@ -1,0 +1,50 @@
+#pragma once
+// Rendered answers of finished debates (GET /api/v1/debates/{id}, .../messages). A finished
+// debate never changes, but reading it back costs a scan of its events, a replay and a render
+// (about 160 us, bench/RESULTS.md "Edge (issue 9)"); the bytes are kept instead. Bounded by
+// bytes (least recently used out first) and by age, so that a debate removed by retention is not
+// served for long after. Thread-safe: the server's I/O threads share it.
+
+#include <chrono>
+#include <cstddef>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace aragora::edge {
+
+class body_cache {
+public:
+  using clock = std::chrono::steady_clock;
+
+  body_cache(size_t max_bytes, clock::duration max_age) : max_bytes_(max_bytes), max_age_(max_age) {}
+
+  /// The body kept for `key`, unless it is older than max_age (then it is dropped).
+  [[nodiscard]] std::shared_ptr<const std::string> get(const std::string& key, clock::time_point now);
+  /// Keeps `body` for `key` (replacing one kept), then drops the least recently used entries
+  /// until the total is within max_bytes. A body larger than max_bytes is not kept.
+  void put(const std::string& key, std::string body, clock::time_point now);
+
+  [[nodiscard]] size_t bytes() const;
+  [[nodiscard]] size_t size() const;
+
+private:
+  struct entry {
+    std::string key;
+    std::shared_ptr<const std::string> body;
+    clock::time_point stored;
+  };
+  void erase(std::list<entry>::iterator it);
+
+  size_t max_bytes_;
+  clock::duration max_age_;
+  mutable std::mutex mtx_;
+  std::list<entry> order_;  // most recently used first
+  std::unordered_map<std::string, std::list<entry>::iterator> index_;
+  size_t bytes_ = 0;
+};
+
+}  // namespace aragora::edge
