@@ -337,12 +337,12 @@ TEST(Edge, TokensRolesAndRateLimits) {
 
 TEST(Edge, ASlowConsumerIsCutOffWhileAHundredOthersKeepTheirStream) {
   edge::server_options opts;
-  // A bound the hundred readers keep well within even on the sanitizer build (a step's burst is
-  // 16 frames); the slow one, whose buffers fill after about ten 2 KiB frames, passes it halfway
-  // through the debate's ~240 frames.
+  // A bound the hundred readers keep well within even on the sanitizer build, where one -O0 I/O
+  // thread writes 100 x 2 KiB per event (at 40 ms a step it fell behind every reader); the slow
+  // one, whose buffers fill after about ten frames, passes it halfway through the ~266 frames.
   opts.ws_send_queue_frames = 96;
   opts.ws_socket_send_buffer = 16 << 10;  // what the kernel holds for a consumer that does not read
-  auto cfg = quick(40);
+  auto cfg = quick(120);
   cfg.mock.message_bytes = 2 << 10;
   edge_node e{"edge-slow", cfg, opts};
   auto id = create(e.port(), R"({"task": "Q?", "rounds": 12, "early_stop": false, "agents":
