@@ -24,6 +24,20 @@
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_store.hpp"
 
+// The sanitizer build runs everything several times slower: paces that a test's timing rests on
+// are set from this.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool sanitized_build = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+constexpr bool sanitized_build = true;
+#else
+constexpr bool sanitized_build = false;
+#endif
+#else
+constexpr bool sanitized_build = false;
+#endif
+
 namespace aragora {
 namespace {
 
@@ -337,12 +351,13 @@ TEST(Edge, TokensRolesAndRateLimits) {
 
 TEST(Edge, ASlowConsumerIsCutOffWhileAHundredOthersKeepTheirStream) {
   edge::server_options opts;
-  // A bound the hundred readers keep well within even on the sanitizer build, where one -O0 I/O
-  // thread writes 100 x 2 KiB per event (at 40 ms a step it fell behind every reader); the slow
-  // one, whose buffers fill after about ten frames, passes it halfway through the ~266 frames.
+  // A bound the hundred readers keep well within; the slow one, whose buffers fill after about
+  // ten frames, passes it halfway through the ~266 frames. The pace is what one I/O thread
+  // writes to a hundred readers with time to spare: on the -O0 ASan build (beside another test)
+  // 120 ms steps still left readers behind, so there the steps take 300 ms.
   opts.ws_send_queue_frames = 96;
   opts.ws_socket_send_buffer = 16 << 10;  // what the kernel holds for a consumer that does not read
-  auto cfg = quick(120);
+  auto cfg = quick(sanitized_build ? 300 : 120);
   cfg.mock.message_bytes = 2 << 10;
   edge_node e{"edge-slow", cfg, opts};
   auto id = create(e.port(), R"({"task": "Q?", "rounds": 12, "early_stop": false, "agents":
