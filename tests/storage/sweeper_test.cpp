@@ -26,9 +26,11 @@ TEST(RetentionSweeper, DropsExpiredRecordsOnItsSchedule) {
   b.put(cf::memory_fast, "forever", "v", 0);
   ASSERT_FALSE(db->write(b, true));
   {
+    // Before the actor system: destroyed after it, so a sweeper still running at the end of the
+    // scope (the system waits for it) never schedules on a timer service that is gone.
+    timer::timer_service timers;
     caf::actor_system_config cfg;
     caf::actor_system sys{cfg};
-    timer::timer_service timers;
     auto sweeper = spawn_sweeper(sys, db, timers, 50ms);
     now->fetch_add(3600);  // an hour later the fast tier's records are due
     bool gone = false;
