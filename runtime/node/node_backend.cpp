@@ -150,7 +150,15 @@ node_backend::node_backend(local_node& node, std::shared_ptr<storage::store> db,
   node_.observe_durability(sink_);
 }
 
-node_backend::~node_backend() { caf::anon_send_exit(sink_, caf::exit_reason::user_shutdown); }
+node_backend::~node_backend() {
+  // The sink holds this backend and the hub by pointer: it must be gone before either is, not
+  // merely told to go (a sink mid-event outlived both: ASan, stack-use-after-scope in serve).
+  // It never blocks, so the wait is short; this runs on the owner's thread, not a CAF worker.
+  caf::scoped_actor self{node_.system()};
+  self->monitor(sink_);
+  self->send_exit(sink_, caf::exit_reason::user_shutdown);
+  self->receive([](caf::down_msg&) {});
+}
 
 caf::actor node_backend::ranking_actor() { return node_.ranking(); }
 

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "aragora/v1/wire.pb.h"
+#include "actors/agent/agent_spec.hpp"
 #include "net/edge/auth/rate_limiter.hpp"
 #include "net/edge/auth/token_store.hpp"
 #include "net/edge/server.hpp"
@@ -556,6 +557,29 @@ TEST(Edge, TheBinarySubprotocolCarriesProtobufEnvelopesGaplessThroughDebateEnd) 
   ASSERT_TRUE(first);
   EXPECT_FALSE(text.got_binary());
   EXPECT_EQ(text.protocol(), "");
+}
+
+TEST(Edge, TheBackendAndHubMayGoWhileDebatesStillEmitOnTheNode) {
+  // `aragora serve` tears down server, backend and hub before the node's actor system: events
+  // still in flight must not reach a hub or backend that is gone (ASan caught one in CI).
+  test::temp_store store{"edge-teardown"};
+  auto cfg = quick(2);
+  node::local_node node{cfg, std::nullopt, store.db};
+  for (int round = 0; round < 5; ++round) {
+    auto hub = std::make_unique<edge::stream_hub>();
+    auto backend = std::make_unique<node::node_backend>(node, store.db, *hub, cfg);
+    for (int i = 0; i < 40; ++i) {
+      auto spec = backend->base_spec();
+      spec.question = "Q" + std::to_string(i) + "?";
+      spec.agents = *agent::parse_agents("mock:supportive,mock:critical,mock:contrarian");
+      ASSERT_TRUE(backend->start(std::move(spec)).has_value());
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{5 * round});
+    backend.reset();
+    hub.reset();
+  }
+  // Debates go on emitting to the sink that is gone; the node stops them at its own end.
+  std::this_thread::sleep_for(50ms);
 }
 
 }  // namespace
