@@ -69,13 +69,11 @@ api_response api::handle(const route_match& m, const api_request& r) {
       auto status = q.get("status").value_or("");
       auto l = static_cast<uint32_t>(limit->value_or(20));
       auto o = static_cast<uint64_t>(offset->value_or(0));
-      auto page = backend_.list(l, o, status);
-      if (!page) return error_response(page.error());
-      return ok(list_body(page->records, l, o, page->more, status));
+      return list(l, o, status);
     }
     case route::get_debate:
     case route::debate_messages:
-      return finished_or_read(m);
+      return rendered_or_read(m);
     case route::debate_events: {
       auto since = q.integer("since", 0, UINT32_MAX);
       if (!since) return error_response(since.error());
@@ -152,18 +150,59 @@ api_response api::handle(const route_match& m, const api_request& r) {
   }
 }
 
-api_response api::finished_or_read(const route_match& m) {
+namespace {
+
+/// Whether what was rendered at `version` stays current: a running debate's answer until it is
+/// written again, a finished one's for good (version 0 is then all the backend will say).
+bool keepable(uint64_t version, v1::Status::Value status) {
+  return version != 0 || (status != v1::Status::running && status != v1::Status::status_unspecified);
+}
+
+}  // namespace
+
+api_response api::rendered_or_read(const route_match& m) {
   auto key = std::string{m.which == route::get_debate ? "d:" : "m:"} + m.id;
   auto now = body_cache::clock::now();
-  if (auto body = finished_.get(key, now)) return ok(std::string{*body});
+  // Read before the debate is: what is read then is at least as new as this version.
+  auto version = backend_.version(m.id);
+  if (auto hit = rendered_.get(key, version, now)) return ok(std::string{*hit.body});
   auto d = backend_.debate(m.id);
   if (!d) return error_response(d.error());
   auto body = m.which == route::get_debate ? debate_body(d->first, d->second)
                                            : messages_body(d->first);
-  auto status = d->first.status();
-  if (status != v1::Status::running && status != v1::Status::status_unspecified)
-    finished_.put(key, body, now);
+  if (keepable(version, d->second.status())) rendered_.put(key, version, body, now);
   return ok(std::move(body));
+}
+
+api_response api::list(uint32_t limit, uint64_t offset, const std::string& status) {
+  auto page = backend_.list(limit, offset, status);
+  if (!page) return error_response(page.error());
+  auto now = body_cache::clock::now();
+  std::vector<std::shared_ptr<const std::string>> rows;
+  rows.reserve(page->ids.size());
+  std::string key;
+  for (const auto& id : page->ids) {
+    key.assign("r:").append(id);
+    auto version = backend_.version(id);
+    auto hit = rendered_.get(key, version, now);
+    auto row_status = static_cast<v1::Status::Value>(hit.tag);
+    if (!hit) {
+      auto record = backend_.record(id);
+      if (!record) {
+        if (record.error().code == api_errc::not_found) continue;  // expired since the index read
+        return error_response(record.error());
+      }
+      row_status = record->status();
+      hit.body = std::make_shared<const std::string>(summary_json(*record));
+      if (keepable(version, row_status))
+        rendered_.put(key, version, *hit.body, now, static_cast<uint8_t>(row_status));
+    }
+    // The index and the record are read apart: a debate that ended in between is left out of
+    // the page of the status it had.
+    if (!status.empty() && sdk_status(row_status) != status) continue;
+    rows.push_back(std::move(hit.body));
+  }
+  return ok(list_body(rows, limit, offset, page->more, status));
 }
 
 }  // namespace aragora::edge

@@ -41,11 +41,14 @@ public:
   [[nodiscard]] api_response handle(const route_match& m, const api_request& r);
 
 private:
-  /// GET of a debate or its messages: from the cache when it is finished and was rendered.
-  [[nodiscard]] api_response finished_or_read(const route_match& m);
+  /// GET of a debate or its messages: from the cache while the debate's version is the one it
+  /// was rendered at.
+  [[nodiscard]] api_response rendered_or_read(const route_match& m);
+  /// GET of the list: the page's ids from the backend, each row from the cache or its record.
+  [[nodiscard]] api_response list(uint32_t limit, uint64_t offset, const std::string& status);
 
   backend& backend_;
-  body_cache finished_{defaults::edge_body_cache_bytes, defaults::edge_body_cache_age};
+  body_cache rendered_{defaults::edge_body_cache_bytes, defaults::edge_body_cache_age};
 };
 
 }  // namespace aragora::edge

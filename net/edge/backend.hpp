@@ -16,7 +16,7 @@
 namespace aragora::edge {
 
 struct debate_page {
-  std::vector<v1::DebateRecord> records;  // newest first
+  std::vector<std::string> ids;  // newest first
   bool more = false;
 };
 
@@ -39,9 +39,17 @@ public:
   /// A debate, running or finished, with its transcript so far; not_found.
   [[nodiscard]] virtual api_result<std::pair<v1::DebateResult, v1::DebateRecord>> debate(
       const std::string& id) = 0;
-  /// A page of debates, newest first. `status` is empty or running|completed|failed|cancelled.
+  /// A page of debates' ids, newest first. `status` is empty or
+  /// running|completed|failed|cancelled.
   [[nodiscard]] virtual api_result<debate_page> list(uint32_t limit, uint64_t offset,
                                                      const std::string& status) = 0;
+  /// A debate's record (its summary: spec, status, rounds used, outcome); not_found.
+  [[nodiscard]] virtual api_result<v1::DebateRecord> record(const std::string& id) = 0;
+  /// Changes whenever what is stored of the debate may have changed: an answer rendered from
+  /// what was read after version(id) returned v is current while version(id) is still v. 0 when
+  /// it no longer changes here (finished, or unknown): an answer about a finished debate that
+  /// was rendered at 0 stays current.
+  [[nodiscard]] virtual uint64_t version(const std::string& id) = 0;
   /// The stored events with seq > `after`, at most `limit`, in order; not_found for an unknown
   /// debate. `record` receives the debate's record (for its status and receipt id).
   [[nodiscard]] virtual api_result<std::vector<v1::Event>> events(const std::string& id,

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -32,9 +33,12 @@ namespace aragora::edge {
 
 /// A debate as GET /debates/{id} answers (running or finished), with its messages.
 [[nodiscard]] std::string debate_body(const v1::DebateResult& r, const v1::DebateRecord& record);
-/// The list entry of a stored debate record.
-[[nodiscard]] std::string list_body(const std::vector<v1::DebateRecord>& records, uint32_t limit,
-                                    uint64_t offset, bool more, std::string_view status);
+/// A debate's entry in a list: one JSON object, rendered from its record.
+[[nodiscard]] std::string summary_json(const v1::DebateRecord& record);
+/// A page of the list, from its entries as summary_json rendered them.
+[[nodiscard]] std::string list_body(const std::vector<std::shared_ptr<const std::string>>& rows,
+                                    uint32_t limit, uint64_t offset, bool more,
+                                    std::string_view status);
 [[nodiscard]] std::string messages_body(const v1::DebateResult& r);
 
 /// What an event's frame needs beyond the event: the spec's round count, for consensus and

@@ -89,13 +89,13 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
       },
       [=](debate::debate_durable& d) {
         hub->durable(d.id, d.seq);
-        backend->stored(d.id);
+        backend->written(d.id);
       },
       [=](debate::debate_finished& done) {
         auto it = self->state.debates.find(done.id);
         followed f = it == self->state.debates.end() ? followed{} : std::move(it->second);
         if (it != self->state.debates.end()) self->state.debates.erase(it);
-        backend->stored(done.id);
+        backend->finished(done.id);
         v1::Event end;
         if (f.end) {
           end = std::move(*f.end);
@@ -168,6 +168,10 @@ std::vector<std::string> node_backend::resume() {
   // Live before anyone can subscribe (the server starts after this): a subscriber who comes
   // before a resumed debate's next event must still be kept for it.
   for (const auto& id : r.ids) hub_.open(id);
+  {
+    std::lock_guard<std::mutex> lock{mtx_};
+    for (const auto& id : r.ids) versions_.emplace(id, ++next_version_);
+  }
   debate_metrics::get().started.inc(r.ids.size());
   return r.ids;
 }
@@ -186,6 +190,7 @@ edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
   {
     std::lock_guard<std::mutex> lock{mtx_};
     starting_[spec.id] = proto;
+    versions_[spec.id] = ++next_version_;
   }
   hub_.open(spec.id);
   debate_metrics::get().started.inc();
@@ -228,15 +233,37 @@ void node_backend::refresh_gauges(const std::string& data_dir) {
   }
 }
 
-void node_backend::stored(const std::string& id) {
+void node_backend::written(const std::string& id) {
   std::lock_guard<std::mutex> lock{mtx_};
   starting_.erase(id);
+  if (auto it = versions_.find(id); it != versions_.end()) it->second = ++next_version_;
+}
+
+void node_backend::finished(const std::string& id) {
+  std::lock_guard<std::mutex> lock{mtx_};
+  starting_.erase(id);
+  versions_.erase(id);
+}
+
+uint64_t node_backend::version(const std::string& id) {
+  std::lock_guard<std::mutex> lock{mtx_};
+  auto it = versions_.find(id);
+  return it == versions_.end() ? 0 : it->second;
 }
 
 namespace {
 
 api_error store_failed(const storage::store_error& e) {
   return {api_errc::unavailable, "the store cannot be read: " + e.message};
+}
+
+/// The record of a debate created here whose first step is not written yet.
+v1::DebateRecord just_created(const v1::DebateSpec& spec) {
+  v1::DebateRecord r;
+  *r.mutable_spec() = spec;
+  r.set_status(v1::Status::running);
+  *r.mutable_created_at() = debate::to_timestamp(std::chrono::system_clock::now());
+  return r;
 }
 
 }  // namespace
@@ -249,16 +276,11 @@ edge::api_result<std::pair<v1::DebateResult, v1::DebateRecord>> node_backend::de
     std::lock_guard<std::mutex> lock{mtx_};
     auto it = starting_.find(id);
     if (it == starting_.end()) return api_error{api_errc::not_found, "no debate '" + id + "'"};
-    // Created, its first step not yet written.
-    v1::DebateRecord record;
-    *record.mutable_spec() = it->second;
-    record.set_status(v1::Status::running);
-    *record.mutable_created_at() = debate::to_timestamp(std::chrono::system_clock::now());
     v1::DebateResult result;
     result.set_id(id);
     result.set_question(it->second.question());
     result.set_status(v1::Status::running);
-    return std::pair{std::move(result), std::move(record)};
+    return std::pair{std::move(result), just_created(it->second)};
   }
   const auto& d = *stored.value();
   auto rebuilt = debate::rebuild(d, cfg_.machine);
@@ -281,9 +303,20 @@ edge::api_result<edge::debate_page> node_backend::list(uint32_t limit, uint64_t 
                                                        const std::string& status) {
   auto q = debate::make_query(limit, static_cast<int64_t>(offset), status);
   if (!q) return api_error{api_errc::invalid_value, q.error().message};
+  q->ids_only = true;
   debate::list_page page;
   if (auto err = debate::list_debates(*db_, *q, page)) return store_failed(*err);
-  return edge::debate_page{std::move(page.records), page.more};
+  return edge::debate_page{std::move(page.ids), page.more};
+}
+
+edge::api_result<v1::DebateRecord> node_backend::record(const std::string& id) {
+  auto stored = debate::load_record(*db_, id);
+  if (!stored.ok()) return store_failed(stored.error());
+  if (stored.value()) return std::move(*stored.value());
+  std::lock_guard<std::mutex> lock{mtx_};
+  auto it = starting_.find(id);
+  if (it == starting_.end()) return api_error{api_errc::not_found, "no debate '" + id + "'"};
+  return just_created(it->second);
 }
 
 edge::api_result<std::vector<v1::Event>> node_backend::events(const std::string& id,
@@ -295,10 +328,7 @@ edge::api_result<std::vector<v1::Event>> node_backend::events(const std::string&
     std::lock_guard<std::mutex> lock{mtx_};
     auto it = starting_.find(id);
     if (it == starting_.end()) return api_error{api_errc::not_found, "no debate '" + id + "'"};
-    if (record) {
-      *record->mutable_spec() = it->second;
-      record->set_status(v1::Status::running);
-    }
+    if (record) *record = just_created(it->second);
     return std::vector<v1::Event>{};
   }
   auto& d = *stored.value();

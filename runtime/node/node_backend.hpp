@@ -39,6 +39,8 @@ public:
       const std::string& id) override;
   [[nodiscard]] edge::api_result<edge::debate_page> list(uint32_t limit, uint64_t offset,
                                                          const std::string& status) override;
+  [[nodiscard]] edge::api_result<v1::DebateRecord> record(const std::string& id) override;
+  [[nodiscard]] uint64_t version(const std::string& id) override;
   [[nodiscard]] edge::api_result<std::vector<v1::Event>> events(const std::string& id,
                                                                 uint32_t after, uint32_t limit,
                                                                 v1::DebateRecord* record) override;
@@ -49,9 +51,11 @@ public:
   [[nodiscard]] std::vector<debate::agent_spec> agent_catalog() override;
   [[nodiscard]] edge::health_report health() override;
 
-  /// Debates started here and not yet stored (their first write is in flight): a GET right after
-  /// the create still finds them.
-  void stored(const std::string& id);
+  /// A write of the debate is durable (the sink hears it): its version moves on, and a debate
+  /// just created is in the store from now on.
+  void written(const std::string& id);
+  /// The debate has ended and its result is stored: what is stored of it no longer changes.
+  void finished(const std::string& id);
   /// Sets the gauges read off the node and the machine (debates in flight, agent queue depth,
   /// memory budget and resident memory, the data dir's disk), before /metrics renders.
   void refresh_gauges(const std::string& data_dir);
@@ -67,7 +71,12 @@ private:
   uint64_t budget_bytes_;
   caf::actor sink_;
   std::mutex mtx_;
+  // Debates started here and not yet stored (their first write is in flight): a GET right after
+  // the create still finds them.
   std::unordered_map<std::string, v1::DebateSpec> starting_;
+  // The version (edge::backend::version) of every debate running here.
+  std::unordered_map<std::string, uint64_t> versions_;
+  uint64_t next_version_ = 0;
 };
 
 }  // namespace aragora::node

@@ -81,9 +81,14 @@ public:
       return edge::api_error{edge::api_errc::invalid_value, "the offset must be within 0..2^32-1"};
     edge::debate_page page;
     if (with_debate_ && limit > 0 && offset == 0 && (status.empty() || status == "completed"))
-      page.records.push_back(record_);
+      page.ids.push_back(debate_id);
     return page;
   }
+  edge::api_result<v1::DebateRecord> record(const std::string& id) override {
+    if (!with_debate_ || id != debate_id) return not_found(id);
+    return record_;
+  }
+  uint64_t version(const std::string&) override { return 0; }  // finished: it never changes
   edge::api_result<std::vector<v1::Event>> events(const std::string& id, uint32_t after,
                                                   uint32_t limit,
                                                   v1::DebateRecord* record) override {

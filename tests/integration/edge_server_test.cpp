@@ -212,6 +212,68 @@ TEST(Edge, ALiveStreamReplaysThenFollowsAndResumesBySeqWithNothingLostOrRepeated
   EXPECT_EQ(page.at("next_seq"), 10);
 }
 
+TEST(Edge, RenderedAnswersFollowARunningDebateAndSettleOnItsResult) {
+  // GET {id}, its messages and the list's rows are kept rendered while the debate is not written
+  // again: polled through a whole debate they must move with it, never stick, never go back.
+  edge_node e{"edge-versions", quick(30)};
+  auto id = create(e.port(), R"({"task": "Q?", "rounds": 3, "early_stop": false, )" + three_agents + "}");
+  ASSERT_FALSE(id.empty());
+  size_t last_messages = 0;
+  int64_t last_rounds = 0;
+  std::set<size_t> message_counts;
+  bool listed_running = false;
+  auto deadline = std::chrono::steady_clock::now() + 30s;
+  std::string status = "running";
+  while (status == "running" && std::chrono::steady_clock::now() < deadline) {
+    auto d = parse(test::http(e.port(), "GET", "/api/v1/debates/" + id).body);
+    status = text(d.at("status"));
+    auto n = d.at("messages").as_array().size();
+    ASSERT_GE(n, last_messages) << "a GET went back in time";
+    last_messages = n;
+    message_counts.insert(n);
+    auto m = parse(test::http(e.port(), "GET", "/api/v1/debates/" + id + "/messages").body);
+    EXPECT_GE(m.at("messages").as_array().size(), n);
+    auto l = parse(test::http(e.port(), "GET", "/api/v1/debates?status=running").body);
+    for (const auto& row : l.at("debates").as_array()) {
+      if (text(row.at("id")) != id) continue;
+      listed_running = true;
+      EXPECT_EQ(text(row.at("status")), "running");
+      auto r = row.at("rounds_used").to_number<int64_t>();
+      EXPECT_GE(r, last_rounds) << "a list row went back in time";
+      last_rounds = r;
+    }
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_NE(status, "running") << "the debate did not end (or a GET stuck on it running)";
+  EXPECT_TRUE(listed_running);
+  EXPECT_GE(message_counts.size(), 4u) << "the running debate's answer barely moved";
+  // Settled: the answers now are the result's, the same on every read, and the rows moved from
+  // the running page to the completed one.
+  auto done = test::http(e.port(), "GET", "/api/v1/debates/" + id).body;
+  EXPECT_EQ(test::http(e.port(), "GET", "/api/v1/debates/" + id).body, done);
+  auto d = parse(done);
+  EXPECT_EQ(text(d.at("status")), "completed");
+  auto events = parse(test::http(e.port(), "GET", "/api/v1/debates/" + id + "/events?limit=500").body);
+  size_t stored_messages = 0;
+  for (const auto& ev : events.at("events").as_array()) {
+    auto type = text(ev.at("type"));
+    stored_messages += type == "agent_message" || type == "critique" || type == "vote";
+  }
+  EXPECT_EQ(d.at("messages").as_array().size(), stored_messages);
+  for (int i = 0; i < 2; ++i) {  // the second read is the kept row
+    auto running = parse(test::http(e.port(), "GET", "/api/v1/debates?status=running").body);
+    for (const auto& row : running.at("debates").as_array()) EXPECT_NE(text(row.at("id")), id);
+    auto completed = parse(test::http(e.port(), "GET", "/api/v1/debates?status=completed").body);
+    ASSERT_EQ(completed.at("debates").as_array().size(), 1u);
+    const auto& row = completed.at("debates").as_array()[0].as_object();
+    EXPECT_EQ(text(row.at("id")), id);
+    EXPECT_EQ(row.at("rounds_used"), 3);
+    EXPECT_FALSE(text(row.at("receipt_id")).empty());
+    auto all = parse(test::http(e.port(), "GET", "/api/v1/debates").body);
+    EXPECT_EQ(all.at("debates").as_array()[0].at("status"), "completed");
+  }
+}
+
 TEST(Edge, EveryEndpointAndAliasAnswersAndEveryErrorIsFlatWithItsStatus) {
   edge_node e{"edge-endpoints"};
   auto id = create(e.port(), R"({"question": "Q?", "rounds": 1})");

@@ -94,6 +94,10 @@ std::optional<storage::store_error> list_indexed(storage::store& db, const list_
         return true;
       },
       &out.unreadable);
+  if (q.ids_only) {
+    out.ids = std::move(ids);
+    return err;
+  }
   // What the index gave is still read and listed; the error says why it may be incomplete.
   auto read = read_records(db, q, ids, out);
   return err ? err : read;
@@ -129,6 +133,10 @@ std::optional<storage::store_error> list_scanned(storage::store& db, const list_
   for (uint64_t i = q.offset; i < rows.size() && ids.size() < q.limit; ++i)
     ids.push_back(std::move(rows[i].id));
   out.more = rows.size() > q.offset && rows.size() - q.offset > q.limit;
+  if (q.ids_only) {
+    out.ids = std::move(ids);
+    return err;
+  }
   auto read = read_records(db, q, ids, out);
   return err ? err : read;
 }

@@ -60,6 +60,7 @@ struct list_query {
   uint32_t limit = defaults::list_limit;
   uint32_t offset = 0;
   std::optional<list_status> status;  // nullopt: every status
+  bool ids_only = false;  // the page's ids, not its records (a reader that keeps rows of its own)
 };
 
 /// Why a list query was refused. Stable codes: they appear in CLI and API errors.
@@ -77,7 +78,8 @@ using query_error = error<query_errc>;
                                                           std::string_view status);
 
 struct list_page {
-  std::vector<v1::DebateRecord> records;  // newest first
+  std::vector<v1::DebateRecord> records;  // newest first (none when ids_only)
+  std::vector<std::string> ids;           // newest first, when ids_only
   bool more = false;     // debates follow this page
   bool scanned = false;  // the store has no index (an older schema): every record was read
   uint64_t scanned_records = 0;      // how many, when scanned

@@ -166,14 +166,24 @@ storage::result<std::vector<v1::AuditEntry>> load_audit(storage::store& db) {
   return out;
 }
 
-storage::result<std::optional<stored_debate>> load_debate(storage::store& db, std::string_view id) {
+storage::result<std::optional<v1::DebateRecord>> load_record(storage::store& db,
+                                                             std::string_view id) {
   auto rec = db.get(storage::cf::debates, id);
+  if (!rec.ok()) return rec.error();
+  if (!rec.value()) return std::optional<v1::DebateRecord>{};
+  v1::DebateRecord r;
+  if (!r.ParseFromString(*rec.value()))
+    return storage::store_error{storage::store_errc::corrupt_record,
+                                "debate record " + std::string{id} + " does not parse"};
+  return std::optional<v1::DebateRecord>{std::move(r)};
+}
+
+storage::result<std::optional<stored_debate>> load_debate(storage::store& db, std::string_view id) {
+  auto rec = load_record(db, id);
   if (!rec.ok()) return rec.error();
   if (!rec.value()) return std::optional<stored_debate>{};
   stored_debate d;
-  if (!d.record.ParseFromString(*rec.value()))
-    return storage::store_error{storage::store_errc::corrupt_record,
-                                "debate record " + std::string{id} + " does not parse"};
+  d.record = std::move(*rec.value());
   bool bad = false;
   auto err = db.scan(storage::cf::debate_events, events_prefix(id),
                      [&](std::string_view, std::string_view payload) {

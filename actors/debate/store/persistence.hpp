@@ -56,6 +56,10 @@ struct stored_debate {
 [[nodiscard]] storage::result<std::optional<stored_debate>> load_debate(storage::store& db,
                                                                         std::string_view id);
 
+/// The record of one debate, without its events; nullopt when there is none.
+[[nodiscard]] storage::result<std::optional<v1::DebateRecord>> load_record(storage::store& db,
+                                                                           std::string_view id);
+
 /// Every debate record, oldest first (ids sort by creation time).
 [[nodiscard]] storage::result<std::vector<v1::DebateRecord>> load_records(storage::store& db);
 

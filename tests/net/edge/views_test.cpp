@@ -160,7 +160,9 @@ TEST(Views, ListAndLeaderboardCarryBothNamesOfTheirArray) {
   rec.mutable_spec()->set_question("Q?");
   rec.mutable_spec()->add_agents()->set_name("alice");
   rec.set_status(v1::Status::running);
-  auto l = parse(list_body({rec}, 20, 0, false, ""));
+  std::vector<std::shared_ptr<const std::string>> rows{
+      std::make_shared<const std::string>(summary_json(rec))};
+  auto l = parse(list_body(rows, 20, 0, false, ""));
   EXPECT_EQ(l.at("debates").as_array().size(), 1u);
   EXPECT_EQ(l.at("items").as_array().size(), 1u);
   EXPECT_EQ(l.at("total"), 1);
@@ -169,7 +171,13 @@ TEST(Views, ListAndLeaderboardCarryBothNamesOfTheirArray) {
   EXPECT_EQ(entry.at("task"), "Q?");
   EXPECT_EQ(entry.at("status"), "running");
   EXPECT_EQ(entry.at("in_progress"), true);
-  EXPECT_FALSE(parse(list_body({rec}, 1, 0, true, "")).contains("total"));
+  EXPECT_FALSE(parse(list_body(rows, 1, 0, true, "")).contains("total"));
+  auto running = parse(list_body(rows, 1, 3, false, "running"));
+  EXPECT_EQ(running.at("status"), "running");
+  EXPECT_EQ(running.at("offset"), 3);
+  EXPECT_EQ(running.at("total"), 4);
+  EXPECT_EQ(running.at("count"), 1);
+  EXPECT_EQ(parse(list_body({}, 20, 0, false, "")).at("debates").as_array().size(), 0u);
   v1::Leaderboard board;
   for (auto [name, elo] : {std::pair{"a", 1516.0}, std::pair{"b", 1484.0}}) {
     auto* x = board.add_agents();
