@@ -175,13 +175,35 @@ api_response api::rendered_or_read(const route_match& m) {
 }
 
 api_response api::list(uint32_t limit, uint64_t offset, const std::string& status) {
-  auto page = backend_.list(limit, offset, status);
-  if (!page) return error_response(page.error());
   auto now = body_cache::clock::now();
+  // The page's ids, kept while no debate was created or ended: a reverse scan of the index's
+  // newest entries costs most of a list while debates write (bench/RESULTS.md "Edge (issue 9)").
+  auto page_key = "l:" + std::to_string(limit) + ":" + std::to_string(offset) + ":" + status;
+  auto list_version = backend_.list_version();
+  std::vector<std::string> ids;
+  bool more = false;
+  if (auto hit = rendered_.get(page_key, list_version, now)) {
+    std::string_view rest{*hit.body};
+    while (!rest.empty()) {
+      auto nl = rest.find('\n');
+      ids.emplace_back(rest.substr(0, nl));
+      rest.remove_prefix(nl == std::string_view::npos ? rest.size() : nl + 1);
+    }
+    more = hit.tag != 0;
+  } else {
+    auto page = backend_.list(limit, offset, status);
+    if (!page) return error_response(page.error());
+    std::string joined;
+    for (const auto& id : page->ids) (joined += id) += '\n';
+    if (!joined.empty()) joined.pop_back();
+    rendered_.put(page_key, list_version, std::move(joined), now, page->more ? 1 : 0);
+    ids = std::move(page->ids);
+    more = page->more;
+  }
   std::vector<std::shared_ptr<const std::string>> rows;
-  rows.reserve(page->ids.size());
+  rows.reserve(ids.size());
   std::string key;
-  for (const auto& id : page->ids) {
+  for (const auto& id : ids) {
     key.assign("r:").append(id);
     auto version = backend_.version(id);
     auto hit = rendered_.get(key, version, now);
@@ -202,7 +224,7 @@ api_response api::list(uint32_t limit, uint64_t offset, const std::string& statu
     if (!status.empty() && sdk_status(row_status) != status) continue;
     rows.push_back(std::move(hit.body));
   }
-  return ok(list_body(rows, limit, offset, page->more, status));
+  return ok(list_body(rows, limit, offset, more, status));
 }
 
 }  // namespace aragora::edge

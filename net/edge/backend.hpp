@@ -50,6 +50,9 @@ public:
   /// it no longer changes here (finished, or unknown): an answer about a finished debate that
   /// was rendered at 0 stays current.
   [[nodiscard]] virtual uint64_t version(const std::string& id) = 0;
+  /// Changes whenever a page of the list may have: a debate was created or ended here. (A
+  /// debate that expires leaves its pages without notice: its record then reads as not_found.)
+  [[nodiscard]] virtual uint64_t list_version() = 0;
   /// The stored events with seq > `after`, at most `limit`, in order; not_found for an unknown
   /// debate. `record` receives the debate's record (for its status and receipt id).
   [[nodiscard]] virtual api_result<std::vector<v1::Event>> events(const std::string& id,

@@ -171,6 +171,7 @@ std::vector<std::string> node_backend::resume() {
   {
     std::lock_guard<std::mutex> lock{mtx_};
     for (const auto& id : r.ids) versions_.emplace(id, ++next_version_);
+    ++list_version_;
   }
   debate_metrics::get().started.inc(r.ids.size());
   return r.ids;
@@ -191,6 +192,7 @@ edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
     std::lock_guard<std::mutex> lock{mtx_};
     starting_[spec.id] = proto;
     versions_[spec.id] = ++next_version_;
+    ++list_version_;
   }
   hub_.open(spec.id);
   debate_metrics::get().started.inc();
@@ -243,6 +245,12 @@ void node_backend::finished(const std::string& id) {
   std::lock_guard<std::mutex> lock{mtx_};
   starting_.erase(id);
   versions_.erase(id);
+  ++list_version_;
+}
+
+uint64_t node_backend::list_version() {
+  std::lock_guard<std::mutex> lock{mtx_};
+  return list_version_;
 }
 
 uint64_t node_backend::version(const std::string& id) {

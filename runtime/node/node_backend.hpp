@@ -41,6 +41,7 @@ public:
                                                          const std::string& status) override;
   [[nodiscard]] edge::api_result<v1::DebateRecord> record(const std::string& id) override;
   [[nodiscard]] uint64_t version(const std::string& id) override;
+  [[nodiscard]] uint64_t list_version() override;
   [[nodiscard]] edge::api_result<std::vector<v1::Event>> events(const std::string& id,
                                                                 uint32_t after, uint32_t limit,
                                                                 v1::DebateRecord* record) override;
@@ -77,6 +78,7 @@ private:
   // The version (edge::backend::version) of every debate running here.
   std::unordered_map<std::string, uint64_t> versions_;
   uint64_t next_version_ = 0;
+  uint64_t list_version_ = 1;  // moved on by every start and end
 };
 
 }  // namespace aragora::node

@@ -89,6 +89,7 @@ public:
     return record_;
   }
   uint64_t version(const std::string&) override { return 0; }  // finished: it never changes
+  uint64_t list_version() override { return 1; }
   edge::api_result<std::vector<v1::Event>> events(const std::string& id, uint32_t after,
                                                   uint32_t limit,
                                                   v1::DebateRecord* record) override {

@@ -272,6 +272,12 @@ TEST(Edge, RenderedAnswersFollowARunningDebateAndSettleOnItsResult) {
     auto all = parse(test::http(e.port(), "GET", "/api/v1/debates").body);
     EXPECT_EQ(all.at("debates").as_array()[0].at("status"), "completed");
   }
+  // A page kept from before a create has the new debate on top after it.
+  auto next = create(e.port(), R"({"task": "Q2?", "rounds": 1, )" + three_agents + "}");
+  auto all = parse(test::http(e.port(), "GET", "/api/v1/debates").body);
+  ASSERT_EQ(all.at("debates").as_array().size(), 2u);
+  EXPECT_EQ(text(all.at("debates").as_array()[0].at("id")), next);
+  EXPECT_EQ(text(all.at("debates").as_array()[1].at("id")), id);
 }
 
 TEST(Edge, EveryEndpointAndAliasAnswersAndEveryErrorIsFlatWithItsStatus) {
