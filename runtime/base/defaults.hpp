@@ -49,6 +49,11 @@ inline constexpr double elo_initial = 1500;
 inline constexpr double elo_k = 32;
 inline constexpr uint32_t calibration_min_predictions = 10;
 
+// -- real agents (issue 10) -------------------------------------------------------------------------
+// A reply longer than this is cut (at a character boundary) before it enters the debate: one
+// runaway model must not grow every later prompt and record without bound.
+inline constexpr size_t agent_reply_max_bytes = 64 * 1024;
+
 // -- mock provider (YAML: mock.*) ----------------------------------------------------------------
 inline constexpr uint32_t mock_message_bytes = 0;  // 0 = natural length
 inline constexpr uint32_t mock_latency_ms = 0;

@@ -1,0 +1,56 @@
+#pragma once
+// What a real agent is asked at each phase, and how its reply becomes a call outcome. The
+// templates are in one place (prompt_templates::defaults) and a user may override any of them in
+// YAML; the replies are parsed leniently in form (markdown, case, quotes, "80%") and strictly in
+// substance: a vote that names no candidate, or a critique without a severity, is a failed call
+// (bad_reply) with the raw text kept in its message, never a silent default.
+//
+// Placeholders: {agent} {question} {context} {round} in every template; {proposal} and {author}
+// (critique: the proposal under review; revise: the agent's own), {critiques} (revise, propose),
+// {proposals} and {candidates} (vote, judge), {ballots} (judge). An unknown placeholder is an
+// error when the template is loaded (check_template), not a literal in a prompt.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "actors/debate/types.hpp"
+#include "runtime/base/error/error.hpp"
+
+namespace aragora::agent {
+
+struct prompt_templates {
+  std::string system;
+  std::string propose;
+  std::string critique;
+  std::string revise;
+  std::string vote;
+  std::string judge;
+
+  [[nodiscard]] static const prompt_templates& defaults();
+  [[nodiscard]] const std::string& of(debate::phase ph) const;
+  [[nodiscard]] std::string& of(debate::phase ph);
+};
+
+/// The placeholder of `tmpl` that its phase does not know, if any (nullopt: all known), for the
+/// config's error message. `ph` nullopt: the system template.
+[[nodiscard]] std::optional<std::string> unknown_placeholder(std::string_view tmpl,
+                                                             std::optional<debate::phase> ph);
+
+struct prompt {
+  std::string system;
+  std::string user;
+};
+
+/// The prompt of one call of `spec` (the caller's agent is call.key.agent).
+[[nodiscard]] prompt render_prompt(const prompt_templates& t, const debate::debate_spec& spec,
+                                   const debate::call_request& call);
+
+/// The outcome a reply makes for `call`: its text, and for a critique its severity and issues,
+/// for a vote or judge call the chosen agent and confidence. A reply that says none of what its
+/// phase needs is a bad_reply outcome whose message quotes the reply's start.
+[[nodiscard]] debate::call_outcome outcome_of_reply(const debate::debate_spec& spec,
+                                                    const debate::call_request& call,
+                                                    std::string_view reply);
+
+}  // namespace aragora::agent
