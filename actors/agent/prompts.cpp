@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <vector>
@@ -92,6 +93,11 @@ std::string_view agent_name(const debate::debate_spec& spec, uint8_t agent) {
   return agent < spec.agents.size() ? std::string_view{spec.agents[agent].name} : "nobody";
 }
 
+/// Whether `p` may be chosen by this call: a vote is for another agent's proposal when there is one.
+bool eligible(const debate::proposal_ref& p, const debate::call_request& call) {
+  return !(call.key.ph == phase::vote && p.agent == call.key.agent && debate::items(call.proposals).size() > 1);
+}
+
 std::string field_value(std::string_view name, const debate::debate_spec& spec,
                         const debate::call_request& call) {
   std::string out;
@@ -131,7 +137,7 @@ std::string field_value(std::string_view name, const debate::debate_spec& spec,
   }
   if (name == "candidates") {
     for (const auto& p : debate::items(call.proposals)) {
-      if (call.key.ph == phase::vote && p.agent == call.key.agent && call.proposals->size() > 1) continue;
+      if (!eligible(p, call)) continue;
       if (!out.empty()) out += ", ";
       out += agent_name(spec, p.agent);
     }
@@ -212,14 +218,45 @@ std::optional<std::string_view> labelled(const std::vector<std::string_view>& li
   return std::nullopt;
 }
 
-std::optional<double> number(std::string_view s) {
+/// The number a value starts with, and what follows it ("75%", "7/10").
+struct reading {
+  double value;
+  std::string_view rest;
+};
+
+std::optional<reading> number(std::string_view s) {
   while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
   double v = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
   if (ec != std::errc{} || !std::isfinite(v)) return std::nullopt;
   std::string_view rest{end, static_cast<size_t>(s.data() + s.size() - end)};
   while (!rest.empty() && rest.front() == ' ') rest.remove_prefix(1);
-  if (!rest.empty() && rest.front() == '%') v /= 100.0;
+  return reading{v, rest};
+}
+
+/// A severity from 0 to 10 ("7", "7/10", "7 out of 10"); not a percentage.
+std::optional<double> severity_of(std::string_view s) {
+  auto r = number(s);
+  if (!r || (!r->rest.empty() && r->rest.front() == '%') || r->value < 0 || r->value > 10) return std::nullopt;
+  return r->value;
+}
+
+/// A confidence from 0 to 1: "0.8", "80%", "8/10", or a whole number of percent ("80").
+std::optional<double> confidence_of(std::string_view s) {
+  auto r = number(s);
+  if (!r) return std::nullopt;
+  double v = r->value;
+  if (!r->rest.empty() && r->rest.front() == '%') {
+    v /= 100.0;
+  } else if (!r->rest.empty() && r->rest.front() == '/') {
+    auto d = number(r->rest.substr(1));
+    if (!d || d->value <= 0) return std::nullopt;
+    v /= d->value;
+  } else if (v > 1) {
+    if (v != std::floor(v) || v > 100) return std::nullopt;  // "1.5" is no confidence
+    v /= 100.0;
+  }
+  if (v < 0 || v > 1) return std::nullopt;
   return v;
 }
 
@@ -236,32 +273,46 @@ debate::call_outcome bad(debate::call_outcome out, std::string why, std::string_
   return out;
 }
 
+bool word_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80;
+}
+
 /// The candidate a vote or judge reply names: exactly, or as the only candidate name among its
-/// words.
+/// words (a name inside a longer candidate's name, as "gpt-4" in "gpt-4-turbo", does not count).
 std::optional<uint8_t> chosen(std::string_view value, const debate::debate_spec& spec,
                               const debate::call_request& call) {
-  std::optional<uint8_t> found;
-  int mentions = 0;
+  struct mention {
+    uint8_t agent;
+    size_t at, len;
+  };
+  std::vector<mention> found;
   for (const auto& p : debate::items(call.proposals)) {
+    if (!eligible(p, call)) continue;
     auto name = agent_name(spec, p.agent);
     if (iequals(value, name)) return p.agent;
-    for (size_t i = 0; i + name.size() <= value.size(); ++i) {
-      auto before_ok = i == 0 || !std::isalnum(static_cast<unsigned char>(value[i - 1]));
+    for (size_t i = 0; i + name.size() <= value.size() && !name.empty(); ++i) {
       auto after = i + name.size();
-      auto after_ok = after == value.size() || !std::isalnum(static_cast<unsigned char>(value[after]));
-      if (before_ok && after_ok && iequals(value.substr(i, name.size()), name)) {
-        if (found != p.agent) ++mentions;
-        found = p.agent;
-        break;
-      }
+      if ((i == 0 || !word_char(value[i - 1])) && (after == value.size() || !word_char(value[after])) &&
+          iequals(value.substr(i, name.size()), name))
+        found.push_back({p.agent, i, name.size()});
     }
   }
-  return mentions == 1 ? found : std::nullopt;
+  std::optional<uint8_t> only;
+  for (const auto& m : found) {
+    bool inside_longer = std::any_of(found.begin(), found.end(), [&](const mention& o) {
+      return o.len > m.len && o.at <= m.at && m.at + m.len <= o.at + o.len;
+    });
+    if (inside_longer) continue;
+    if (only && *only != m.agent) return std::nullopt;  // two candidates named
+    only = m.agent;
+  }
+  return only;
 }
 
 std::string candidate_list(const debate::debate_spec& spec, const debate::call_request& call) {
   std::string out;
   for (const auto& p : debate::items(call.proposals)) {
+    if (!eligible(p, call)) continue;
     if (!out.empty()) out += ", ";
     out += agent_name(spec, p.agent);
   }
@@ -289,7 +340,9 @@ debate::call_outcome outcome_of_reply(const debate::debate_spec& spec,
                                       const debate::call_request& call, std::string_view raw) {
   debate::call_outcome out;
   out.key = call.key;
+  // Cut, scrubbed (an invalid byte becomes three), cut again: the bound holds either way.
   auto scrubbed = text::utf8_scrub(text::utf8_prefix(raw, defaults::agent_reply_max_bytes));
+  scrubbed.resize(text::utf8_prefix(scrubbed, defaults::agent_reply_max_bytes).size());
   std::string_view reply{scrubbed};
   while (!reply.empty() && (reply.front() == ' ' || reply.front() == '\n' || reply.front() == '\r' || reply.front() == '\t'))
     reply.remove_prefix(1);
@@ -304,8 +357,8 @@ debate::call_outcome outcome_of_reply(const debate::debate_spec& spec,
     case phase::critique: {
       auto severity = labelled(lines, {"severity"});
       if (!severity) return bad(std::move(out), "the critique has no SEVERITY line", reply);
-      auto v = number(*severity);
-      if (!v || *v < 0 || *v > 10)
+      auto v = severity_of(*severity);
+      if (!v)
         return bad(std::move(out), "the critique's severity is not a number from 0 to 10", reply);
       out.severity = *v;
       size_t at = 0;
@@ -314,11 +367,16 @@ debate::call_outcome outcome_of_reply(const debate::debate_spec& spec,
         for (size_t i = at + 1; i < lines.size(); ++i) {
           auto l = lines[i];
           while (!l.empty() && (l.front() == ' ' || l.front() == '\t')) l.remove_prefix(1);
+          while (!l.empty() && (l.back() == '\r' || l.back() == ' ')) l.remove_suffix(1);
           if (l.empty()) continue;
-          bool bullet = l.front() == '-' || l.front() == '*' || l.rfind("\xE2\x80\xA2", 0) == 0 ||
-                        (l.size() > 2 && std::isdigit(static_cast<unsigned char>(l[0])) && (l[1] == '.' || l[1] == ')'));
-          if (!bullet) break;
-          l.remove_prefix(l.front() == '-' || l.front() == '*' ? 1 : l.front() == '\xE2' ? 3 : 2);
+          size_t digits = 0;
+          while (digits < l.size() && std::isdigit(static_cast<unsigned char>(l[digits]))) ++digits;
+          size_t marker = 0;  // the bullet's bytes
+          if (l.front() == '-' || l.front() == '*') marker = 1;
+          else if (l.rfind("\xE2\x80\xA2", 0) == 0) marker = 3;
+          else if (digits > 0 && digits < l.size() && (l[digits] == '.' || l[digits] == ')')) marker = digits + 1;
+          if (marker == 0) break;
+          l.remove_prefix(marker);
           auto issue = strip(l);
           if (issue.empty()) continue;
           if (!out.issues.empty()) out.issues += '\n';
@@ -343,9 +401,8 @@ debate::call_outcome outcome_of_reply(const debate::debate_spec& spec,
                        candidate_list(spec, call) + ")",
                    reply);
       auto confidence = labelled(lines, {"confidence"});
-      auto v = confidence ? number(*confidence) : std::nullopt;
-      if (v && *v > 1 && *v <= 100) *v /= 100.0;  // "CONFIDENCE: 80"
-      if (!v || *v < 0 || *v > 1)
+      auto v = confidence ? confidence_of(*confidence) : std::nullopt;
+      if (!v)
         return bad(std::move(out), "the reply has no CONFIDENCE from 0 to 1", reply);
       out.choice = *choice;
       out.confidence = *v;

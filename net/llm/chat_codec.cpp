@@ -22,6 +22,7 @@ std::string_view to_string(llm_errc x) {
     case llm_errc::no_content: return "no_content";
     case llm_errc::api_error: return "api_error";
     case llm_errc::stream_broken: return "stream_broken";
+    case llm_errc::too_long: return "reply_too_long";
   }
   return "unknown";
 }
@@ -30,11 +31,23 @@ std::string_view endpoint_path(wire_format f) {
   return f == wire_format::anthropic ? "/messages" : "/chat/completions";
 }
 
+bool openai_reasoning_model(std::string_view model) {
+  auto slash = model.rfind('/');  // "openai/o3-mini" on OpenRouter
+  if (slash != std::string_view::npos) model.remove_prefix(slash + 1);
+  for (auto prefix : {"o1", "o3", "o4", "gpt-5"})
+    if (model.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 std::string encode_request(wire_format f, const chat_request& r) {
   json::object o;
   o["model"] = r.model;
-  o["max_tokens"] = r.max_tokens;
-  o["temperature"] = r.temperature;
+  if (f == wire_format::openai && r.reasoning_model) {
+    o["max_completion_tokens"] = r.max_tokens;
+  } else {
+    o["max_tokens"] = r.max_tokens;
+    o["temperature"] = r.temperature;
+  }
   json::array messages;
   if (f == wire_format::anthropic) {
     if (!r.system.empty()) o["system"] = r.system;
@@ -45,7 +58,8 @@ std::string encode_request(wire_format f, const chat_request& r) {
   o["messages"] = std::move(messages);
   if (r.stream) {
     o["stream"] = true;
-    if (f == wire_format::openai) o["stream_options"] = json::object{{"include_usage", true}};
+    if (f == wire_format::openai && r.stream_usage)
+      o["stream_options"] = json::object{{"include_usage", true}};
   }
   return json::serialize(o);
 }
@@ -81,7 +95,7 @@ expected<json::value, llm_errc> parse(std::string_view body) {
   auto v = json::parse(body, ec);
   if (ec || !v.is_object())
     return llm_error{llm_errc::bad_json,
-                     "the reply is not a JSON object: " + std::string{text::utf8_prefix(body, 120)}};
+                     "the reply is not a JSON object: " + text::utf8_scrub(text::utf8_prefix(body, 120))};
   return v;
 }
 
@@ -136,9 +150,8 @@ std::string error_message(std::string_view body, size_t max) {
     if (auto err = api_error_in(v)) msg = err->message;
     else if (auto m = text_at(v, {"message"}); !m.empty()) msg = m;
   }
-  if (msg.empty()) msg.assign(body);
-  auto cut = text::utf8_prefix(msg, max);
-  return text::utf8_invalid_at(cut) == text::utf8_valid ? std::string{cut} : std::string{"(not UTF-8)"};
+  if (msg.empty()) msg.assign(body.substr(0, max));
+  return std::string{text::utf8_prefix(text::utf8_scrub(text::utf8_prefix(msg, max)), max)};
 }
 
 std::optional<llm_error> stream_decoder::on_event(const sse_event& e, std::string& delta) {
@@ -174,6 +187,8 @@ std::optional<llm_error> stream_decoder::on_event(const sse_event& e, std::strin
     if (const auto* u = path(*v, {"usage"}); u && u->is_object())
       reply_.used = {count(*u, {"prompt_tokens"}), count(*u, {"completion_tokens"})};
   }
+  if (reply_.text.size() + delta.size() > max_text_)
+    return llm_error{llm_errc::too_long, "the streamed reply passed " + std::to_string(max_text_) + " bytes"};
   reply_.text += delta;
   return std::nullopt;
 }

@@ -24,6 +24,7 @@ enum class llm_errc : uint8_t {
   no_content,     // well-formed, but without the reply text
   api_error,      // the API answered with an error object (in a stream, or with status 200)
   stream_broken,  // the stream ended (or passed its size bound) before its end
+  too_long,       // a streamed reply passed its bound (a model that does not stop)
 };
 
 [[nodiscard]] std::string_view to_string(llm_errc x);
@@ -37,7 +38,16 @@ struct chat_request {
   uint32_t max_tokens = 1024;
   double temperature = 0.7;
   bool stream = false;
+  // OpenAI's reasoning models (o1, o3, o4, gpt-5...) refuse `max_tokens` and any temperature but
+  // 1: they get `max_completion_tokens` and no temperature.
+  bool reasoning_model = false;
+  // Ask for the usage in a stream's last chunk (OpenAI's stream_options; some older compatible
+  // servers refuse the field).
+  bool stream_usage = true;
 };
+
+/// Whether an OpenAI model name is one of its reasoning models.
+[[nodiscard]] bool openai_reasoning_model(std::string_view model);
 
 struct usage {
   uint32_t tokens_in = 0;
@@ -67,7 +77,9 @@ struct chat_reply {
 /// A streamed reply, one server-sent event at a time.
 class stream_decoder {
 public:
-  explicit stream_decoder(wire_format f) : format_(f) {}
+  /// `max_text_bytes`: past it the stream fails with too_long.
+  explicit stream_decoder(wire_format f, size_t max_text_bytes = size_t{256} << 10)
+      : format_(f), max_text_(max_text_bytes) {}
 
   /// Takes one event: its text (if any) is left in `delta` (cleared otherwise) and appended to
   /// the reply. An error event or an event that does not parse fails the stream.
@@ -80,6 +92,7 @@ public:
 
 private:
   wire_format format_;
+  size_t max_text_;
   chat_reply reply_;
   bool done_ = false;
 };

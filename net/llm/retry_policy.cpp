@@ -10,10 +10,10 @@ namespace aragora::llm {
 
 namespace {
 
+// Only the error code says a quota is spent: free text such as "you exceeded your current quota"
+// also comes with per-minute limits that a retry does get past.
 bool says_quota(std::string_view body) {
-  for (auto word : {"insufficient_quota", "quota", "billing", "credit"})
-    if (body.find(word) != std::string_view::npos) return true;
-  return false;
+  return body.find("insufficient_quota") != std::string_view::npos;
 }
 
 }  // namespace
@@ -28,8 +28,8 @@ next_step after_status(unsigned status, std::string_view body) {
 std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v,
                                                           std::chrono::system_clock::time_point now,
                                                           std::chrono::milliseconds cap) {
-  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
-  while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+  while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
   if (v.empty()) return std::nullopt;
   if (v.front() >= '0' && v.front() <= '9') {
     double seconds = 0;
@@ -38,7 +38,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(std::string_view v,
     auto ms = std::chrono::milliseconds{static_cast<int64_t>(std::min(seconds * 1000.0, 1e12))};
     return std::min(ms, cap);
   }
-  // IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT".
+  // IMF-fixdate: "Wed, 21 Oct 2015 07:28:00 GMT" (the C locale's day and month names: the
+  // process never sets another). The obsolete RFC 850 and asctime forms are not read.
   std::tm tm{};
   std::string s{v};
   const char* end = strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm);

@@ -4,7 +4,7 @@
 //
 // Retried (with backoff and jitter, honouring Retry-After): 408, 409, 429, 5xx, timeouts,
 // connection resets. Moved to the agent's next provider: 401, 403 (a key that does not work
-// there) and a 402 or 429 that says the quota is spent (retrying cannot help). Failed at once:
+// there), 402, and a 429 whose code is insufficient_quota (retrying cannot help). Failed at once:
 // any other 4xx (the request itself is wrong).
 
 #include <chrono>

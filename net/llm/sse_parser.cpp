@@ -4,6 +4,21 @@ namespace aragora::llm {
 
 bool sse_parser::feed(std::string_view bytes, const std::function<void(const sse_event&)>& on_event) {
   if (failed_) return false;
+  if (started_) return consume(bytes, on_event);
+  // A byte order mark at the very start is not part of the first field: hold the first bytes
+  // until it is clear whether they are one.
+  static constexpr std::string_view bom = "\xEF\xBB\xBF";
+  head_.append(bytes);
+  if (head_.size() < bom.size() && bom.substr(0, head_.size()) == head_) return true;
+  started_ = true;
+  std::string all = std::move(head_);
+  head_.clear();
+  std::string_view rest{all};
+  if (rest.substr(0, bom.size()) == bom) rest.remove_prefix(bom.size());
+  return consume(rest, on_event);
+}
+
+bool sse_parser::consume(std::string_view bytes, const std::function<void(const sse_event&)>& on_event) {
   for (char c : bytes) {
     if (c == '\n' && after_cr_) {  // the LF of a CRLF
       after_cr_ = false;

@@ -26,6 +26,7 @@ public:
   [[nodiscard]] bool failed() const { return failed_; }
 
 private:
+  bool consume(std::string_view bytes, const std::function<void(const sse_event&)>& on_event);
   void line(std::string_view l, const std::function<void(const sse_event&)>& on_event);
 
   size_t max_;
@@ -34,6 +35,8 @@ private:
   sse_event event_;
   bool has_data_ = false;
   bool failed_ = false;
+  bool started_ = false;  // past a possible byte order mark
+  std::string head_;      // the first bytes, while they may still be one
 };
 
 }  // namespace aragora::llm

@@ -71,7 +71,8 @@ public:
   /// without a store.
   [[nodiscard]] caf::actor ranking();
 
-  /// Tells `observer` (debate_durable) what every persisted step made durable.
+  /// Tells `observer` (debate_durable) what every persisted step made durable. Call it before
+  /// debates run: running debates read the observer unsynchronised.
   void observe_durability(caf::actor observer);
 
   /// The fault-injection hook, when the config enabled it (tests); nullptr otherwise.

@@ -4,7 +4,9 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
+#include <functional>
 
 #include "actors/agent/agent_spec.hpp"
 #include "actors/debate/actor/messages.hpp"
@@ -163,16 +165,25 @@ node_backend::~node_backend() {
 caf::actor node_backend::ranking_actor() { return node_.ranking(); }
 
 std::vector<std::string> node_backend::resume() {
+  {
+    std::lock_guard<std::mutex> lock{mtx_};
+    resuming_ = true;
+  }
   auto r = node_.resume_unfinished(sink_, debate::finish_report::full, "serve", {sink_});
   for (const auto& [id, why] : r.unreadable) log::warn("serve", "debate ", id, " not resumed: ", why);
   // Live before anyone can subscribe (the server starts after this): a subscriber who comes
   // before a resumed debate's next event must still be kept for it.
-  for (const auto& id : r.ids) hub_.open(id);
-  {
-    std::lock_guard<std::mutex> lock{mtx_};
-    for (const auto& id : r.ids) versions_.emplace(id, ++next_version_);
-    ++list_version_;
+  // A resumed debate may have ended already (its rest was one step): it is neither reopened on
+  // the hub (its stream closed) nor given a version (what is stored of it is final).
+  std::lock_guard<std::mutex> lock{mtx_};
+  for (const auto& id : r.ids) {
+    if (ended_while_resuming_.count(id)) continue;
+    hub_.open(id);
+    versions_.emplace(id, ++next_version_);
   }
+  ++list_version_;
+  resuming_ = false;
+  ended_while_resuming_.clear();
   debate_metrics::get().started.inc(r.ids.size());
   return r.ids;
 }
@@ -237,14 +248,16 @@ void node_backend::refresh_gauges(const std::string& data_dir) {
 
 void node_backend::written(const std::string& id) {
   std::lock_guard<std::mutex> lock{mtx_};
-  starting_.erase(id);
+  // The first write also puts the debate in the list's index: pages kept from before it are
+  // stale from now on (the start alone could not make them so: its write was still in flight).
+  if (starting_.erase(id)) ++list_version_;
   if (auto it = versions_.find(id); it != versions_.end()) it->second = ++next_version_;
 }
 
 void node_backend::finished(const std::string& id) {
   std::lock_guard<std::mutex> lock{mtx_};
   starting_.erase(id);
-  versions_.erase(id);
+  if (!versions_.erase(id) && resuming_) ended_while_resuming_.insert(id);
   ++list_version_;
 }
 
@@ -314,7 +327,24 @@ edge::api_result<edge::debate_page> node_backend::list(uint32_t limit, uint64_t 
   q->ids_only = true;
   debate::list_page page;
   if (auto err = debate::list_debates(*db_, *q, page)) return store_failed(*err);
-  return edge::debate_page{std::move(page.ids), page.more};
+  edge::debate_page out{std::move(page.ids), page.more};
+  if (offset == 0 && (!q->status || *q->status == debate::list_status::running)) {
+    // Created here, first write in flight: not in the index yet, but the newest of all (a client
+    // that creates and then lists sees its debate, as a GET would).
+    std::vector<std::string> fresh;
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      for (const auto& [id, spec] : starting_)
+        if (std::find(out.ids.begin(), out.ids.end(), id) == out.ids.end()) fresh.push_back(id);
+    }
+    std::sort(fresh.begin(), fresh.end(), std::greater<>{});  // ids sort by creation time
+    out.ids.insert(out.ids.begin(), fresh.begin(), fresh.end());
+    if (out.ids.size() > limit) {
+      out.ids.resize(limit);
+      out.more = true;
+    }
+  }
+  return out;
 }
 
 edge::api_result<v1::DebateRecord> node_backend::record(const std::string& id) {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "net/edge/backend.hpp"
 #include "runtime/config/config.hpp"
@@ -78,7 +79,10 @@ private:
   // The version (edge::backend::version) of every debate running here.
   std::unordered_map<std::string, uint64_t> versions_;
   uint64_t next_version_ = 0;
-  uint64_t list_version_ = 1;  // moved on by every start and end
+  uint64_t list_version_ = 1;  // moved on by every start, first write and end
+  // Debates that ended while resume() was still starting the others (it registers them after).
+  bool resuming_ = false;
+  std::unordered_set<std::string> ended_while_resuming_;
 };
 
 }  // namespace aragora::node

@@ -632,8 +632,9 @@ TEST(Edge, TheBackendAndHubMayGoWhileDebatesStillEmitOnTheNode) {
   // still in flight must not reach a hub or backend that is gone (ASan caught one in CI).
   test::temp_store store{"edge-teardown"};
   auto cfg = quick(2);
-  node::local_node node{cfg, std::nullopt, store.db};
   for (int round = 0; round < 5; ++round) {
+    // A node per round: the backend is made before its node runs debates (observe_durability).
+    node::local_node node{cfg, std::nullopt, store.db};
     auto hub = std::make_unique<edge::stream_hub>();
     auto backend = std::make_unique<node::node_backend>(node, store.db, *hub, cfg);
     for (int i = 0; i < 40; ++i) {
@@ -645,9 +646,9 @@ TEST(Edge, TheBackendAndHubMayGoWhileDebatesStillEmitOnTheNode) {
     std::this_thread::sleep_for(std::chrono::milliseconds{5 * round});
     backend.reset();
     hub.reset();
+    // Debates go on emitting to the sink that is gone; the node stops them at its own end.
+    std::this_thread::sleep_for(20ms);
   }
-  // Debates go on emitting to the sink that is gone; the node stops them at its own end.
-  std::this_thread::sleep_for(50ms);
 }
 
 }  // namespace

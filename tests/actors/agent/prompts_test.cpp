@@ -111,7 +111,7 @@ TEST(Prompts, VotesNameACandidateWithAConfidenceOrFail) {
     const char* says;
   };
   for (auto [reply, says] : {bad_case{"I prefer alice.", "no VOTE line"},
-                             bad_case{"VOTE: dave\nCONFIDENCE: 0.5", "'dave' names none of the candidates (alice, bob, carol)"},
+                             bad_case{"VOTE: dave\nCONFIDENCE: 0.5", "'dave' names none of the candidates (alice, carol)"},
                              bad_case{"VOTE: alice or carol\nCONFIDENCE: 0.5", "names none"},
                              bad_case{"VOTE: alice", "no CONFIDENCE"},
                              bad_case{"VOTE: alice\nCONFIDENCE: 250", "no CONFIDENCE"}}) {
@@ -120,9 +120,42 @@ TEST(Prompts, VotesNameACandidateWithAConfidenceOrFail) {
     EXPECT_NE(b.error_message.find(says), std::string::npos) << b.error_message;
     EXPECT_EQ(b.choice, debate::no_agent);
   }
+  // Bob may not vote for himself while others stand; the judge may pick anyone.
+  auto own = outcome_of_reply(spec, call, "VOTE: bob\nCONFIDENCE: 0.9");
+  ASSERT_FALSE(own.ok());
+  EXPECT_NE(own.error_message.find("names none of the candidates (alice, carol)"), std::string::npos) << own.error_message;
+  for (auto [reply, conf] : {std::pair{"VOTE: alice\nCONFIDENCE: 8/10", 0.8}, std::pair{"VOTE: alice\nCONFIDENCE: 1", 1.0}}) {
+    auto x = outcome_of_reply(spec, call, reply);
+    ASSERT_TRUE(x.ok()) << reply << ": " << x.error_message;
+    EXPECT_DOUBLE_EQ(x.confidence, conf);
+  }
+  EXPECT_FALSE(outcome_of_reply(spec, call, "VOTE: alice\nCONFIDENCE: 1.5").ok());
   auto judge = outcome_of_reply(spec, request(phase::judge, 2), "WINNER: alice\nCONFIDENCE: 0.7\nAdopt alice's plan.");
   ASSERT_TRUE(judge.ok()) << judge.error_message;
   EXPECT_EQ(judge.choice, 0);
+}
+
+TEST(Prompts, ANameInsideALongerCandidatesNameIsNotASecondChoice) {
+  auto spec = three();
+  spec.agents = {{"gpt-4", "openai", "gpt-4"}, {"gpt-4-turbo", "openai", "gpt-4-turbo"}, {"claude", "anthropic", "c"}};
+  auto call = request(phase::vote, 2);
+  auto o = outcome_of_reply(spec, call, "VOTE: gpt-4-turbo, since it is concrete\nCONFIDENCE: 0.6");
+  ASSERT_TRUE(o.ok()) << o.error_message;
+  EXPECT_EQ(o.choice, 1);
+  auto short_name = outcome_of_reply(spec, call, "VOTE: gpt-4's answer\nCONFIDENCE: 0.6");
+  ASSERT_TRUE(short_name.ok()) << short_name.error_message;
+  EXPECT_EQ(short_name.choice, 0);
+}
+
+TEST(Prompts, CritiqueListsSurviveCrlfAndLongNumbering) {
+  auto spec = three();
+  auto call = request(phase::critique, 2, 0);
+  std::string reply = "SEVERITY: 7/10\r\nISSUES:\r\n\r\n9. nine\r\n10. ten\r\n11) eleven\r\n";
+  auto o = outcome_of_reply(spec, call, reply);
+  ASSERT_TRUE(o.ok()) << o.error_message;
+  EXPECT_EQ(o.severity, 7);
+  EXPECT_EQ(o.issues, "nine\nten\neleven");
+  EXPECT_FALSE(outcome_of_reply(spec, call, "SEVERITY: 70%").ok());
 }
 
 TEST(Prompts, ProposalsAreTrimmedScrubbedAndBounded) {
@@ -133,6 +166,9 @@ TEST(Prompts, ProposalsAreTrimmedScrubbedAndBounded) {
   auto huge = outcome_of_reply(spec, request(phase::revise, 0), std::string(200'000, 'x'));
   ASSERT_TRUE(huge.ok());
   EXPECT_EQ(huge.text->size(), defaults::agent_reply_max_bytes);
+  auto invalid = outcome_of_reply(spec, request(phase::revise, 0), std::string(200'000, '\xff'));
+  ASSERT_TRUE(invalid.ok());
+  EXPECT_LE(invalid.text->size(), defaults::agent_reply_max_bytes);
 }
 
 }  // namespace

@@ -34,6 +34,18 @@ TEST(ChatCodec, RequestsArePinnedBytes) {
             R"({"model":"claude-haiku-4-5","max_tokens":256,"temperature":5E-1,)"
             R"("system":"You are \"alice\".","messages":[)"
             R"({"role":"user","content":"Q?\nAnswer briefly."}],"stream":true})");
+  auto reasoning = sample(true);
+  reasoning.model = "o3-mini";
+  reasoning.reasoning_model = openai_reasoning_model(reasoning.model);
+  reasoning.stream_usage = false;
+  EXPECT_EQ(encode_request(wire_format::openai, reasoning),
+            R"({"model":"o3-mini","max_completion_tokens":256,"messages":[)"
+            R"({"role":"system","content":"You are \"alice\"."},)"
+            R"({"role":"user","content":"Q?\nAnswer briefly."}],"stream":true})");
+  EXPECT_TRUE(openai_reasoning_model("openai/gpt-5-mini"));
+  EXPECT_TRUE(openai_reasoning_model("o1"));
+  EXPECT_FALSE(openai_reasoning_model("gpt-4o-mini"));
+  EXPECT_FALSE(openai_reasoning_model("llama3"));
   EXPECT_EQ(endpoint_path(wire_format::openai), "/chat/completions");
   EXPECT_EQ(endpoint_path(wire_format::anthropic), "/messages");
 }
@@ -76,7 +88,9 @@ TEST(ChatCodec, RepliesThatCannotBeUsedSayWhy) {
   EXPECT_EQ(error_message(R"({"error":"model not found"})"), "model not found");
   EXPECT_EQ(error_message("<html>Bad Gateway</html>"), "<html>Bad Gateway</html>");
   EXPECT_EQ(error_message(std::string(400, 'x'), 300).size(), 300u);
-  EXPECT_EQ(error_message("\xff\xfe"), "(not UTF-8)");
+  EXPECT_EQ(error_message("bad \xff byte"), "bad \xEF\xBF\xBD byte");  // kept, scrubbed to UTF-8
+  auto not_json = decode_reply(wire_format::openai, "<html>\xff</html>");
+  EXPECT_EQ(not_json.error().message, "the reply is not a JSON object: <html>\xEF\xBF\xBD</html>");
 }
 
 TEST(ChatCodec, AnOpenAiStreamBuildsTheReplyDeltaByDelta) {
@@ -131,6 +145,16 @@ TEST(ChatCodec, AnAnthropicStreamBuildsTheReplyAndAnErrorEventEndsIt) {
   auto bad = e.on_event({"message", "{\"type\":"}, delta);
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->code, llm_errc::bad_json);
+}
+
+TEST(ChatCodec, AStreamThatDoesNotStopFailsAtItsBound) {
+  stream_decoder d{wire_format::openai, 10};
+  std::string delta;
+  ASSERT_FALSE(d.on_event({"message", R"({"choices":[{"delta":{"content":"0123456789"}}]})"}, delta));
+  auto err = d.on_event({"message", R"({"choices":[{"delta":{"content":"x"}}]})"}, delta);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code, llm_errc::too_long);
+  EXPECT_EQ(d.reply().text, "0123456789");
 }
 
 }  // namespace

@@ -14,6 +14,9 @@ TEST(RetryPolicy, StatusesLeadToRetryNextProviderOrFail) {
     EXPECT_EQ(after_status(s, "{}"), next_step::retry) << s;
   for (unsigned s : {401u, 402u, 403u}) EXPECT_EQ(after_status(s, "{}"), next_step::next_provider) << s;
   EXPECT_EQ(after_status(429, R"({"error":{"code":"insufficient_quota"}})"), next_step::next_provider);
+  // A per-minute limit worded as a quota is still worth the wait.
+  EXPECT_EQ(after_status(429, R"({"error":{"message":"You exceeded your current quota, retry in 20s"}})"),
+            next_step::retry);
   for (unsigned s : {400u, 404u, 413u, 422u}) EXPECT_EQ(after_status(s, "{}"), next_step::fail) << s;
 }
 
@@ -21,6 +24,7 @@ TEST(RetryPolicy, RetryAfterInSecondsOrAsAnHttpDate) {
   auto now = std::chrono::system_clock::from_time_t(1445412470);  // Wed, 21 Oct 2015 07:27:50 GMT
   EXPECT_EQ(parse_retry_after("3", now), 3000ms);
   EXPECT_EQ(parse_retry_after(" 0.5 ", now), 500ms);
+  EXPECT_EQ(parse_retry_after("\t2\t", now), 2000ms);
   EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now), 10000ms);
   EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:27:00 GMT", now), 0ms);  // past: no wait
   EXPECT_EQ(parse_retry_after("86400", now), 120000ms);                      // capped

@@ -37,6 +37,18 @@ TEST(SseParser, EventsComeOutWholeHoweverTheBytesAreSplit) {
   }
 }
 
+TEST(SseParser, AByteOrderMarkAtTheStartIsNotPartOfTheFirstField) {
+  const std::string stream = "\xEF\xBB\xBF" "data: first\n\ndata: \xEF\xBB\xBF kept\n\n";
+  for (size_t piece : {1u, 2u, 4u, 1000u}) {
+    auto events = parse_in_pieces(stream, piece);
+    ASSERT_EQ(events.size(), 2u) << piece;
+    EXPECT_EQ(events[0].data, "first");
+    EXPECT_EQ(events[1].data, "\xEF\xBB\xBF kept");
+  }
+  auto plain = parse_in_pieces("\xEFdata: x\n\n", 1);  // not a BOM: an unknown field, ignored
+  EXPECT_TRUE(plain.empty());
+}
+
 TEST(SseParser, AnIncompleteEventIsNotDispatchedAndAnOversizedOneBreaksTheStream) {
   sse_parser p{64};
   std::vector<sse_event> out;
