@@ -1,8 +1,10 @@
 #include "actors/agent/agent_spec.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <unordered_map>
 
+#include "actors/agent/llm_options.hpp"
 #include "actors/agent/mock_provider.hpp"
 #include "runtime/base/text/utf8.hpp"
 
@@ -15,12 +17,13 @@ std::string_view to_string(agent_errc x) {
     case agent_errc::unknown_option: return "unknown_agent";
     case agent_errc::bad_name: return "bad_agent_name";
     case agent_errc::invalid_utf8: return "invalid_utf8";
+    case agent_errc::missing_key: return "missing_api_key";
   }
   return "unknown";
 }
 
 const std::vector<std::string_view>& known_providers() {
-  static const std::vector<std::string_view> providers{"mock"};
+  static const std::vector<std::string_view> providers{"mock", "openai", "anthropic", "openrouter", "ollama"};
   return providers;
 }
 
@@ -72,9 +75,21 @@ expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_v
     if (std::find(known.begin(), known.end(), provider) == known.end())
       return agent_error{agent_errc::unknown_provider,
                          "unknown agent provider '" + std::string{provider} +
-                             "' in '" + std::string{item} + "'; this build knows: mock"};
-    std::string option = parts.size() > 1 ? std::string{parts[1]} : "balanced";
-    if (!parse_style(option))
+                             "' in '" + std::string{item} +
+                             "'; this build knows: mock, openai, anthropic, openrouter, ollama"};
+    bool real = is_llm_provider(provider);
+    std::string option = parts.size() > 1 ? std::string{parts[1]} : real ? "" : "balanced";
+    if (real) {
+      // The option is the model: whatever the provider calls it, within reason.
+      if (option.empty() || option.size() > 128 ||
+          !std::all_of(option.begin(), option.end(), [](char c) {
+            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/' || c == '@';
+          }))
+        return agent_error{agent_errc::unknown_option,
+                           "agent '" + std::string{item} + "' names no model; expected " +
+                               std::string{provider} + ":MODEL[:NAME], e.g. " +
+                               (provider == "anthropic" ? "anthropic:claude-haiku-4-5" : provider == "ollama" ? "ollama:llama3" : "openai:gpt-4o-mini")};
+    } else if (!parse_style(option))
       return agent_error{agent_errc::unknown_option,
                          "unknown mock style '" + option + "' in '" + std::string{item} +
                              "'; styles: supportive, critical, balanced, contrarian"};
@@ -85,12 +100,30 @@ expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_v
         return agent_error{agent_errc::bad_name,
                            "agent name '" + name + "' must be 1-64 of [A-Za-z0-9._-]"};
     } else {
+      // Named after the option; a model's '/' and '@' are not name characters.
       name = option;
+      std::replace_if(name.begin(), name.end(), [](char c) { return c == '/' || c == '@'; }, '-');
       if (int n = ++seen[name]; n > 1) name += "-" + std::to_string(n);
     }
     out.push_back({std::move(name), std::string{provider}, std::move(option)});
   }
   return out;
+}
+
+std::optional<agent_error> check_keys(const std::vector<debate::agent_spec>& agents,
+                                      const llm_options& opts) {
+  for (const auto& a : agents) {
+    if (!is_llm_provider(a.provider) || !needs_key(a.provider)) continue;
+    const auto* p = opts.find(a.provider);
+    if (p && !p->api_keys.empty()) continue;
+    std::string env = a.provider == "openai" ? "OPENAI_API_KEY"
+                      : a.provider == "anthropic" ? "ANTHROPIC_API_KEY"
+                                                  : "OPENROUTER_API_KEY";
+    return agent_error{agent_errc::missing_key,
+                       "agent '" + a.name + "' (" + a.provider + ":" + a.option + ") needs an API key: set " +
+                           env + " or providers." + a.provider + ".api_key in the configuration"};
+  }
+  return std::nullopt;
 }
 
 }  // namespace aragora::agent

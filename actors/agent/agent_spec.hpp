@@ -1,6 +1,7 @@
 #pragma once
 // Parsing `--agents` lists: "mock:supportive,mock:critical:alice".
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,7 @@ enum class agent_errc : uint8_t {
   unknown_option,
   bad_name,
   invalid_utf8,
+  missing_key,  // a real provider without an API key
 };
 
 [[nodiscard]] std::string_view to_string(agent_errc x);
@@ -27,6 +29,12 @@ using agent_error = error<agent_errc>;
 /// after its option ("critical"), with "-2", "-3"... appended when the name repeats.
 [[nodiscard]] expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(
     std::string_view list);
+
+struct llm_options;
+
+/// The first agent whose provider cannot be called: no key for it (ollama needs none).
+[[nodiscard]] std::optional<agent_error> check_keys(const std::vector<debate::agent_spec>& agents,
+                                                    const llm_options& opts);
 
 /// The providers this build can run.
 [[nodiscard]] const std::vector<std::string_view>& known_providers();

@@ -137,6 +137,12 @@ struct http_client::impl {
     else tls.load_verify_file(opts.ca_file, ec);
     // An unreadable CA file leaves the store empty: every handshake then fails verification
     // (tls_failed), which is the safe way to fail.
+  }
+
+  // The I/O threads start with the first exchange: a node that configures providers and never
+  // calls them runs none. Under mtx.
+  void ensure_threads() {
+    if (!threads.empty()) return;
     for (uint32_t i = 0; i < std::max<uint32_t>(1, opts.io_threads); ++i)
       threads.emplace_back([this] { ioc.run(); });
   }
@@ -185,6 +191,14 @@ private:
 
   void begin() {
     if (finished_) return;
+    if (req_.delay.count() > 0) {  // cancellable like the rest: the same timer
+      timer_.expires_after(req_.delay);
+      req_.delay = std::chrono::milliseconds{0};
+      timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
+        if (!ec) self->begin();
+      });
+      return;
+    }
     timer_.expires_after(req_.timeout);
     timer_.async_wait([self = this->shared_from_this()](boost::system::error_code ec) {
       if (!ec) self->finish(transport_error{transport_errc::timeout, "no complete answer from " + self->where_ + " within " + std::to_string(self->req_.timeout.count()) + " ms"});
@@ -340,10 +354,13 @@ http_client::http_client() : http_client(options{}) {}
 
 http_client::http_client(options o) : impl_(std::make_unique<impl>(std::move(o))) {}
 
-http_client::~http_client() {
+http_client::~http_client() { stop(); }
+
+void http_client::stop() {
   std::vector<std::shared_ptr<exchange_base>> in_flight;
   {
     std::lock_guard<std::mutex> lock{impl_->mtx};
+    if (impl_->stopping) return;
     impl_->stopping = true;
     for (auto& [id, w] : impl_->live)
       if (auto x = w.lock()) in_flight.push_back(std::move(x));
@@ -361,6 +378,7 @@ uint64_t http_client::start(http_request r, body_fn on_body, done_fn on_done) {
   {
     std::lock_guard<std::mutex> lock{impl_->mtx};
     if (!impl_->stopping) {
+      impl_->ensure_threads();
       id = ++impl_->next_id;
       if (r.url.tls) {
         secure = std::make_shared<exchange<beast::ssl_stream<beast::tcp_stream>>>(

@@ -54,7 +54,8 @@ struct http_request {
   std::string path;  // after url.path: "/chat/completions"
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // sent as application/json
-  std::chrono::milliseconds timeout{60'000};  // the whole exchange
+  std::chrono::milliseconds timeout{60'000};  // the whole exchange, from after `delay`
+  std::chrono::milliseconds delay{0};         // wait this long first (a retry's backoff)
   bool stream = false;  // a 2xx body goes to on_body as it arrives
 };
 
@@ -82,7 +83,7 @@ public:
 
   http_client();
   explicit http_client(options o);
-  ~http_client();  // stops: exchanges in flight end with `stopped`
+  ~http_client();  // stop()
   http_client(const http_client&) = delete;
   http_client& operator=(const http_client&) = delete;
 
@@ -91,6 +92,10 @@ public:
   /// Ends an exchange in flight with `cancelled` (on_body is not called after on_done). Unknown
   /// or finished ids are ignored. Any thread.
   void cancel(uint64_t id);
+
+  /// Ends every exchange in flight with `stopped`, waits for their callbacks and stops the I/O
+  /// threads; later starts end with `stopped` at once. Idempotent. Not from an I/O thread.
+  void stop();
 
   /// Exchanges in flight.
   [[nodiscard]] size_t in_flight() const;

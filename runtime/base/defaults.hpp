@@ -53,6 +53,13 @@ inline constexpr uint32_t calibration_min_predictions = 10;
 // A reply longer than this is cut (at a character boundary) before it enters the debate: one
 // runaway model must not grow every later prompt and record without bound.
 inline constexpr size_t agent_reply_max_bytes = 64 * 1024;
+inline constexpr uint32_t agent_max_tokens = 1024;         // asked of a model per call
+inline constexpr uint32_t agent_max_attempts = 3;          // per call: 429, 5xx, timeouts, resets
+inline constexpr uint32_t provider_max_concurrency = 16;   // calls in flight per provider and node
+inline constexpr size_t provider_max_waiting = 10'000;     // calls queued behind them; more fail
+// The capacity guide's breaker for API agents: 5 failures in a row open it for 30 s.
+inline constexpr uint32_t provider_breaker_failures = 5;
+inline constexpr auto provider_breaker_recovery = 30s;
 
 // -- mock provider (YAML: mock.*) ----------------------------------------------------------------
 inline constexpr uint32_t mock_message_bytes = 0;  // 0 = natural length

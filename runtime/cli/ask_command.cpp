@@ -9,6 +9,7 @@
 #include <variant>
 
 #include "actors/agent/agent_spec.hpp"
+#include "actors/agent/llm_options.hpp"
 #include "actors/debate/codec.hpp"
 #include "actors/debate/actor/messages.hpp"
 #include "actors/debate/receipt.hpp"
@@ -39,6 +40,10 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_fl
     return std::nullopt;
   }
   spec.agents = std::move(agents).value();
+  if (auto missing = agent::check_keys(spec.agents, cfg.llm)) {
+    usage_error(missing->code_name(), missing->message);
+    return std::nullopt;
+  }
   spec.protocol = flags.protocol;
   if (o.consensus.empty()) {
     spec.consensus = debate::default_consensus(spec.protocol);

@@ -5,11 +5,13 @@
 #include <google/protobuf/stubs/common.h>
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <variant>
 
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/data_dir.hpp"
+#include "runtime/cli/provider_env.hpp"
 #include "runtime/cli/signals.hpp"
 #include "runtime/config/config.hpp"
 #include "runtime/base/settings/settings.hpp"
@@ -196,6 +198,7 @@ int main(int argc, char** argv) {
       return cli::print_error(cli::exit_usage, loaded.error().code_name(), loaded.error().message);
     cfg = std::move(loaded).value();
   }
+  cli::apply_provider_env(cfg.llm, [](const char* name) { return std::getenv(name); });
   if (*serve_cmd) {
     // edge.* of the configuration, unless the command line says otherwise.
     auto given = [&](const char* flag) { return serve_cmd->count(flag) > 0; };

@@ -206,6 +206,67 @@ std::optional<config_error> read_tokens(const YAML::Node& list, std::vector<toke
   return std::nullopt;
 }
 
+// providers: {openai: {api_key: ..., base_url: ..., ...}, anthropic: {...}}
+std::optional<config_error> read_providers(const YAML::Node& map, agent::llm_options& out) {
+  auto bad = [](std::string why) {
+    return config_error{config_errc::bad_value,
+                        "providers" + std::move(why) +
+                            " (providers.<openai|anthropic|openrouter|ollama>: api_key or api_keys, "
+                            "base_url, price_per_1k_in, price_per_1k_out, max_concurrency, stream)",
+                        "config_bad_providers"};
+  };
+  if (!map.IsMap()) return bad(" must be a mapping");
+  for (const auto& kv : map) {
+    auto name = kv.first.as<std::string>();
+    if (!agent::is_llm_provider(name)) return bad(": unknown provider '" + name + "'");
+    if (out.find(name)) return bad("." + name + " appears twice");
+    if (!kv.second.IsMap()) return bad("." + name + " must be a mapping");
+    agent::llm_provider_options p;
+    p.name = name;
+    for (const auto& f : kv.second) {
+      auto field = f.first.as<std::string>();
+      auto at = "." + name + "." + field;
+      if (field == "api_keys") {
+        if (!f.second.IsSequence()) return bad(at + " must be a list");
+        for (const auto& k : f.second) {
+          if (!k.IsScalar() || k.Scalar().empty()) return bad(at + " holds an empty key");
+          p.api_keys.push_back(k.Scalar());
+        }
+        continue;
+      }
+      if (!f.second.IsScalar()) return bad(at + " must be a value");
+      const auto& v = f.second.Scalar();
+      try {
+        if (field == "api_key") {
+          if (v.empty()) return bad(at + " is empty");
+          p.api_keys.insert(p.api_keys.begin(), v);
+        } else if (field == "base_url") {
+          p.base_url = v;
+        } else if (field == "price_per_1k_in" || field == "price_per_1k_out") {
+          size_t used = 0;
+          double d = std::stod(v, &used);
+          if (used != v.size() || !(d >= 0) || d > 1000) return bad(at + " is USD per 1,000 tokens, 0..1000");
+          (field == "price_per_1k_in" ? p.price_per_1k_in : p.price_per_1k_out) = d;
+        } else if (field == "max_concurrency") {
+          size_t used = 0;
+          auto n = std::stoul(v, &used);
+          if (used != v.size() || n < 1 || n > 100'000) return bad(at + " is 1..100000");
+          p.max_concurrency = static_cast<uint32_t>(n);
+        } else if (field == "stream") {
+          if (v != "true" && v != "false") return bad(at + " is true or false");
+          p.stream = v == "true";
+        } else {
+          return bad(": unknown field '" + field + "' of " + name);
+        }
+      } catch (const std::exception&) {
+        return bad(at + " is not a number");
+      }
+    }
+    out.providers.push_back(std::move(p));
+  }
+  return std::nullopt;
+}
+
 // Deeper than any key of the table: an alias cannot make apply() recurse without end.
 constexpr int max_depth = 4;
 
@@ -222,6 +283,12 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
     auto key = prefix + name;
     if (!seen.insert(name).second)
       return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
+    if (key == "providers") {
+      if (!applied.insert(key).second)
+        return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
+      if (auto err = read_providers(kv.second, cfg.llm)) return err;
+      continue;
+    }
     if (kv.second.IsMap()) {
       if (auto err = apply(kv.second, key + ".", cfg, applied, depth + 1)) return err;
       continue;

@@ -9,6 +9,7 @@
 #include <variant>
 #include <vector>
 
+#include "actors/agent/llm_options.hpp"
 #include "actors/agent/mock_options.hpp"
 #include "actors/debate/machine.hpp"
 #include "actors/debate/types.hpp"
@@ -72,6 +73,7 @@ struct node_config {
   std::chrono::milliseconds phase_grace;
   uint32_t seed;
   agent::mock_options mock;  // the node's mock provider, not part of a debate
+  agent::llm_options llm;    // the real providers (YAML providers.*, the CLI adds the environment)
   debate::machine_options machine;
   // Runtime.
   std::chrono::milliseconds timer_tick;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "actors/agent/agent_actor.hpp"
+#include "actors/agent/llm_provider.hpp"
 #include "actors/debate/actor/debate_actor.hpp"
 #include "actors/critique/patterns.hpp"
 #include "actors/debate/store/list_index.hpp"
@@ -19,6 +20,7 @@
 #include "runtime/base/supervision/supervisor.hpp"
 #include "runtime/base/ids/ids.hpp"
 #include "runtime/base/timer/timer_service.hpp"
+#include "net/llm/http_client.hpp"
 #include "storage/storage_actors.hpp"
 
 namespace aragora::node {
@@ -58,6 +60,17 @@ agent::pool_supervision pool_supervision_of(const config::node_config& c,
 
 }  // namespace
 
+/// The mock and every configured real provider.
+agent::provider_catalog providers_of(const config::node_config& c, std::shared_ptr<llm::http_client> http) {
+  auto catalog = agent::standard_providers(c.mock);
+  if (http) {
+    auto real = agent::llm_providers(c.llm, std::move(http),
+                                     std::make_shared<const agent::prompt_templates>(agent::prompt_templates::defaults()));
+    catalog.insert(catalog.end(), std::make_move_iterator(real.begin()), std::make_move_iterator(real.end()));
+  }
+  return catalog;
+}
+
 struct local_node::impl {
   caf::actor_system_config caf_cfg;
   // Declared before the actor system so they outlive it: actors still finishing while the
@@ -66,6 +79,14 @@ struct local_node::impl {
   debate::live_debates running;
   std::unique_ptr<fault::injector> faults;
   caf::actor_system sys;
+  // Real agents' HTTP client (none without configured providers). Stopped before the actor
+  // system goes: its I/O threads report to the agent workers.
+  struct stopping_http {
+    std::shared_ptr<llm::http_client> client;
+    ~stopping_http() {
+      if (client) client->stop();
+    }
+  } http;
   std::shared_ptr<agent::agent_pool> agents;  // shared with the debates (debate_services)
   std::shared_ptr<debate::debate_services> services;
   std::shared_ptr<storage::store> db;
@@ -81,8 +102,8 @@ struct local_node::impl {
       : timers(c.timer_tick, c.timer_slots),
         faults(c.fault_injection ? std::make_unique<fault::injector>() : nullptr),
         sys(configure(caf_cfg, c)),
-        agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c),
-                                                   agent::standard_providers(c.mock),
+        http{c.llm.providers.empty() ? nullptr : std::make_shared<llm::http_client>()},
+        agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c), providers_of(c, http.client),
                                                    pool_supervision_of(c, running, faults.get()))),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)) {

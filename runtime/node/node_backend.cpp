@@ -9,6 +9,7 @@
 #include <functional>
 
 #include "actors/agent/agent_spec.hpp"
+#include "actors/agent/llm_options.hpp"
 #include "actors/debate/actor/messages.hpp"
 #include "actors/debate/codec.hpp"
 #include "actors/debate/store/list_index.hpp"
@@ -191,6 +192,8 @@ std::vector<std::string> node_backend::resume() {
 debate::debate_spec node_backend::base_spec() { return config::default_spec(cfg_); }
 
 edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
+  if (auto missing = agent::check_keys(spec.agents, cfg_.llm))
+    return api_error{api_errc::invalid_value, missing->message};
   auto fp = capacity::estimate_footprint(spec, cfg_.mock.message_bytes);
   auto running = node_.running_debates();
   if ((running + 1) * fp.running > budget_bytes_)

@@ -102,6 +102,7 @@ TEST(Ask, SameSeedSameTranscript) {
 }
 
 TEST(Ask, BadInputIsAClearErrorWithExitCodeTwo) {
+  ::unsetenv("OPENAI_API_KEY");  // the missing key case, even on a machine that has one
   struct bad {
     std::string args;
     std::string code;
@@ -114,7 +115,8 @@ TEST(Ask, BadInputIsAClearErrorWithExitCodeTwo) {
       {"'Q?' --rounds 13", "rounds_out_of_range"},
       {"'Q?' --rounds -2", "rounds_out_of_range"},
       {"'Q?' --rounds many", "bad_usage"},
-      {"'Q?' --agents openai:gpt-4,mock:critical", "unknown_agent"},
+      {"'Q?' --agents gemini:pro,mock:critical", "unknown_agent"},
+      {"'Q?' --agents openai:gpt-4,mock:critical", "missing_api_key"},
       {"'Q?' --agents mock:sarcastic,mock:critical", "unknown_agent"},
       {"'Q?' --agents mock:critical", "too_few_agents"},
       {"'Q?' --protocol medium", "bad_protocol"},

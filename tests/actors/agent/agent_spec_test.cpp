@@ -35,7 +35,15 @@ TEST(AgentSpec, RepeatedStylesGetNumberedNames) {
 }
 
 TEST(AgentSpec, RefusesUnknownAgents) {
-  EXPECT_EQ(err("openai:gpt-4"), agent_errc::unknown_provider);
+  EXPECT_EQ(err("gemini:pro"), agent_errc::unknown_provider);
+  EXPECT_EQ(err("openai"), agent_errc::unknown_option);         // no model
+  EXPECT_EQ(err("openai:gpt 4"), agent_errc::unknown_option);   // not a model name
+  auto real = ok("openai:gpt-4o-mini,openrouter:meta-llama/llama-3-70b,anthropic:claude-haiku-4-5:bob");
+  EXPECT_EQ(real[0].name, "gpt-4o-mini");
+  EXPECT_EQ(real[0].option, "gpt-4o-mini");
+  EXPECT_EQ(real[1].name, "meta-llama-llama-3-70b");  // a model's '/' is no name character
+  EXPECT_EQ(real[1].option, "meta-llama/llama-3-70b");
+  EXPECT_EQ(real[2].name, "bob");
   EXPECT_EQ(err("mock:sarcastic"), agent_errc::unknown_option);
   EXPECT_EQ(err(""), agent_errc::empty_list);
   EXPECT_EQ(err("mock:critical,,mock:balanced"), agent_errc::unknown_provider);

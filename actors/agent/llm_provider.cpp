@@ -1,0 +1,383 @@
+#include "actors/agent/llm_provider.hpp"
+
+#include <atomic>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+
+#include "net/llm/chat_codec.hpp"
+#include "net/llm/http_client.hpp"
+#include "net/llm/retry_policy.hpp"
+#include "runtime/base/resilience/circuit_breaker.hpp"
+
+namespace aragora::agent {
+
+using debate::call_errc;
+using steady = std::chrono::steady_clock;
+
+std::string default_base_url(std::string_view provider) {
+  if (provider == "anthropic") return "https://api.anthropic.com/v1";
+  if (provider == "openrouter") return "https://openrouter.ai/api/v1";
+  if (provider == "ollama") return "http://127.0.0.1:11434/v1";
+  return "https://api.openai.com/v1";
+}
+
+namespace {
+
+/// One provider's shared state on a node: its breaker, its concurrency limit and the bounded
+/// queue of calls waiting for a slot.
+class llm_gate {
+public:
+  llm_gate(size_t max_in_flight, uint32_t failures, std::chrono::milliseconds recovery)
+      : max_(std::max<size_t>(1, max_in_flight)), breaker_(failures, recovery) {}
+
+  /// Runs `launch` now, or once a slot frees; false (and nothing runs) when the queue is full.
+  [[nodiscard]] bool admit(std::function<void()> launch) {
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      if (in_flight_ >= max_) {
+        if (waiting_.size() >= defaults::provider_max_waiting) return false;
+        waiting_.push_back(std::move(launch));
+        return true;
+      }
+      ++in_flight_;
+    }
+    launch();
+    return true;
+  }
+
+  /// A call let go of its slot: the next waiting one takes it.
+  void release() {
+    std::function<void()> next;
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      if (waiting_.empty()) {
+        --in_flight_;
+        return;
+      }
+      next = std::move(waiting_.front());
+      waiting_.pop_front();
+    }
+    next();
+  }
+
+  [[nodiscard]] bool allow(steady::time_point now, std::chrono::milliseconds& retry_in) {
+    std::lock_guard<std::mutex> lock{mtx_};
+    if (breaker_.allow(now)) return true;
+    retry_in = std::chrono::duration_cast<std::chrono::milliseconds>(breaker_.retry_after(now));
+    return false;
+  }
+  void record(bool ok, steady::time_point now) {
+    std::lock_guard<std::mutex> lock{mtx_};
+    if (ok) breaker_.record_success(now);
+    else breaker_.record_failure(now);
+  }
+
+  /// The key to use next; `rotate` moves on (a 429 on this one).
+  [[nodiscard]] size_t key_index(bool rotate, size_t keys) {
+    if (keys == 0) return 0;
+    if (rotate) return key_.fetch_add(1) + 1;
+    return key_.load();
+  }
+
+private:
+  std::mutex mtx_;
+  size_t max_;
+  size_t in_flight_ = 0;
+  std::deque<std::function<void()>> waiting_;
+  resilience::circuit_breaker breaker_;
+  std::atomic<size_t> key_{0};
+};
+
+/// What every call of one provider shares, whichever worker started it.
+struct provider_context {
+  llm_provider_options opts;
+  llm::wire_format format = llm::wire_format::openai;
+  llm::base_url url;
+  std::optional<llm::transport_error> bad_url;  // reported by every call, not thrown
+  uint32_t max_tokens = defaults::agent_max_tokens;
+  uint32_t max_attempts = defaults::agent_max_attempts;
+  std::shared_ptr<llm::http_client> http;
+  std::shared_ptr<const prompt_templates> templates;
+  std::shared_ptr<llm_gate> gate;
+
+  /// The message with every key of this provider blanked out: API error bodies quote keys.
+  [[nodiscard]] std::string redact(std::string msg) const {
+    for (const auto& k : opts.api_keys) {
+      if (k.size() < 4) continue;
+      for (size_t at; (at = msg.find(k)) != std::string::npos;) msg.replace(at, k.size(), "[redacted]");
+    }
+    return msg;
+  }
+};
+
+struct call_state {
+  call_id id = 0;
+  std::shared_ptr<const debate::debate_spec> spec;
+  debate::call_request request;
+  steady::time_point deadline;
+  bool stream = false;
+  std::string model;
+  std::shared_ptr<call_sink> sink;
+  std::atomic<bool> cancelled{false};
+  std::atomic<bool> finished{false};
+  std::atomic<uint64_t> http_id{0};
+  // One attempt's, on the I/O thread that runs it.
+  uint32_t attempt = 0;
+  bool rotate_key = false;
+  std::chrono::milliseconds delay{0};
+  std::string last_error;
+  llm::sse_parser parser;
+  std::optional<llm::stream_decoder> decoder;
+  std::optional<llm::llm_error> stream_error;
+  std::string delta;
+};
+
+/// The calls of one worker's instance in flight, for cancel; shared with the calls themselves,
+/// which may outlive the instance.
+struct call_registry {
+  std::mutex mtx;
+  std::unordered_map<call_id, std::weak_ptr<call_state>> calls;
+};
+
+uint64_t jitter() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return rng();
+}
+
+class llm_call {
+public:
+  static void finish(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
+                     const std::shared_ptr<call_state>& st, debate::call_outcome out) {
+    if (st->finished.exchange(true)) return;
+    {
+      std::lock_guard<std::mutex> lock{reg->mtx};
+      reg->calls.erase(st->id);
+    }
+    if (!st->cancelled) st->sink->done(st->id, std::move(out));
+    ctx->gate->release();
+  }
+
+  static void fail(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
+                   const std::shared_ptr<call_state>& st, call_errc code, const std::string& message) {
+    debate::call_outcome out;
+    out.key = st->request.key;
+    out.error = code;
+    out.error_message = ctx->redact(ctx->opts.name + ": " + message);
+    finish(ctx, reg, st, std::move(out));
+  }
+
+  static void attempt(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
+                      const std::shared_ptr<call_state>& st) {
+    if (st->cancelled) return finish(ctx, reg, st, {});
+    if (ctx->bad_url) return fail(ctx, reg, st, call_errc::provider_error, ctx->bad_url->message);
+    auto now = steady::now();
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - now) - st->delay;
+    if (left.count() <= 0)
+      return fail(ctx, reg, st, call_errc::timeout,
+                  st->last_error.empty() ? "no time left for the call" : st->last_error + "; no time left to retry");
+    std::chrono::milliseconds breaker_wait{0};
+    if (!ctx->gate->allow(now, breaker_wait))
+      return fail(ctx, reg, st, call_errc::provider_error,
+                  "its breaker is open after repeated failures; calls go again in " +
+                      std::to_string(breaker_wait.count()) + " ms");
+    auto p = render_prompt(*ctx->templates, *st->spec, st->request);
+    llm::chat_request chat;
+    chat.model = st->model;
+    chat.system = std::move(p.system);
+    chat.prompt = std::move(p.user);
+    chat.max_tokens = ctx->max_tokens;
+    chat.stream = st->stream;
+    chat.reasoning_model = ctx->format == llm::wire_format::openai && llm::openai_reasoning_model(st->model);
+    llm::http_request req;
+    req.url = ctx->url;
+    req.path = std::string{llm::endpoint_path(ctx->format)};
+    req.body = llm::encode_request(ctx->format, chat);
+    req.timeout = left;
+    req.delay = st->delay;
+    req.stream = st->stream;
+    const auto& keys = ctx->opts.api_keys;
+    if (!keys.empty()) {
+      const auto& key = keys[ctx->gate->key_index(st->rotate_key, keys.size()) % keys.size()];
+      if (ctx->format == llm::wire_format::anthropic) req.headers.emplace_back("x-api-key", key);
+      else req.headers.emplace_back("Authorization", "Bearer " + key);
+    }
+    if (ctx->format == llm::wire_format::anthropic) req.headers.emplace_back("anthropic-version", "2023-06-01");
+    st->rotate_key = false;
+    st->parser = llm::sse_parser{};
+    st->decoder.emplace(ctx->format);
+    st->stream_error.reset();
+    auto id = ctx->http->start(
+        std::move(req), [ctx, st](std::string_view bytes) { on_body(ctx, st, bytes); },
+        [ctx, reg, st](llm::transport_result r) { on_done(ctx, reg, st, std::move(r)); });
+    st->http_id = id;
+    if (st->cancelled) ctx->http->cancel(id);  // cancelled while it started
+  }
+
+  static void on_body(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_state>& st,
+                      std::string_view bytes) {
+    if (st->stream_error) return;
+    bool ok = st->parser.feed(bytes, [&](const llm::sse_event& e) {
+      if (st->stream_error) return;
+      if (auto err = st->decoder->on_event(e, st->delta)) {
+        st->stream_error = std::move(err);
+        return;
+      }
+      if (!st->delta.empty() && !st->cancelled) st->sink->delta(st->id, st->delta);
+    });
+    if (!ok && !st->stream_error)
+      st->stream_error = llm::llm_error{llm::llm_errc::stream_broken, "a stream event passed its size bound"};
+    if (st->stream_error) ctx->http->cancel(st->http_id);
+  }
+
+  static void retry_or_fail(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
+                            const std::shared_ptr<call_state>& st, call_errc code, std::string message,
+                            std::optional<std::chrono::milliseconds> retry_after = std::nullopt) {
+    st->last_error = message;
+    if (st->attempt + 1 >= ctx->max_attempts)
+      return fail(ctx, reg, st, code, message + " (after " + std::to_string(st->attempt + 1) + " attempts)");
+    ++st->attempt;
+    st->delay = llm::backoff(st->attempt, jitter(), retry_after);
+    if (steady::now() + st->delay >= st->deadline)
+      return fail(ctx, reg, st, code, message + "; no time left to retry");
+    attempt(ctx, reg, st);
+  }
+
+  static void on_done(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
+                      const std::shared_ptr<call_state>& st, llm::transport_result r) {
+    auto now = steady::now();
+    if (st->cancelled) return finish(ctx, reg, st, {});
+    if (st->stream_error) {
+      ctx->gate->record(false, now);
+      auto msg = std::string{llm::to_string(st->stream_error->code)} + ": " + st->stream_error->message;
+      if (st->stream_error->code == llm::llm_errc::api_error)  // e.g. overloaded, mid-stream
+        return retry_or_fail(ctx, reg, st, call_errc::provider_error, msg);
+      return fail(ctx, reg, st, call_errc::provider_error, msg);
+    }
+    if (!r) {
+      auto code = r.code();
+      if (code == llm::transport_errc::cancelled || code == llm::transport_errc::stopped)
+        return fail(ctx, reg, st, call_errc::cancelled, r.error().message);
+      ctx->gate->record(false, now);
+      auto errc = code == llm::transport_errc::timeout ? call_errc::timeout : call_errc::provider_error;
+      if (llm::transient(code)) return retry_or_fail(ctx, reg, st, errc, r.error().message);
+      return fail(ctx, reg, st, errc, r.error().message);
+    }
+    auto& res = *r;
+    if (res.status / 100 != 2) {
+      auto msg = "HTTP " + std::to_string(res.status) + ": " + llm::error_message(res.body);
+      auto step = llm::after_status(res.status, res.body);
+      if (step == llm::next_step::retry) {
+        ctx->gate->record(false, now);
+        st->rotate_key = res.status == 429 && ctx->opts.api_keys.size() > 1;
+        return retry_or_fail(ctx, reg, st, call_errc::provider_error, msg,
+                             llm::parse_retry_after(res.retry_after, std::chrono::system_clock::now()));
+      }
+      // A key or quota problem, or a request the API refuses: retrying cannot help.
+      return fail(ctx, reg, st, call_errc::provider_error, msg);
+    }
+    llm::chat_reply reply;
+    if (st->stream) {
+      if (!st->decoder->done()) {
+        ctx->gate->record(false, now);
+        return retry_or_fail(ctx, reg, st, call_errc::provider_error, "the stream ended before its end");
+      }
+      reply = st->decoder->take_reply();
+    } else {
+      auto decoded = llm::decode_reply(ctx->format, res.body);
+      if (!decoded) return fail(ctx, reg, st, call_errc::provider_error, decoded.error().message);
+      reply = std::move(*decoded);
+    }
+    ctx->gate->record(true, now);
+    auto out = outcome_of_reply(*st->spec, st->request, reply.text);
+    if (out.error) out.error_message = ctx->redact(out.error_message);
+    out.tokens_in = reply.used.tokens_in;
+    out.tokens_out = reply.used.tokens_out;
+    out.cost_usd = reply.used.tokens_in / 1000.0 * ctx->opts.price_per_1k_in +
+                   reply.used.tokens_out / 1000.0 * ctx->opts.price_per_1k_out;
+    finish(ctx, reg, st, std::move(out));
+  }
+};
+
+class llm_provider final : public provider {
+public:
+  explicit llm_provider(std::shared_ptr<provider_context> ctx)
+      : ctx_(std::move(ctx)), reg_(std::make_shared<call_registry>()) {}
+
+  void start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) override {
+    for (auto& c : calls) {
+      auto st = std::make_shared<call_state>();
+      st->id = c.id;
+      st->spec = c.spec;
+      st->request = c.request;
+      st->deadline = c.deadline;
+      st->stream = c.stream && ctx_->opts.stream;
+      st->sink = sink;
+      if (c.request.key.agent < c.spec->agents.size()) st->model = c.spec->agents[c.request.key.agent].option;
+      c.tag = c.id;
+      {
+        std::lock_guard<std::mutex> lock{reg_->mtx};
+        reg_->calls[c.id] = st;
+      }
+      auto ctx = ctx_;
+      auto reg = reg_;
+      if (!ctx_->gate->admit([ctx, reg, st] { llm_call::attempt(ctx, reg, st); })) {
+        {
+          std::lock_guard<std::mutex> lock{reg_->mtx};
+          reg_->calls.erase(c.id);
+        }
+        debate::call_outcome out;
+        out.key = c.request.key;
+        out.error = call_errc::provider_error;
+        out.error_message = ctx_->opts.name + ": " + std::to_string(defaults::provider_max_waiting) +
+                            " calls already wait for this provider";
+        sink->done(c.id, std::move(out));
+      }
+    }
+  }
+
+  void cancel(call_id id, uint64_t) override {
+    std::shared_ptr<call_state> st;
+    {
+      std::lock_guard<std::mutex> lock{reg_->mtx};
+      auto it = reg_->calls.find(id);
+      if (it == reg_->calls.end()) return;
+      st = it->second.lock();
+    }
+    if (!st) return;
+    st->cancelled = true;
+    if (auto h = st->http_id.load()) ctx_->http->cancel(h);
+    // A call still queued for a slot ends when it gets one (attempt sees `cancelled`).
+  }
+
+private:
+  std::shared_ptr<provider_context> ctx_;
+  std::shared_ptr<call_registry> reg_;
+};
+
+}  // namespace
+
+provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::http_client> http,
+                               std::shared_ptr<const prompt_templates> templates) {
+  provider_catalog out;
+  for (const auto& p : opts.providers) {
+    auto ctx = std::make_shared<provider_context>();
+    ctx->opts = p;
+    ctx->format = p.name == "anthropic" ? llm::wire_format::anthropic : llm::wire_format::openai;
+    auto url = llm::parse_base_url(p.base_url.empty() ? default_base_url(p.name) : p.base_url);
+    if (url) ctx->url = *url;
+    else ctx->bad_url = url.error();
+    ctx->max_tokens = opts.max_tokens;
+    ctx->max_attempts = std::max<uint32_t>(1, opts.max_attempts);
+    ctx->http = http;
+    ctx->templates = templates;
+    ctx->gate = std::make_shared<llm_gate>(p.max_concurrency, opts.breaker_failures, opts.breaker_recovery);
+    out.emplace_back(p.name, [ctx](scheduler&) -> std::unique_ptr<provider> {
+      return std::make_unique<llm_provider>(ctx);
+    });
+  }
+  return out;
+}
+
+}  // namespace aragora::agent

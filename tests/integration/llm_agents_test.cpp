@@ -1,0 +1,223 @@
+// Real-protocol agents against a fake LLM API on loopback (label integration): a debate of an
+// OpenAI-compatible agent, an Anthropic agent and a mock runs to its end through the node;
+// retries on 429 honour Retry-After; a failing provider opens its breaker, which closes again
+// when the server recovers; keys appear in no outcome; a server that never answers costs a call
+// its deadline, not the debate.
+
+#include <gtest/gtest.h>
+
+#include <caf/all.hpp>
+
+#include <atomic>
+
+#include "actors/agent/agent_spec.hpp"
+#include "actors/debate/actor/messages.hpp"
+#include "runtime/node/local_node.hpp"
+#include "tests/support/fake_llm_server.hpp"
+#include "tests/support/temp_store.hpp"
+
+namespace aragora {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::string openai_key = "sk-test-0123456789abcdef";
+const std::string anthropic_key = "sk-ant-test-fedcba9876543210";
+
+/// Answers as a cooperative model would, from what the prompt asks for.
+test::llm_reply reply_for(const test::llm_request& r, bool anthropic, bool stream) {
+  // The phase by its instruction (the texts quoted above it may say anything).
+  std::string text;
+  bool judge = r.body.find("As the judge") != std::string::npos;
+  if (judge || r.body.find("Vote for the best proposal") != std::string::npos) {
+    // The first candidate the prompt offers.
+    auto at = r.body.find("is one of ");
+    auto name = r.body.substr(at + 10, r.body.find_first_of(", ", at + 10) - at - 10);
+    text = std::string{judge ? "WINNER: " : "VOTE: "} + name + "\nCONFIDENCE: 0.8\nIt is the most concrete.";
+  } else if (r.body.find("Critique this proposal") != std::string::npos) {
+    text = "SEVERITY: 3\nISSUES:\n- could say more about cost";
+  } else {
+    text = "Adopt it in stages, starting with the stateless services.";
+  }
+  if (stream) {
+    std::vector<std::string> pieces;
+    for (size_t i = 0; i < text.size(); i += 7) pieces.push_back(text.substr(i, 7));
+    return anthropic ? test::anthropic_stream(pieces, 40, 12) : test::openai_stream(pieces, 40, 12);
+  }
+  return anthropic ? test::anthropic_reply(text, 40, 12) : test::openai_reply(text, 40, 12);
+}
+
+bool streamed(const test::llm_request& r) { return r.body.find("\"stream\":true") != std::string::npos; }
+
+config::node_config with_providers(const std::string& openai_url, const std::string& anthropic_url) {
+  config::node_config c;
+  c.memory_enabled = false;
+  c.agent_timeout = 5s;
+  agent::llm_provider_options o;
+  o.name = "openai";
+  o.base_url = openai_url;
+  o.api_keys = {openai_key};
+  o.price_per_1k_in = 1.0;
+  o.price_per_1k_out = 2.0;
+  c.llm.providers.push_back(o);
+  agent::llm_provider_options a;
+  a.name = "anthropic";
+  a.base_url = anthropic_url;
+  a.api_keys = {anthropic_key};
+  c.llm.providers.push_back(a);
+  return c;
+}
+
+debate::debate_finished run(node::local_node& node, const std::string& agents, uint32_t rounds = 1,
+                            std::chrono::milliseconds agent_timeout = 5s) {
+  auto spec = std::make_shared<debate::debate_spec>();
+  spec->id = node.next_debate_id();
+  spec->question = "Should we adopt Kubernetes?";
+  spec->agents = *agent::parse_agents(agents);
+  spec->rounds = rounds;
+  spec->early_stop = false;
+  spec->agent_timeout = agent_timeout;
+  caf::scoped_actor self{node.system()};
+  (void)node.start_debate(spec, self, {}, debate::finish_report::full);
+  debate::debate_finished done;
+  self->receive([&](debate::debate_finished& f) { done = std::move(f); },
+                caf::after(std::chrono::seconds{60}) >> [] { ADD_FAILURE() << "no result"; });
+  return done;
+}
+
+std::string everything_said(const debate::debate_finished& done) {
+  std::string all;
+  if (!done.machine) return all;
+  for (const auto& e : done.machine->errors()) all += e.message + "\n";
+  for (const auto& t : done.machine->transcript())
+    if (t.text) all += *t.text + "\n";
+  return all;
+}
+
+TEST(LlmAgents, ADebateOfAnOpenAiAgentAnAnthropicAgentAndAMockRunsToItsEnd) {
+  test::fake_llm_server oa{[](const test::llm_request& r) { return reply_for(r, false, streamed(r)); }};
+  test::fake_llm_server an{[](const test::llm_request& r) { return reply_for(r, true, streamed(r)); }};
+  test::temp_store store{"llm-debate"};
+  node::local_node node{with_providers(oa.base_url("/v1"), an.base_url("/v1")), std::nullopt, store.db};
+  auto done = run(node, "openai:gpt-test:alice,anthropic:claude-test:bob,mock:critical:carol", 2);
+  ASSERT_TRUE(done.machine) << done.error;
+  const auto& m = *done.machine;
+  EXPECT_TRUE(m.finished());
+  EXPECT_EQ(m.failed_calls(), 0u) << everything_said(done);
+  EXPECT_TRUE(done.summary.status == debate::debate_status::consensus_reached ||
+              done.summary.status == debate::debate_status::no_consensus);
+  // Every call of the real agents went to their server, with their key, in their format.
+  ASSERT_GT(oa.request_count(), 2u);
+  ASSERT_GT(an.request_count(), 2u);
+  for (const auto& r : oa.requests()) {
+    EXPECT_EQ(r.target, "/v1/chat/completions");
+    EXPECT_EQ(r.header("authorization"), "Bearer " + openai_key);
+    EXPECT_NE(r.body.find("\"model\":\"gpt-test\""), std::string::npos);
+  }
+  for (const auto& r : an.requests()) {
+    EXPECT_EQ(r.target, "/v1/messages");
+    EXPECT_EQ(r.header("x-api-key"), anthropic_key);
+    EXPECT_EQ(r.header("anthropic-version"), "2023-06-01");
+  }
+  // Tokens and cost from the APIs' usage, priced by the table: 40 in and 12 out per call at $1
+  // and $2 per 1,000.
+  const auto& alice = m.stats()[0];
+  EXPECT_GT(alice.calls, 2u);
+  EXPECT_EQ(alice.tokens_in, 40u * alice.calls);
+  EXPECT_EQ(alice.tokens_out, 12u * alice.calls);
+  EXPECT_NEAR(alice.cost_usd, alice.calls * (0.040 + 0.024), 1e-9);
+  EXPECT_EQ(m.stats()[1].cost_usd, 0.0);  // anthropic: no price configured
+}
+
+TEST(LlmAgents, A429WithRetryAfterIsWaitedOutAndTheCallSucceeds) {
+  std::atomic<int> seen{0};
+  test::fake_llm_server oa{[&](const test::llm_request& r) {
+    if (seen++ == 0) return test::error_reply(429, "rate limited", {{"Retry-After", "0.3"}});
+    return reply_for(r, false, streamed(r));
+  }};
+  test::temp_store store{"llm-429"};
+  auto cfg = with_providers(oa.base_url("/v1"), oa.base_url("/v1"));
+  node::local_node node{cfg, std::nullopt, store.db};
+  auto t0 = std::chrono::steady_clock::now();
+  auto done = run(node, "openai:gpt-test:alice,mock:critical:carol");
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(done.machine->failed_calls(), 0u) << everything_said(done);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 300ms);
+}
+
+TEST(LlmAgents, AFailingProviderOpensItsBreakerAndClosesItWhenTheServerRecovers) {
+  std::atomic<bool> broken{true};
+  test::fake_llm_server oa{[&](const test::llm_request& r) {
+    if (broken) return test::error_reply(500, "internal error");
+    return reply_for(r, false, streamed(r));
+  }};
+  test::temp_store store{"llm-breaker"};
+  auto cfg = with_providers(oa.base_url("/v1"), oa.base_url("/v1"));
+  cfg.llm.max_attempts = 1;
+  cfg.llm.breaker_failures = 5;
+  cfg.llm.breaker_recovery = 500ms;
+  node::local_node node{cfg, std::nullopt, store.db};
+  // Broken: each debate's openai calls fail; after 5 failures in a row the breaker is open and
+  // the calls fail without reaching the server.
+  for (int i = 0; i < 4; ++i) {
+    auto done = run(node, "openai:gpt-test:alice,mock:critical:carol,mock:supportive:dave");
+    ASSERT_TRUE(done.machine);
+  }
+  auto reached = oa.request_count();
+  EXPECT_GE(reached, 5u);
+  auto done = run(node, "openai:gpt-test:alice,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(oa.request_count(), reached) << "calls reached the server through an open breaker";
+  EXPECT_NE(everything_said(done).find("breaker is open"), std::string::npos) << everything_said(done);
+  // Recovered, and the breaker's recovery time passed: a trial call goes through, closes it,
+  // and the debate runs clean.
+  broken = false;
+  std::this_thread::sleep_for(600ms);
+  done = run(node, "openai:gpt-test:alice,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  auto again = run(node, "openai:gpt-test:alice,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(again.machine);
+  EXPECT_EQ(again.machine->failed_calls(), 0u) << everything_said(again);
+  EXPECT_GT(oa.request_count(), reached);
+}
+
+TEST(LlmAgents, KeysAppearInNoOutcomeEvenWhenTheApiQuotesThem) {
+  test::fake_llm_server oa{[](const test::llm_request&) {
+    return test::error_reply(401, "Incorrect API key provided: " + openai_key + ". Check it.");
+  }};
+  test::temp_store store{"llm-keys"};
+  node::local_node node{with_providers(oa.base_url("/v1"), oa.base_url("/v1")), std::nullopt, store.db};
+  auto done = run(node, "openai:gpt-test:alice,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  auto said = everything_said(done);
+  EXPECT_NE(said.find("HTTP 401: Incorrect API key provided: [redacted]. Check it."), std::string::npos) << said;
+  EXPECT_EQ(said.find(openai_key), std::string::npos);
+  EXPECT_EQ(oa.request_count(), done.machine->stats()[0].calls) << "a refused key is not retried";
+}
+
+TEST(LlmAgents, AServerThatNeverAnswersCostsTheCallItsDeadlineNotTheDebate) {
+  test::fake_llm_server oa{[](const test::llm_request&) { return test::hanging_reply(); }};
+  test::temp_store store{"llm-hang"};
+  node::local_node node{with_providers(oa.base_url("/v1"), oa.base_url("/v1")), std::nullopt, store.db};
+  auto spec_agents = "openai:gpt-test:alice,mock:critical:carol,mock:supportive:dave";
+  auto t0 = std::chrono::steady_clock::now();
+  auto done = run(node, spec_agents, 1, 1s);
+  ASSERT_TRUE(done.machine);
+  EXPECT_TRUE(done.machine->finished());
+  EXPECT_GT(done.machine->failed_calls(), 0u);
+  for (const auto& e : done.machine->errors())
+    if (e.key.agent == 0) EXPECT_EQ(e.code, debate::call_errc::timeout) << e.message;
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
+TEST(LlmAgents, AnAgentWithoutAKeyIsRefusedByName) {
+  agent::llm_options none;
+  auto err = agent::check_keys(*agent::parse_agents("mock:critical,openai:gpt-4o-mini,anthropic:claude-haiku-4-5"), none);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code_name(), "missing_api_key");
+  EXPECT_NE(err->message.find("OPENAI_API_KEY"), std::string::npos) << err->message;
+  EXPECT_FALSE(agent::check_keys(*agent::parse_agents("ollama:llama3,mock:critical"), none));
+}
+
+}  // namespace
+}  // namespace aragora

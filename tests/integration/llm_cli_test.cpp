@@ -1,0 +1,90 @@
+// `aragora ask` with real-protocol agents as a user runs it (label e2e): keys and base URLs from
+// the environment or the configuration file, against a fake OpenAI-compatible and Anthropic API
+// on loopback; a missing key is refused by name before anything runs.
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "tests/support/fake_llm_server.hpp"
+#include "tests/support/subprocess.hpp"
+
+namespace aragora {
+namespace {
+
+const std::string bin = ARAGORA_BIN;
+const std::string key = "sk-cli-test-5566778899";
+
+test::llm_reply answer(const test::llm_request& r, bool anthropic) {
+  bool stream = r.body.find("\"stream\":true") != std::string::npos;
+  std::string text;
+  bool judge = r.body.find("As the judge") != std::string::npos;
+  if (judge || r.body.find("Vote for the best proposal") != std::string::npos) {
+    auto at = r.body.find("is one of ");
+    auto name = r.body.substr(at + 10, r.body.find_first_of(", ", at + 10) - at - 10);
+    text = std::string{judge ? "WINNER: " : "VOTE: "} + name + "\nCONFIDENCE: 0.9\nClearest plan.";
+  } else if (r.body.find("Critique this proposal") != std::string::npos) {
+    text = "SEVERITY: 2\nISSUES:\n- minor";
+  } else {
+    text = "Roll it out service by service.";
+  }
+  if (stream) return anthropic ? test::anthropic_stream({text}) : test::openai_stream({text});
+  return anthropic ? test::anthropic_reply(text) : test::openai_reply(text);
+}
+
+struct scratch_dir {
+  std::string path = test::temp_path("llm-cli");
+  scratch_dir() { std::system(("mkdir -p " + path).c_str()); }
+  ~scratch_dir() { std::system(("rm -rf " + path + " " + path + ".yaml").c_str()); }
+};
+
+TEST(LlmCli, AskRunsOpenAiAnthropicAndMockAgentsFromTheEnvironment) {
+  test::fake_llm_server oa{[](const test::llm_request& r) { return answer(r, false); }};
+  test::fake_llm_server an{[](const test::llm_request& r) { return answer(r, true); }};
+  scratch_dir d;
+  auto env = "OPENAI_API_KEY=" + key + " OPENAI_BASE_URL=" + oa.base_url("/v1") + " ANTHROPIC_API_KEY=" + key +
+             " ANTHROPIC_BASE_URL=" + an.base_url("/v1") + " ";
+  auto r = test::run(env + bin + " ask 'Should we adopt Kubernetes?' --rounds 1 --data-dir " + d.path +
+                     " --agents openai:gpt-test,anthropic:claude-test,mock:critical");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("Roll it out service by service."), std::string::npos) << r.out;
+  EXPECT_GT(oa.request_count(), 0u);
+  EXPECT_GT(an.request_count(), 0u);
+  EXPECT_EQ(r.out.find(key), std::string::npos);
+  EXPECT_EQ(r.err.find(key), std::string::npos);
+  EXPECT_EQ(oa.requests()[0].header("authorization"), "Bearer " + key);
+}
+
+TEST(LlmCli, TheConfigurationFileNamesProvidersAndBadEntriesAreRefused) {
+  test::fake_llm_server oa{[](const test::llm_request& r) { return answer(r, false); }};
+  scratch_dir d;
+  auto yaml = d.path + ".yaml";  // beside the data dir, which must hold only the store
+  std::ofstream{yaml} << "providers:\n  openai:\n    api_key: " << key << "\n    base_url: " << oa.base_url("/v1")
+                      << "\n    price_per_1k_in: 0.5\n    stream: false\n";
+  auto r = test::run("env -u OPENAI_API_KEY " + bin + " --config " + yaml + " ask 'Q?' --rounds 1 --data-dir " +
+                     d.path + " --agents openai:gpt-test,mock:critical,mock:supportive");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  ASSERT_GT(oa.request_count(), 0u);
+  EXPECT_EQ(oa.requests()[0].body.find("\"stream\":true"), std::string::npos);  // stream: false
+
+  std::ofstream{yaml} << "providers:\n  openia:\n    api_key: x\n";
+  r = test::run(bin + " --config " + yaml + " ask 'Q?' --data-dir " + d.path + " --agents mock:critical,mock:supportive");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("config_bad_providers"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown provider 'openia'"), std::string::npos) << r.err;
+}
+
+TEST(LlmCli, AMissingKeyIsNamedAndNothingRuns) {
+  scratch_dir d;
+  auto r = test::run("env -u OPENAI_API_KEY " + bin + " ask 'Q?' --data-dir " + d.path +
+                     " --agents openai:gpt-4o-mini,mock:critical");
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("missing_api_key"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("OPENAI_API_KEY"), std::string::npos) << r.err;
+  r = test::run(bin + " ask 'Q?' --data-dir " + d.path + " --agents openai:,mock:critical");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("names no model"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace aragora
