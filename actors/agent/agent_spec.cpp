@@ -46,6 +46,12 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return out;
 }
 
+bool valid_model(std::string_view m) {
+  return !m.empty() && m.size() <= 128 && std::all_of(m.begin(), m.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/' || c == '@';
+  });
+}
+
 bool valid_name(std::string_view n) {
   if (n.empty() || n.size() > 64) return false;
   return std::all_of(n.begin(), n.end(), [](char c) {
@@ -65,7 +71,8 @@ expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_v
   if (trim(list).empty()) return agent_error{agent_errc::empty_list, "the agent list is empty"};
   std::unordered_map<std::string, int> seen;
   for (auto item : split(list, ',')) {
-    auto parts = split(item, ':');
+    auto links = split(item, '|');
+    auto parts = split(links[0], ':');
     auto provider = parts[0];
     if (provider.empty() || parts.size() > 3)
       return agent_error{agent_errc::unknown_provider,
@@ -79,12 +86,16 @@ expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_v
                              "'; this build knows: mock, openai, anthropic, openrouter, ollama"};
     bool real = is_llm_provider(provider);
     std::string option = parts.size() > 1 ? std::string{parts[1]} : real ? "" : "balanced";
+    if (links.size() > 1 && !real)
+      return agent_error{agent_errc::unknown_option,
+                         "agent '" + std::string{item} + "': only a real provider has fallbacks (" +
+                             "e.g. openai:gpt-4o-mini|ollama:llama3)"};
+    if (links.size() > max_fallbacks + 1)
+      return agent_error{agent_errc::unknown_option, "agent '" + std::string{item} + "' has more than " +
+                                                         std::to_string(max_fallbacks) + " fallbacks"};
     if (real) {
       // The option is the model: whatever the provider calls it, within reason.
-      if (option.empty() || option.size() > 128 ||
-          !std::all_of(option.begin(), option.end(), [](char c) {
-            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' || c == '/' || c == '@';
-          }))
+      if (!valid_model(option))
         return agent_error{agent_errc::unknown_option,
                            "agent '" + std::string{item} + "' names no model; expected " +
                                std::string{provider} + ":MODEL[:NAME], e.g. " +
@@ -105,7 +116,30 @@ expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_v
       std::replace_if(name.begin(), name.end(), [](char c) { return c == '/' || c == '@'; }, '-');
       if (int n = ++seen[name]; n > 1) name += "-" + std::to_string(n);
     }
+    // Fallbacks ride in the option, "MODEL|provider:model|...": the spec (and its record) keeps
+    // them without a field of their own.
+    for (size_t i = 1; i < links.size(); ++i) {
+      auto f = split(links[i], ':');
+      if (f.size() != 2 || !is_llm_provider(f[0]) || !valid_model(f[1]))
+        return agent_error{agent_errc::unknown_option,
+                           "fallback '" + std::string{links[i]} + "' of agent '" + std::string{item} +
+                               "': expected provider:MODEL of openai, anthropic, openrouter or ollama"};
+      ((option += '|') += f[0]) += ':';
+      option += f[1];
+    }
     out.push_back({std::move(name), std::string{provider}, std::move(option)});
+  }
+  return out;
+}
+
+std::vector<model_ref> chain_of(const debate::agent_spec& a) {
+  std::vector<model_ref> out;
+  auto links = split(a.option, '|');
+  out.push_back({a.provider, std::string{links[0]}});
+  for (size_t i = 1; i < links.size(); ++i) {
+    auto colon = links[i].find(':');
+    if (colon == std::string_view::npos) continue;
+    out.push_back({std::string{links[i].substr(0, colon)}, std::string{links[i].substr(colon + 1)}});
   }
   return out;
 }
@@ -113,15 +147,19 @@ expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_v
 std::optional<agent_error> check_keys(const std::vector<debate::agent_spec>& agents,
                                       const llm_options& opts) {
   for (const auto& a : agents) {
-    if (!is_llm_provider(a.provider) || !needs_key(a.provider)) continue;
-    const auto* p = opts.find(a.provider);
-    if (p && !p->api_keys.empty()) continue;
-    std::string env = a.provider == "openai" ? "OPENAI_API_KEY"
-                      : a.provider == "anthropic" ? "ANTHROPIC_API_KEY"
-                                                  : "OPENROUTER_API_KEY";
-    return agent_error{agent_errc::missing_key,
-                       "agent '" + a.name + "' (" + a.provider + ":" + a.option + ") needs an API key: set " +
-                           env + " or providers." + a.provider + ".api_key in the configuration"};
+    if (!is_llm_provider(a.provider)) continue;
+    for (const auto& link : chain_of(a)) {
+      if (!needs_key(link.provider)) continue;
+      const auto* p = opts.find(link.provider);
+      if (p && !p->api_keys.empty()) continue;
+      std::string env = link.provider == "openai" ? "OPENAI_API_KEY"
+                        : link.provider == "anthropic" ? "ANTHROPIC_API_KEY"
+                                                       : "OPENROUTER_API_KEY";
+      return agent_error{agent_errc::missing_key,
+                         "agent '" + a.name + "' (" + link.provider + ":" + link.model +
+                             ") needs an API key: set " + env + " or providers." + link.provider +
+                             ".api_key in the configuration"};
+    }
   }
   return std::nullopt;
 }

@@ -25,12 +25,25 @@ enum class agent_errc : uint8_t {
 
 using agent_error = error<agent_errc>;
 
-/// Parses a comma-separated list of `provider[:option[:name]]`. Without a name the agent is named
+/// Parses a comma-separated list of `provider[:option[:name]]`; a real provider's agent may be
+/// followed by `|provider:model` fallbacks. Without a name the agent is named
 /// after its option ("critical"), with "-2", "-3"... appended when the name repeats.
 [[nodiscard]] expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(
     std::string_view list);
 
 struct llm_options;
+
+/// At most this many fallbacks after an agent's provider ("openai:gpt-4o-mini|ollama:llama3").
+inline constexpr size_t max_fallbacks = 3;
+
+/// One link of an agent's chain: the provider and the model it is asked for.
+struct model_ref {
+  std::string provider;
+  std::string model;
+};
+
+/// An agent's provider and model, then its fallbacks in order (a mock: its style, alone).
+[[nodiscard]] std::vector<model_ref> chain_of(const debate::agent_spec& a);
 
 /// The first agent whose provider cannot be called: no key for it (ollama needs none).
 [[nodiscard]] std::optional<agent_error> check_keys(const std::vector<debate::agent_spec>& agents,

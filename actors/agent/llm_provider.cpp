@@ -6,6 +6,7 @@
 #include <random>
 #include <unordered_map>
 
+#include "actors/agent/agent_spec.hpp"
 #include "net/llm/chat_codec.hpp"
 #include "net/llm/http_client.hpp"
 #include "net/llm/retry_policy.hpp"
@@ -90,6 +91,10 @@ private:
   std::atomic<size_t> key_{0};
 };
 
+struct provider_context;
+/// Every configured provider of the node by name: where a call's fallback is found.
+using provider_set = std::unordered_map<std::string, std::shared_ptr<provider_context>>;
+
 /// What every call of one provider shares, whichever worker started it.
 struct provider_context {
   llm_provider_options opts;
@@ -101,6 +106,7 @@ struct provider_context {
   std::shared_ptr<llm::http_client> http;
   std::shared_ptr<const prompt_templates> templates;
   std::shared_ptr<llm_gate> gate;
+  std::weak_ptr<const provider_set> all;  // the catalog's; gone only after the calls
 
   /// The message with every key of this provider blanked out: API error bodies quote keys.
   [[nodiscard]] std::string redact(std::string msg) const {
@@ -119,6 +125,9 @@ struct call_state {
   steady::time_point deadline;
   bool stream = false;
   std::string model;
+  std::vector<model_ref> chain;  // the agent's provider and its fallbacks
+  size_t link = 0;               // the one calling now
+  std::string tried;             // what the links before it answered
   std::shared_ptr<call_sink> sink;
   std::atomic<bool> cancelled{false};
   std::atomic<bool> finished{false};
@@ -161,11 +170,49 @@ public:
 
   static void fail(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
                    const std::shared_ptr<call_state>& st, call_errc code, const std::string& message) {
+    auto said = st->tried + ctx->redact(ctx->opts.name + ": " + message);
+    // A provider's failure (a refused key, a spent quota, an open breaker, retries used up) moves
+    // the call to the agent's next provider; a timeout, a cancel or an unusable reply does not.
+    if (code == call_errc::provider_error && !st->cancelled && fall_back(ctx, reg, st, said)) return;
     debate::call_outcome out;
     out.key = st->request.key;
     out.error = code;
-    out.error_message = ctx->redact(ctx->opts.name + ": " + message);
+    out.error_message = std::move(said);
     finish(ctx, reg, st, std::move(out));
+  }
+
+  /// Hands the call to its next configured link; false when there is none.
+  static bool fall_back(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
+                        const std::shared_ptr<call_state>& st, const std::string& said) {
+    auto all = ctx->all.lock();
+    if (!all) return false;
+    std::shared_ptr<provider_context> next;
+    while (!next && st->link + 1 < st->chain.size()) {
+      ++st->link;
+      if (auto it = all->find(st->chain[st->link].provider); it != all->end()) next = it->second;
+    }
+    if (!next) return false;
+    st->tried = said + "; then ";
+    st->model = st->chain[st->link].model;
+    st->attempt = 0;
+    st->delay = std::chrono::milliseconds{0};
+    st->last_error.clear();
+    ctx->gate->release();
+    if (!next->gate->admit([next, reg, st] { attempt(next, reg, st); })) {
+      // No slot there either, and none held: report without releasing one.
+      if (st->finished.exchange(true)) return true;
+      {
+        std::lock_guard<std::mutex> lock{reg->mtx};
+        reg->calls.erase(st->id);
+      }
+      debate::call_outcome out;
+      out.key = st->request.key;
+      out.error = call_errc::provider_error;
+      out.error_message = st->tried + next->opts.name + ": " + std::to_string(defaults::provider_max_waiting) +
+                          " calls already wait for this provider";
+      if (!st->cancelled) st->sink->done(st->id, std::move(out));
+    }
+    return true;
   }
 
   static void attempt(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
@@ -314,7 +361,10 @@ public:
       st->deadline = c.deadline;
       st->stream = c.stream && ctx_->opts.stream;
       st->sink = sink;
-      if (c.request.key.agent < c.spec->agents.size()) st->model = c.spec->agents[c.request.key.agent].option;
+      if (c.request.key.agent < c.spec->agents.size()) {
+        st->chain = chain_of(c.spec->agents[c.request.key.agent]);
+        st->model = st->chain.front().model;
+      }
       c.tag = c.id;
       {
         std::lock_guard<std::mutex> lock{reg_->mtx};
@@ -361,8 +411,11 @@ private:
 provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::http_client> http,
                                std::shared_ptr<const prompt_templates> templates) {
   provider_catalog out;
+  auto all = std::make_shared<provider_set>();
   for (const auto& p : opts.providers) {
     auto ctx = std::make_shared<provider_context>();
+    ctx->all = all;
+    (*all)[p.name] = ctx;
     ctx->opts = p;
     ctx->format = p.name == "anthropic" ? llm::wire_format::anthropic : llm::wire_format::openai;
     auto url = llm::parse_base_url(p.base_url.empty() ? default_base_url(p.name) : p.base_url);
@@ -373,7 +426,8 @@ provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::htt
     ctx->http = http;
     ctx->templates = templates;
     ctx->gate = std::make_shared<llm_gate>(p.max_concurrency, opts.breaker_failures, opts.breaker_recovery);
-    out.emplace_back(p.name, [ctx](scheduler&) -> std::unique_ptr<provider> {
+    // Each factory holds the set too: it lives as long as a worker can start calls.
+    out.emplace_back(p.name, [ctx, all](scheduler&) -> std::unique_ptr<provider> {
       return std::make_unique<llm_provider>(ctx);
     });
   }

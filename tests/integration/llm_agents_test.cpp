@@ -210,6 +210,27 @@ TEST(LlmAgents, AServerThatNeverAnswersCostsTheCallItsDeadlineNotTheDebate) {
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
 }
 
+TEST(LlmAgents, ARefusedKeyMovesTheCallToTheAgentsFallback) {
+  test::fake_llm_server oa{[](const test::llm_request&) { return test::error_reply(401, "bad key"); }};
+  test::fake_llm_server an{[](const test::llm_request& r) { return reply_for(r, true, streamed(r)); }};
+  test::temp_store store{"llm-fallback"};
+  node::local_node node{with_providers(oa.base_url("/v1"), an.base_url("/v1")), std::nullopt, store.db};
+  auto done = run(node, "openai:gpt-test:alice|anthropic:claude-test,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(done.machine->failed_calls(), 0u) << everything_said(done);
+  auto calls = done.machine->stats()[0].calls;
+  EXPECT_EQ(oa.request_count(), calls);  // each call tried its provider once (a 401 is final there)
+  EXPECT_EQ(an.request_count(), calls);  // and went on to the fallback, which answered
+  for (const auto& r : an.requests()) EXPECT_NE(r.body.find("\"model\":\"claude-test\""), std::string::npos);
+  // Both failing: the error says what each link answered.
+  an.set_handler([](const test::llm_request&) { return test::error_reply(403, "forbidden"); });
+  done = run(node, "openai:gpt-test:alice|anthropic:claude-test,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  EXPECT_NE(everything_said(done).find("openai: HTTP 401: bad key; then anthropic: HTTP 403: forbidden"),
+            std::string::npos)
+      << everything_said(done);
+}
+
 TEST(LlmAgents, AnAgentWithoutAKeyIsRefusedByName) {
   agent::llm_options none;
   auto err = agent::check_keys(*agent::parse_agents("mock:critical,openai:gpt-4o-mini,anthropic:claude-haiku-4-5"), none);
@@ -217,6 +238,9 @@ TEST(LlmAgents, AnAgentWithoutAKeyIsRefusedByName) {
   EXPECT_EQ(err->code_name(), "missing_api_key");
   EXPECT_NE(err->message.find("OPENAI_API_KEY"), std::string::npos) << err->message;
   EXPECT_FALSE(agent::check_keys(*agent::parse_agents("ollama:llama3,mock:critical"), none));
+  auto fallback = agent::check_keys(*agent::parse_agents("ollama:llama3|anthropic:claude-haiku-4-5,mock:critical"), none);
+  ASSERT_TRUE(fallback);
+  EXPECT_NE(fallback->message.find("ANTHROPIC_API_KEY"), std::string::npos) << fallback->message;
 }
 
 }  // namespace

@@ -44,6 +44,22 @@ TEST(AgentSpec, RefusesUnknownAgents) {
   EXPECT_EQ(real[1].name, "meta-llama-llama-3-70b");  // a model's '/' is no name character
   EXPECT_EQ(real[1].option, "meta-llama/llama-3-70b");
   EXPECT_EQ(real[2].name, "bob");
+  // The name goes with the first link, not the last.
+  EXPECT_EQ(err("openai:gpt-4o-mini|ollama:llama3|anthropic:claude-haiku-4-5:alice"), agent_errc::unknown_option);
+  auto named = ok("openai:gpt-4o-mini:alice|ollama:llama3");
+  EXPECT_EQ(named[0].name, "alice");
+  EXPECT_EQ(named[0].option, "gpt-4o-mini|ollama:llama3");
+  auto links = chain_of(named[0]);
+  ASSERT_EQ(links.size(), 2u);
+  EXPECT_EQ(links[0].provider, "openai");
+  EXPECT_EQ(links[0].model, "gpt-4o-mini");
+  EXPECT_EQ(links[1].provider, "ollama");
+  EXPECT_EQ(links[1].model, "llama3");
+  EXPECT_EQ(ok("openai:gpt-4o-mini|ollama:llama3")[0].name, "gpt-4o-mini");
+  EXPECT_EQ(err("mock:critical|ollama:llama3"), agent_errc::unknown_option);
+  EXPECT_EQ(err("openai:gpt-4o-mini|mock:critical"), agent_errc::unknown_option);
+  EXPECT_EQ(err("openai:gpt-4o-mini|ollama"), agent_errc::unknown_option);
+  EXPECT_EQ(err("openai:a|ollama:b|ollama:c|ollama:d|ollama:e"), agent_errc::unknown_option);
   EXPECT_EQ(err("mock:sarcastic"), agent_errc::unknown_option);
   EXPECT_EQ(err(""), agent_errc::empty_list);
   EXPECT_EQ(err("mock:critical,,mock:balanced"), agent_errc::unknown_provider);
