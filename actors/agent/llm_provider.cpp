@@ -10,6 +10,8 @@
 #include "net/llm/chat_codec.hpp"
 #include "net/llm/http_client.hpp"
 #include "net/llm/retry_policy.hpp"
+#include "runtime/base/log/log.hpp"
+#include "runtime/base/metrics/metrics.hpp"
 #include "runtime/base/resilience/circuit_breaker.hpp"
 
 namespace aragora::agent {
@@ -28,10 +30,31 @@ namespace {
 
 /// One provider's shared state on a node: its breaker, its concurrency limit and the bounded
 /// queue of calls waiting for a slot.
+/// aragora_circuit_breaker_state{name="provider/<name>"}: 0 closed, 1 half-open, 2 open.
+metrics::gauge& breaker_gauge(const std::string& provider) {
+  static auto& family = metrics::process_gauge(
+      "aragora_circuit_breaker_state",
+      "A breaker's state: 0 closed, 1 half-open (a trial call admitted), 2 open (calls refused).",
+      {"name"});
+  return family.with({"provider/" + provider});
+}
+
+double gauge_value(resilience::breaker_state s) {
+  switch (s) {
+    case resilience::breaker_state::closed: return 0;
+    case resilience::breaker_state::half_open: return 1;
+    case resilience::breaker_state::open: return 2;
+  }
+  return 0;
+}
+
 class llm_gate {
 public:
-  llm_gate(size_t max_in_flight, uint32_t failures, std::chrono::milliseconds recovery)
-      : max_(std::max<size_t>(1, max_in_flight)), breaker_(failures, recovery) {}
+  llm_gate(const std::string& name, size_t max_in_flight, uint32_t failures, std::chrono::milliseconds recovery)
+      : name_(name), max_(std::max<size_t>(1, max_in_flight)), breaker_(failures, recovery),
+        gauge_(breaker_gauge(name)) {
+    gauge_.set(0);
+  }
 
   /// Runs `launch` now, or once a slot frees; false (and nothing runs) when the queue is full.
   [[nodiscard]] bool admit(std::function<void()> launch) {
@@ -65,14 +88,16 @@ public:
 
   [[nodiscard]] bool allow(steady::time_point now, std::chrono::milliseconds& retry_in) {
     std::lock_guard<std::mutex> lock{mtx_};
-    if (breaker_.allow(now)) return true;
-    retry_in = std::chrono::duration_cast<std::chrono::milliseconds>(breaker_.retry_after(now));
-    return false;
+    bool allowed = breaker_.allow(now);
+    if (!allowed) retry_in = std::chrono::duration_cast<std::chrono::milliseconds>(breaker_.retry_after(now));
+    observe(now);
+    return allowed;
   }
   void record(bool ok, steady::time_point now) {
     std::lock_guard<std::mutex> lock{mtx_};
     if (ok) breaker_.record_success(now);
     else breaker_.record_failure(now);
+    observe(now);
   }
 
   /// The key to use next; `rotate` moves on (a 429 on this one).
@@ -83,11 +108,26 @@ public:
   }
 
 private:
+  // Under mtx_: the gauge, and a log line when the state changes.
+  void observe(steady::time_point now) {
+    auto state = breaker_.state(now);
+    if (state == last_) return;
+    gauge_.set(gauge_value(state));
+    if (state == resilience::breaker_state::open)
+      log::warn("agents", "provider ", name_, ": breaker open after repeated failures; its calls go to fallbacks");
+    else if (state == resilience::breaker_state::closed)
+      log::info("agents", "provider ", name_, ": breaker closed again");
+    last_ = state;
+  }
+
+  std::string name_;
   std::mutex mtx_;
   size_t max_;
   size_t in_flight_ = 0;
   std::deque<std::function<void()>> waiting_;
   resilience::circuit_breaker breaker_;
+  metrics::gauge& gauge_;
+  resilience::breaker_state last_ = resilience::breaker_state::closed;
   std::atomic<size_t> key_{0};
 };
 
@@ -425,7 +465,7 @@ provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::htt
     ctx->max_attempts = std::max<uint32_t>(1, opts.max_attempts);
     ctx->http = http;
     ctx->templates = templates;
-    ctx->gate = std::make_shared<llm_gate>(p.max_concurrency, opts.breaker_failures, opts.breaker_recovery);
+    ctx->gate = std::make_shared<llm_gate>(p.name, p.max_concurrency, opts.breaker_failures, opts.breaker_recovery);
     // Each factory holds the set too: it lives as long as a worker can start calls.
     out.emplace_back(p.name, [ctx, all](scheduler&) -> std::unique_ptr<provider> {
       return std::make_unique<llm_provider>(ctx);

@@ -12,6 +12,7 @@
 
 #include "actors/agent/agent_spec.hpp"
 #include "actors/debate/actor/messages.hpp"
+#include "runtime/base/metrics/metrics.hpp"
 #include "runtime/node/local_node.hpp"
 #include "tests/support/fake_llm_server.hpp"
 #include "tests/support/temp_store.hpp"
@@ -169,6 +170,8 @@ TEST(LlmAgents, AFailingProviderOpensItsBreakerAndClosesItWhenTheServerRecovers)
   ASSERT_TRUE(done.machine);
   EXPECT_EQ(oa.request_count(), reached) << "calls reached the server through an open breaker";
   EXPECT_NE(everything_said(done).find("breaker is open"), std::string::npos) << everything_said(done);
+  auto scraped = metrics::default_registry().render();
+  EXPECT_NE(scraped.find("aragora_circuit_breaker_state{name=\"provider/openai\"} 2"), std::string::npos) << scraped;
   // Recovered, and the breaker's recovery time passed: a trial call goes through, closes it,
   // and the debate runs clean.
   broken = false;
@@ -179,6 +182,8 @@ TEST(LlmAgents, AFailingProviderOpensItsBreakerAndClosesItWhenTheServerRecovers)
   ASSERT_TRUE(again.machine);
   EXPECT_EQ(again.machine->failed_calls(), 0u) << everything_said(again);
   EXPECT_GT(oa.request_count(), reached);
+  EXPECT_NE(metrics::default_registry().render().find("aragora_circuit_breaker_state{name=\"provider/openai\"} 0"),
+            std::string::npos);
 }
 
 TEST(LlmAgents, KeysAppearInNoOutcomeEvenWhenTheApiQuotesThem) {
