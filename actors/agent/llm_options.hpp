@@ -49,6 +49,15 @@ inline constexpr std::string_view llm_provider_names[] = {"openai", "anthropic",
   return false;
 }
 
+/// A key goes into a header as it is: visible ASCII only (a trailing newline from a YAML block or
+/// a file would break the request, or inject a header).
+[[nodiscard]] constexpr bool valid_api_key(std::string_view k) {
+  if (k.empty() || k.size() > 1024) return false;
+  for (char c : k)
+    if (c <= 0x20 || c >= 0x7f) return false;
+  return true;
+}
+
 /// Whether the provider works without a key (a local server).
 [[nodiscard]] constexpr bool needs_key(std::string_view name) { return name != "ollama"; }
 

@@ -67,11 +67,13 @@ public:
       }
       ++in_flight_;
     }
-    launch();
+    run_launch(std::move(launch));
     return true;
   }
 
-  /// A call let go of its slot: the next waiting one takes it.
+  /// A call let go of its slot: the next waiting one takes it. A launch that ends at once (a
+  /// cancelled or expired call) releases again; those nested launches run in a loop here, not
+  /// recursively, or a queue of 10,000 dead calls would be 10,000 frames deep.
   void release() {
     std::function<void()> next;
     {
@@ -83,15 +85,46 @@ public:
       next = std::move(waiting_.front());
       waiting_.pop_front();
     }
-    next();
+    run_launch(std::move(next));
   }
 
-  [[nodiscard]] bool allow(steady::time_point now, std::chrono::milliseconds& retry_in) {
+  /// Runs a launch that holds a slot; one that throws gives the slot back.
+  static void run_launch(std::function<void()> launch) {
+    thread_local std::vector<std::function<void()>>* draining = nullptr;
+    if (draining) {
+      draining->push_back(std::move(launch));
+      return;
+    }
+    std::vector<std::function<void()>> pending;
+    draining = &pending;
+    pending.push_back(std::move(launch));
+    while (!pending.empty()) {
+      auto f = std::move(pending.back());
+      pending.pop_back();
+      f();  // the launches catch what they throw (llm_call::guarded)
+    }
+    draining = nullptr;
+  }
+
+  /// Whether a call may go now; `trial` says it is the half-open trial (it must end in record()
+  /// or abandon()); `why_not` says why not.
+  [[nodiscard]] bool allow(steady::time_point now, bool& trial, std::string& why_not) {
     std::lock_guard<std::mutex> lock{mtx_};
+    auto before = breaker_.state(now);
     bool allowed = breaker_.allow(now);
-    if (!allowed) retry_in = std::chrono::duration_cast<std::chrono::milliseconds>(breaker_.retry_after(now));
+    trial = allowed && before == resilience::breaker_state::half_open;
+    if (!allowed)
+      why_not = before == resilience::breaker_state::open
+                    ? "its breaker is open after repeated failures; calls go again in " +
+                          std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                             breaker_.retry_after(now)).count()) + " ms"
+                    : "its breaker is half-open and a trial call is in flight";
     observe(now);
     return allowed;
+  }
+  void abandon() {
+    std::lock_guard<std::mutex> lock{mtx_};
+    breaker_.abandon_trial();
   }
   void record(bool ok, steady::time_point now) {
     std::lock_guard<std::mutex> lock{mtx_};
@@ -172,6 +205,8 @@ struct call_state {
   std::atomic<bool> cancelled{false};
   std::atomic<bool> finished{false};
   std::atomic<uint64_t> http_id{0};
+  bool trial = false;        // this attempt is its provider's half-open trial
+  bool sent_deltas = false;  // text went out live: a retry would repeat it
   // One attempt's, on the I/O thread that runs it.
   uint32_t attempt = 0;
   bool rotate_key = false;
@@ -190,6 +225,10 @@ struct call_registry {
   std::unordered_map<call_id, std::weak_ptr<call_state>> calls;
 };
 
+// Less than this left before the deadline: no (further) attempt; a request written and aborted
+// at once may still be billed.
+constexpr std::chrono::milliseconds min_attempt_time{50};
+
 uint64_t jitter() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return rng();
@@ -200,12 +239,19 @@ public:
   static void finish(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
                      const std::shared_ptr<call_state>& st, debate::call_outcome out) {
     if (st->finished.exchange(true)) return;
+    if (st->trial) ctx->gate->abandon();  // ended without a verdict on the provider
     {
       std::lock_guard<std::mutex> lock{reg->mtx};
       reg->calls.erase(st->id);
     }
     if (!st->cancelled) st->sink->done(st->id, std::move(out));
     ctx->gate->release();
+  }
+
+  /// The provider's health, as this attempt saw it (and the trial, if it was one, reported).
+  static void verdict(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_state>& st, bool ok) {
+    ctx->gate->record(ok, steady::now());
+    st->trial = false;
   }
 
   static void fail(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
@@ -237,8 +283,10 @@ public:
     st->attempt = 0;
     st->delay = std::chrono::milliseconds{0};
     st->last_error.clear();
+    if (st->trial) ctx->gate->abandon();
+    st->trial = false;
     ctx->gate->release();
-    if (!next->gate->admit([next, reg, st] { attempt(next, reg, st); })) {
+    if (!next->gate->admit([next, reg, st] { guarded(next, reg, st); })) {
       // No slot there either, and none held: report without releasing one.
       if (st->finished.exchange(true)) return true;
       {
@@ -255,20 +303,31 @@ public:
     return true;
   }
 
+  /// attempt(), and a failed call (its slot given back) if it throws (out of memory, no thread).
+  static void guarded(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
+                      const std::shared_ptr<call_state>& st) {
+    try {
+      attempt(ctx, reg, st);
+    } catch (const std::exception& e) {
+      debate::call_outcome out;
+      out.key = st->request.key;
+      out.error = call_errc::provider_error;
+      out.error_message = ctx->opts.name + ": " + e.what();
+      finish(ctx, reg, st, std::move(out));
+    }
+  }
+
   static void attempt(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
                       const std::shared_ptr<call_state>& st) {
     if (st->cancelled) return finish(ctx, reg, st, {});
     if (ctx->bad_url) return fail(ctx, reg, st, call_errc::provider_error, ctx->bad_url->message);
     auto now = steady::now();
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - now) - st->delay;
-    if (left.count() <= 0)
+    if (left < min_attempt_time)
       return fail(ctx, reg, st, call_errc::timeout,
                   st->last_error.empty() ? "no time left for the call" : st->last_error + "; no time left to retry");
-    std::chrono::milliseconds breaker_wait{0};
-    if (!ctx->gate->allow(now, breaker_wait))
-      return fail(ctx, reg, st, call_errc::provider_error,
-                  "its breaker is open after repeated failures; calls go again in " +
-                      std::to_string(breaker_wait.count()) + " ms");
+    std::string refused;
+    if (!ctx->gate->allow(now, st->trial, refused)) return fail(ctx, reg, st, call_errc::provider_error, refused);
     auto p = render_prompt(*ctx->templates, *st->spec, st->request);
     llm::chat_request chat;
     chat.model = st->model;
@@ -295,11 +354,13 @@ public:
     st->parser = llm::sse_parser{};
     st->decoder.emplace(ctx->format);
     st->stream_error.reset();
+    auto before = st->http_id.load();
     auto id = ctx->http->start(
         std::move(req), [ctx, st](std::string_view bytes) { on_body(ctx, st, bytes); },
         [ctx, reg, st](llm::transport_result r) { on_done(ctx, reg, st, std::move(r)); });
-    st->http_id = id;
-    if (st->cancelled) ctx->http->cancel(id);  // cancelled while it started
+    // Unless a retry of this call (on an I/O thread) already stored a newer exchange.
+    st->http_id.compare_exchange_strong(before, id);
+    if (st->cancelled) ctx->http->cancel(st->http_id.load());  // cancelled while it started
   }
 
   static void on_body(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_state>& st,
@@ -311,7 +372,10 @@ public:
         st->stream_error = std::move(err);
         return;
       }
-      if (!st->delta.empty() && !st->cancelled) st->sink->delta(st->id, st->delta);
+      if (!st->delta.empty() && !st->cancelled) {
+        st->sink->delta(st->id, st->delta);
+        st->sent_deltas = true;
+      }
     });
     if (!ok && !st->stream_error)
       st->stream_error = llm::llm_error{llm::llm_errc::stream_broken, "a stream event passed its size bound"};
@@ -322,21 +386,22 @@ public:
                             const std::shared_ptr<call_state>& st, call_errc code, std::string message,
                             std::optional<std::chrono::milliseconds> retry_after = std::nullopt) {
     st->last_error = message;
+    if (st->sent_deltas)  // its text went out live: another attempt would stream it twice
+      return fail(ctx, reg, st, code, message + " (after part of the reply was streamed)");
     if (st->attempt + 1 >= ctx->max_attempts)
       return fail(ctx, reg, st, code, message + " (after " + std::to_string(st->attempt + 1) + " attempts)");
     ++st->attempt;
     st->delay = llm::backoff(st->attempt, jitter(), retry_after);
     if (steady::now() + st->delay >= st->deadline)
       return fail(ctx, reg, st, code, message + "; no time left to retry");
-    attempt(ctx, reg, st);
+    guarded(ctx, reg, st);
   }
 
   static void on_done(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
                       const std::shared_ptr<call_state>& st, llm::transport_result r) {
-    auto now = steady::now();
     if (st->cancelled) return finish(ctx, reg, st, {});
     if (st->stream_error) {
-      ctx->gate->record(false, now);
+      verdict(ctx, st, false);
       auto msg = std::string{llm::to_string(st->stream_error->code)} + ": " + st->stream_error->message;
       if (st->stream_error->code == llm::llm_errc::api_error)  // e.g. overloaded, mid-stream
         return retry_or_fail(ctx, reg, st, call_errc::provider_error, msg);
@@ -346,7 +411,7 @@ public:
       auto code = r.code();
       if (code == llm::transport_errc::cancelled || code == llm::transport_errc::stopped)
         return fail(ctx, reg, st, call_errc::cancelled, r.error().message);
-      ctx->gate->record(false, now);
+      verdict(ctx, st, false);
       auto errc = code == llm::transport_errc::timeout ? call_errc::timeout : call_errc::provider_error;
       if (llm::transient(code)) return retry_or_fail(ctx, reg, st, errc, r.error().message);
       return fail(ctx, reg, st, errc, r.error().message);
@@ -356,27 +421,32 @@ public:
       auto msg = "HTTP " + std::to_string(res.status) + ": " + llm::error_message(res.body);
       auto step = llm::after_status(res.status, res.body);
       if (step == llm::next_step::retry) {
-        ctx->gate->record(false, now);
+        verdict(ctx, st, false);
         st->rotate_key = res.status == 429 && ctx->opts.api_keys.size() > 1;
         return retry_or_fail(ctx, reg, st, call_errc::provider_error, msg,
                              llm::parse_retry_after(res.retry_after, std::chrono::system_clock::now()));
       }
-      // A key or quota problem, or a request the API refuses: retrying cannot help.
+      // A key or quota problem, or a request the API refuses: retrying cannot help. The provider
+      // itself answered: as far as its breaker goes, it is up.
+      verdict(ctx, st, true);
       return fail(ctx, reg, st, call_errc::provider_error, msg);
     }
     llm::chat_reply reply;
     if (st->stream) {
       if (!st->decoder->done()) {
-        ctx->gate->record(false, now);
+        verdict(ctx, st, false);
         return retry_or_fail(ctx, reg, st, call_errc::provider_error, "the stream ended before its end");
       }
       reply = st->decoder->take_reply();
     } else {
       auto decoded = llm::decode_reply(ctx->format, res.body);
-      if (!decoded) return fail(ctx, reg, st, call_errc::provider_error, decoded.error().message);
+      if (!decoded) {
+        verdict(ctx, st, true);
+        return fail(ctx, reg, st, call_errc::provider_error, decoded.error().message);
+      }
       reply = std::move(*decoded);
     }
-    ctx->gate->record(true, now);
+    verdict(ctx, st, true);
     auto out = outcome_of_reply(*st->spec, st->request, reply.text);
     if (out.error) out.error_message = ctx->redact(out.error_message);
     out.tokens_in = reply.used.tokens_in;
@@ -391,6 +461,21 @@ class llm_provider final : public provider {
 public:
   explicit llm_provider(std::shared_ptr<provider_context> ctx)
       : ctx_(std::move(ctx)), reg_(std::make_shared<call_registry>()) {}
+
+  // A worker that goes (restarted, or the node stops) takes its calls along: nobody would read
+  // their answers, and they would hold the provider's slots and spend tokens until their deadline.
+  ~llm_provider() override {
+    std::vector<std::shared_ptr<call_state>> live;
+    {
+      std::lock_guard<std::mutex> lock{reg_->mtx};
+      for (auto& [id, w] : reg_->calls)
+        if (auto st = w.lock()) live.push_back(std::move(st));
+    }
+    for (auto& st : live) {
+      st->cancelled = true;
+      if (auto h = st->http_id.load()) ctx_->http->cancel(h);
+    }
+  }
 
   void start(std::span<provider_call> calls, const std::shared_ptr<call_sink>& sink) override {
     for (auto& c : calls) {
@@ -412,7 +497,7 @@ public:
       }
       auto ctx = ctx_;
       auto reg = reg_;
-      if (!ctx_->gate->admit([ctx, reg, st] { llm_call::attempt(ctx, reg, st); })) {
+      if (!ctx_->gate->admit([ctx, reg, st] { llm_call::guarded(ctx, reg, st); })) {
         {
           std::lock_guard<std::mutex> lock{reg_->mtx};
           reg_->calls.erase(c.id);

@@ -9,7 +9,10 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <cstdio>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -56,9 +59,8 @@ bool loopback(const std::string& host) {
 }  // namespace
 
 expected<base_url, transport_errc> parse_base_url(std::string_view url) {
-  auto bad = [&](std::string why) {
-    return transport_error{transport_errc::bad_url, "base URL '" + std::string{url} + "': " + why};
-  };
+  // Never the URL itself in a message: its userinfo or query may hold a key.
+  auto bad = [](std::string why) { return transport_error{transport_errc::bad_url, "base URL: " + why}; };
   base_url out;
   if (url.rfind("https://", 0) == 0) {
     url.remove_prefix(8);
@@ -89,6 +91,10 @@ expected<base_url, transport_errc> parse_base_url(std::string_view url) {
     port = authority.substr(colon + 1);
   }
   if (host.empty()) return bad("no host");
+  if (!std::all_of(host.begin(), host.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == ':';
+      }))
+    return bad("the host is a name or an IP address");
   if (!port.empty()) {
     unsigned n = 0;
     for (char c : port) {
@@ -102,9 +108,9 @@ expected<base_url, transport_errc> parse_base_url(std::string_view url) {
   out.path = std::string{path};
   if (!out.tls && !loopback(out.host))
     return transport_error{transport_errc::insecure,
-                           "base URL '" + std::string{"http://"} + std::string{authority} +
-                               "...': plain http is only for a loopback server (keys would cross "
-                               "the network in clear); use https://"};
+                           "base URL http://" + out.host + ":" + out.port +
+                               ": plain http is only for a loopback server (keys would cross the "
+                               "network in clear); use https://"};
   return out;
 }
 
@@ -144,7 +150,18 @@ struct http_client::impl {
   void ensure_threads() {
     if (!threads.empty()) return;
     for (uint32_t i = 0; i < std::max<uint32_t>(1, opts.io_threads); ++i)
-      threads.emplace_back([this] { ioc.run(); });
+      threads.emplace_back([this] {
+        // A callback that throws must not take the process down (std::terminate in a thread):
+        // the exchange it served has finished; the loop goes on with the others.
+        for (;;) {
+          try {
+            ioc.run();
+            return;
+          } catch (const std::exception& e) {
+            std::fprintf(stderr, "aragora: an HTTP client callback threw: %s\n", e.what());
+          }
+        }
+      });
   }
 
   void forget(uint64_t id) {
@@ -223,7 +240,10 @@ private:
     if (finished_) return;
     if (ec) return finish(failure(transport_errc::connect_failed, "cannot connect to " + where_, ec));
     if constexpr (tls) {
-      if (!SSL_set_tlsext_host_name(stream_.native_handle(), req_.url.host.c_str()))
+      boost::system::error_code literal;
+      (void)net::ip::make_address(req_.url.host, literal);
+      // SNI names a host, never an address (RFC 6066); the certificate is checked either way.
+      if (literal && !SSL_set_tlsext_host_name(stream_.native_handle(), req_.url.host.c_str()))
         return finish(transport_error{transport_errc::tls_failed, "cannot set the TLS server name for " + where_});
       stream_.set_verify_callback(ssl::host_name_verification(req_.url.host));
       stream_.async_handshake(ssl::stream_base::client,
@@ -361,6 +381,8 @@ void http_client::stop() {
   {
     std::lock_guard<std::mutex> lock{impl_->mtx};
     if (impl_->stopping) return;
+    for (const auto& t : impl_->threads)
+      if (t.get_id() == std::this_thread::get_id()) std::abort();  // would join itself
     impl_->stopping = true;
     for (auto& [id, w] : impl_->live)
       if (auto x = w.lock()) in_flight.push_back(std::move(x));

@@ -229,7 +229,8 @@ std::optional<config_error> read_providers(const YAML::Node& map, agent::llm_opt
       if (field == "api_keys") {
         if (!f.second.IsSequence()) return bad(at + " must be a list");
         for (const auto& k : f.second) {
-          if (!k.IsScalar() || k.Scalar().empty()) return bad(at + " holds an empty key");
+          if (!k.IsScalar() || !agent::valid_api_key(k.Scalar()))
+            return bad(at + " holds a key that is empty or has spaces or control characters");
           p.api_keys.push_back(k.Scalar());
         }
         continue;
@@ -238,7 +239,7 @@ std::optional<config_error> read_providers(const YAML::Node& map, agent::llm_opt
       const auto& v = f.second.Scalar();
       try {
         if (field == "api_key") {
-          if (v.empty()) return bad(at + " is empty");
+          if (!agent::valid_api_key(v)) return bad(at + " is empty or has spaces or control characters");
           p.api_keys.insert(p.api_keys.begin(), v);
         } else if (field == "base_url") {
           p.base_url = v;

@@ -26,6 +26,9 @@ public:
 
   void record_success(clock::time_point now);
   void record_failure(clock::time_point now);
+  /// The call admitted as the half-open trial ended without a verdict (it was cancelled): the
+  /// next call may be the trial, instead of none until `recovery` passes.
+  void abandon_trial() { trial_in_flight_ = false; }
 
   [[nodiscard]] breaker_state state(clock::time_point now) const;
   /// How long an open breaker still refuses calls (zero unless open).

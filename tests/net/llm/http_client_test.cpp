@@ -214,6 +214,12 @@ TEST(HttpClient, BaseUrls) {
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(parse_base_url("http://10.0.0.5:8000/v1").code(), transport_errc::insecure);
   EXPECT_EQ(parse_base_url("http://api.example.com/v1").code(), transport_errc::insecure);
+  // The message never repeats what may hold a key.
+  for (auto leaky : {"https://user:sk-secret-1@h/v1", "https://h/v1?key=sk-secret-1", "https://h?key=sk-secret-1"}) {
+    auto r = parse_base_url(leaky);
+    ASSERT_FALSE(r) << leaky;
+    EXPECT_EQ(r.error().message.find("sk-secret-1"), std::string::npos) << r.error().message;
+  }
   for (auto bad : {"ftp://x", "api.openai.com", "https://", "https://:443", "https://h:0", "https://h:70000",
                    "https://user:pw@h/v1", "https://h/v1?x=1", "http://[::1"})
     EXPECT_EQ(parse_base_url(bad).code(), transport_errc::bad_url) << bad;

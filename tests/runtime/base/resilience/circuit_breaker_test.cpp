@@ -38,6 +38,18 @@ TEST(CircuitBreaker, HalfOpenAdmitsOneTrialAndASuccessCloses) {
   EXPECT_TRUE(b.allow(later));
 }
 
+TEST(CircuitBreaker, AnAbandonedTrialLetsTheNextCallBeTheTrial) {
+  circuit_breaker b{1, 10s};
+  clock::time_point t{};
+  b.record_failure(t);
+  auto later = t + 10s;
+  EXPECT_TRUE(b.allow(later));
+  EXPECT_FALSE(b.allow(later));
+  b.abandon_trial();
+  EXPECT_EQ(b.state(later), breaker_state::half_open);
+  EXPECT_TRUE(b.allow(later));
+}
+
 TEST(CircuitBreaker, AFailedTrialReopensForAFreshRecovery) {
   circuit_breaker b{2, 10s};
   clock::time_point t{};
