@@ -17,6 +17,7 @@ struct agent_calls;      // agent_actor.hpp
 struct cancel_calls;     // agent_actor.hpp
 struct timer_due;        // agent_actor.cpp: a timer of the worker's own scheduler is due
 struct provider_report;  // agent_actor.cpp: a provider reported from another thread
+struct token_delta;      // provider.hpp: a piece of a reply, to the calls' debate
 
 /// Sent to every running debate when the supervisor restarted pool member `index`: the calls it
 /// held died with it.

@@ -150,6 +150,12 @@ public:
     });
   }
 
+  void push_live(const std::string& debate_id, uint32_t seq, const stream_hub::frame& f) override {
+    net::post(ws_.get_executor(), [self = shared_from_this(), debate_id, seq, f] {
+      self->on_push_live(debate_id, seq, f);
+    });
+  }
+
 private:
   struct subscription {
     std::string id;
@@ -352,6 +358,17 @@ private:
       sub->done = true;
       srv_.hub.unsubscribe(id, this);
     }
+  }
+
+  // A token delta: only to a subscription caught up to the event it follows (one still replaying
+  // would see it out of order), and only while the send queue is under half its bound: deltas
+  // are many and best-effort, and must never be what cuts a consumer off.
+  void on_push_live(const std::string& id, uint32_t seq, const stream_hub::frame& f) {
+    if (closing_) return;
+    auto* sub = find(id);
+    if (!sub || sub->done || sub->next != seq + 1) return;
+    if (live_queued_ >= srv_.opts.ws_send_queue_frames / 2) return;
+    enqueue(f, false, true);
   }
 
   /// Queues a frame. The bound counts live frames only: a replay is as long as its debate (a

@@ -34,6 +34,18 @@ void stream_hub::publish(const std::string& id, uint32_t seq, frame f, bool last
   for (const auto& s : to) s->push(id, seq, f, last);
 }
 
+void stream_hub::publish_live(const std::string& id, uint32_t seq, frame f) {
+  std::vector<std::shared_ptr<subscriber>> to;
+  {
+    std::lock_guard<std::mutex> lock{mtx_};
+    auto it = debates_.find(id);
+    if (it == debates_.end()) return;
+    for (const auto& w : it->second.subscribers)
+      if (auto p = w.lock()) to.push_back(std::move(p));
+  }
+  for (const auto& s : to) s->push_live(id, seq, f);
+}
+
 void stream_hub::durable(const std::string& id, uint32_t seq) {
   std::lock_guard<std::mutex> lock{mtx_};
   auto it = debates_.find(id);

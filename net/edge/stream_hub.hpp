@@ -38,6 +38,11 @@ public:
   public:
     virtual ~subscriber() = default;
     virtual void push(const std::string& debate_id, uint32_t seq, const frame& f, bool last) = 0;
+    /// A live-only frame (a token delta) after event `seq`: sent if the subscriber is caught up
+    /// to it and has room, dropped otherwise; never held or replayed.
+    virtual void push_live(const std::string& debate_id, uint32_t seq, const frame& f) {
+      (void)debate_id, (void)seq, (void)f;
+    }
   };
 
   /// `max_held`: frames held per debate while they wait to be durable; past it the oldest go
@@ -50,6 +55,9 @@ public:
   /// A frame of a live debate, in seq order; repeats (a restarted debate actor publishes its
   /// last step again) are dropped. `last`: debate_end, sent once the result is stored.
   void publish(const std::string& id, uint32_t seq, frame f, bool last = false);
+  /// A live-only frame of a live debate (a token delta; `seq` is the last event's) to the
+  /// current subscribers: not held, not counted as published.
+  void publish_live(const std::string& id, uint32_t seq, frame f);
   /// The debate's events up to `seq` are in the store: the hub lets go of them.
   void durable(const std::string& id, uint32_t seq);
   /// The debate has ended and its debate_end was published: it leaves the hub.

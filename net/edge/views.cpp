@@ -371,6 +371,16 @@ std::string event_frame(const v1::Event& e, const frame_context& ctx) {
       if (!x.error().empty()) data["error"] = x.error();
       break;
     }
+    case v1::Event::kDelta: {
+      const auto& d = e.delta();
+      data["token"] = d.text();  // upstream's token_delta {debate_id, agent, token}
+      data["text"] = d.text();
+      data["index"] = d.index();
+      data["phase"] = v1::Phase::Value_Name(d.phase());
+      data["role"] = role_of(d.phase());
+      if (!d.target().empty()) data["target"] = d.target();
+      break;
+    }
     default:
       break;
   }
@@ -378,7 +388,8 @@ std::string event_frame(const v1::Event& e, const frame_context& ctx) {
     data["total_rounds"] = ctx.total_rounds;
   json::object o;
   o["type"] = event_type_name(e.type());
-  o["seq"] = e.seq();
+  // A delta is live only and takes no seq (the events' seqs are gapless; clients resume by them).
+  if (e.type() != v1::EventType::token_delta) o["seq"] = e.seq();
   o["debate_id"] = e.debate_id();
   o["loop_id"] = e.debate_id();
   o["timestamp"] = e.has_timestamp() ? epoch_seconds(e.timestamp()) : 0.0;

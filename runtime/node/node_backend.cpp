@@ -71,6 +71,11 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
                          node_backend* backend) {
   return {
       [=](debate::event_ptr& e) {
+        if (e->type() == v1::EventType::token_delta) {  // live only: no seq, no state
+          hub->publish_live(e->debate_id(), e->seq(),
+                            edge::stream_hub::make_frame(edge::event_frame(*e, {}), edge::binary_event_frame(*e)));
+          return;
+        }
         auto& f = self->state.debates[e->debate_id()];
         if (f.last_seq == 0) hub->open(e->debate_id());
         f.last_seq = std::max(f.last_seq, e->seq());

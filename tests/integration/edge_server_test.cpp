@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -22,6 +23,7 @@
 #include "runtime/node/local_node.hpp"
 #include "runtime/node/node_backend.hpp"
 #include "tests/support/edge_client.hpp"
+#include "tests/support/fake_llm_server.hpp"
 #include "tests/support/subprocess.hpp"
 #include "tests/support/temp_store.hpp"
 
@@ -649,6 +651,81 @@ TEST(Edge, TheBackendAndHubMayGoWhileDebatesStillEmitOnTheNode) {
     // Debates go on emitting to the sink that is gone; the node stops them at its own end.
     std::this_thread::sleep_for(20ms);
   }
+}
+
+TEST(Edge, ARealAgentsStreamedReplyReachesSubscribersAsTokenDeltasBetweenGaplessEvents) {
+  // The far side streams each reply in pieces, slowly enough for a subscriber to be there.
+  test::fake_llm_server llm{[](const test::llm_request& r) {
+    std::string text = "Adopt it in stages, starting with the stateless services.";
+    if (r.body.find("Vote for the best proposal") != std::string::npos) {
+      auto at = r.body.find("is one of ");
+      text = "VOTE: " + r.body.substr(at + 10, r.body.find_first_of(", ", at + 10) - at - 10) + "\nCONFIDENCE: 0.7";
+    } else if (r.body.find("Critique this proposal") != std::string::npos) {
+      text = "SEVERITY: 2\nISSUES:\n- cost";
+    }
+    std::vector<std::string> pieces;
+    for (size_t i = 0; i < text.size(); i += 9) pieces.push_back(text.substr(i, 9));
+    auto reply = test::openai_stream(pieces);
+    reply.chunk_delay = 15ms;
+    return reply;
+  }};
+  auto cfg = quick();
+  agent::llm_provider_options openai;
+  openai.name = "openai";
+  openai.base_url = llm.base_url("/v1");
+  openai.api_keys = {"sk-edge-test-0000"};
+  cfg.llm.providers.push_back(openai);
+  edge_node e{"edge-deltas", cfg};
+  auto id = create(e.port(), R"({"task": "Q?", "rounds": 1, "agents": ["openai:gpt-test:alice", "mock:critical:carol", "mock:supportive:dave"]})");
+  ASSERT_FALSE(id.empty());
+  test::ws_client ws{e.port(), "/ws?debate_id=" + id};
+  ASSERT_TRUE(ws.connected());
+  auto frames = until_end(ws, 30s);
+  ASSERT_FALSE(frames.empty());
+  EXPECT_EQ(text(frames.back().at("type")), "debate_end");
+  std::vector<json::object> events;
+  struct building {
+    std::string text;
+    bool from_start = false;  // its piece 0 was seen (the subscriber may have come in mid-call)
+  };
+  std::map<std::string, building> streamed;  // by call (agent, target): its pieces
+  auto call_of = [](const json::object& f) {
+    const auto& d = f.at("data").as_object();
+    return text(f.at("agent")) + "/" + (d.contains("target") ? text(d.at("target")) : "");
+  };
+  size_t deltas = 0, matched = 0;
+  for (const auto& f : frames) {
+    auto type = text(f.at("type"));
+    auto agent = f.contains("agent") ? text(f.at("agent")) : "";
+    if (type == "token_delta") {
+      deltas += agent == "alice";
+      EXPECT_FALSE(f.contains("seq")) << "a delta took a seq";
+      const auto& d = f.at("data").as_object();
+      auto& b = streamed[call_of(f)];
+      if (d.at("index").to_number<int64_t>() == 0) b = {"", true};
+      b.text += text(d.at("token"));
+      continue;
+    }
+    if (f.contains("seq")) events.push_back(f);
+    if (type == "agent_message" || type == "critique") {
+      // The message a call's pieces built up to, whole.
+      auto& b = streamed[call_of(f)];
+      if (b.from_start) {
+        EXPECT_EQ(text(f.at("data").at("content")), b.text) << agent;
+        matched += agent == "alice";
+      }
+      b = {};
+    }
+  }
+  EXPECT_GE(deltas, 3u);
+  EXPECT_GE(matched, 1u);
+  std::vector<uint32_t> s;
+  for (const auto& ev : events) s.push_back(static_cast<uint32_t>(ev.at("seq").to_number<int64_t>()));
+  ASSERT_FALSE(s.empty());
+  expect_gapless(s, s.front());
+  // Not stored: the events endpoint has no delta.
+  auto stored = parse(test::http(e.port(), "GET", "/api/v1/debates/" + id + "/events?limit=500").body);
+  for (const auto& ev : stored.at("events").as_array()) EXPECT_NE(text(ev.at("type")), "token_delta");
 }
 
 }  // namespace

@@ -106,7 +106,11 @@ void dispatch(debate_self* self) {
   auto& st = self->state;
   const auto& m = *st.machine;
   const auto& calls = m.calls();
-  agent::agent_calls batch{m.spec_ptr(), {}};
+  // Pieces of replies only when someone watches and a real model is among the agents: a debate
+  // of mocks (benchmarks, tests) would multiply its messages for text that arrives at once.
+  const auto& agents = m.spec().agents;
+  bool real = std::any_of(agents.begin(), agents.end(), [](const agent_spec& a) { return a.provider != "mock"; });
+  agent::agent_calls batch{m.spec_ptr(), {}, real && !st.subscribers.empty()};
   batch.requests.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i)
     if (m.pending(i)) batch.requests.push_back(calls[i]);
@@ -305,6 +309,27 @@ debate_actor_type::behavior_type debate_behavior(debate_self* self) {
           if (s.machine->finished()) break;
           apply(self, s.machine->record(std::move(o), s.services->now()));
         }
+      },
+      [=](agent::token_delta& d) {
+        // Live only: to the subscribers, not the machine or the store.
+        auto& s = self->state;
+        if (s.subscribers.empty() || !s.machine || s.machine->finished()) return;
+        const auto& spec = s.machine->spec();
+        auto ev = std::make_shared<v1::Event>();
+        ev->set_debate_id(spec.id);
+        ev->set_seq(s.machine->last_seq());
+        ev->set_type(v1::EventType::token_delta);
+        ev->set_round(d.key.round);
+        if (d.key.agent < spec.agents.size()) ev->set_agent(spec.agents[d.key.agent].name);
+        *ev->mutable_timestamp() = to_timestamp(s.services->now());
+        auto* delta = ev->mutable_delta();
+        delta->set_phase(static_cast<v1::Phase::Value>(d.key.ph));
+        if (d.key.ph == phase::critique && d.key.target < spec.agents.size())
+          delta->set_target(spec.agents[d.key.target].name);
+        delta->set_index(d.seq);
+        delta->set_text(std::move(d.text));
+        event_ptr shared = std::move(ev);
+        for (const auto& sub : s.subscribers) tell(self, sub, shared);
       },
       [=](phase_deadline) {
         // The one pending deadline may have been armed for an earlier step: only the time since

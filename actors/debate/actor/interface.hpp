@@ -40,6 +40,7 @@ using debate_actor_type = caf::typed_actor<
     caf::reacts_to<subscribe_atom, caf::actor>,
     // what its collaborators send back: the agent worker's outcomes, the writer's acks
     caf::reacts_to<call_outcomes>,
+    caf::reacts_to<agent::token_delta>,
     caf::reacts_to<storage::persist_ack>,
     // the node's supervisors (through live_debates): an agent worker or the writer restarted
     caf::reacts_to<agent::agent_restarted_atom, uint64_t>,
