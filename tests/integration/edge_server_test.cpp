@@ -656,18 +656,10 @@ TEST(Edge, TheBackendAndHubMayGoWhileDebatesStillEmitOnTheNode) {
 TEST(Edge, ARealAgentsStreamedReplyReachesSubscribersAsTokenDeltasBetweenGaplessEvents) {
   // The far side streams each reply in pieces, slowly enough for a subscriber to be there.
   test::fake_llm_server llm{[](const test::llm_request& r) {
-    std::string text = "Adopt it in stages, starting with the stateless services.";
-    if (r.body.find("Vote for the best proposal") != std::string::npos) {
-      auto at = r.body.find("is one of ");
-      text = "VOTE: " + r.body.substr(at + 10, r.body.find_first_of(", ", at + 10) - at - 10) + "\nCONFIDENCE: 0.7";
-    } else if (r.body.find("Critique this proposal") != std::string::npos) {
-      text = "SEVERITY: 2\nISSUES:\n- cost";
-    }
-    std::vector<std::string> pieces;
-    for (size_t i = 0; i < text.size(); i += 9) pieces.push_back(text.substr(i, 9));
-    auto reply = test::openai_stream(pieces);
-    reply.chunk_delay = 15ms;
-    return reply;
+    test::debating_style style;
+    style.piece = 9;
+    style.chunk_delay = 15ms;
+    return test::debating_reply(r, false, style);
   }};
   auto cfg = quick();
   agent::llm_provider_options openai;

@@ -25,30 +25,14 @@ using namespace std::chrono_literals;
 const std::string openai_key = "sk-test-0123456789abcdef";
 const std::string anthropic_key = "sk-ant-test-fedcba9876543210";
 
-/// Answers as a cooperative model would, from what the prompt asks for.
-test::llm_reply reply_for(const test::llm_request& r, bool anthropic, bool stream) {
-  // The phase by its instruction (the texts quoted above it may say anything).
-  std::string text;
-  bool judge = r.body.find("As the judge") != std::string::npos;
-  if (judge || r.body.find("Vote for the best proposal") != std::string::npos) {
-    // The first candidate the prompt offers.
-    auto at = r.body.find("is one of ");
-    auto name = r.body.substr(at + 10, r.body.find_first_of(", ", at + 10) - at - 10);
-    text = std::string{judge ? "WINNER: " : "VOTE: "} + name + "\nCONFIDENCE: 0.8\nIt is the most concrete.";
-  } else if (r.body.find("Critique this proposal") != std::string::npos) {
-    text = "SEVERITY: 3\nISSUES:\n- could say more about cost";
-  } else {
-    text = "Adopt it in stages, starting with the stateless services.";
-  }
-  if (stream) {
-    std::vector<std::string> pieces;
-    for (size_t i = 0; i < text.size(); i += 7) pieces.push_back(text.substr(i, 7));
-    return anthropic ? test::anthropic_stream(pieces, 40, 12) : test::openai_stream(pieces, 40, 12);
-  }
-  return anthropic ? test::anthropic_reply(text, 40, 12) : test::openai_reply(text, 40, 12);
+/// A cooperative model whose every call uses 40 tokens in and 12 out.
+test::llm_reply reply_for(const test::llm_request& r, bool anthropic) {
+  test::debating_style style;
+  style.tokens_in = 40;
+  style.tokens_out = 12;
+  style.piece = 7;
+  return test::debating_reply(r, anthropic, style);
 }
-
-bool streamed(const test::llm_request& r) { return r.body.find("\"stream\":true") != std::string::npos; }
 
 config::node_config with_providers(const std::string& openai_url, const std::string& anthropic_url) {
   config::node_config c;
@@ -96,8 +80,8 @@ std::string everything_said(const debate::debate_finished& done) {
 }
 
 TEST(LlmAgents, ADebateOfAnOpenAiAgentAnAnthropicAgentAndAMockRunsToItsEnd) {
-  test::fake_llm_server oa{[](const test::llm_request& r) { return reply_for(r, false, streamed(r)); }};
-  test::fake_llm_server an{[](const test::llm_request& r) { return reply_for(r, true, streamed(r)); }};
+  test::fake_llm_server oa{[](const test::llm_request& r) { return reply_for(r, false); }};
+  test::fake_llm_server an{[](const test::llm_request& r) { return reply_for(r, true); }};
   test::temp_store store{"llm-debate"};
   node::local_node node{with_providers(oa.base_url("/v1"), an.base_url("/v1")), std::nullopt, store.db};
   auto done = run(node, "openai:gpt-test:alice,anthropic:claude-test:bob,mock:critical:carol", 2);
@@ -134,7 +118,7 @@ TEST(LlmAgents, A429WithRetryAfterIsWaitedOutAndTheCallSucceeds) {
   std::atomic<int> seen{0};
   test::fake_llm_server oa{[&](const test::llm_request& r) {
     if (seen++ == 0) return test::error_reply(429, "rate limited", {{"Retry-After", "0.3"}});
-    return reply_for(r, false, streamed(r));
+    return reply_for(r, false);
   }};
   test::temp_store store{"llm-429"};
   auto cfg = with_providers(oa.base_url("/v1"), oa.base_url("/v1"));
@@ -150,7 +134,7 @@ TEST(LlmAgents, AFailingProviderOpensItsBreakerAndClosesItWhenTheServerRecovers)
   std::atomic<bool> broken{true};
   test::fake_llm_server oa{[&](const test::llm_request& r) {
     if (broken) return test::error_reply(500, "internal error");
-    return reply_for(r, false, streamed(r));
+    return reply_for(r, false);
   }};
   test::temp_store store{"llm-breaker"};
   auto cfg = with_providers(oa.base_url("/v1"), oa.base_url("/v1"));
@@ -217,7 +201,7 @@ TEST(LlmAgents, AServerThatNeverAnswersCostsTheCallItsDeadlineNotTheDebate) {
 
 TEST(LlmAgents, ARefusedKeyMovesTheCallToTheAgentsFallback) {
   test::fake_llm_server oa{[](const test::llm_request&) { return test::error_reply(401, "bad key"); }};
-  test::fake_llm_server an{[](const test::llm_request& r) { return reply_for(r, true, streamed(r)); }};
+  test::fake_llm_server an{[](const test::llm_request& r) { return reply_for(r, true); }};
   test::temp_store store{"llm-fallback"};
   node::local_node node{with_providers(oa.base_url("/v1"), an.base_url("/v1")), std::nullopt, store.db};
   auto done = run(node, "openai:gpt-test:alice|anthropic:claude-test,mock:critical:carol,mock:supportive:dave");

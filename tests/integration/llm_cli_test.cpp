@@ -16,20 +16,9 @@ const std::string bin = ARAGORA_BIN;
 const std::string key = "sk-cli-test-5566778899";
 
 test::llm_reply answer(const test::llm_request& r, bool anthropic) {
-  bool stream = r.body.find("\"stream\":true") != std::string::npos;
-  std::string text;
-  bool judge = r.body.find("As the judge") != std::string::npos;
-  if (judge || r.body.find("Vote for the best proposal") != std::string::npos) {
-    auto at = r.body.find("is one of ");
-    auto name = r.body.substr(at + 10, r.body.find_first_of(", ", at + 10) - at - 10);
-    text = std::string{judge ? "WINNER: " : "VOTE: "} + name + "\nCONFIDENCE: 0.9\nClearest plan.";
-  } else if (r.body.find("Critique this proposal") != std::string::npos) {
-    text = "SEVERITY: 2\nISSUES:\n- minor";
-  } else {
-    text = "Roll it out service by service.";
-  }
-  if (stream) return anthropic ? test::anthropic_stream({text}) : test::openai_stream({text});
-  return anthropic ? test::anthropic_reply(text) : test::openai_reply(text);
+  test::debating_style style;
+  style.proposal = "Roll it out service by service.";
+  return test::debating_reply(r, anthropic, style);
 }
 
 struct scratch_dir {

@@ -213,6 +213,31 @@ void fake_llm_server::set_handler(handler h) {
   s_->h = std::move(h);
 }
 
+llm_reply debating_reply(const llm_request& r, bool anthropic, const debating_style& style) {
+  std::string text;
+  bool judge = r.body.find("As the judge") != std::string::npos;
+  if (judge || r.body.find("Vote for the best proposal") != std::string::npos) {
+    auto at = r.body.find("is one of ");
+    auto name = at == std::string::npos ? std::string{"nobody"}
+                                        : r.body.substr(at + 10, r.body.find_first_of(", ", at + 10) - at - 10);
+    text = std::string{judge ? "WINNER: " : "VOTE: "} + name + "\nCONFIDENCE: 0.8\nIt is the most concrete.";
+  } else if (r.body.find("Critique this proposal") != std::string::npos) {
+    text = "SEVERITY: 3\nISSUES:\n- could say more about cost";
+  } else {
+    text = style.proposal;
+  }
+  if (r.body.find("\"stream\":true") == std::string::npos)
+    return anthropic ? anthropic_reply(text, style.tokens_in, style.tokens_out)
+                     : openai_reply(text, style.tokens_in, style.tokens_out);
+  std::vector<std::string> pieces;
+  auto step = style.piece == 0 ? text.size() : style.piece;
+  for (size_t i = 0; i < text.size(); i += step) pieces.push_back(text.substr(i, step));
+  auto reply = anthropic ? anthropic_stream(pieces, style.tokens_in, style.tokens_out)
+                         : openai_stream(pieces, style.tokens_in, style.tokens_out);
+  reply.chunk_delay = style.chunk_delay;
+  return reply;
+}
+
 llm_reply hanging_reply() {
   llm_reply r;
   r.hang = true;

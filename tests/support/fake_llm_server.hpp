@@ -62,6 +62,21 @@ private:
                                          unsigned tokens_out = 5);
 [[nodiscard]] llm_reply error_reply(unsigned status, std::string_view message,
                                     std::vector<std::pair<std::string, std::string>> headers = {});
+/// How debating_reply answers.
+struct debating_style {
+  std::string proposal = "Adopt it in stages, starting with the stateless services.";
+  unsigned tokens_in = 10;
+  unsigned tokens_out = 5;
+  size_t piece = 0;  // a streamed reply's pieces, in bytes (0: one piece)
+  std::chrono::milliseconds chunk_delay{0};
+};
+
+/// What a cooperative model answers to the runtime's prompts, read from their instructions (the
+/// texts quoted above them may say anything): a vote or judgement for the first candidate
+/// offered, a mild critique, else the proposal; streamed when the request asks, in Anthropic's
+/// format or OpenAI's.
+[[nodiscard]] llm_reply debating_reply(const llm_request& r, bool anthropic, const debating_style& style = {});
+
 /// No answer at all, until the server stops.
 [[nodiscard]] llm_reply hanging_reply();
 /// A JSON string literal of `s` (quotes included).

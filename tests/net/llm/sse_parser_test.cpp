@@ -45,7 +45,7 @@ TEST(SseParser, AByteOrderMarkAtTheStartIsNotPartOfTheFirstField) {
     EXPECT_EQ(events[0].data, "first");
     EXPECT_EQ(events[1].data, "\xEF\xBB\xBF kept");
   }
-  auto plain = parse_in_pieces("\xEFdata: x\n\n", 1);  // not a BOM: an unknown field, ignored
+  auto plain = parse_in_pieces("\xEF" "data: x\n\n", 1);  // not a BOM: an unknown field, ignored
   EXPECT_TRUE(plain.empty());
 }
 
