@@ -26,8 +26,15 @@ struct llm_provider_options {
   bool stream = true;  // ask for server-sent events (token deltas on the debate stream)
 };
 
+/// YAML `prompts.<system|propose|critique|revise|vote|judge>`: a phase's template in place of the
+/// built-in one (actors/agent/prompts.cpp); empty keeps it.
+struct prompt_overrides {
+  std::string system, propose, critique, revise, vote, judge;
+};
+
 struct llm_options {
   std::vector<llm_provider_options> providers;  // configured ones; a name appears once
+  prompt_overrides prompts;
   uint32_t max_tokens = defaults::agent_max_tokens;
   uint32_t max_attempts = defaults::agent_max_attempts;  // per call, retries included
   uint32_t breaker_failures = defaults::provider_breaker_failures;

@@ -321,6 +321,32 @@ std::string candidate_list(const debate::debate_spec& spec, const debate::call_r
 
 }  // namespace
 
+std::string_view to_string(prompt_errc x) {
+  switch (x) {
+    case prompt_errc::unknown_placeholder: return "config_bad_prompt";
+  }
+  return "unknown";
+}
+
+expected<prompt_templates, prompt_errc> templates_with(const prompt_overrides& o) {
+  auto t = prompt_templates::defaults();
+  struct field {
+    const char* name;
+    const std::string* given;
+    std::optional<phase> ph;
+  };
+  for (auto f : {field{"system", &o.system, std::nullopt}, field{"propose", &o.propose, phase::propose},
+                 field{"critique", &o.critique, phase::critique}, field{"revise", &o.revise, phase::revise},
+                 field{"vote", &o.vote, phase::vote}, field{"judge", &o.judge, phase::judge}}) {
+    if (f.given->empty()) continue;
+    if (auto bad = unknown_placeholder(*f.given, f.ph))
+      return error<prompt_errc>{prompt_errc::unknown_placeholder,
+                                std::string{"prompts."} + f.name + ": " + *bad + " is no placeholder of this phase"};
+    (f.ph ? t.of(*f.ph) : t.system) = *f.given;
+  }
+  return t;
+}
+
 std::optional<std::string> unknown_placeholder(std::string_view tmpl, std::optional<phase> ph) {
   std::optional<std::string> unknown;
   walk(

@@ -14,10 +14,16 @@
 #include <string>
 #include <string_view>
 
+#include "actors/agent/llm_options.hpp"
 #include "actors/debate/types.hpp"
 #include "runtime/base/error/error.hpp"
 
 namespace aragora::agent {
+
+/// Why a configured template was refused. Stable codes: they appear in CLI errors.
+enum class prompt_errc : uint8_t { unknown_placeholder = 1 };
+
+[[nodiscard]] std::string_view to_string(prompt_errc x);
 
 struct prompt_templates {
   std::string system;
@@ -36,6 +42,11 @@ struct prompt_templates {
 /// config's error message. `ph` nullopt: the system template.
 [[nodiscard]] std::optional<std::string> unknown_placeholder(std::string_view tmpl,
                                                              std::optional<debate::phase> ph);
+
+/// The built-in templates with the configuration's overrides in place, or the first override
+/// that names a placeholder its phase does not have ("prompts.vote: unknown placeholder
+/// {ballots}").
+[[nodiscard]] expected<prompt_templates, prompt_errc> templates_with(const prompt_overrides& o);
 
 struct prompt {
   std::string system;

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <variant>
 
+#include "actors/agent/prompts.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/data_dir.hpp"
 #include "runtime/cli/provider_env.hpp"
@@ -199,6 +200,8 @@ int main(int argc, char** argv) {
     cfg = std::move(loaded).value();
   }
   cli::apply_provider_env(cfg.llm, [](const char* name) { return std::getenv(name); });
+  if (auto t = agent::templates_with(cfg.llm.prompts); !t)
+    return cli::print_error(cli::exit_usage, t.error().code_name(), t.error().message);
   if (*serve_cmd) {
     // edge.* of the configuration, unless the command line says otherwise.
     auto given = [&](const char* flag) { return serve_cmd->count(flag) > 0; };

@@ -268,6 +268,32 @@ std::optional<config_error> read_providers(const YAML::Node& map, agent::llm_opt
   return std::nullopt;
 }
 
+// prompts: {system: ..., propose: ..., critique: ..., revise: ..., vote: ..., judge: ...}; the
+// placeholders are checked where the templates are built (agent::templates_with).
+std::optional<config_error> read_prompts(const YAML::Node& map, agent::prompt_overrides& out) {
+  auto bad = [](std::string why) {
+    return config_error{config_errc::bad_value,
+                        "prompts" + std::move(why) + " (prompts.<system|propose|critique|revise|vote|judge>: a template)",
+                        "config_bad_prompt"};
+  };
+  if (!map.IsMap()) return bad(" must be a mapping");
+  for (const auto& kv : map) {
+    auto field = kv.first.as<std::string>();
+    std::string* into = field == "system"     ? &out.system
+                        : field == "propose"  ? &out.propose
+                        : field == "critique" ? &out.critique
+                        : field == "revise"   ? &out.revise
+                        : field == "vote"     ? &out.vote
+                        : field == "judge"    ? &out.judge
+                                              : nullptr;
+    if (!into) return bad(": unknown phase '" + field + "'");
+    if (!kv.second.IsScalar() || kv.second.Scalar().empty()) return bad("." + field + " must be a text");
+    if (kv.second.Scalar().size() > 16 * 1024) return bad("." + field + " is longer than 16 KiB");
+    *into = kv.second.Scalar();
+  }
+  return std::nullopt;
+}
+
 // Deeper than any key of the table: an alias cannot make apply() recurse without end.
 constexpr int max_depth = 4;
 
@@ -284,6 +310,12 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
     auto key = prefix + name;
     if (!seen.insert(name).second)
       return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
+    if (key == "prompts") {
+      if (!applied.insert(key).second)
+        return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
+      if (auto err = read_prompts(kv.second, cfg.llm.prompts)) return err;
+      continue;
+    }
     if (key == "providers") {
       if (!applied.insert(key).second)
         return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};

@@ -9,6 +9,7 @@
 
 #include "actors/agent/agent_actor.hpp"
 #include "actors/agent/llm_provider.hpp"
+#include "actors/agent/prompts.hpp"
 #include "actors/debate/actor/debate_actor.hpp"
 #include "actors/critique/patterns.hpp"
 #include "actors/debate/store/list_index.hpp"
@@ -19,6 +20,7 @@
 #include "runtime/node/debate_supervisor.hpp"
 #include "runtime/base/supervision/supervisor.hpp"
 #include "runtime/base/ids/ids.hpp"
+#include "runtime/base/log/log.hpp"
 #include "runtime/base/timer/timer_service.hpp"
 #include "net/llm/http_client.hpp"
 #include "storage/storage_actors.hpp"
@@ -64,8 +66,13 @@ agent::pool_supervision pool_supervision_of(const config::node_config& c,
 agent::provider_catalog providers_of(const config::node_config& c, std::shared_ptr<llm::http_client> http) {
   auto catalog = agent::standard_providers(c.mock);
   if (http) {
-    auto real = agent::llm_providers(c.llm, std::move(http),
-                                     std::make_shared<const agent::prompt_templates>(agent::prompt_templates::defaults()));
+    // A template the CLI would have refused falls back to the built-in ones (tests build nodes
+    // directly).
+    auto templates = agent::templates_with(c.llm.prompts);
+    if (!templates) log::warn("node", templates.error().message, "; the built-in prompts are used");
+    auto real = agent::llm_providers(
+        c.llm, std::move(http),
+        std::make_shared<const agent::prompt_templates>(templates ? *templates : agent::prompt_templates::defaults()));
     catalog.insert(catalog.end(), std::make_move_iterator(real.begin()), std::make_move_iterator(real.end()));
   }
   return catalog;

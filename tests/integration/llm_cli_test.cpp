@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 
 #include "tests/support/fake_llm_server.hpp"
@@ -55,6 +56,21 @@ TEST(LlmCli, TheConfigurationFileNamesProvidersAndBadEntriesAreRefused) {
   EXPECT_EQ(r.code, 0) << r.out << r.err;
   ASSERT_GT(oa.request_count(), 0u);
   EXPECT_EQ(oa.requests()[0].body.find("\"stream\":true"), std::string::npos);  // stream: false
+
+  // A configured prompt reaches the model; one with a placeholder its phase lacks is refused.
+  std::ofstream{yaml} << "providers:\n  openai:\n    api_key: " << key << "\n    base_url: " << oa.base_url("/v1")
+                      << "\nprompts:\n  propose: \"Custom instruction. Question: {question}\"\n";
+  r = test::run("env -u OPENAI_API_KEY " + bin + " --config " + yaml + " ask 'Q?' --rounds 1 --data-dir " +
+                d.path + " --agents openai:gpt-test,mock:critical,mock:supportive");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  auto sent = oa.requests();
+  EXPECT_TRUE(std::any_of(sent.begin(), sent.end(), [](const test::llm_request& q) {
+    return q.body.find("Custom instruction. Question: Q?") != std::string::npos;
+  }));
+  std::ofstream{yaml} << "prompts:\n  vote: \"Pick from {ballots}\"\n";
+  r = test::run(bin + " --config " + yaml + " ask 'Q?' --data-dir " + d.path + " --agents mock:critical,mock:supportive");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("config_bad_prompt"), std::string::npos) << r.err;
 
   std::ofstream{yaml} << "providers:\n  openia:\n    api_key: x\n";
   r = test::run(bin + " --config " + yaml + " ask 'Q?' --data-dir " + d.path + " --agents mock:critical,mock:supportive");

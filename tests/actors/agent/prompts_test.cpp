@@ -68,6 +68,22 @@ TEST(Prompts, OverridesAreCheckedForPlaceholdersTheirPhaseDoesNotHave) {
   EXPECT_EQ(render_prompt(t, three(), request(phase::propose, 0)).user, "Round 2: Should we cache list pages?");
 }
 
+TEST(Prompts, TheConfigurationsTemplatesReplaceTheBuiltInOnesOrAreRefusedByName) {
+  prompt_overrides o;
+  o.propose = "Round {round}. {question} Answer in one line.";
+  o.system = "You are {agent}.";
+  auto t = templates_with(o);
+  ASSERT_TRUE(t) << t.error().message;
+  EXPECT_EQ(t->propose, o.propose);
+  EXPECT_EQ(t->system, o.system);
+  EXPECT_EQ(t->vote, prompt_templates::defaults().vote);  // not overridden
+  o.vote = "Pick from {ballots}";
+  auto bad = templates_with(o);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code_name(), "config_bad_prompt");
+  EXPECT_EQ(bad.error().message, "prompts.vote: {ballots} is no placeholder of this phase");
+}
+
 TEST(Prompts, CritiqueRepliesInTheFormsModelsWriteThem) {
   auto spec = three();
   auto call = request(phase::critique, 2, 0);
