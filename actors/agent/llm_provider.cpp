@@ -126,6 +126,10 @@ public:
     std::lock_guard<std::mutex> lock{mtx_};
     breaker_.abandon_trial();
   }
+  [[nodiscard]] resilience::breaker_state state(steady::time_point now) {
+    std::lock_guard<std::mutex> lock{mtx_};
+    return breaker_.state(now);
+  }
   void record(bool ok, steady::time_point now) {
     std::lock_guard<std::mutex> lock{mtx_};
     if (ok) breaker_.record_success(now);
@@ -534,7 +538,7 @@ private:
 }  // namespace
 
 provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::http_client> http,
-                               std::shared_ptr<const prompt_templates> templates) {
+                               std::shared_ptr<const prompt_templates> templates, breaker_probe* probe) {
   provider_catalog out;
   auto all = std::make_shared<provider_set>();
   for (const auto& p : opts.providers) {
@@ -556,6 +560,14 @@ provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::htt
       return std::make_unique<llm_provider>(ctx);
     });
   }
+  if (probe)
+    *probe = [all, names = opts.providers] {
+      std::vector<provider_breaker> states;
+      auto now = steady::now();
+      for (const auto& p : names)
+        if (auto it = all->find(p.name); it != all->end()) states.push_back({p.name, it->second->gate->state(now)});
+      return states;
+    };
   return out;
 }
 

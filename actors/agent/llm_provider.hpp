@@ -8,12 +8,15 @@
 // I/O threads and reports through the worker's thread-safe sink. Keys never leave the request
 // headers: every message that could carry one is redacted.
 
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "actors/agent/llm_options.hpp"
 #include "actors/agent/prompts.hpp"
 #include "actors/agent/provider.hpp"
+#include "runtime/base/resilience/circuit_breaker.hpp"
 
 namespace aragora::llm {
 class http_client;
@@ -21,10 +24,18 @@ class http_client;
 
 namespace aragora::agent {
 
+/// A provider's breaker as it stands (GET /readyz, the admin query).
+struct provider_breaker {
+  std::string name;
+  resilience::breaker_state state = resilience::breaker_state::closed;
+};
+using breaker_probe = std::function<std::vector<provider_breaker>()>;
+
 /// The factories of every configured provider, sharing `http` and one gate per provider.
-/// `templates` are the phases' prompts.
+/// `templates` are the phases' prompts; `probe`, when given, is set to read their breakers.
 [[nodiscard]] provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::http_client> http,
-                                             std::shared_ptr<const prompt_templates> templates);
+                                             std::shared_ptr<const prompt_templates> templates,
+                                             breaker_probe* probe = nullptr);
 
 /// The default base URL of a known provider ("https://api.openai.com/v1").
 [[nodiscard]] std::string default_base_url(std::string_view provider);

@@ -25,6 +25,9 @@ struct health_report {
   bool breakers_closed = true;   // no supervisor's restart breaker and the db breaker are open
   size_t running = 0;            // debates in flight
   std::string detail;            // why not ready
+  // The real providers' breakers, name and "closed" | "half_open" | "open": reported, not a
+  // reason to be unready (calls go to fallbacks, or fail cleanly).
+  std::vector<std::pair<std::string, std::string>> providers;
 };
 
 class backend {

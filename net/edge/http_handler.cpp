@@ -148,10 +148,18 @@ http_outcome route_request(const http_context& ctx, const http_request_view& req
       auto h = ctx.b.health();
       bool ready = h.store_ok && h.breakers_closed;
       res.status = ready ? 200 : 503;
-      res.body = ready ? "{\"status\":\"ready\"}"
-                       : "{\"status\":\"not_ready\",\"error\":" +
-                             boost::json::serialize(boost::json::string{h.detail}) +
-                             ",\"code\":\"SERVICE_UNAVAILABLE\"}";
+      boost::json::object body;
+      body["status"] = ready ? "ready" : "not_ready";
+      if (!ready) {
+        body["error"] = h.detail;
+        body["code"] = "SERVICE_UNAVAILABLE";
+      }
+      if (!h.providers.empty()) {
+        boost::json::object providers;
+        for (const auto& [name, state] : h.providers) providers[name] = state;
+        body["providers"] = std::move(providers);
+      }
+      res.body = boost::json::serialize(body);
       break;
     }
     case route::metrics:

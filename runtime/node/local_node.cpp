@@ -63,7 +63,8 @@ agent::pool_supervision pool_supervision_of(const config::node_config& c,
 }  // namespace
 
 /// The mock and every configured real provider.
-agent::provider_catalog providers_of(const config::node_config& c, std::shared_ptr<llm::http_client> http) {
+agent::provider_catalog providers_of(const config::node_config& c, std::shared_ptr<llm::http_client> http,
+                                     agent::breaker_probe* probe) {
   auto catalog = agent::standard_providers(c.mock);
   if (http) {
     // A template the CLI would have refused falls back to the built-in ones (tests build nodes
@@ -72,7 +73,8 @@ agent::provider_catalog providers_of(const config::node_config& c, std::shared_p
     if (!templates) log::warn("node", templates.error().message, "; the built-in prompts are used");
     auto real = agent::llm_providers(
         c.llm, std::move(http),
-        std::make_shared<const agent::prompt_templates>(templates ? *templates : agent::prompt_templates::defaults()));
+        std::make_shared<const agent::prompt_templates>(templates ? *templates : agent::prompt_templates::defaults()),
+        probe);
     catalog.insert(catalog.end(), std::make_move_iterator(real.begin()), std::make_move_iterator(real.end()));
   }
   return catalog;
@@ -94,6 +96,7 @@ struct local_node::impl {
       if (client) client->stop();
     }
   } http;
+  agent::breaker_probe provider_breakers;  // set with the pool's providers
   std::shared_ptr<agent::agent_pool> agents;  // shared with the debates (debate_services)
   std::shared_ptr<debate::debate_services> services;
   std::shared_ptr<storage::store> db;
@@ -110,7 +113,8 @@ struct local_node::impl {
         faults(c.fault_injection ? std::make_unique<fault::injector>() : nullptr),
         sys(configure(caf_cfg, c)),
         http{c.llm.providers.empty() ? nullptr : std::make_shared<llm::http_client>()},
-        agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c), providers_of(c, http.client),
+        agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c),
+                                                   providers_of(c, http.client, &provider_breakers),
                                                    pool_supervision_of(c, running, faults.get()))),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)) {
@@ -332,6 +336,10 @@ local_node::~local_node() = default;
 
 fault::injector* local_node::faults() {
   return impl_->faults.get();
+}
+
+std::vector<agent::provider_breaker> local_node::provider_breakers() const {
+  return impl_->provider_breakers ? impl_->provider_breakers() : std::vector<agent::provider_breaker>{};
 }
 
 std::vector<supervision::child_status> local_node::supervision_status() {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/agent/llm_provider.hpp"
 #include "actors/debate/actor/interface.hpp"
 #include "actors/debate/actor/messages.hpp"
 #include "actors/debate/types.hpp"
@@ -80,6 +81,9 @@ public:
 
   /// Each supervisor's children: up, breaker state, restarts. Blocks: not from an actor.
   [[nodiscard]] std::vector<supervision::child_status> supervision_status();
+
+  /// The real providers' breakers (none without configured providers). Any thread.
+  [[nodiscard]] std::vector<agent::provider_breaker> provider_breakers() const;
 
   /// Debates registered as running (started or restarted, not yet ended).
   [[nodiscard]] size_t running_debates();

@@ -426,6 +426,10 @@ std::vector<debate::agent_spec> node_backend::agent_catalog() {
 edge::health_report node_backend::health() {
   edge::health_report h;
   h.running = node_.running_debates();
+  for (const auto& p : node_.provider_breakers())
+    h.providers.emplace_back(p.name, p.state == resilience::breaker_state::closed ? "closed"
+                                     : p.state == resilience::breaker_state::open ? "open"
+                                                                                    : "half_open");
   for (const auto& c : node_.supervision_status())
     if (c.breaker != resilience::breaker_state::closed || !c.up) {
       h.breakers_closed = false;

@@ -715,6 +715,10 @@ TEST(Edge, ARealAgentsStreamedReplyReachesSubscribersAsTokenDeltasBetweenGapless
   for (const auto& ev : events) s.push_back(static_cast<uint32_t>(ev.at("seq").to_number<int64_t>()));
   ASSERT_FALSE(s.empty());
   expect_gapless(s, s.front());
+  // The provider's breaker is in /readyz, beside readiness.
+  auto ready = test::http(e.port(), "GET", "/readyz");
+  EXPECT_EQ(ready.status, 200u);
+  EXPECT_EQ(text(parse(ready.body).at("providers").at("openai")), "closed") << ready.body;
   // Not stored: the events endpoint has no delta.
   auto stored = parse(test::http(e.port(), "GET", "/api/v1/debates/" + id + "/events?limit=500").body);
   for (const auto& ev : stored.at("events").as_array()) EXPECT_NE(text(ev.at("type")), "token_delta");

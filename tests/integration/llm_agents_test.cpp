@@ -154,6 +154,11 @@ TEST(LlmAgents, AFailingProviderOpensItsBreakerAndClosesItWhenTheServerRecovers)
   ASSERT_TRUE(done.machine);
   EXPECT_EQ(oa.request_count(), reached) << "calls reached the server through an open breaker";
   EXPECT_NE(everything_said(done).find("breaker is open"), std::string::npos) << everything_said(done);
+  auto breakers = node.provider_breakers();
+  ASSERT_EQ(breakers.size(), 2u);  // openai and anthropic
+  EXPECT_EQ(breakers[0].name, "openai");
+  EXPECT_EQ(breakers[0].state, resilience::breaker_state::open);
+  EXPECT_EQ(breakers[1].state, resilience::breaker_state::closed);
   auto scraped = metrics::default_registry().render();
   EXPECT_NE(scraped.find("aragora_circuit_breaker_state{name=\"provider/openai\"} 2"), std::string::npos) << scraped;
   // Recovered, and the breaker's recovery time passed: a trial call goes through, closes it,
