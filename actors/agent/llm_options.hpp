@@ -26,8 +26,8 @@ struct llm_provider_options {
   bool stream = true;  // ask for server-sent events (token deltas on the debate stream)
 };
 
-/// YAML `prompts.<system|propose|critique|revise|vote|judge>`: a phase's template in place of the
-/// built-in one (actors/agent/prompts.cpp); empty keeps it.
+/// YAML `prompts: {<system|propose|critique|revise|vote|judge>: TEXT}`: a phase's template in place
+/// of the built-in one (actors/agent/prompts.cpp); a phase left out (empty here) keeps it.
 struct prompt_overrides {
   std::string system, propose, critique, revise, vote, judge;
 };

@@ -128,6 +128,7 @@ public:
   }
   [[nodiscard]] resilience::breaker_state state(steady::time_point now) {
     std::lock_guard<std::mutex> lock{mtx_};
+    observe(now);  // the gauge follows an open breaker turning half-open with time
     return breaker_.state(now);
   }
   void record(bool ok, steady::time_point now) {
@@ -200,7 +201,8 @@ struct call_state {
   std::shared_ptr<const debate::debate_spec> spec;
   debate::call_request request;
   steady::time_point deadline;
-  bool stream = false;
+  bool stream = false;            // this link streams
+  bool stream_requested = false;  // the caller wants deltas
   std::string model;
   std::vector<model_ref> chain;  // the agent's provider and its fallbacks
   size_t link = 0;               // the one calling now
@@ -263,7 +265,9 @@ public:
     auto said = st->tried + ctx->redact(ctx->opts.name + ": " + message);
     // A provider's failure (a refused key, a spent quota, an open breaker, retries used up) moves
     // the call to the agent's next provider; a timeout, a cancel or an unusable reply does not.
-    if (code == call_errc::provider_error && !st->cancelled && fall_back(ctx, reg, st, said)) return;
+    // Not once part of a reply went out live: the next link's reply would follow it on screen.
+    if (code == call_errc::provider_error && !st->cancelled && !st->sent_deltas && fall_back(ctx, reg, st, said))
+      return;
     debate::call_outcome out;
     out.key = st->request.key;
     out.error = code;
@@ -284,6 +288,7 @@ public:
     if (!next) return false;
     st->tried = said + "; then ";
     st->model = st->chain[st->link].model;
+    st->stream = st->stream_requested && next->opts.stream;
     st->attempt = 0;
     st->delay = std::chrono::milliseconds{0};
     st->last_error.clear();
@@ -488,6 +493,7 @@ public:
       st->spec = c.spec;
       st->request = c.request;
       st->deadline = c.deadline;
+      st->stream_requested = c.stream;
       st->stream = c.stream && ctx_->opts.stream;
       st->sink = sink;
       if (c.request.key.agent < c.spec->agents.size()) {
@@ -560,14 +566,17 @@ provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::htt
       return std::make_unique<llm_provider>(ctx);
     });
   }
-  if (probe)
-    *probe = [all, names = opts.providers] {
+  if (probe) {
+    std::vector<std::string> names;  // not the options: they hold the keys
+    for (const auto& p : opts.providers) names.push_back(p.name);
+    *probe = [all, names = std::move(names)] {
       std::vector<provider_breaker> states;
       auto now = steady::now();
-      for (const auto& p : names)
-        if (auto it = all->find(p.name); it != all->end()) states.push_back({p.name, it->second->gate->state(now)});
+      for (const auto& n : names)
+        if (auto it = all->find(n); it != all->end()) states.push_back({n, it->second->gate->state(now)});
       return states;
     };
+  }
   return out;
 }
 

@@ -167,6 +167,7 @@ private:
     bool last = false;
     bool live = false;  // pushed by the hub (counts against the queue's bound)
     steady::time_point queued{};  // a live frame's, for the send lag
+    bool delta = false;  // a token delta: counted apart, dropped rather than queued past its bound
   };
 
   /// A stored event as this connection sends it.
@@ -361,14 +362,18 @@ private:
   }
 
   // A token delta: only to a subscription caught up to the event it follows (one still replaying
-  // would see it out of order), and only while the send queue is under half its bound: deltas
-  // are many and best-effort, and must never be what cuts a consumer off.
+  // would see it out of order), and only while fewer than half the queue's bound of deltas wait
+  // and the events' own queue is not half full: deltas are many and best-effort. They are counted
+  // apart from the events, so they never bring a consumer nearer to being cut off.
   void on_push_live(const std::string& id, uint32_t seq, const stream_hub::frame& f) {
     if (closing_) return;
     auto* sub = find(id);
     if (!sub || sub->done || sub->next != seq + 1) return;
-    if (live_queued_ >= srv_.opts.ws_send_queue_frames / 2) return;
-    enqueue(f, false, true);
+    auto half = srv_.opts.ws_send_queue_frames / 2;
+    if (deltas_queued_ >= half || live_queued_ >= half) return;
+    queue_.push_back({f, false, false, steady::time_point{}, true});
+    ++deltas_queued_;
+    if (!writing_ && accepted_) write();
   }
 
   /// Queues a frame. The bound counts live frames only: a replay is as long as its debate (a
@@ -392,6 +397,7 @@ private:
     // Frames this connection's form does not carry (most control frames, in binary) are dropped.
     while (!queue_.empty() && payload(queue_.front()).empty()) {
       if (queue_.front().live && live_queued_ > 0) --live_queued_;
+      if (queue_.front().delta && deltas_queued_ > 0) --deltas_queued_;
       queue_.pop_front();
     }
     if (queue_.empty() || closing_) {
@@ -427,6 +433,7 @@ private:
                         self->metrics_.ws_send_lag.observe(self->last_write_ - sent.queued);
                         if (self->live_queued_ > 0) --self->live_queued_;
                       }
+                      if (sent.delta && self->deltas_queued_ > 0) --self->deltas_queued_;
                       self->queue_.pop_front();
                       self->write();
                     });
@@ -458,6 +465,7 @@ private:
     // The frame being written stays until its write completes (it is the write's buffer).
     queue_.erase(writing_ && !queue_.empty() ? queue_.begin() + 1 : queue_.begin(), queue_.end());
     live_queued_ = 0;
+    deltas_queued_ = 0;
     unsubscribe_all();
     heartbeat_.cancel();
     pause_.cancel();
@@ -486,6 +494,7 @@ private:
   std::string remote_;
   std::deque<out> queue_;
   size_t live_queued_ = 0;
+  size_t deltas_queued_ = 0;
   std::vector<subscription> subs_;
   steady::time_point last_write_{};
   bool accepted_ = false;

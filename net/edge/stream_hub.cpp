@@ -107,4 +107,12 @@ size_t stream_hub::subscriptions() const {
   return subscriptions_;
 }
 
+bool stream_hub::watched(const std::string& id) const {
+  std::lock_guard<std::mutex> lock{mtx_};
+  auto it = debates_.find(id);
+  if (it == debates_.end()) return false;
+  return std::any_of(it->second.subscribers.begin(), it->second.subscribers.end(),
+                     [](const auto& w) { return !w.expired(); });
+}
+
 }  // namespace aragora::edge

@@ -76,6 +76,8 @@ public:
   void unsubscribe(const std::string& id, const subscriber* s);
 
   [[nodiscard]] bool live(const std::string& id) const;
+  /// Someone follows the debate now (a frame only for live subscribers need not be made).
+  [[nodiscard]] bool watched(const std::string& id) const;
   [[nodiscard]] size_t live_debates() const;
   [[nodiscard]] size_t subscriptions() const;
 

@@ -108,6 +108,7 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
                        "--io-threads is 1..64, got " + std::to_string(o.io_threads));
   if (o.workers > 1) return run_serve_workers(o, capacity::memory_budget(configured));
   auto cfg = configured;
+  cfg.stream_deltas = true;  // the WebSocket clients and the page show replies as they come
   if (o.worker_budget_bytes > 0) cfg.memory_budget_bytes = static_cast<uint64_t>(o.worker_budget_bytes);
   if (o.as_worker) process_signals().ignore_repeated_sigterm(true);
   auto key = signing_key_from_env();

@@ -277,8 +277,10 @@ std::optional<config_error> read_prompts(const YAML::Node& map, agent::prompt_ov
                         "config_bad_prompt"};
   };
   if (!map.IsMap()) return bad(" must be a mapping");
+  std::set<std::string> seen;
   for (const auto& kv : map) {
     auto field = kv.first.as<std::string>();
+    if (!seen.insert(field).second) return bad("." + field + " appears twice");
     std::string* into = field == "system"     ? &out.system
                         : field == "propose"  ? &out.propose
                         : field == "critique" ? &out.critique

@@ -102,6 +102,7 @@ struct node_config {
   // Supervision; the fault-injection hook is for tests (local_node::faults()).
   supervision_config supervision;
   bool fault_injection = false;
+  bool stream_deltas = false;  // token deltas for subscribers (serve sets it; not in YAML)
   edge_config edge;
 
   /// Everything at its default.

@@ -123,6 +123,7 @@ struct local_node::impl {
     services->options = c.machine;
     services->signing_key = std::move(key);
     services->phase_grace = c.phase_grace;
+    services->stream_deltas = c.stream_deltas;
     services->registry = &running;
     services->faults = faults.get();
     services->write_timeout = c.supervision.write_timeout;

@@ -71,9 +71,11 @@ caf::behavior event_sink(caf::stateful_actor<sink_state>* self, edge::stream_hub
                          node_backend* backend) {
   return {
       [=](debate::event_ptr& e) {
-        if (e->type() == v1::EventType::token_delta) {  // live only: no seq, no state
-          hub->publish_live(e->debate_id(), e->seq(),
-                            edge::stream_hub::make_frame(edge::event_frame(*e, {}), edge::binary_event_frame(*e)));
+        if (e->type() == v1::EventType::token_delta) {
+          // Live only: no seq, no state; made only when someone follows the debate; JSON only
+          // (in the binary form an Event's seq never repeats, and a delta would repeat one).
+          if (hub->watched(e->debate_id()))
+            hub->publish_live(e->debate_id(), e->seq(), edge::stream_hub::make_frame(edge::event_frame(*e, {}), {}));
           return;
         }
         auto& f = self->state.debates[e->debate_id()];

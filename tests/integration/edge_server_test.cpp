@@ -662,6 +662,7 @@ TEST(Edge, ARealAgentsStreamedReplyReachesSubscribersAsTokenDeltasBetweenGapless
     return test::debating_reply(r, false, style);
   }};
   auto cfg = quick();
+  cfg.stream_deltas = true;  // as `aragora serve` sets it
   agent::llm_provider_options openai;
   openai.name = "openai";
   openai.base_url = llm.base_url("/v1");

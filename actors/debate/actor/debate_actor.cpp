@@ -110,7 +110,7 @@ void dispatch(debate_self* self) {
   // of mocks (benchmarks, tests) would multiply its messages for text that arrives at once.
   const auto& agents = m.spec().agents;
   bool real = std::any_of(agents.begin(), agents.end(), [](const agent_spec& a) { return a.provider != "mock"; });
-  agent::agent_calls batch{m.spec_ptr(), {}, real && !st.subscribers.empty()};
+  agent::agent_calls batch{m.spec_ptr(), {}, real && st.services->stream_deltas && !st.subscribers.empty()};
   batch.requests.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i)
     if (m.pending(i)) batch.requests.push_back(calls[i]);
@@ -314,6 +314,13 @@ debate_actor_type::behavior_type debate_behavior(debate_self* self) {
         // Live only: to the subscribers, not the machine or the store.
         auto& s = self->state;
         if (s.subscribers.empty() || !s.machine || s.machine->finished()) return;
+        // Only for a call of the current step still pending: a step that expired while its calls
+        // still streamed must not have their pieces shown after its errors.
+        const auto& calls = s.machine->calls();
+        bool current = false;
+        for (size_t i = 0; i < calls.size() && !current; ++i)
+          current = calls[i].key == d.key && s.machine->pending(i);
+        if (!current) return;
         const auto& spec = s.machine->spec();
         auto ev = std::make_shared<v1::Event>();
         ev->set_debate_id(spec.id);

@@ -109,6 +109,9 @@ struct debate_services {
   machine_options options;
   std::optional<std::string> signing_key;
   std::chrono::milliseconds phase_grace{defaults::phase_grace};
+  // Ask real providers for pieces of replies (token_delta events) when the debate has
+  // subscribers: set by `aragora serve`, whose WebSocket clients show them.
+  bool stream_deltas = false;
   time_point (*now)() = &std::chrono::system_clock::now;  // injectable for tests
   // Durable debates: set both, or neither for the in-memory mode. Services are slots: a supervisor
   // that restarts one puts the new actor there.
