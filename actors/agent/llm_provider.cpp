@@ -242,6 +242,22 @@ uint64_t jitter() {
 
 class llm_call {
 public:
+  /// The call could not even wait for a slot of `at`: reported with none to give back.
+  static void queue_full(const provider_context& at, const std::shared_ptr<call_registry>& reg,
+                         const std::shared_ptr<call_state>& st) {
+    if (st->finished.exchange(true)) return;
+    {
+      std::lock_guard<std::mutex> lock{reg->mtx};
+      reg->calls.erase(st->id);
+    }
+    debate::call_outcome out;
+    out.key = st->request.key;
+    out.error = call_errc::provider_error;
+    out.error_message = st->tried + at.opts.name + ": " + std::to_string(defaults::provider_max_waiting) +
+                        " calls already wait for this provider";
+    if (!st->cancelled) st->sink->done(st->id, std::move(out));
+  }
+
   static void finish(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_registry>& reg,
                      const std::shared_ptr<call_state>& st, debate::call_outcome out) {
     if (st->finished.exchange(true)) return;
@@ -295,20 +311,7 @@ public:
     if (st->trial) ctx->gate->abandon();
     st->trial = false;
     ctx->gate->release();
-    if (!next->gate->admit([next, reg, st] { guarded(next, reg, st); })) {
-      // No slot there either, and none held: report without releasing one.
-      if (st->finished.exchange(true)) return true;
-      {
-        std::lock_guard<std::mutex> lock{reg->mtx};
-        reg->calls.erase(st->id);
-      }
-      debate::call_outcome out;
-      out.key = st->request.key;
-      out.error = call_errc::provider_error;
-      out.error_message = st->tried + next->opts.name + ": " + std::to_string(defaults::provider_max_waiting) +
-                          " calls already wait for this provider";
-      if (!st->cancelled) st->sink->done(st->id, std::move(out));
-    }
+    if (!next->gate->admit([next, reg, st] { guarded(next, reg, st); })) queue_full(*next, reg, st);
     return true;
   }
 
@@ -507,18 +510,8 @@ public:
       }
       auto ctx = ctx_;
       auto reg = reg_;
-      if (!ctx_->gate->admit([ctx, reg, st] { llm_call::guarded(ctx, reg, st); })) {
-        {
-          std::lock_guard<std::mutex> lock{reg_->mtx};
-          reg_->calls.erase(c.id);
-        }
-        debate::call_outcome out;
-        out.key = c.request.key;
-        out.error = call_errc::provider_error;
-        out.error_message = ctx_->opts.name + ": " + std::to_string(defaults::provider_max_waiting) +
-                            " calls already wait for this provider";
-        sink->done(c.id, std::move(out));
-      }
+      if (!ctx_->gate->admit([ctx, reg, st] { llm_call::guarded(ctx, reg, st); }))
+        llm_call::queue_full(*ctx_, reg_, st);
     }
   }
 

@@ -41,6 +41,8 @@ struct debate_state {
   caf::actor owner;
   finish_report report = finish_report::full;
   std::vector<caf::actor> subscribers;
+  // A real model among the agents: only then are pieces of replies asked for (set at init).
+  bool real_agents = false;
   // Read from their slots at start and again when a supervisor says it restarted them (a mutex
   // per step on one shared slot would be a contended lock on the hot path).
   agent::worker_actor agent;
@@ -108,9 +110,7 @@ void dispatch(debate_self* self) {
   const auto& calls = m.calls();
   // Pieces of replies only when someone watches and a real model is among the agents: a debate
   // of mocks (benchmarks, tests) would multiply its messages for text that arrives at once.
-  const auto& agents = m.spec().agents;
-  bool real = std::any_of(agents.begin(), agents.end(), [](const agent_spec& a) { return a.provider != "mock"; });
-  agent::agent_calls batch{m.spec_ptr(), {}, real && st.services->stream_deltas && !st.subscribers.empty()};
+  agent::agent_calls batch{m.spec_ptr(), {}, st.real_agents && st.services->stream_deltas && !st.subscribers.empty()};
   batch.requests.reserve(calls.size());
   for (size_t i = 0; i < calls.size(); ++i)
     if (m.pending(i)) batch.requests.push_back(calls[i]);
@@ -509,6 +509,8 @@ void init(debate_self* self, std::shared_ptr<const debate_services> services,
   st.owner = std::move(owner);
   st.subscribers = std::move(subscribers);
   st.report = report;
+  const auto& agents = spec->agents;
+  st.real_agents = std::any_of(agents.begin(), agents.end(), [](const agent_spec& a) { return a.provider != "mock"; });
 }
 
 void begin(debate_self* self, std::shared_ptr<const debate_spec> spec) {
