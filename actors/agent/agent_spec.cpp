@@ -18,12 +18,13 @@ std::string_view to_string(agent_errc x) {
     case agent_errc::bad_name: return "bad_agent_name";
     case agent_errc::invalid_utf8: return "invalid_utf8";
     case agent_errc::missing_key: return "missing_api_key";
+    case agent_errc::unknown_cli_agent: return "unknown_cli_agent";
   }
   return "unknown";
 }
 
 const std::vector<std::string_view>& known_providers() {
-  static const std::vector<std::string_view> providers{"mock", "openai", "anthropic", "openrouter", "ollama"};
+  static const std::vector<std::string_view> providers{"mock", "openai", "anthropic", "openrouter", "ollama", "cli"};
   return providers;
 }
 
@@ -83,9 +84,10 @@ expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_v
       return agent_error{agent_errc::unknown_provider,
                          "unknown agent provider '" + std::string{provider} +
                              "' in '" + std::string{item} +
-                             "'; this build knows: mock, openai, anthropic, openrouter, ollama"};
+                             "'; this build knows: mock, openai, anthropic, openrouter, ollama, cli"};
     bool real = is_llm_provider(provider);
-    std::string option = parts.size() > 1 ? std::string{parts[1]} : real ? "" : "balanced";
+    bool cli = provider == "cli";
+    std::string option = parts.size() > 1 ? std::string{parts[1]} : real || cli ? "" : "balanced";
     if (links.size() > 1 && !real)
       return agent_error{agent_errc::unknown_option,
                          "agent '" + std::string{item} + "': only a real provider has fallbacks (" +
@@ -93,7 +95,14 @@ expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(std::string_v
     if (links.size() > max_fallbacks + 1)
       return agent_error{agent_errc::unknown_option, "agent '" + std::string{item} + "' has more than " +
                                                          std::to_string(max_fallbacks) + " fallbacks"};
-    if (real) {
+    if (cli) {
+      // The option names a command line of the configuration (cli_agents.<name>).
+      if (!valid_name(option))
+        return agent_error{agent_errc::unknown_option,
+                           "agent '" + std::string{item} +
+                               "' names no CLI agent; expected cli:NAME[:AGENT] with NAME one of "
+                               "cli_agents in the configuration"};
+    } else if (real) {
       // The option is the model: whatever the provider calls it, within reason.
       if (!valid_model(option))
         return agent_error{agent_errc::unknown_option,
@@ -147,6 +156,14 @@ std::vector<model_ref> chain_of(const debate::agent_spec& a) {
 std::optional<agent_error> check_keys(const std::vector<debate::agent_spec>& agents,
                                       const llm_options& opts) {
   for (const auto& a : agents) {
+    if (a.provider == "cli" && !opts.find_cli(a.option)) {
+      std::string known;
+      for (const auto& c : opts.cli_agents) known += (known.empty() ? "" : ", ") + c.name;
+      return agent_error{agent_errc::unknown_cli_agent,
+                         "agent '" + a.name + "' runs cli:" + a.option + ", which the configuration does not define (" +
+                             (known.empty() ? std::string{"no cli_agents are configured"} : "cli_agents: " + known) +
+                             ")"};
+    }
     if (!is_llm_provider(a.provider)) continue;
     for (const auto& link : chain_of(a)) {
       if (!needs_key(link.provider)) continue;

@@ -19,13 +19,15 @@ enum class agent_errc : uint8_t {
   bad_name,
   invalid_utf8,
   missing_key,  // a real provider without an API key
+  unknown_cli_agent,  // cli:NAME where the configuration has no cli_agents.NAME
 };
 
 [[nodiscard]] std::string_view to_string(agent_errc x);
 
 using agent_error = error<agent_errc>;
 
-/// Parses a comma-separated list of `provider[:option[:name]]`; a real provider's agent may be
+/// Parses a comma-separated list of `provider[:option[:name]]` (`cli:NAME` runs a configured
+/// command line); a real provider's agent may be
 /// followed by `|provider:model` fallbacks. Without a name the agent is named
 /// after its option ("critical"), with "-2", "-3"... appended when the name repeats.
 [[nodiscard]] expected<std::vector<debate::agent_spec>, agent_errc> parse_agents(
@@ -45,7 +47,8 @@ struct model_ref {
 /// An agent's provider and model, then its fallbacks in order (a mock: its style, alone).
 [[nodiscard]] std::vector<model_ref> chain_of(const debate::agent_spec& a);
 
-/// The first agent whose provider cannot be called: no key for it (ollama needs none).
+/// The first agent whose provider cannot be called: no key for it (ollama needs none), or a CLI
+/// agent the configuration does not define.
 [[nodiscard]] std::optional<agent_error> check_keys(const std::vector<debate::agent_spec>& agents,
                                                     const llm_options& opts);
 

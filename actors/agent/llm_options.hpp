@@ -32,8 +32,18 @@ struct prompt_overrides {
   std::string system, propose, critique, revise, vote, judge;
 };
 
+/// YAML `cli_agents.<name>: {command, timeout_ms}`: a command line that answers a prompt on stdin
+/// with its reply on stdout (`cli:<name>` in an agent list).
+struct cli_agent_options {
+  std::string name;
+  std::string command;                // run by /bin/sh -c
+  std::chrono::milliseconds timeout{0};  // 0: the debate's agent timeout
+};
+
 struct llm_options {
   std::vector<llm_provider_options> providers;  // configured ones; a name appears once
+  std::vector<cli_agent_options> cli_agents;     // a name appears once
+  uint32_t cli_max_running = defaults::cli_max_running;  // subprocesses at once per node
   prompt_overrides prompts;
   uint32_t max_tokens = defaults::agent_max_tokens;
   uint32_t max_attempts = defaults::agent_max_attempts;  // per call, retries included
@@ -43,6 +53,11 @@ struct llm_options {
   [[nodiscard]] const llm_provider_options* find(std::string_view name) const {
     for (const auto& p : providers)
       if (p.name == name) return &p;
+    return nullptr;
+  }
+  [[nodiscard]] const cli_agent_options* find_cli(std::string_view name) const {
+    for (const auto& c : cli_agents)
+      if (c.name == name) return &c;
     return nullptr;
   }
 };

@@ -60,6 +60,10 @@ inline constexpr size_t provider_max_waiting = 10'000;     // calls queued behin
 // The capacity guide's breaker for API agents: 5 failures in a row open it for 30 s.
 inline constexpr uint32_t provider_breaker_failures = 5;
 inline constexpr auto provider_breaker_recovery = 30s;
+// CLI agents (YAML cli_agents.*): subprocesses running at once per node; more wait their turn.
+inline constexpr uint32_t cli_max_running = 10;
+inline constexpr size_t cli_max_waiting = 10'000;
+inline constexpr size_t cli_max_output_bytes = size_t{1} << 20;  // stdout past this: killed
 
 // -- mock provider (YAML: mock.*) ----------------------------------------------------------------
 inline constexpr uint32_t mock_message_bytes = 0;  // 0 = natural length

@@ -4,6 +4,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <cctype>
+#include <chrono>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -115,6 +117,7 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::scheduler_threads: c.scheduler_threads = u32(v); return true;
     case id::scheduler_policy: c.scheduler_policy = std::get<std::string>(v); return true;
     case id::agent_workers: c.agent_workers = u32(v); return true;
+    case id::cli_max_running: c.llm.cli_max_running = u32(v); return true;
     case id::memory_budget_mb: c.memory_budget_bytes = mib(v); return true;
     case id::memory_budget_fraction: c.memory_budget_fraction = number(v); return true;
     case id::alert_debate_duration_warn_s:
@@ -268,6 +271,53 @@ std::optional<config_error> read_providers(const YAML::Node& map, agent::llm_opt
   return std::nullopt;
 }
 
+// cli_agents: {reviewer: {command: "python3 review.py", timeout_ms: 60000}, ...}
+std::optional<config_error> read_cli_agents(const YAML::Node& map, agent::llm_options& out) {
+  auto bad = [](std::string why) {
+    return config_error{config_errc::bad_value,
+                        "cli_agents" + std::move(why) +
+                            " (cli_agents.<name>: command, and optionally timeout_ms; name of [A-Za-z0-9._-])",
+                        "config_bad_cli_agents"};
+  };
+  if (!map.IsMap()) return bad(" must be a mapping");
+  for (const auto& kv : map) {
+    auto name = kv.first.as<std::string>();
+    auto valid = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+    });
+    if (!valid) return bad(": '" + name + "' is not a valid name");
+    if (out.find_cli(name)) return bad("." + name + " appears twice");
+    if (!kv.second.IsMap()) return bad("." + name + " must be a mapping");
+    agent::cli_agent_options a;
+    a.name = name;
+    for (const auto& f : kv.second) {
+      auto field = f.first.as<std::string>();
+      auto at = "." + name + "." + field;
+      if (!f.second.IsScalar()) return bad(at + " must be a value");
+      const auto& v = f.second.Scalar();
+      if (field == "command") {
+        if (v.empty() || v.size() > 4096 || v.find('\0') != std::string::npos)
+          return bad(at + " must be a command line of 1..4096 characters");
+        a.command = v;
+      } else if (field == "timeout_ms") {
+        try {
+          size_t used = 0;
+          auto n = std::stoull(v, &used);
+          if (used != v.size() || n < 1 || n > 86'400'000) return bad(at + " is 1..86400000 ms");
+          a.timeout = std::chrono::milliseconds{n};
+        } catch (const std::exception&) {
+          return bad(at + " is not a number");
+        }
+      } else {
+        return bad(": unknown field '" + field + "' of " + name);
+      }
+    }
+    if (a.command.empty()) return bad("." + name + " has no command");
+    out.cli_agents.push_back(std::move(a));
+  }
+  return std::nullopt;
+}
+
 // prompts: {system: ..., propose: ..., critique: ..., revise: ..., vote: ..., judge: ...}; the
 // placeholders are checked where the templates are built (agent::templates_with).
 std::optional<config_error> read_prompts(const YAML::Node& map, agent::prompt_overrides& out) {
@@ -316,6 +366,12 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
       if (!applied.insert(key).second)
         return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
       if (auto err = read_prompts(kv.second, cfg.llm.prompts)) return err;
+      continue;
+    }
+    if (key == "cli_agents") {
+      if (!applied.insert(key).second)
+        return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
+      if (auto err = read_cli_agents(kv.second, cfg.llm)) return err;
       continue;
     }
     if (key == "providers") {
@@ -464,6 +520,7 @@ std::optional<settings::value> setting_value(settings::id x, const node_config& 
     case id::scheduler_threads: return i(c.scheduler_threads);
     case id::scheduler_policy: return v{c.scheduler_policy};
     case id::agent_workers: return i(c.agent_workers);
+    case id::cli_max_running: return i(c.llm.cli_max_running);
     case id::memory_budget_mb: return i(c.memory_budget_bytes >> 20);
     case id::memory_budget_fraction: return v{c.memory_budget_fraction};
     case id::alert_debate_duration_warn_s: return v{c.alerts.debate_duration_warn_s};

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "actors/agent/agent_actor.hpp"
+#include "actors/agent/cli_provider.hpp"
 #include "actors/agent/llm_provider.hpp"
 #include "actors/agent/prompts.hpp"
 #include "actors/debate/actor/debate_actor.hpp"
@@ -21,6 +22,7 @@
 #include "runtime/base/supervision/supervisor.hpp"
 #include "runtime/base/ids/ids.hpp"
 #include "runtime/base/log/log.hpp"
+#include "runtime/base/process/process_runner.hpp"
 #include "runtime/base/timer/timer_service.hpp"
 #include "net/llm/http_client.hpp"
 #include "storage/storage_actors.hpp"
@@ -62,22 +64,34 @@ agent::pool_supervision pool_supervision_of(const config::node_config& c,
 
 }  // namespace
 
-/// The mock and every configured real provider.
+/// The mock, every configured real provider and the CLI agents.
 agent::provider_catalog providers_of(const config::node_config& c, std::shared_ptr<llm::http_client> http,
-                                     agent::breaker_probe* probe) {
+                                     std::shared_ptr<process::process_runner> runner, agent::breaker_probe* probe) {
   auto catalog = agent::standard_providers(c.mock);
-  if (http) {
+  if (http || runner) {
     // A template the CLI would have refused falls back to the built-in ones (tests build nodes
     // directly).
     auto templates = agent::templates_with(c.llm.prompts);
     if (!templates) log::warn("node", templates.error().message, "; the built-in prompts are used");
-    auto real = agent::llm_providers(
-        c.llm, std::move(http),
-        std::make_shared<const agent::prompt_templates>(templates ? *templates : agent::prompt_templates::defaults()),
-        probe);
-    catalog.insert(catalog.end(), std::make_move_iterator(real.begin()), std::make_move_iterator(real.end()));
+    auto shared = std::make_shared<const agent::prompt_templates>(templates ? *templates : agent::prompt_templates::defaults());
+    if (http) {
+      auto real = agent::llm_providers(c.llm, std::move(http), shared, probe);
+      catalog.insert(catalog.end(), std::make_move_iterator(real.begin()), std::make_move_iterator(real.end()));
+    }
+    if (runner) {
+      auto cli = agent::cli_providers(c.llm, std::move(runner), shared);
+      catalog.insert(catalog.end(), std::make_move_iterator(cli.begin()), std::make_move_iterator(cli.end()));
+    }
   }
   return catalog;
+}
+
+static std::shared_ptr<process::process_runner> make_runner(const config::node_config& c) {
+  process::process_runner::options o;
+  o.max_running = c.llm.cli_max_running;
+  o.max_waiting = defaults::cli_max_waiting;
+  o.max_output = defaults::cli_max_output_bytes;
+  return std::make_shared<process::process_runner>(o);
 }
 
 struct local_node::impl {
@@ -96,6 +110,14 @@ struct local_node::impl {
       if (client) client->stop();
     }
   } http;
+  // CLI agents' subprocesses (none without configured cli_agents): killed and reaped, and the
+  // runner's thread stopped, before the actor system goes.
+  struct stopping_runner {
+    std::shared_ptr<process::process_runner> runner;
+    ~stopping_runner() {
+      if (runner) runner->stop();
+    }
+  } processes;
   agent::breaker_probe provider_breakers;  // set with the pool's providers
   std::shared_ptr<agent::agent_pool> agents;  // shared with the debates (debate_services)
   std::shared_ptr<debate::debate_services> services;
@@ -113,8 +135,9 @@ struct local_node::impl {
         faults(c.fault_injection ? std::make_unique<fault::injector>() : nullptr),
         sys(configure(caf_cfg, c)),
         http{c.llm.providers.empty() ? nullptr : std::make_shared<llm::http_client>()},
+        processes{c.llm.cli_agents.empty() ? nullptr : make_runner(c)},
         agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c),
-                                                   providers_of(c, http.client, &provider_breakers),
+                                                   providers_of(c, http.client, processes.runner, &provider_breakers),
                                                    pool_supervision_of(c, running, faults.get()))),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)) {

@@ -653,6 +653,43 @@ TEST(Edge, TheBackendAndHubMayGoWhileDebatesStillEmitOnTheNode) {
   }
 }
 
+TEST(Edge, ADebateOfAnOpenAiAnAnthropicAndACliAgentRunsThroughTheApi) {
+  test::fake_llm_server oa{[](const test::llm_request& r) { return test::debating_reply(r, false, {}); }};
+  test::fake_llm_server an{[](const test::llm_request& r) { return test::debating_reply(r, true, {}); }};
+  auto cfg = quick();
+  for (auto [name, url] : {std::pair{"openai", oa.base_url("/v1")}, std::pair{"anthropic", an.base_url("/v1")}}) {
+    agent::llm_provider_options p;
+    p.name = name;
+    p.base_url = url;
+    p.api_keys = {"sk-edge-test-1111"};
+    cfg.llm.providers.push_back(p);
+  }
+  cfg.llm.cli_agents.push_back({"reviewer", std::string{ARAGORA_SOURCE_DIR} + "/tests/support/cli_agent.sh", 0ms});
+  edge_node e{"edge-three-real", cfg};
+  auto id = create(e.port(), R"({"task": "Should we adopt Kubernetes?", "rounds": 1, "agents": )"
+                             R"(["openai:gpt-test:alice", "anthropic:claude-test:bob", "cli:reviewer:carol"]})");
+  ASSERT_FALSE(id.empty());
+  std::string status = "running";
+  json::object d;
+  for (auto until = std::chrono::steady_clock::now() + 30s; status == "running" && std::chrono::steady_clock::now() < until;
+       std::this_thread::sleep_for(20ms)) {
+    d = parse(test::http(e.port(), "GET", "/api/v1/debates/" + id).body);
+    status = text(d.at("status"));
+  }
+  EXPECT_NE(status, "running");
+  EXPECT_NE(status, "failed") << json::serialize(d);
+  std::set<std::string> spoke;
+  for (const auto& m : d.at("messages").as_array()) spoke.insert(text(m.at("agent")));
+  EXPECT_EQ(spoke, (std::set<std::string>{"alice", "bob", "carol"})) << json::serialize(d);
+  EXPECT_GT(oa.request_count(), 0u);
+  EXPECT_GT(an.request_count(), 0u);
+  // A CLI agent the configuration does not define is refused before anything runs.
+  auto r = test::http(e.port(), "POST", "/api/v1/debates",
+                      R"({"task": "Q?", "agents": ["cli:writer", "mock:critical"]})");
+  EXPECT_EQ(r.status, 400u) << r.body;
+  EXPECT_NE(r.body.find("cli:writer"), std::string::npos) << r.body;
+}
+
 TEST(Edge, ARealAgentsStreamedReplyReachesSubscribersAsTokenDeltasBetweenGaplessEvents) {
   // The far side streams each reply in pieces, slowly enough for a subscriber to be there.
   test::fake_llm_server llm{[](const test::llm_request& r) {

@@ -8,13 +8,19 @@
 
 #include <caf/all.hpp>
 
+#include <signal.h>
+
 #include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <thread>
 
 #include "actors/agent/agent_spec.hpp"
 #include "actors/debate/actor/messages.hpp"
 #include "runtime/base/metrics/metrics.hpp"
 #include "runtime/node/local_node.hpp"
 #include "tests/support/fake_llm_server.hpp"
+#include "tests/support/subprocess.hpp"
 #include "tests/support/temp_store.hpp"
 
 namespace aragora {
@@ -223,6 +229,111 @@ TEST(LlmAgents, ARefusedKeyMovesTheCallToTheAgentsFallback) {
   EXPECT_NE(everything_said(done).find("openai: HTTP 401: bad key; then anthropic: HTTP 403: forbidden"),
             std::string::npos)
       << everything_said(done);
+}
+
+const std::string cli_script = std::string{ARAGORA_SOURCE_DIR} + "/tests/support/cli_agent.sh";
+
+config::node_config with_cli(config::node_config c, std::string name, std::string command,
+                             std::chrono::milliseconds timeout = 0ms) {
+  c.llm.cli_agents.push_back({std::move(name), std::move(command), timeout});
+  return c;
+}
+
+TEST(LlmAgents, ADebateOfAnOpenAiAgentAnAnthropicAgentAndACliAgentRunsToItsEnd) {
+  test::fake_llm_server oa{[](const test::llm_request& r) { return reply_for(r, false); }};
+  test::fake_llm_server an{[](const test::llm_request& r) { return reply_for(r, true); }};
+  test::temp_store store{"llm-cli-debate"};
+  auto cfg = with_cli(with_providers(oa.base_url("/v1"), an.base_url("/v1")), "reviewer", cli_script);
+  node::local_node node{cfg, std::nullopt, store.db};
+  auto done = run(node, "openai:gpt-test:alice,anthropic:claude-test:bob,cli:reviewer:carol", 2);
+  ASSERT_TRUE(done.machine) << done.error;
+  const auto& m = *done.machine;
+  EXPECT_EQ(m.failed_calls(), 0u) << everything_said(done);
+  EXPECT_TRUE(done.summary.status == debate::debate_status::consensus_reached ||
+              done.summary.status == debate::debate_status::no_consensus);
+  const auto& carol = m.stats()[2];
+  EXPECT_GT(carol.calls, 2u);
+  EXPECT_TRUE(carol.contributed);
+  EXPECT_GT(carol.tokens_in, carol.calls * 20u);  // estimated from the prompt's bytes
+  EXPECT_NE(everything_said(done).find("Adopt it in stages"), std::string::npos);
+  // Every critique of carol's parsed: severity 2 from the script's reply.
+  for (const auto& t : m.transcript())
+    if (t.key.agent == 2 && t.key.ph == debate::phase::critique) EXPECT_EQ(t.severity, 2.0);
+}
+
+TEST(LlmAgents, AHungCliAgentAndWhatItStartedAreKilledAtItsTimeoutAndTheDebateGoesOn) {
+  test::temp_store store{"llm-cli-hang"};
+  auto pids = test::temp_path("cli-hang-pids");
+  auto cfg = with_cli(with_providers("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"), "stuck",
+                      "sleep 300 & echo $! >> " + pids + "; wait", 300ms);
+  node::local_node node{cfg, std::nullopt, store.db};
+  auto t0 = std::chrono::steady_clock::now();
+  auto done = run(node, "cli:stuck:alice,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  EXPECT_TRUE(done.machine->finished());
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);  // its own 300 ms, not the 5 s agent timeout
+  size_t timeouts = 0;
+  for (const auto& e : done.machine->errors())
+    if (e.key.agent == 0) {
+      EXPECT_EQ(e.code, debate::call_errc::timeout) << e.message;
+      EXPECT_NE(e.message.find("process group was killed"), std::string::npos) << e.message;
+      ++timeouts;
+    }
+  EXPECT_EQ(timeouts, done.machine->stats()[0].calls);
+  std::ifstream in(pids);
+  size_t started = 0;
+  for (pid_t p; in >> p; ++started) {
+    auto until = std::chrono::steady_clock::now() + 5s;
+    while (::kill(p, 0) == 0 && std::chrono::steady_clock::now() < until) {
+      std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+      std::string line;
+      std::getline(stat, line);
+      if (auto c = line.rfind(')'); c != std::string::npos && line.size() > c + 2 && line[c + 2] == 'Z') break;
+      std::this_thread::sleep_for(10ms);
+    }
+    std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    auto c = line.rfind(')');
+    EXPECT_TRUE(line.empty() || (c != std::string::npos && line[c + 2] == 'Z')) << "pid " << p << " still runs";
+  }
+  EXPECT_EQ(started, done.machine->stats()[0].calls);
+  std::remove(pids.c_str());
+}
+
+TEST(LlmAgents, AFailingCliAgentsStderrIsInItsErrorWithKeysBlankedOut) {
+  test::temp_store store{"llm-cli-fail"};
+  auto cfg = with_cli(with_providers("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"), "broken",
+                      "cat > /dev/null; echo \"auth refused for " + openai_key + "\" >&2; exit 4");
+  node::local_node node{cfg, std::nullopt, store.db};
+  auto done = run(node, "cli:broken:alice,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  auto said = everything_said(done);
+  EXPECT_NE(said.find("cli:broken: exited with status 4: auth refused for [redacted]"), std::string::npos) << said;
+  EXPECT_EQ(said.find(openai_key), std::string::npos);
+  // A reply that says nothing a vote needs is a bad reply quoting it, not a silent default.
+  cfg = with_cli(with_providers("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"), "vague", "cat > /dev/null; echo maybe");
+  node::local_node other{cfg, std::nullopt, store.db};
+  done = run(other, "cli:vague:alice,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  bool bad_vote = false;
+  for (const auto& e : done.machine->errors())
+    bad_vote |= e.key.agent == 0 && e.key.ph == debate::phase::vote && e.code == debate::call_errc::bad_reply &&
+                e.message.find("maybe") != std::string::npos;
+  EXPECT_TRUE(bad_vote) << everything_said(done);
+}
+
+TEST(LlmAgents, ACliAgentTheConfigurationDoesNotDefineIsRefusedByName) {
+  agent::llm_options opts;
+  opts.cli_agents.push_back({"reviewer", "true", 0ms});
+  auto err = agent::check_keys(*agent::parse_agents("cli:reviewer,cli:writer:bob,mock:critical"), opts);
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->code_name(), "unknown_cli_agent");
+  EXPECT_NE(err->message.find("cli:writer"), std::string::npos) << err->message;
+  EXPECT_NE(err->message.find("cli_agents: reviewer"), std::string::npos) << err->message;
+  EXPECT_FALSE(agent::check_keys(*agent::parse_agents("cli:reviewer,cli:reviewer:second,mock:critical"), opts));
+  EXPECT_FALSE(agent::parse_agents("cli:,mock:critical"));
+  EXPECT_FALSE(agent::parse_agents("cli:reviewer|ollama:llama3,mock:critical"));  // no fallbacks
 }
 
 TEST(LlmAgents, AnAgentWithoutAKeyIsRefusedByName) {

@@ -79,6 +79,34 @@ TEST(LlmCli, TheConfigurationFileNamesProvidersAndBadEntriesAreRefused) {
   EXPECT_NE(r.err.find("unknown provider 'openia'"), std::string::npos) << r.err;
 }
 
+TEST(LlmCli, AskRunsAnOpenAiAnAnthropicAndACliAgentNamedInTheConfiguration) {
+  test::fake_llm_server oa{[](const test::llm_request& r) { return answer(r, false); }};
+  test::fake_llm_server an{[](const test::llm_request& r) { return answer(r, true); }};
+  scratch_dir d;
+  auto yaml = d.path + ".yaml";
+  std::ofstream{yaml} << "cli_agents:\n  reviewer:\n    command: " << ARAGORA_SOURCE_DIR
+                      << "/tests/support/cli_agent.sh\n    timeout_ms: 20000\nruntime:\n  cli_max_running: 2\n";
+  auto env = "OPENAI_API_KEY=" + key + " OPENAI_BASE_URL=" + oa.base_url("/v1") + " ANTHROPIC_API_KEY=" + key +
+             " ANTHROPIC_BASE_URL=" + an.base_url("/v1") + " ";
+  auto r = test::run(env + bin + " --config " + yaml + " ask 'Should we adopt Kubernetes?' --rounds 1 --data-dir " +
+                     d.path + " --agents openai:gpt-test,anthropic:claude-test,cli:reviewer");
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("reviewer"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("error"), std::string::npos) << r.err;
+  EXPECT_GT(oa.request_count(), 0u);
+  EXPECT_GT(an.request_count(), 0u);
+
+  // An undefined one is named, and a bad entry refused, before anything runs.
+  r = test::run(bin + " --config " + yaml + " ask 'Q?' --data-dir " + d.path + " --agents cli:writer,mock:critical");
+  EXPECT_EQ(r.code, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("unknown_cli_agent"), std::string::npos) << r.err;
+  std::ofstream{yaml} << "cli_agents:\n  reviewer:\n    timeout_ms: 100\n";
+  r = test::run(bin + " --config " + yaml + " ask 'Q?' --data-dir " + d.path + " --agents mock:critical,mock:supportive");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("config_bad_cli_agents"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("has no command"), std::string::npos) << r.err;
+}
+
 TEST(LlmCli, AMissingKeyIsNamedAndNothingRuns) {
   scratch_dir d;
   auto r = test::run("env -u OPENAI_API_KEY " + bin + " ask 'Q?' --data-dir " + d.path +

@@ -53,6 +53,7 @@ enum class id : uint8_t {
   scheduler_threads,
   scheduler_policy,
   agent_workers,
+  cli_max_running,
   memory_budget_mb,
   memory_budget_fraction,
   // alerts.*
