@@ -8,6 +8,8 @@
 // runner's thread reports through the worker's thread-safe sink.
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "actors/agent/llm_options.hpp"
 #include "actors/agent/prompts.hpp"
@@ -19,9 +21,11 @@ class process_runner;
 
 namespace aragora::agent {
 
-/// The "cli" provider when `opts` configures CLI agents (empty otherwise).
+/// The "cli" provider when `opts` configures CLI agents (empty otherwise). Replies, deltas and
+/// errors are redacted of the providers' keys and `signing_key`.
 [[nodiscard]] provider_catalog cli_providers(const llm_options& opts, std::shared_ptr<process::process_runner> runner,
-                                             std::shared_ptr<const prompt_templates> templates);
+                                             std::shared_ptr<const prompt_templates> templates,
+                                             const std::optional<std::string>& signing_key = std::nullopt);
 
 /// What a CLI agent's tokens are counted as: its bytes / 4, rounded up (a command reports none).
 [[nodiscard]] constexpr uint32_t estimated_tokens(size_t bytes) {

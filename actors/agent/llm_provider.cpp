@@ -190,7 +190,7 @@ struct provider_context {
   [[nodiscard]] std::string redact(std::string msg) const {
     for (const auto& k : opts.api_keys) {
       if (k.size() < 4) continue;
-      for (size_t at; (at = msg.find(k)) != std::string::npos;) msg.replace(at, k.size(), "[redacted]");
+      for (size_t at = 0; (at = msg.find(k, at)) != std::string::npos; at += 10) msg.replace(at, k.size(), "[redacted]");
     }
     return msg;
   }

@@ -49,6 +49,7 @@ v1::DebateSpec to_proto(const debate_spec& spec) {
   p.set_max_judges(spec.max_judges);
   p.set_domain(spec.domain);
   p.set_requested_by(spec.requested_by);
+  p.set_budget_usd(spec.budget_usd);
   return p;
 }
 
@@ -75,6 +76,7 @@ debate_spec from_proto(const v1::DebateSpec& p) {
   spec.max_judges = p.max_judges();
   if (!p.domain().empty()) spec.domain = p.domain();
   spec.requested_by = p.requested_by();
+  spec.budget_usd = p.budget_usd();
   return spec;
 }
 
@@ -287,6 +289,9 @@ void fill_event(const debate_machine& m, const event_ref& e, v1::Event& out) {
       if (err.key.ph == phase::critique)
         x->set_target(std::string{m.name_or_empty(err.key.target)});
       if (err.key.ph == phase::judge) x->set_attempt(err.key.target);
+      x->set_tokens_in(err.tokens_in);
+      x->set_tokens_out(err.tokens_out);
+      x->set_cost_usd(err.cost_usd);
       break;
     }
     case event_type::consensus: {

@@ -1,6 +1,7 @@
 #include "actors/debate/machine.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 
 #include "actors/debate/canonical.hpp"
@@ -230,6 +231,7 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
   st.tokens_in += o.tokens_in;
   st.tokens_out += o.tokens_out;
   st.cost_usd += o.cost_usd;
+  cost_usd_ += o.cost_usd;
   if (o.ok()) {
     if (auto problem = reply_problem(call, o)) {
       o.error = call_errc::bad_reply;
@@ -238,7 +240,7 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
   }
   if (!o.ok()) {
     ++st.failures;
-    errors_.push_back({call.key, *o.error, std::move(o.error_message), now});
+    errors_.push_back({call.key, *o.error, std::move(o.error_message), now, o.tokens_in, o.tokens_out, o.cost_usd});
     emit(event_type::agent_error, static_cast<uint32_t>(errors_.size() - 1));
   } else {
     st.contributed = true;
@@ -280,7 +282,41 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
     emit(type, static_cast<uint32_t>(transcript_.size() - 1));
   }
   done_[idx] = 1;
-  if (--remaining_ == 0) complete_step(now);
+  bool stepped = false;
+  if (--remaining_ == 0) {
+    auto before = step_;
+    complete_step(now);
+    stepped = step_ != before;
+  }
+  // Checked after the step's own end: the last vote that spends the budget still decides.
+  if (!finished() && spec_->budget_usd > 0 && cost_usd_ >= spec_->budget_usd) end_over_budget(now, stepped);
+}
+
+void debate_machine::end_over_budget(time_point now, bool fresh_step) {
+  // A step begun by this very outcome was never asked: its calls are not counted as made.
+  if (fresh_step)
+    for (const auto& c : calls_) --stats_[c.key.agent].calls;
+  final_state s;
+  s.status = debate_status::budget_exceeded;
+  auto usd = [](double d) {
+    auto cents = std::to_string(std::llround(d * 1e6));
+    while (cents.size() < 7) cents.insert(0, "0");
+    cents.insert(cents.size() - 6, ".");
+    return "$" + cents;
+  };
+  s.error = "its agent calls cost " + usd(cost_usd_) + " of a " + usd(spec_->budget_usd) + " budget";
+  // What was decided so far: the last vote's outcome, if a vote was counted.
+  if (!checks_.empty()) {
+    const auto& d = checks_.back().decision;
+    s.reached = d.reached;
+    s.confidence = d.confidence;
+    s.method_used = checks_.back().method;
+    if (d.reached) s.winner = d.leader;
+    s.final_answer = checked_text_;
+    s.ballots = ballots_;
+  }
+  rounds_used_ = round_;
+  finish(now, std::move(s));
 }
 
 void debate_machine::complete_step(time_point now) {
@@ -392,6 +428,8 @@ void debate_machine::conclude(time_point now) {
 }
 
 void debate_machine::add_check(consensus_decision d, std::string method, time_point now) {
+  // Kept for a debate that ends over its budget later: a new round clears current_.
+  checked_text_ = d.leader != no_agent ? current_[d.leader] : nullptr;
   checks_.push_back({round_, std::move(d), std::move(method), now});
   emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
 }
@@ -431,7 +469,8 @@ void debate_machine::decide_by_votes(time_point now, const consensus_decision& d
 void debate_machine::finish(time_point now, final_state s) {
   s.at = now;
   s.confidence = canonical_double(s.confidence);
-  if (s.status != debate_status::consensus_reached && s.status != debate_status::no_consensus)
+  if (s.status != debate_status::consensus_reached && s.status != debate_status::no_consensus &&
+      s.status != debate_status::budget_exceeded)
     s.confidence = 0;
   auto reference = s.winner != no_agent ? s.winner : last_vote_.leader;
   bool dissent = std::any_of(s.ballots.begin(), s.ballots.end(),

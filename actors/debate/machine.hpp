@@ -50,6 +50,9 @@ struct agent_error_entry {
   call_errc code;
   std::string message;
   time_point at;
+  uint32_t tokens_in = 0;  // what the failed call still used
+  uint32_t tokens_out = 0;
+  double cost_usd = 0;
 };
 
 struct consensus_entry {
@@ -155,6 +158,8 @@ public:
   [[nodiscard]] const std::vector<agent_stats>& stats() const { return stats_; }
   [[nodiscard]] uint32_t agent_calls() const;
   [[nodiscard]] uint32_t failed_calls() const;
+  /// What every call so far cost, failed ones included.
+  [[nodiscard]] double cost_usd() const { return cost_usd_; }
   [[nodiscard]] uint32_t rounds_used() const { return rounds_used_; }
   [[nodiscard]] uint32_t last_seq() const { return seq_; }
   [[nodiscard]] time_point started_at() const { return started_at_; }
@@ -189,6 +194,7 @@ private:
   void add_check(consensus_decision d, std::string method, time_point now);
   void decide_by_votes(time_point now, const consensus_decision& d, bool judge_fallback);
   void finish(time_point now, final_state state);
+  void end_over_budget(time_point now, bool fresh_step);
   [[nodiscard]] consensus_params rule() const;
 
   std::shared_ptr<const debate_spec> spec_;
@@ -219,6 +225,8 @@ private:
   std::vector<event_ref> emitted_;
   uint32_t seq_ = 0;
   uint32_t rounds_used_ = 0;
+  double cost_usd_ = 0;
+  text_ptr checked_text_;  // the leading proposal at the last consensus check
   size_t released_ = 0;
   time_point started_at_{};
   std::optional<final_state> final_;

@@ -94,6 +94,9 @@ std::variant<std::unique_ptr<debate_machine>, std::string> replay(
         o.key = *key;
         o.error = *code;
         o.error_message = err.message();
+        o.tokens_in = err.tokens_in();
+        o.tokens_out = err.tokens_out();
+        o.cost_usd = err.cost_usd();
         (void)m->record(std::move(o), at);
         break;
       }

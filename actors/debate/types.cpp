@@ -46,6 +46,7 @@ std::string_view to_string(debate_status x) {
     case debate_status::insufficient_participation: return "insufficient_participation";
     case debate_status::failed: return "failed";
     case debate_status::cancelled: return "cancelled";
+    case debate_status::budget_exceeded: return "budget_exceeded";
   }
   return "unknown";
 }
@@ -92,6 +93,7 @@ std::string_view to_string(spec_errc x) {
     case spec_errc::bad_fail_rate: return "bad_fail_rate";
     case spec_errc::invalid_utf8: return "invalid_utf8";
     case spec_errc::bad_duration: return "bad_duration";
+    case spec_errc::bad_budget: return "bad_budget";
   }
   return "unknown";
 }
@@ -183,6 +185,8 @@ std::optional<spec_error> validate(const debate_spec& spec) {
     return fail(spec_errc::bad_threshold, std::move(r->message));
   if (auto r = settings::check(id::agent_timeout_ms, int64_t{spec.agent_timeout.count()}))
     return fail(spec_errc::bad_duration, std::move(r->message));
+  if (auto r = settings::check(id::budget_usd, spec.budget_usd))
+    return fail(spec_errc::bad_budget, std::move(r->message));
   return std::nullopt;
 }
 

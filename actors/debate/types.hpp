@@ -37,6 +37,7 @@ enum class debate_status : uint8_t {
   insufficient_participation,
   failed,
   cancelled,
+  budget_exceeded,  // its calls spent its budget: it ended early with what was decided so far
 };
 enum class verdict : uint8_t { approved = 1, approved_with_conditions, needs_review, rejected };
 
@@ -83,6 +84,7 @@ struct debate_spec {
   uint32_t max_judges = defaults::max_judges;
   uint32_t seed = defaults::seed;
   std::chrono::milliseconds agent_timeout{defaults::agent_timeout};
+  double budget_usd = defaults::budget_usd;  // USD its agent calls may cost; 0 = no budget
   std::string context;  // prior knowledge handed to every agent
   std::string domain = "general";  // for per-domain ratings
   std::string requested_by;        // who started it (audit log)
@@ -100,6 +102,7 @@ enum class spec_errc : uint8_t {
   bad_fail_rate,  // the CLI's --fail-rate (mock configuration, not part of a spec any more)
   invalid_utf8,  // stored text must be UTF-8: protobuf cannot read the record back otherwise
   bad_duration,
+  bad_budget,
 };
 
 using spec_error = error<spec_errc>;

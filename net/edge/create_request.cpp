@@ -129,6 +129,12 @@ std::optional<api_error> read_rules(const json::object& o, debate::debate_spec& 
       return refused(*r);
     spec.consensus_threshold = d;
   }
+  if (auto* v = o.if_contains("budget_usd"); v && !v->is_null()) {
+    if (!v->is_number()) return invalid("budget_usd", "must be a number of USD (0: no budget)");
+    double d = v->to_number<double>();
+    if (auto r = settings::check(settings::id::budget_usd, d)) return refused(*r);
+    spec.budget_usd = d;
+  }
   return std::nullopt;
 }
 

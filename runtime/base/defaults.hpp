@@ -31,6 +31,8 @@ inline constexpr uint32_t max_judges = 3;  // judge fallback chain
 inline constexpr auto agent_timeout = 240s;
 inline constexpr auto phase_grace = 5s;  // a step's deadline: agent timeout + this
 inline constexpr uint32_t seed = 1;
+inline constexpr double budget_usd = 0;  // per debate; 0 = none
+inline constexpr double max_budget_usd = 1'000'000;
 
 // -- receipt verdict rules (aragora-semantics §1.10) --------------------------------------------
 inline constexpr double approve_confidence = 0.8;

@@ -67,8 +67,9 @@ std::optional<debate::debate_spec> build_spec(const ask_options& o, const run_fl
   if (!accepted(id::rounds, o.rounds) || !accepted(id::seed, o.seed) ||
       !accepted(id::mock_message_bytes, o.message_bytes) ||
       !accepted(id::mock_latency_ms, o.latency_ms) || !accepted(id::mock_fail_rate, o.fail_rate) ||
-      !accepted(id::agent_timeout_ms, o.agent_timeout_ms))
+      !accepted(id::agent_timeout_ms, o.agent_timeout_ms) || !accepted(id::budget_usd, o.budget_usd))
     return std::nullopt;
+  if (o.budget_usd) spec.budget_usd = *o.budget_usd;
   if (o.threshold) {
     auto t = settings::parse(id::consensus_threshold, *o.threshold);
     if (auto* r = std::get_if<settings::refusal>(&t)) {

@@ -60,6 +60,7 @@ struct ask_options {
   std::string early_stop = "on";
   std::string similarity = "tfidf";
   std::optional<std::string> threshold;  // a decimal or a fraction ("2/3")
+  std::optional<double> budget_usd;
   std::optional<int64_t> seed;
   std::optional<int64_t> message_bytes;
   std::optional<int64_t> latency_ms;

@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   ask_cmd->add_option("--threshold", ask.threshold,
                       flag_help(settings::id::consensus_threshold) + "; 2/3 is exact");
   ask_cmd->add_option("--seed", ask.seed, flag_help(settings::id::seed));
+  ask_cmd->add_option("--budget-usd", ask.budget_usd, flag_help(settings::id::budget_usd));
   ask_cmd->add_option("--message-bytes", ask.message_bytes,
                       flag_help(settings::id::mock_message_bytes));
   ask_cmd->add_option("--latency-ms", ask.latency_ms, flag_help(settings::id::mock_latency_ms));

@@ -1,5 +1,7 @@
 #include "runtime/cli/signals.hpp"
 
+#include "runtime/base/process/process_runner.hpp"
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -47,13 +49,17 @@ signal_guard::signal_guard() {
         std::lock_guard<std::mutex> lock{mtx_};
         has_action = static_cast<bool>(action_);
       }
-      if (first && !has_action) ::_exit(128 + signo);  // nothing runs that needs stopping
+      if (first && !has_action) {  // nothing runs that needs stopping
+        process::kill_all_children();
+        ::_exit(128 + signo);
+      }
       if (!first && signo == SIGTERM && ignore_repeated_term_.load()) continue;
       if (!first) {
         // The second signal: the user does not want to wait. Nothing is torn: the store's WAL
         // holds every acknowledged step, and the next open recovers from it.
         static const char msg[] = "\ninterrupted again: exiting now\n";
         (void)!::write(STDERR_FILENO, msg, sizeof msg - 1);
+        process::kill_all_children();  // CLI agents' groups: no terminal signal reaches them
         ::_exit(128 + signo);
       }
       run_action(signo);

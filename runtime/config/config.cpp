@@ -20,6 +20,7 @@ namespace aragora::config {
 node_config::node_config()
     : rounds(defaults::rounds),
       consensus_threshold(defaults::consensus_threshold),
+      budget_usd(defaults::budget_usd),
       convergence_threshold(defaults::convergence_threshold),
       max_judges(defaults::max_judges),
       agent_timeout(defaults::agent_timeout),
@@ -98,6 +99,7 @@ bool assign(id x, const settings::value& v, node_config& c) {
   switch (x) {
     case id::rounds: c.rounds = u32(v); return true;
     case id::consensus_threshold: c.consensus_threshold = number(v); return true;
+    case id::budget_usd: c.budget_usd = number(v); return true;
     case id::supermajority_threshold: m.supermajority = number(v); return true;
     case id::min_participation: m.min_participation = u32(v); return true;
     case id::participation_ratio: m.participation_ratio = number(v); return true;
@@ -501,6 +503,7 @@ std::optional<settings::value> setting_value(settings::id x, const node_config& 
   switch (x) {
     case id::rounds: return i(c.rounds);
     case id::consensus_threshold: return v{c.consensus_threshold};
+    case id::budget_usd: return v{c.budget_usd};
     case id::supermajority_threshold: return v{m.supermajority};
     case id::min_participation: return i(m.min_participation);
     case id::participation_ratio: return v{m.participation_ratio};
@@ -582,6 +585,7 @@ debate::debate_spec default_spec(const node_config& cfg) {
   debate::debate_spec spec;
   spec.rounds = cfg.rounds;
   spec.consensus_threshold = cfg.consensus_threshold;
+  spec.budget_usd = cfg.budget_usd;
   spec.convergence_threshold = cfg.convergence_threshold;
   spec.max_judges = cfg.max_judges;
   spec.agent_timeout = cfg.agent_timeout;

@@ -67,6 +67,7 @@ struct node_config {
   // Defaults for new debates (each debate may override its own).
   uint32_t rounds;
   double consensus_threshold;
+  double budget_usd;  // 0 = none
   double convergence_threshold;
   uint32_t max_judges;
   std::chrono::milliseconds agent_timeout;

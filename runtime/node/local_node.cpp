@@ -66,7 +66,8 @@ agent::pool_supervision pool_supervision_of(const config::node_config& c,
 
 /// The mock, every configured real provider and the CLI agents.
 agent::provider_catalog providers_of(const config::node_config& c, std::shared_ptr<llm::http_client> http,
-                                     std::shared_ptr<process::process_runner> runner, agent::breaker_probe* probe) {
+                                     std::shared_ptr<process::process_runner> runner, agent::breaker_probe* probe,
+                                     const std::optional<std::string>& signing_key) {
   auto catalog = agent::standard_providers(c.mock);
   if (http || runner) {
     // A template the CLI would have refused falls back to the built-in ones (tests build nodes
@@ -79,7 +80,7 @@ agent::provider_catalog providers_of(const config::node_config& c, std::shared_p
       catalog.insert(catalog.end(), std::make_move_iterator(real.begin()), std::make_move_iterator(real.end()));
     }
     if (runner) {
-      auto cli = agent::cli_providers(c.llm, std::move(runner), shared);
+      auto cli = agent::cli_providers(c.llm, std::move(runner), shared, signing_key);
       catalog.insert(catalog.end(), std::make_move_iterator(cli.begin()), std::make_move_iterator(cli.end()));
     }
   }
@@ -137,7 +138,7 @@ struct local_node::impl {
         http{c.llm.providers.empty() ? nullptr : std::make_shared<llm::http_client>()},
         processes{c.llm.cli_agents.empty() ? nullptr : make_runner(c)},
         agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c),
-                                                   providers_of(c, http.client, processes.runner, &provider_breakers),
+                                                   providers_of(c, http.client, processes.runner, &provider_breakers, key),
                                                    pool_supervision_of(c, running, faults.get()))),
         services(std::make_shared<debate::debate_services>()),
         db(std::move(store)) {

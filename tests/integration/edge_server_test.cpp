@@ -683,6 +683,19 @@ TEST(Edge, ADebateOfAnOpenAiAnAnthropicAndACliAgentRunsThroughTheApi) {
   EXPECT_EQ(spoke, (std::set<std::string>{"alice", "bob", "carol"})) << json::serialize(d);
   EXPECT_GT(oa.request_count(), 0u);
   EXPECT_GT(an.request_count(), 0u);
+  // A budget ends a debate cleanly: done, by its own outcome.
+  auto spent = create(e.port(), R"({"task": "Q?", "rounds": 5, "early_stop": false, "budget_usd": 0.001, "agents": )"
+                                R"(["mock:supportive:a", "mock:critical:b", "mock:balanced:c"]})");
+  ASSERT_FALSE(spent.empty());
+  for (auto until = std::chrono::steady_clock::now() + 30s;
+       text((d = parse(test::http(e.port(), "GET", "/api/v1/debates/" + spent).body)).at("status")) == "running" &&
+       std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(text(d.at("status")), "completed") << json::serialize(d);
+  EXPECT_EQ(text(d.at("outcome")), "budget_exceeded") << json::serialize(d);
+  auto bad = test::http(e.port(), "POST", "/api/v1/debates", R"({"task": "Q?", "budget_usd": -2})");
+  EXPECT_EQ(bad.status, 400u) << bad.body;
+  EXPECT_NE(bad.body.find("budget_usd"), std::string::npos) << bad.body;
   // A CLI agent the configuration does not define is refused before anything runs.
   auto r = test::http(e.port(), "POST", "/api/v1/debates",
                       R"({"task": "Q?", "agents": ["cli:writer", "mock:critical"]})");

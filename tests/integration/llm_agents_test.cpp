@@ -17,7 +17,9 @@
 
 #include "actors/agent/agent_spec.hpp"
 #include "actors/debate/actor/messages.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "runtime/base/metrics/metrics.hpp"
+#include "runtime/base/text/utf8.hpp"
 #include "runtime/node/local_node.hpp"
 #include "tests/support/fake_llm_server.hpp"
 #include "tests/support/subprocess.hpp"
@@ -265,13 +267,14 @@ TEST(LlmAgents, AHungCliAgentAndWhatItStartedAreKilledAtItsTimeoutAndTheDebateGo
   test::temp_store store{"llm-cli-hang"};
   auto pids = test::temp_path("cli-hang-pids");
   auto cfg = with_cli(with_providers("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"), "stuck",
-                      "sleep 300 & echo $! >> " + pids + "; wait", 300ms);
+                      "sleep 300 & echo $! >> " + pids + "; wait", 800ms);
   node::local_node node{cfg, std::nullopt, store.db};
   auto t0 = std::chrono::steady_clock::now();
   auto done = run(node, "cli:stuck:alice,mock:critical:carol,mock:supportive:dave");
   ASSERT_TRUE(done.machine);
   EXPECT_TRUE(done.machine->finished());
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, 4s);  // its own 300 ms, not the 5 s agent timeout
+  // Three steps of its own 800 ms, not of the 5 s agent timeout.
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 8s);
   size_t timeouts = 0;
   for (const auto& e : done.machine->errors())
     if (e.key.agent == 0) {
@@ -280,22 +283,19 @@ TEST(LlmAgents, AHungCliAgentAndWhatItStartedAreKilledAtItsTimeoutAndTheDebateGo
       ++timeouts;
     }
   EXPECT_EQ(timeouts, done.machine->stats()[0].calls);
-  std::ifstream in(pids);
-  size_t started = 0;
-  for (pid_t p; in >> p; ++started) {
-    auto until = std::chrono::steady_clock::now() + 5s;
-    while (::kill(p, 0) == 0 && std::chrono::steady_clock::now() < until) {
-      std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
-      std::string line;
-      std::getline(stat, line);
-      if (auto c = line.rfind(')'); c != std::string::npos && line.size() > c + 2 && line[c + 2] == 'Z') break;
-      std::this_thread::sleep_for(10ms);
-    }
+  auto gone = [](pid_t p) {  // or a zombie waiting for whoever adopted it
     std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
     std::string line;
     std::getline(stat, line);
     auto c = line.rfind(')');
-    EXPECT_TRUE(line.empty() || (c != std::string::npos && line[c + 2] == 'Z')) << "pid " << p << " still runs";
+    return line.empty() || (c != std::string::npos && line.size() > c + 2 && line[c + 2] == 'Z');
+  };
+  std::ifstream in(pids);
+  size_t started = 0;
+  for (pid_t p; in >> p; ++started) {
+    for (auto until = std::chrono::steady_clock::now() + 5s; !gone(p) && std::chrono::steady_clock::now() < until;)
+      std::this_thread::sleep_for(10ms);
+    EXPECT_TRUE(gone(p)) << "pid " << p << " still runs";
   }
   EXPECT_EQ(started, done.machine->stats()[0].calls);
   std::remove(pids.c_str());
@@ -311,6 +311,20 @@ TEST(LlmAgents, AFailingCliAgentsStderrIsInItsErrorWithKeysBlankedOut) {
   auto said = everything_said(done);
   EXPECT_NE(said.find("cli:broken: exited with status 4: auth refused for [redacted]"), std::string::npos) << said;
   EXPECT_EQ(said.find(openai_key), std::string::npos);
+  // Bytes that are no UTF-8 on stderr become replacement characters: the error is stored, and
+  // the debate's record still reads back.
+  cfg = with_cli(with_providers("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"), "binary",
+                 "cat > /dev/null; printf 'bad \\377\\376 bytes' >&2; exit 1");
+  node::local_node binary{cfg, std::nullopt, store.db};
+  done = run(binary, "cli:binary:alice,mock:critical:carol,mock:supportive:dave");
+  ASSERT_TRUE(done.machine);
+  said = everything_said(done);
+  EXPECT_NE(said.find("cli:binary: exited with status 1: bad "), std::string::npos) << said;
+  EXPECT_TRUE(text::is_valid_utf8(said));
+  auto loaded = debate::load_debate(*store.db, done.machine->spec().id);
+  ASSERT_TRUE(loaded) << "the stored record does not read back: " << loaded.error().message;
+  ASSERT_TRUE(*loaded);
+  EXPECT_FALSE((*loaded)->events.empty());
   // A reply that says nothing a vote needs is a bad reply quoting it, not a silent default.
   cfg = with_cli(with_providers("http://127.0.0.1:1/v1", "http://127.0.0.1:1/v1"), "vague", "cat > /dev/null; echo maybe");
   node::local_node other{cfg, std::nullopt, store.db};

@@ -45,6 +45,18 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
+/// Every live child's process group, whichever runner started it: a process leaving without
+/// stop() (a second Ctrl-C) kills them first (kill_all_children), or they would outlive it in
+/// groups of their own that no terminal signal reaches.
+struct group_registry {
+  std::mutex mtx;
+  std::unordered_set<pid_t> groups;
+};
+group_registry& live_groups() {
+  static auto* r = new group_registry;  // never destroyed: used until _exit
+  return *r;
+}
+
 enum fd_kind : uint64_t { k_wake = 0, k_in = 1, k_out = 2, k_err = 3, k_pid = 4 };
 constexpr uint64_t tag(uint64_t id, fd_kind k) { return (id << 3) | k; }
 
@@ -85,6 +97,13 @@ struct job {
   bool reported = false;
   bool killed = false;  // by the runner: its exit status says nothing
   steady::time_point started;
+
+  job() = default;
+  job(const job&) = delete;
+  job& operator=(const job&) = delete;
+  ~job() {
+    for (int* fd : {&pidfd, &in, &out, &err}) close_fd(*fd);
+  }
 };
 
 }  // namespace
@@ -114,15 +133,36 @@ struct process_runner::impl {
     [[maybe_unused]] auto n = ::write(wakefd, &one, sizeof one);
   }
 
+  // The callbacks are the caller's code: what they throw (out of memory) must not end the thread.
   static void report(job& j, process_result r) {
     if (j.reported) return;
     j.reported = true;
     auto done = std::move(j.on_done);
     j.on_output = nullptr;
-    if (done) done(std::move(r));
+    try {
+      if (done) done(std::move(r));
+    } catch (...) {
+    }
+  }
+  static void output(job& j, std::string_view piece) {
+    try {
+      if (j.on_output) j.on_output(piece);
+    } catch (...) {
+      j.on_output = nullptr;
+    }
   }
 
-  std::string tail_of(const job& j) const {
+  /// Keeps the last stderr_tail bytes, from a line's start: a cut through a key would leave a
+  /// piece no redaction recognises.
+  void trim_err(job& j) const {
+    if (j.err_buf.size() <= opts.stderr_tail) return;
+    auto from = j.err_buf.size() - opts.stderr_tail;
+    auto nl = j.err_buf.find('\n', from);
+    j.err_buf.erase(0, nl == std::string::npos ? j.err_buf.size() : nl + 1);
+  }
+
+  std::string tail_of(job& j) const {
+    trim_err(j);
     std::string_view e = j.err_buf;
     while (!e.empty() && (e.back() == '\n' || e.back() == '\r' || e.back() == ' ')) e.remove_suffix(1);
     if (e.empty()) return {};
@@ -134,11 +174,11 @@ struct process_runner::impl {
     j.killed = true;
   }
 
-  void watch(int fd, uint64_t id, fd_kind k, uint32_t events) {
+  [[nodiscard]] bool watch(int fd, uint64_t id, fd_kind k, uint32_t events) {
     epoll_event ev{};
     ev.events = events;
     ev.data.u64 = tag(id, k);
-    ::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    return ::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0;
   }
 
   void spawn(std::unique_ptr<job> j) {
@@ -178,10 +218,16 @@ struct process_runner::impl {
     for (int s : {SIGPIPE, SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGCHLD, SIGUSR1, SIGUSR2, SIGALRM})
       sigaddset(&defaults, s);
     posix_spawnattr_setsigdefault(&attr, &defaults);
+    // The node's environment, less its own secrets (ARAGORA_RECEIPT_SIGNING_KEY): a command a
+    // debate's question can talk into printing its environment must not find them there.
+    std::vector<char*> env;
+    for (char** e = environ; e && *e; ++e)
+      if (std::strncmp(*e, "ARAGORA_", 8) != 0) env.push_back(*e);
+    env.push_back(nullptr);
     std::string sh = "sh", dash_c = "-c";
     char* argv[] = {sh.data(), dash_c.data(), j->req.command.data(), nullptr};
     pid_t pid = -1;
-    int rc = ::posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, environ);
+    int rc = ::posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env.data());
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&attr);
     ::close(in[0]), ::close(out[1]), ::close(err[1]);
@@ -198,12 +244,17 @@ struct process_runner::impl {
     j->pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
     set_nonblocking(j->in), set_nonblocking(j->out), set_nonblocking(j->err);
     alive.fetch_add(1);
+    {
+      std::lock_guard<std::mutex> lock{live_groups().mtx};
+      live_groups().groups.insert(pid);
+    }
     auto id = j->id;
-    if (j->req.input.empty()) close_fd(j->in);
-    else watch(j->in, id, k_in, EPOLLOUT);
-    watch(j->out, id, k_out, EPOLLIN);
-    watch(j->err, id, k_err, EPOLLIN);
-    if (j->pidfd >= 0) watch(j->pidfd, id, k_pid, EPOLLIN);
+    // A pipe epoll cannot watch is closed (the child sees EOF or EPIPE); a pidfd it cannot watch
+    // is dropped for polling: either way the child is still reaped.
+    if (j->req.input.empty() || !watch(j->in, id, k_in, EPOLLOUT)) close_fd(j->in);
+    if (!watch(j->out, id, k_out, EPOLLIN)) close_fd(j->out);
+    if (!watch(j->err, id, k_err, EPOLLIN)) close_fd(j->err);
+    if (j->pidfd >= 0 && !watch(j->pidfd, id, k_pid, EPOLLIN)) close_fd(j->pidfd);
     live.emplace(id, std::move(j));
   }
 
@@ -243,7 +294,7 @@ struct process_runner::impl {
       }
       if (!is_out) {
         j.err_buf.append(buf, static_cast<size_t>(n));
-        if (j.err_buf.size() > 2 * opts.stderr_tail) j.err_buf.erase(0, j.err_buf.size() - opts.stderr_tail);
+        if (j.err_buf.size() > 2 * opts.stderr_tail) trim_err(j);
         continue;
       }
       if (j.reported) continue;  // killed already: what is left only empties the pipe
@@ -257,7 +308,7 @@ struct process_runner::impl {
       if (j.req.stream && j.on_output) {
         auto upto = whole_utf8(j.out_buf);
         if (upto > j.streamed) {
-          j.on_output(std::string_view{j.out_buf}.substr(j.streamed, upto - j.streamed));
+          output(j, std::string_view{j.out_buf}.substr(j.streamed, upto - j.streamed));
           j.streamed = upto;
         }
       }
@@ -279,9 +330,12 @@ struct process_runner::impl {
     while (r < 0 && errno == EINTR);
     drain(j, j.out, true);
     drain(j, j.err, false);
+    {
+      std::lock_guard<std::mutex> lock{live_groups().mtx};
+      live_groups().groups.erase(j.pid);
+    }
     if (!j.reported) {
-      if (j.req.stream && j.on_output && j.streamed < j.out_buf.size())
-        j.on_output(std::string_view{j.out_buf}.substr(j.streamed));
+      if (j.req.stream && j.streamed < j.out_buf.size()) output(j, std::string_view{j.out_buf}.substr(j.streamed));
       if (r == j.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0)
         report(j, process_output{std::move(j.out_buf), std::move(j.err_buf)});
       else if (r == j.pid && WIFEXITED(status))
@@ -304,8 +358,8 @@ struct process_runner::impl {
       if (j->pidfd >= 0) continue;
       any = true;
       siginfo_t info{};
-      if (::waitid(P_PID, static_cast<id_t>(j->pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 && info.si_pid == j->pid)
-        gone.push_back(id);
+      int rc = ::waitid(P_PID, static_cast<id_t>(j->pid), &info, WEXITED | WNOHANG | WNOWAIT);
+      if ((rc == 0 && info.si_pid == j->pid) || (rc < 0 && errno == ECHILD)) gone.push_back(id);
     }
     for (auto id : gone) reap(id);
     return any;
@@ -317,6 +371,7 @@ struct process_runner::impl {
     sigaddset(&pipe_only, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &pipe_only, nullptr);
     std::vector<epoll_event> events(64);
+    steady::time_point stop_by{};
     for (;;) {
       std::vector<std::unique_ptr<job>> to_spawn, dropped;
       std::unordered_set<uint64_t> cancelled;
@@ -335,6 +390,9 @@ struct process_runner::impl {
         }
       }
       for (auto& d : dropped) report(*d, process_error{process_errc::stopped, "the runner stopped"});
+      // A child that cannot be reaped (signals refused to it: another user's process) must not
+      // hold the node's shutdown: after a while it is left behind.
+      if (stop_now && stop_by == steady::time_point{}) stop_by = steady::now() + std::chrono::seconds{5};
       for (auto& [id, j] : live) {
         if (stop_now && !j->reported) {
           kill_group(*j);
@@ -344,15 +402,26 @@ struct process_runner::impl {
           report(*j, process_error{process_errc::cancelled, "cancelled; its process group was killed"});
         }
       }
-      for (auto& j : to_spawn) spawn(std::move(j));
-      if (stop_now && live.empty()) return;
+      for (auto& j : to_spawn) {
+        // Its deadline passed while it waited for a slot: starting it would only kill it.
+        if (j->req.deadline <= steady::now()) {
+          report(*j, process_error{process_errc::timeout, "its deadline passed while it waited for one of " +
+                                                              std::to_string(opts.max_running) + " slots"});
+          continue;
+        }
+        spawn(std::move(j));
+      }
+      if (stop_now && (live.empty() || steady::now() >= stop_by)) return;
 
       // Deadlines: the nearest one bounds the wait.
       auto now = steady::now();
-      auto wait = std::chrono::milliseconds{-1};
+      auto wait = stop_now ? std::chrono::milliseconds{100} : std::chrono::milliseconds{-1};
       for (auto& [id, j] : live) {
         if (j->reported) continue;
         if (j->req.deadline <= now) {
+          drain(*j, j->out, true);  // its last words are often the useful ones
+          drain(*j, j->err, false);
+          if (j->reported) continue;
           kill_group(*j);
           auto ran = std::chrono::duration_cast<std::chrono::milliseconds>(now - j->started).count();
           report(*j, process_error{process_errc::timeout, "still running after " + std::to_string(ran) +
@@ -379,12 +448,19 @@ struct process_runner::impl {
         auto it = live.find(id);
         if (it == live.end()) continue;
         auto& j = *it->second;
-        switch (kind) {
-          case k_in: write_input(j); break;
-          case k_out: drain(j, j.out, true); break;
-          case k_err: drain(j, j.err, false); break;
-          case k_pid: reap(id); break;
-          default: break;
+        try {
+          switch (kind) {
+            case k_in: write_input(j); break;
+            case k_out: drain(j, j.out, true); break;
+            case k_err: drain(j, j.err, false); break;
+            case k_pid: reap(id); break;
+            default: break;
+          }
+        } catch (const std::exception& e) {  // out of memory growing its output
+          if (auto again = live.find(id); again != live.end()) {
+            kill_group(*again->second);
+            report(*again->second, process_error{process_errc::too_large, std::string{"its output: "} + e.what()});
+          }
         }
       }
     }
@@ -394,6 +470,9 @@ struct process_runner::impl {
 process_runner::process_runner() : process_runner(options{}) {}
 
 process_runner::process_runner(options o) : impl_(std::make_unique<impl>(o)) {
+  // An ignored SIGCHLD, inherited from whoever started the node, would have the kernel reap the
+  // children before their status is read.
+  ::signal(SIGCHLD, SIG_DFL);
   impl_->epfd = ::epoll_create1(EPOLL_CLOEXEC);
   impl_->wakefd = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (impl_->epfd >= 0 && impl_->wakefd >= 0) impl_->watch(impl_->wakefd, 0, k_wake, EPOLLIN);
@@ -465,5 +544,10 @@ void process_runner::stop() {
 }
 
 size_t process_runner::running() const { return impl_->alive.load(); }
+
+void kill_all_children() {
+  std::lock_guard<std::mutex> lock{live_groups().mtx};
+  for (auto g : live_groups().groups) ::kill(-g, SIGKILL);
+}
 
 }  // namespace aragora::process

@@ -36,13 +36,13 @@ using process_error = error<process_errc>;
 struct process_request {
   std::string command;  // run as `/bin/sh -c COMMAND`, in a process group of its own
   std::string input;    // written to stdin, which is then closed
-  std::chrono::steady_clock::time_point deadline;
+  std::chrono::steady_clock::time_point deadline;  // required: the epoch has passed already
   bool stream = false;  // stdout goes to on_output as it arrives (whole UTF-8 characters)
 };
 
 struct process_output {
   std::string out;  // all of stdout
-  std::string err;  // the end of stderr (at most options::stderr_tail bytes)
+  std::string err;  // the end of stderr (up to twice options::stderr_tail bytes, whole lines)
 };
 
 using process_result = expected<process_output, process_errc>;
@@ -85,5 +85,9 @@ public:
 private:
   std::unique_ptr<impl> impl_;
 };
+
+/// Kills the process group of every live child of every runner: for a process about to leave
+/// without stopping its runners (a second interrupt), whose children would otherwise outlive it.
+void kill_all_children();
 
 }  // namespace aragora::process

@@ -107,6 +107,9 @@ constexpr std::array<setting, count> table{{
             "a step's deadline is agent_timeout_ms + phase_grace_ms"),
     integer(id::seed, "seed", "debate.seed", "--seed", defaults::seed, 0, UINT32_MAX, {},
             "bad_seed", "seed of the mock agents: the same seed gives the same transcript"),
+    {id::budget_usd, "budget", "debate.budget_usd", "--budget-usd", value_kind::real, true,
+     defaults::budget_usd, {}, 0, defaults::max_budget_usd, false, false, "USD", "bad_budget",
+     "a debate whose agent calls have cost this much ends (budget_exceeded); 0 = no budget", {}},
     // -- receipt --------------------------------------------------------------------------------
     share(id::approve_confidence, "approve confidence", "receipt.approve_confidence", {},
           defaults::approve_confidence, false, config_bad_value,

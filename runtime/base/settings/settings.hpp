@@ -39,6 +39,7 @@ enum class id : uint8_t {
   agent_timeout_ms,
   phase_grace_ms,
   seed,
+  budget_usd,
   // receipt.*
   approve_confidence,
   review_confidence,

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <set>
 
 #include "tests/support/drive.hpp"
@@ -436,6 +437,87 @@ TEST(NoneMethod, ConcatenatesEveryFinalProposal) {
   ASSERT_TRUE(f.final_answer);
   for (const auto& a : spec->agents)
     EXPECT_NE(f.final_answer->find("[" + a.name + "]"), std::string::npos);
+}
+
+
+// -- budgets ----------------------------------------------------------------------------------
+
+/// Every call costs $0.01, failed ones too (a reply that does not parse was paid for).
+call_outcome priced(const debate_spec& spec, const call_request& c) {
+  auto o = test::mock(spec, c);
+  o.cost_usd = 0.01;
+  return o;
+}
+
+TEST(Budget, ADebateEndsAsSoonAsItsCallsCostItsBudgetWithWhatWasDecidedSoFar) {
+  // Lite, 3 agents, 3 rounds without early stop: 12 calls ($0.12) a round. A $0.20 budget ends
+  // it in round 2, after round 1's vote decided.
+  auto spec = make_spec([](debate_spec& s) {
+    s.rounds = 3;
+    s.early_stop = false;
+    s.budget_usd = 0.20;
+  });
+  debate_machine m(spec);
+  auto events = drive(m, priced);
+  ASSERT_TRUE(m.finished());
+  const auto& f = m.outcome();
+  EXPECT_EQ(f.status, debate_status::budget_exceeded);
+  // The 20th reply reached $0.20, in round 2's critiques: the 21st, in flight, was abandoned.
+  EXPECT_EQ(m.transcript().size() + m.errors().size(), 20u);
+  EXPECT_EQ(m.agent_calls(), 21u);
+  EXPECT_NEAR(m.cost_usd(), 0.20, 1e-9);
+  EXPECT_EQ(m.rounds_used(), 2u);
+  EXPECT_NE(f.error.find("$0.200000 of a $0.200000 budget"), std::string::npos) << f.error;
+  // Round 1's vote is what was decided: its leader's proposal is the answer.
+  ASSERT_EQ(m.checks().size(), 1u);
+  const auto& check = m.checks()[0].decision;
+  EXPECT_EQ(f.reached, check.reached);
+  ASSERT_TRUE(f.final_answer);
+  const transcript_entry* round1 = nullptr;
+  for (const auto& t : m.transcript())
+    if (t.key.round == 1 && t.key.ph == phase::propose && t.key.agent == check.leader) round1 = &t;
+  ASSERT_TRUE(round1);
+  EXPECT_EQ(f.final_answer, round1->text);
+  EXPECT_EQ(events.back().type, event_type::debate_end);
+
+  // Within budget, or without one, the same debate runs its course.
+  auto roomy = make_spec([](debate_spec& s) {
+    s.rounds = 3;
+    s.early_stop = false;
+    s.budget_usd = 1.0;
+  });
+  debate_machine full(roomy);
+  drive(full, priced);
+  EXPECT_NE(full.outcome().status, debate_status::budget_exceeded);
+  EXPECT_EQ(full.agent_calls(), 36u);
+}
+
+TEST(Budget, SpentBeforeAnyVoteThereIsNoDecisionAndFailedCallsCount) {
+  auto spec = make_spec([](debate_spec& s) { s.budget_usd = 0.025; });
+  debate_machine m(spec);
+  drive(m, [](const debate_spec& sp, const call_request& c) {
+    auto o = priced(sp, c);
+    if (c.key.agent == 0) {  // paid for, then refused
+      o.error = call_errc::bad_reply;
+      o.error_message = "no VOTE line";
+    }
+    return o;
+  });
+  EXPECT_EQ(m.outcome().status, debate_status::budget_exceeded);
+  EXPECT_EQ(m.agent_calls(), 3u);
+  EXPECT_FALSE(m.outcome().reached);
+  EXPECT_FALSE(m.outcome().final_answer);
+  EXPECT_EQ(m.outcome().winner, no_agent);
+  EXPECT_EQ(m.outcome().decision, verdict::rejected);
+}
+
+TEST(Budget, AMalformedBudgetIsRefused) {
+  for (double bad : {-1.0, 2e6, std::nan("")}) {
+    auto spec = make_spec([&](debate_spec& s) { s.budget_usd = bad; });
+    auto err = validate(*spec);
+    ASSERT_TRUE(err) << bad;
+    EXPECT_EQ(err->code, spec_errc::bad_budget);
+  }
 }
 
 }  // namespace

@@ -165,5 +165,32 @@ TEST(Replay, RefusesADerivedEventTheLogDoesNotProduce) {
       << std::get<std::string>(r);
 }
 
+
+TEST(Replay, ADebateThatRanOverItsBudgetEndsAtTheSameCall) {
+  // Failed calls cost too: their cost is in the log, or the replay would spend less.
+  auto spec = test::make_spec([](debate_spec& s) {
+    s.rounds = 3;
+    s.early_stop = false;
+    s.budget_usd = 0.15;
+  });
+  debate_machine original(spec);
+  auto refs = test::drive(original, [](const debate_spec& sp, const call_request& c) {
+    auto o = test::mock(sp, c);
+    o.cost_usd = 0.01;
+    o.tokens_in = 7;
+    if (c.key.agent == 1 && c.key.ph == phase::critique) o.error = call_errc::bad_reply;
+    return o;
+  });
+  ASSERT_EQ(original.outcome().status, debate_status::budget_exceeded);
+  auto rebuilt = must_replay(spec, materialize(original, refs));
+  ASSERT_TRUE(rebuilt);
+  ASSERT_TRUE(rebuilt->finished());
+  EXPECT_EQ(rebuilt->outcome().status, debate_status::budget_exceeded);
+  EXPECT_EQ(rebuilt->agent_calls(), original.agent_calls());
+  EXPECT_EQ(rebuilt->cost_usd(), original.cost_usd());
+  EXPECT_EQ(rebuilt->stats()[1].tokens_in, original.stats()[1].tokens_in);
+  EXPECT_EQ(seal_receipt(*rebuilt, std::nullopt).sha256, seal_receipt(original, std::nullopt).sha256);
+}
+
 }  // namespace
 }  // namespace aragora::debate

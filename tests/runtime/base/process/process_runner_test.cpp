@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "runtime/base/process/process_runner.hpp"
+#include "runtime/base/text/utf8.hpp"
 #include "tests/support/scratch.hpp"
 
 namespace aragora::process {
@@ -47,7 +48,10 @@ std::future<run_outcome> launch(process_runner& r, std::string command, std::str
 }
 
 run_outcome wait(std::future<run_outcome> f) {
-  EXPECT_EQ(f.wait_for(20s), std::future_status::ready);
+  if (f.wait_for(30s) != std::future_status::ready) {
+    ADD_FAILURE() << "no outcome in 30 s";
+    return {};
+  }
   return f.get();
 }
 
@@ -71,7 +75,6 @@ TEST_F(ProcessRunner, APromptGoesInOnStdinAndTheReplyComesBackFromStdout) {
 }
 
 TEST_F(ProcessRunner, AnInputLargerThanThePipeIsWrittenWhileTheOutputIsRead) {
-  process_runner r;
   std::string big(3 << 20, 'x');  // 3 MiB: cat echoes it while it is still being written
   process_runner::options o;
   o.max_output = 4 << 20;
@@ -100,12 +103,12 @@ TEST_F(ProcessRunner, AHungCommandAndEverythingItStartedAreKilledAtTheDeadline) 
   auto pids = path("pids");
   // The shell starts a child in the background, then hangs too: both must die.
   auto o = wait(launch(r, "sleep 300 & echo $! > " + pids + "; echo $$ >> " + pids + "; echo partial >&2; wait", {},
-                       300ms));
+                       1s));
   ASSERT_FALSE(o.result);
   EXPECT_EQ(o.result.error().code, process_errc::timeout);
   EXPECT_NE(o.result.error().message.find("partial"), std::string::npos) << o.result.error().message;
-  EXPECT_GE(o.took, 290ms);
-  EXPECT_LT(o.took, 3s);
+  EXPECT_GE(o.took, 990ms);
+  EXPECT_LT(o.took, 10s);
   std::ifstream in(pids);
   std::vector<pid_t> started;
   for (pid_t p; in >> p;) started.push_back(p);
@@ -173,14 +176,16 @@ TEST_F(ProcessRunner, OutputPastItsBoundKillsTheCommand) {
 
 TEST_F(ProcessRunner, AStreamedRunHandsOverWholeCharactersAsTheyArrive) {
   process_runner r;
-  // "é" split across two writes: the piece ends before it, never inside it.
-  auto o = wait(launch(r, "printf 'caf\\303'; sleep 0.1; printf '\\251 ok'", {}, 10s, true));
+  // "é" split across two writes: a piece ends before it or after it, never inside it.
+  auto o = wait(launch(r, "printf 'caf\\303'; sleep 0.3; printf '\\251 ok'", {}, 10s, true));
   ASSERT_TRUE(o.result) << o.result.error().message;
   EXPECT_EQ(o.result->out, "caf\xc3\xa9 ok");
-  ASSERT_GE(o.pieces.size(), 2u);
-  EXPECT_EQ(o.pieces.front(), "caf");
+  ASSERT_GE(o.pieces.size(), 1u);
   std::string joined;
-  for (auto& p : o.pieces) joined += p;
+  for (auto& p : o.pieces) {
+    EXPECT_TRUE(text::is_valid_utf8(p)) << p;
+    joined += p;
+  }
   EXPECT_EQ(joined, o.result->out);
 }
 
@@ -228,6 +233,54 @@ TEST_F(ProcessRunner, ACommandThatIgnoresItsInputDoesNotHurtTheRunner) {
   EXPECT_EQ(o.result->out, "done\n");
   auto again = wait(launch(r, "echo still here"));
   ASSERT_TRUE(again.result);
+}
+
+TEST_F(ProcessRunner, ARunWhoseDeadlinePassesWhileItWaitsIsNeverStarted) {
+  process_runner::options opts;
+  opts.max_running = 1;
+  process_runner r{opts};
+  auto marker = path("started");
+  auto a = launch(r, "sleep 1", {}, 10s);
+  auto b = launch(r, "touch " + marker, {}, 200ms);
+  auto ob = wait(std::move(b));
+  ASSERT_FALSE(ob.result);
+  EXPECT_EQ(ob.result.error().code, process_errc::timeout);
+  EXPECT_NE(ob.result.error().message.find("waited"), std::string::npos) << ob.result.error().message;
+  EXPECT_TRUE(wait(std::move(a)).result);
+  EXPECT_FALSE(std::filesystem::exists(marker));
+}
+
+TEST_F(ProcessRunner, AChildLeftRunningInTheBackgroundDoesNotHoldTheReply) {
+  process_runner r;
+  // The shell exits at once; its background child still holds stdout open.
+  auto o = wait(launch(r, "sleep 300 & echo answered", {}, 20s));
+  ASSERT_TRUE(o.result) << o.result.error().message;
+  EXPECT_EQ(o.result->out, "answered\n");
+  EXPECT_LT(o.took, 5s);
+}
+
+TEST_F(ProcessRunner, TheNodesOwnSecretsAreNotInTheChildsEnvironment) {
+  ::setenv("ARAGORA_RECEIPT_SIGNING_KEY", "do-not-pass-this-on", 1);
+  ::setenv("ARAGORA_TEST_OTHER", "x", 1);
+  process_runner r;
+  auto o = wait(launch(r, "env"));
+  ::unsetenv("ARAGORA_RECEIPT_SIGNING_KEY");
+  ::unsetenv("ARAGORA_TEST_OTHER");
+  ASSERT_TRUE(o.result) << o.result.error().message;
+  EXPECT_EQ(o.result->out.find("ARAGORA_"), std::string::npos) << o.result->out;
+  EXPECT_NE(o.result->out.find("PATH="), std::string::npos);  // the rest is passed on
+}
+
+TEST_F(ProcessRunner, KillAllChildrenEndsEveryLiveGroup) {
+  process_runner r;
+  auto a = launch(r, "sleep 300", {}, 60s);
+  for (auto until = steady::now() + 5s; r.running() == 0 && steady::now() < until;) std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(r.running(), 1u);
+  kill_all_children();
+  auto o = wait(std::move(a));
+  ASSERT_FALSE(o.result);
+  EXPECT_EQ(o.result.error().code, process_errc::signalled);
+  EXPECT_LT(o.took, 10s);
 }
 
 }  // namespace
