@@ -232,6 +232,29 @@ struct call_metrics {
   // One child per code, found once: failures may be most calls (benchmark --fail-rate).
   std::array<std::atomic<metrics::counter*>, 256> by_code{};
 
+  metrics::counter_family& tokens = metrics::process_counter(
+      "aragora_agent_tokens_total",
+      "Tokens of agent calls by provider and direction (in: prompts, out: replies); a CLI agent's "
+      "are estimated.",
+      {"provider", "direction"});
+  metrics::counter_family& cost = metrics::process_counter(
+      "aragora_agent_cost_usd_total", "What agent calls cost by provider, in USD (the mock's is simulated).",
+      {"provider"});
+  struct usage_meters {
+    metrics::counter* in;
+    metrics::counter* out;
+    metrics::counter* usd;
+  };
+  // Found once per provider and worker thread: a handful of names.
+  usage_meters& usage(std::string_view provider) {
+    thread_local std::vector<std::pair<std::string, usage_meters>> found;
+    for (auto& [name, m] : found)
+      if (name == provider) return m;
+    found.emplace_back(std::string{provider}, usage_meters{&tokens.with({provider, "in"}), &tokens.with({provider, "out"}),
+                                                           &cost.with({provider})});
+    return found.back().second;
+  }
+
   metrics::counter& failed(debate::call_errc code) {
     auto& cell = by_code[static_cast<uint8_t>(code)];
     if (auto* c = cell.load(std::memory_order_acquire)) return *c;
@@ -255,6 +278,15 @@ void call_runner::record(uint32_t index, size_t call, debate::call_outcome&& out
   auto& m = call_metrics::get();
   m.latency.observe(sched_.now() - (b.deadline - b.spec->agent_timeout));
   if (outcome.error) m.failed(*outcome.error).inc();
+  if ((outcome.tokens_in | outcome.tokens_out) != 0 || outcome.cost_usd > 0) {
+    auto agent = s.key.agent;
+    if (agent < b.spec->agents.size()) {
+      auto& u = m.usage(b.spec->agents[agent].provider);
+      u.in->inc(outcome.tokens_in);
+      u.out->inc(outcome.tokens_out);
+      u.usd->add(outcome.cost_usd);
+    }
+  }
   s.pending = false;
   --b.pending;
   outcome.key = s.key;  // the runner's key, whatever the provider said

@@ -152,6 +152,9 @@ void terminal_printer::print(const v1::Event& e) {
 }
 
 void terminal_printer::print_result(const v1::DebateResult& r) {
+  // Only the mock's cost is made up.
+  bool simulated = std::all_of(r.agents().begin(), r.agents().end(),
+                               [](const v1::AgentReport& a) { return a.provider() == "mock"; });
   auto verdict = v1::Verdict::Value_Name(r.verdict());
   const char* color = r.verdict() == v1::Verdict::approved ? green
                       : r.verdict() == v1::Verdict::rejected ? red
@@ -168,7 +171,7 @@ void terminal_printer::print_result(const v1::DebateResult& r) {
        << r.agent_calls() << " calls (" << r.failed_calls() << " failed) in " << r.rounds_used()
        << " round" << (r.rounds_used() == 1 ? "" : "s") << "\n"
        << "Cost:    " << r.tokens_in() << " tokens in, " << r.tokens_out() << " out, $"
-       << fixed(r.cost_usd(), 4) << " (simulated), " << fixed(r.duration_ms(), 1) << " ms\n"
+       << fixed(r.cost_usd(), 4) << (simulated ? " (simulated), " : ", ") << fixed(r.duration_ms(), 1) << " ms\n"
        << "Receipt: " << printable(r.receipt().id()) << "  sha256 "
        << printable(r.receipt().sha256()) << "\n";
   out_.flush();

@@ -120,6 +120,15 @@ TEST(LlmAgents, ADebateOfAnOpenAiAgentAnAnthropicAgentAndAMockRunsToItsEnd) {
   EXPECT_EQ(alice.tokens_out, 12u * alice.calls);
   EXPECT_NEAR(alice.cost_usd, alice.calls * (0.040 + 0.024), 1e-9);
   EXPECT_EQ(m.stats()[1].cost_usd, 0.0);  // anthropic: no price configured
+  // And in /metrics, by provider (counted for the whole process: at least this debate's).
+  auto scraped = metrics::default_registry().render();
+  auto value_of = [&](const std::string& series) {
+    auto at = scraped.find(series + " ");
+    return at == std::string::npos ? -1.0 : std::stod(scraped.substr(at + series.size() + 1));
+  };
+  EXPECT_GE(value_of(R"(aragora_agent_tokens_total{provider="openai",direction="in"})"), alice.tokens_in) << scraped;
+  EXPECT_GE(value_of(R"(aragora_agent_tokens_total{provider="anthropic",direction="out"})"), m.stats()[1].tokens_out);
+  EXPECT_GE(value_of(R"(aragora_agent_cost_usd_total{provider="openai"})"), alice.cost_usd - 1e-9);
 }
 
 TEST(LlmAgents, A429WithRetryAfterIsWaitedOutAndTheCallSucceeds) {
