@@ -328,6 +328,7 @@ struct process_runner::impl {
     pid_t r;
     do r = ::waitpid(j.pid, &status, 0);
     while (r < 0 && errno == EINTR);
+    alive.fetch_sub(1);  // reaped: before the outcome, which a caller may follow with running()
     drain(j, j.out, true);
     drain(j, j.err, false);
     {
@@ -347,7 +348,6 @@ struct process_runner::impl {
     }
     close_fd(j.in), close_fd(j.out), close_fd(j.err), close_fd(j.pidfd);
     live.erase(it);
-    alive.fetch_sub(1);
   }
 
   /// Children without a pidfd (an old kernel) are polled.
