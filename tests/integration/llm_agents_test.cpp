@@ -13,11 +13,13 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <set>
 #include <thread>
 
 #include "actors/agent/agent_spec.hpp"
 #include "actors/debate/actor/messages.hpp"
 #include "actors/debate/store/persistence.hpp"
+#include "runtime/base/fault/fault_injector.hpp"
 #include "runtime/base/metrics/metrics.hpp"
 #include "runtime/base/text/utf8.hpp"
 #include "runtime/node/local_node.hpp"
@@ -216,8 +218,9 @@ TEST(LlmAgents, AServerThatNeverAnswersCostsTheCallItsDeadlineNotTheDebate) {
   ASSERT_TRUE(done.machine);
   EXPECT_TRUE(done.machine->finished());
   EXPECT_GT(done.machine->failed_calls(), 0u);
-  for (const auto& e : done.machine->errors())
+  for (const auto& e : done.machine->errors()) {
     if (e.key.agent == 0) EXPECT_EQ(e.code, debate::call_errc::timeout) << e.message;
+  }
   EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
 }
 
@@ -357,6 +360,96 @@ TEST(LlmAgents, ACliAgentTheConfigurationDoesNotDefineIsRefusedByName) {
   EXPECT_FALSE(agent::check_keys(*agent::parse_agents("cli:reviewer,cli:reviewer:second,mock:critical"), opts));
   EXPECT_FALSE(agent::parse_agents("cli:,mock:critical"));
   EXPECT_FALSE(agent::parse_agents("cli:reviewer|ollama:llama3,mock:critical"));  // no fallbacks
+}
+
+/// A node with the fault hook and quick restarts, its real agents answering after `delay`.
+config::node_config crashable(const std::string& url) {
+  auto c = with_providers(url, url);
+  c.fault_injection = true;
+  c.supervision.restart_base = 20ms;
+  c.supervision.restart_cap = 200ms;
+  c.supervision.stable_after = 300ms;
+  return c;
+}
+
+/// No call key answered twice in the transcript.
+void expect_each_step_once(const debate::debate_machine& m) {
+  std::set<uint32_t> keys;
+  for (const auto& t : m.transcript()) EXPECT_TRUE(keys.insert(t.key.packed()).second) << "a call answered twice";
+}
+
+TEST(LlmAgents, CrashedAgentWorkersCancelTheirHttpCallsAndTheDebateCompletesOnTheirRestart) {
+  test::fake_llm_server oa{[](const test::llm_request& r) {
+    auto reply = reply_for(r, false);
+    reply.delay = 300ms;
+    return reply;
+  }};
+  test::temp_store store{"llm-agent-crash"};
+  node::local_node node{crashable(oa.base_url("/v1")), std::nullopt, store.db};
+  caf::scoped_actor self{node.system()};
+  auto spec = std::make_shared<debate::debate_spec>();
+  spec->id = node.next_debate_id();
+  spec->question = "Should we adopt Kubernetes?";
+  spec->agents = *agent::parse_agents("openai:gpt-test:alice,openai:gpt-test:bob,mock:critical:carol");
+  spec->rounds = 2;
+  spec->early_stop = false;
+  spec->agent_timeout = 10s;
+  (void)node.start_debate(spec, self, {}, debate::finish_report::full);
+  // Mid-way through the first proposals: both real calls are on the wire.
+  for (auto until = std::chrono::steady_clock::now() + 5s; oa.request_count() < 2 && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(5ms);
+  ASSERT_EQ(oa.request_count(), 2u);
+  for (const auto& name : node.faults()->names("agent/")) ASSERT_TRUE(node.faults()->crash(name));
+  debate::debate_finished done;
+  self->receive([&](debate::debate_finished& f) { done = std::move(f); },
+                caf::after(30s) >> [] { ADD_FAILURE() << "no result"; });
+  ASSERT_TRUE(done.machine) << done.error;
+  const auto& m = *done.machine;
+  EXPECT_NE(done.summary.status, debate::debate_status::failed);
+  // The crashed calls failed at once (not at the 10 s deadline) and were not asked again.
+  size_t crashed = 0;
+  for (const auto& e : m.errors()) crashed += e.message.find("crashed") != std::string::npos;
+  EXPECT_GE(crashed, 2u) << everything_said(done);
+  expect_each_step_once(m);
+  auto real_calls = m.stats()[0].calls + m.stats()[1].calls;
+  EXPECT_EQ(oa.request_count(), real_calls) << "a call reached the server twice";
+  EXPECT_GT(m.transcript().size(), 10u);  // the restarted workers served the rest
+}
+
+TEST(LlmAgents, ADebateActorCrashedMidRunResumesFromItsLogWithoutRerunningAnAnsweredStep) {
+  test::fake_llm_server oa{[](const test::llm_request& r) {
+    auto reply = reply_for(r, false);
+    reply.delay = 40ms;
+    return reply;
+  }};
+  test::temp_store store{"llm-debate-crash"};
+  node::local_node node{crashable(oa.base_url("/v1")), std::nullopt, store.db};
+  caf::scoped_actor self{node.system()};
+  auto spec = std::make_shared<debate::debate_spec>();
+  spec->id = node.next_debate_id();
+  spec->question = "Should we adopt Kubernetes?";
+  spec->agents = *agent::parse_agents("openai:gpt-test:alice,openai:gpt-test:bob,openai:gpt-test:carol");
+  spec->rounds = 2;
+  spec->early_stop = false;
+  spec->agent_timeout = 10s;
+  (void)node.start_debate(spec, self, {self}, debate::finish_report::full);
+  // Once the first round's proposals are in, with its critiques on the wire.
+  for (auto until = std::chrono::steady_clock::now() + 5s; oa.request_count() < 5 && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(2ms);
+  ASSERT_TRUE(node.faults()->crash("debate/" + spec->id));
+  std::optional<debate::debate_finished> done;
+  self->receive_while([&] { return !done; })([&](debate::event_ptr&) {},
+                                             [&](debate::debate_finished& f) { done = std::move(f); },
+                                             caf::after(30s) >> [&] { done = debate::debate_finished{}; });
+  ASSERT_TRUE(done->machine) << done->error;
+  const auto& m = *done->machine;
+  EXPECT_NE(done->summary.status, debate::debate_status::failed) << done->error;
+  expect_each_step_once(m);
+  // Every recorded answer was asked once; at most the one step in flight at the crash (6
+  // critiques of 3 agents) was asked again by the restarted actor.
+  EXPECT_GE(oa.request_count(), m.transcript().size());
+  EXPECT_LE(oa.request_count(), m.agent_calls() + 6);
+  EXPECT_EQ(m.transcript().size(), 24u);  // 2 rounds of 3 proposals, 6 critiques, 3 votes
 }
 
 TEST(LlmAgents, AnAgentWithoutAKeyIsRefusedByName) {
