@@ -240,6 +240,13 @@ struct call_metrics {
   metrics::counter_family& cost = metrics::process_counter(
       "aragora_agent_cost_usd_total", "What agent calls cost by provider, in USD (the mock's is simulated).",
       {"provider"});
+  static constexpr std::array<double, 9> ratio_buckets{0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1};
+  metrics::histogram& compression =
+      metrics::process_histogram("aragora_context_compression_ratio",
+                                 "Real agents' calls whose prompt carried a summary of the earlier debate: the "
+                                 "share of the history's length kept.",
+                                 ratio_buckets)
+          .with({});
   struct usage_meters {
     metrics::counter* in;
     metrics::counter* out;
@@ -278,6 +285,7 @@ void call_runner::record(uint32_t index, size_t call, debate::call_outcome&& out
   auto& m = call_metrics::get();
   m.latency.observe(sched_.now() - (b.deadline - b.spec->agent_timeout));
   if (outcome.error) m.failed(*outcome.error).inc();
+  if (outcome.context_ratio > 0) m.compression.observe(outcome.context_ratio);
   if ((outcome.tokens_in | outcome.tokens_out) != 0 || outcome.cost_usd > 0) {
     auto agent = s.key.agent;
     if (agent < b.spec->agents.size()) {

@@ -29,7 +29,7 @@ struct llm_provider_options {
 /// YAML `prompts: {<system|propose|critique|revise|vote|judge>: TEXT}`: a phase's template in place
 /// of the built-in one (actors/agent/prompts.cpp); a phase left out (empty here) keeps it.
 struct prompt_overrides {
-  std::string system, propose, critique, revise, vote, judge;
+  std::string system, propose, critique, revise, vote, judge, summarise;
 };
 
 /// YAML `cli_agents.<name>: {command, timeout_ms}`: a command line that answers a prompt on stdin
@@ -45,6 +45,8 @@ struct llm_options {
   std::vector<cli_agent_options> cli_agents;     // a name appears once
   uint32_t cli_max_running = defaults::cli_max_running;  // subprocesses at once per node
   prompt_overrides prompts;
+  bool compression = defaults::compression;
+  std::string summariser = defaults::summariser;  // "provider:model"; empty = each agent's own
   uint32_t max_tokens = defaults::agent_max_tokens;
   uint32_t max_attempts = defaults::agent_max_attempts;  // per call, retries included
   uint32_t breaker_failures = defaults::provider_breaker_failures;

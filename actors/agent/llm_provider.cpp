@@ -13,6 +13,7 @@
 #include "runtime/base/log/log.hpp"
 #include "runtime/base/metrics/metrics.hpp"
 #include "runtime/base/resilience/circuit_breaker.hpp"
+#include "runtime/base/text/utf8.hpp"
 
 namespace aragora::agent {
 
@@ -169,6 +170,66 @@ private:
   std::atomic<size_t> key_{0};
 };
 
+/// Summaries of debates' histories (context compression), shared by every call of the node: the
+/// calls of one step ask for the same summary, and one of them has it written. Bounded: the
+/// oldest finished entries go first.
+class summary_cache {
+public:
+  using waiter = std::function<void()>;
+  enum class found { ready, pending, absent };
+
+  /// Ready: `out` is set (nullopt: the summary failed). Pending or absent: `w` runs once it is
+  /// complete; absent: the caller writes it and calls complete().
+  found find_or_wait(const std::string& key, std::optional<std::string>& out, waiter w) {
+    std::lock_guard<std::mutex> lock{mtx_};
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.done) {
+      out = it->second.summary;
+      return found::ready;
+    }
+    if (it != entries_.end()) {
+      it->second.waiters.push_back(std::move(w));
+      return found::pending;
+    }
+    auto& e = entries_[key];
+    e.waiters.push_back(std::move(w));
+    order_.push_back(key);
+    return found::absent;
+  }
+  [[nodiscard]] std::optional<std::string> get(const std::string& key) {
+    std::lock_guard<std::mutex> lock{mtx_};
+    auto it = entries_.find(key);
+    return it == entries_.end() ? std::nullopt : it->second.summary;
+  }
+  void complete(const std::string& key, std::optional<std::string> summary) {
+    std::vector<waiter> ready;
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      auto& e = entries_[key];
+      e.done = true;
+      e.summary = std::move(summary);
+      ready.swap(e.waiters);
+      while (order_.size() > defaults::compress_max_summaries) {
+        auto old = entries_.find(order_.front());
+        if (old != entries_.end() && !old->second.done) break;  // still awaited: kept
+        if (old != entries_.end()) entries_.erase(old);
+        order_.pop_front();
+      }
+    }
+    for (auto& w : ready) w();
+  }
+
+private:
+  struct entry {
+    bool done = false;
+    std::optional<std::string> summary;
+    std::vector<waiter> waiters;
+  };
+  std::mutex mtx_;
+  std::unordered_map<std::string, entry> entries_;
+  std::deque<std::string> order_;
+};
+
 struct provider_context;
 /// Every configured provider of the node by name: where a call's fallback is found.
 using provider_set = std::unordered_map<std::string, std::shared_ptr<provider_context>>;
@@ -185,6 +246,11 @@ struct provider_context {
   std::shared_ptr<const prompt_templates> templates;
   std::shared_ptr<llm_gate> gate;
   std::weak_ptr<const provider_set> all;  // the catalog's; gone only after the calls
+  // Context compression.
+  bool compress = true;
+  compression_rule rule;
+  std::string summariser_provider, summariser_model;  // empty: the calling agent's own
+  std::shared_ptr<summary_cache> summaries;
 
   /// The message with every key of this provider blanked out: API error bodies quote keys.
   [[nodiscard]] std::string redact(std::string msg) const {
@@ -213,6 +279,14 @@ struct call_state {
   std::atomic<uint64_t> http_id{0};
   bool trial = false;        // this attempt is its provider's half-open trial
   bool sent_deltas = false;  // text went out live: a retry would repeat it
+  // Context compression: checked once per call; the summary replaces the first `summarised`
+  // history messages. The call that had it written pays for it.
+  bool compress_checked = false;
+  size_t summarised = 0;
+  std::optional<std::string> summary;
+  double context_ratio = 0;
+  uint32_t summary_tokens_in = 0, summary_tokens_out = 0;
+  double summary_cost = 0;
   // One attempt's, on the I/O thread that runs it.
   uint32_t attempt = 0;
   bool rotate_key = false;
@@ -338,9 +412,30 @@ public:
     if (left < min_attempt_time)
       return fail(ctx, reg, st, call_errc::timeout,
                   st->last_error.empty() ? "no time left for the call" : st->last_error + "; no time left to retry");
+    if (!st->compress_checked && ctx->compress) {
+      st->compress_checked = true;
+      // Only a phase whose prompt shows the history (by default: propose and revise).
+      bool shows = ctx->templates->of(st->request.key.ph).find("{history}") != std::string::npos;
+      if (auto n = shows ? to_summarise(st->request, ctx->rule) : 0) {
+        st->summarised = n;
+        auto key = st->spec->id + "/" + std::to_string(n);
+        auto resume = [ctx, reg, st, key] {
+          st->summary = ctx->summaries->get(key);
+          guarded(ctx, reg, st);
+        };
+        switch (ctx->summaries->find_or_wait(key, st->summary, resume)) {
+          case summary_cache::found::ready: break;
+          case summary_cache::found::pending: return;  // resumed when it is written
+          case summary_cache::found::absent: return write_summary(ctx, st, key);
+        }
+      }
+    }
     std::string refused;
     if (!ctx->gate->allow(now, st->trial, refused)) return fail(ctx, reg, st, call_errc::provider_error, refused);
-    auto p = render_prompt(*ctx->templates, *st->spec, st->request);
+    st->context_ratio = 0;
+    auto p = st->summary ? render_compressed(*ctx->templates, *st->spec, st->request, *st->summary, st->summarised,
+                                             &st->context_ratio)
+                         : render_prompt(*ctx->templates, *st->spec, st->request);
     llm::chat_request chat;
     chat.model = st->model;
     chat.system = std::move(p.system);
@@ -373,6 +468,62 @@ public:
     // Unless a retry of this call (on an I/O thread) already stored a newer exchange.
     st->http_id.compare_exchange_strong(before, id);
     if (st->cancelled) ctx->http->cancel(st->http_id.load());  // cancelled while it started
+  }
+
+  /// Asks the summariser (the configured model, or the agent's own) for the summary of the first
+  /// `summarised` history messages; every call waiting for it resumes when it is written, failed
+  /// or not (a failed one leaves their prompts uncompressed). It goes around the gate: the calls
+  /// waiting for it hold the provider's slots.
+  static void write_summary(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_state>& st,
+                            const std::string& key) {
+    auto sctx = ctx;
+    auto model = st->model;
+    if (!ctx->summariser_provider.empty()) {
+      if (auto all = ctx->all.lock()) {
+        if (auto it = all->find(ctx->summariser_provider); it != all->end()) {
+          sctx = it->second;
+          model = ctx->summariser_model;
+        }
+      }
+    }
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - steady::now());
+    if (sctx->bad_url || left < min_attempt_time) return ctx->summaries->complete(key, std::nullopt);
+    auto p = summary_prompt(*ctx->templates, *st->spec, st->request, st->summarised);
+    llm::chat_request chat;
+    chat.model = model;
+    chat.system = std::move(p.system);
+    chat.prompt = std::move(p.user);
+    chat.max_tokens = ctx->max_tokens;
+    chat.reasoning_model = sctx->format == llm::wire_format::openai && llm::openai_reasoning_model(model);
+    llm::http_request req;
+    req.url = sctx->url;
+    req.path = std::string{llm::endpoint_path(sctx->format)};
+    req.body = llm::encode_request(sctx->format, chat);
+    req.timeout = left / 2;  // the call itself needs the rest
+    const auto& keys = sctx->opts.api_keys;
+    if (!keys.empty()) {
+      const auto& k = keys[sctx->gate->key_index(false, keys.size()) % keys.size()];
+      if (sctx->format == llm::wire_format::anthropic) req.headers.emplace_back("x-api-key", k);
+      else req.headers.emplace_back("Authorization", "Bearer " + k);
+    }
+    if (sctx->format == llm::wire_format::anthropic) req.headers.emplace_back("anthropic-version", "2023-06-01");
+    sctx->http->start(std::move(req), {}, [ctx, sctx, st, key](llm::transport_result r) {
+      std::optional<std::string> summary;
+      if (r && r->status / 100 == 2) {
+        if (auto reply = llm::decode_reply(sctx->format, r->body); reply && !reply->text.empty()) {
+          summary = text::utf8_scrub(text::utf8_prefix(reply->text, defaults::agent_reply_max_bytes));
+          st->summary_tokens_in = reply->used.tokens_in;
+          st->summary_tokens_out = reply->used.tokens_out;
+          st->summary_cost = reply->used.tokens_in / 1000.0 * sctx->opts.price_per_1k_in +
+                             reply->used.tokens_out / 1000.0 * sctx->opts.price_per_1k_out;
+        }
+      }
+      if (!summary)
+        log::warn("agents", "debate ", st->spec->id, ": the history's summary could not be written (",
+                  sctx->redact(r ? "HTTP " + std::to_string(r->status) : r.error().message),
+                  "); its prompts go uncompressed");
+      ctx->summaries->complete(key, std::move(summary));
+    });
   }
 
   static void on_body(const std::shared_ptr<provider_context>& ctx, const std::shared_ptr<call_state>& st,
@@ -461,10 +612,11 @@ public:
     verdict(ctx, st, true);
     auto out = outcome_of_reply(*st->spec, st->request, reply.text);
     if (out.error) out.error_message = ctx->redact(out.error_message);
-    out.tokens_in = reply.used.tokens_in;
-    out.tokens_out = reply.used.tokens_out;
+    out.tokens_in = reply.used.tokens_in + st->summary_tokens_in;
+    out.tokens_out = reply.used.tokens_out + st->summary_tokens_out;
     out.cost_usd = reply.used.tokens_in / 1000.0 * ctx->opts.price_per_1k_in +
-                   reply.used.tokens_out / 1000.0 * ctx->opts.price_per_1k_out;
+                   reply.used.tokens_out / 1000.0 * ctx->opts.price_per_1k_out + st->summary_cost;
+    out.context_ratio = st->context_ratio;
     finish(ctx, reg, st, std::move(out));
   }
 };
@@ -540,6 +692,12 @@ provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::htt
                                std::shared_ptr<const prompt_templates> templates, breaker_probe* probe) {
   provider_catalog out;
   auto all = std::make_shared<provider_set>();
+  auto summaries = std::make_shared<summary_cache>();
+  std::string summariser_provider, summariser_model;
+  if (auto colon = opts.summariser.find(':'); colon != std::string::npos) {
+    summariser_provider = opts.summariser.substr(0, colon);
+    summariser_model = opts.summariser.substr(colon + 1);
+  }
   for (const auto& p : opts.providers) {
     auto ctx = std::make_shared<provider_context>();
     ctx->all = all;
@@ -553,6 +711,10 @@ provider_catalog llm_providers(const llm_options& opts, std::shared_ptr<llm::htt
     ctx->max_attempts = std::max<uint32_t>(1, opts.max_attempts);
     ctx->http = http;
     ctx->templates = templates;
+    ctx->compress = opts.compression;
+    ctx->summariser_provider = summariser_provider;
+    ctx->summariser_model = summariser_model;
+    ctx->summaries = summaries;
     ctx->gate = std::make_shared<llm_gate>(p.name, p.max_concurrency, opts.breaker_failures, opts.breaker_recovery);
     // Each factory holds the set too: it lives as long as a worker can start calls.
     out.emplace_back(p.name, [ctx, all](scheduler&) -> std::unique_ptr<provider> {

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <span>
 #include <vector>
 
 #include "runtime/base/defaults.hpp"
@@ -18,13 +19,13 @@ const prompt_templates& prompt_templates::defaults() {
   static const prompt_templates t{
       .system = "You are {agent}, one of several agents debating a question to reach the best "
                 "answer. Be concrete and brief; say when you are unsure.",
-      .propose = "Question: {question}{context}{critiques}\n\n"
+      .propose = "Question: {question}{context}{history}{critiques}\n\n"
                  "Give your answer in at most 200 words.",
       .critique = "Question: {question}{context}\n\nProposal by {author}:\n{proposal}\n\n"
                   "Critique this proposal. Reply with a line `SEVERITY: N` (N from 0, nothing "
                   "wrong, to 10, fatally wrong), then a line `ISSUES:` followed by one issue per "
                   "line, each starting with `- `.",
-      .revise = "Question: {question}{context}\n\nYour answer:\n{proposal}{critiques}\n\n"
+      .revise = "Question: {question}{context}{history}\n\nYour answer:\n{proposal}{critiques}\n\n"
                 "Revise your answer, addressing the critiques that hold. Reply with the revised "
                 "answer only, in at most 200 words.",
       .vote = "Question: {question}{context}\n\nProposals:\n{proposals}\n\n"
@@ -35,6 +36,9 @@ const prompt_templates& prompt_templates::defaults() {
                "As the judge, choose the proposal to adopt. Reply with a line `WINNER: NAME` where "
                "NAME is one of {candidates}, a line `CONFIDENCE: X` with X from 0 to 1, then the "
                "final answer as you would state it.",
+      .summarise = "Question: {question}{context}{history}\n\nSummarise the debate above for its "
+                   "participants in at most 150 words: each agent's position, what the critiques "
+                   "found, and what is still disputed. Reply with the summary only.",
   };
   return t;
 }
@@ -57,7 +61,7 @@ std::string& prompt_templates::of(phase ph) {
 namespace {
 
 bool known(std::string_view name, std::optional<phase> ph) {
-  for (auto n : {"agent", "question", "context", "round"})
+  for (auto n : {"agent", "question", "context", "round", "history"})
     if (name == n) return true;
   if (!ph) return false;
   switch (*ph) {
@@ -98,9 +102,49 @@ bool eligible(const debate::proposal_ref& p, const debate::call_request& call) {
   return !(call.key.ph == phase::vote && p.agent == call.key.agent && debate::items(call.proposals).size() > 1);
 }
 
-std::string field_value(std::string_view name, const debate::debate_spec& spec,
-                        const debate::call_request& call) {
+/// A compressed history: the first `summarised` items are replaced by `summary`.
+struct history_cut {
+  const std::string* summary = nullptr;
+  size_t summarised = 0;
+};
+
+std::string history_lines(const debate::debate_spec& spec, std::span<const debate::history_item> items) {
   std::string out;
+  for (const auto& h : items) {
+    out += "\n- round ";
+    out += std::to_string(h.round);
+    out += ", ";
+    out += agent_name(spec, h.agent);
+    switch (h.ph) {
+      case phase::critique:
+        out += " on ";
+        out += agent_name(spec, h.target);
+        out += "'s answer";
+        break;
+      case phase::revise: out += " revised"; break;
+      default: out += " proposed"; break;
+    }
+    out += ":\n";
+    if (h.text) out += *h.text;
+  }
+  return out;
+}
+
+std::string field_value(std::string_view name, const debate::debate_spec& spec,
+                        const debate::call_request& call, const history_cut& cut = {}) {
+  std::string out;
+  if (name == "history") {
+    const auto& all = debate::items(call.history);
+    if (all.empty()) return "";
+    out = "\n\nThe debate so far:";
+    std::span<const debate::history_item> rest{all};
+    if (cut.summary && cut.summarised <= all.size()) {
+      out += "\n- summary of the earlier debate:\n";
+      out += *cut.summary;
+      rest = rest.subspan(cut.summarised);
+    }
+    return out + history_lines(spec, rest);
+  }
   if (name == "agent") return std::string{agent_name(spec, call.key.agent)};
   if (name == "question") return spec.question;
   if (name == "round") return std::to_string(call.key.round);
@@ -161,11 +205,12 @@ std::string field_value(std::string_view name, const debate::debate_spec& spec,
   return "{" + std::string{name} + "}";
 }
 
-std::string render(std::string_view t, const debate::debate_spec& spec, const debate::call_request& call) {
+std::string render(std::string_view t, const debate::debate_spec& spec, const debate::call_request& call,
+                   const history_cut& cut = {}) {
   std::string out;
   walk(
       t, [&](std::string_view lit) { out += lit; },
-      [&](std::string_view name) { out += field_value(name, spec, call); });
+      [&](std::string_view name) { out += field_value(name, spec, call, cut); });
   return out;
 }
 
@@ -337,12 +382,13 @@ expected<prompt_templates, prompt_errc> templates_with(const prompt_overrides& o
   };
   for (auto f : {field{"system", &o.system, std::nullopt}, field{"propose", &o.propose, phase::propose},
                  field{"critique", &o.critique, phase::critique}, field{"revise", &o.revise, phase::revise},
-                 field{"vote", &o.vote, phase::vote}, field{"judge", &o.judge, phase::judge}}) {
+                 field{"vote", &o.vote, phase::vote}, field{"judge", &o.judge, phase::judge},
+                 field{"summarise", &o.summarise, std::nullopt}}) {
     if (f.given->empty()) continue;
     if (auto bad = unknown_placeholder(*f.given, f.ph))
       return error<prompt_errc>{prompt_errc::unknown_placeholder,
                                 std::string{"prompts."} + f.name + ": " + *bad + " is no placeholder of this phase"};
-    (f.ph ? t.of(*f.ph) : t.system) = *f.given;
+    (f.ph ? t.of(*f.ph) : std::string_view{f.name} == "summarise" ? t.summarise : t.system) = *f.given;
   }
   return t;
 }
@@ -360,6 +406,35 @@ std::optional<std::string> unknown_placeholder(std::string_view tmpl, std::optio
 prompt render_prompt(const prompt_templates& t, const debate::debate_spec& spec,
                      const debate::call_request& call) {
   return {render(t.system, spec, call), render(t.of(call.key.ph), spec, call)};
+}
+
+size_t to_summarise(const debate::call_request& call, const compression_rule& rule) {
+  const auto& h = debate::items(call.history);
+  if (call.key.round < rule.from_round || h.size() < rule.min_messages || h.size() <= rule.keep_last) return 0;
+  size_t chars = 0;
+  for (const auto& item : h)
+    if (item.text) chars += text::utf8_length(*item.text);
+  return chars > rule.min_chars ? h.size() - rule.keep_last : 0;
+}
+
+prompt summary_prompt(const prompt_templates& t, const debate::debate_spec& spec, const debate::call_request& call,
+                      size_t n) {
+  const auto& h = debate::items(call.history);
+  auto first = call;
+  first.history = std::make_shared<const std::vector<debate::history_item>>(h.begin(),
+                                                                           h.begin() + std::min(n, h.size()));
+  return {render(t.system, spec, first), render(t.summarise, spec, first)};
+}
+
+prompt render_compressed(const prompt_templates& t, const debate::debate_spec& spec, const debate::call_request& call,
+                         const std::string& summary, size_t summarised, double* ratio) {
+  history_cut cut{&summary, summarised};
+  if (ratio) {
+    auto full = field_value("history", spec, call).size();
+    auto kept = field_value("history", spec, call, cut).size();
+    *ratio = full ? std::min(1.0, static_cast<double>(kept) / static_cast<double>(full)) : 1.0;
+  }
+  return {render(t.system, spec, call, cut), render(t.of(call.key.ph), spec, call, cut)};
 }
 
 debate::call_outcome outcome_of_reply(const debate::debate_spec& spec,

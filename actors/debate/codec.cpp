@@ -132,6 +132,7 @@ void fill_message(const debate_machine& m, const transcript_entry& e, v1::Messag
   out.set_tokens(e.tokens);
   out.set_tokens_in(e.tokens_in);
   out.set_cost_usd(e.cost_usd);
+  out.set_context_ratio(e.context_ratio);
   switch (e.key.ph) {
     case phase::critique: {
       out.set_target(std::string{m.name_or_empty(e.key.target)});
@@ -232,6 +233,8 @@ void fill_result(const debate_machine& m, const sealed_receipt* receipt, v1::Deb
   out.set_tokens_in(tokens_in);
   out.set_tokens_out(tokens_out);
   out.set_cost_usd(canonical_double(cost));
+  out.set_compressed_calls(m.compressed_calls());
+  out.set_compression_ratio(canonical_double(m.compression_ratio()));
   if (!m.convergence().empty()) {
     fill_convergence(m, m.convergence().back().report, *out.mutable_convergence());
   } else {

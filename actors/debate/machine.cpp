@@ -43,6 +43,8 @@ debate_machine::debate_machine(std::shared_ptr<const debate_spec> spec, machine_
   uint32_t n = n_, r = spec_->rounds;
   auto most = spec_->protocol == protocol_kind::lite ? r * (n * n + n) : n + r * n * n + n;
   transcript_.reserve(most + spec_->max_judges);
+  keeps_history_ = std::any_of(spec_->agents.begin(), spec_->agents.end(),
+                               [](const agent_spec& a) { return a.provider != "mock"; });
   calls_.reserve(n * n);
   done_.reserve(n * n);
 }
@@ -66,6 +68,12 @@ void debate_machine::begin_step(phase ph) {
 
 void debate_machine::add_call(call_request request) {
   ++stats_[request.key.agent].calls;
+  if (keeps_history_) {
+    // One snapshot per change, shared by the calls that follow it.
+    if (!history_shared_ || history_shared_->size() != history_.size())
+      history_shared_ = std::make_shared<const std::vector<history_item>>(history_);
+    request.history = history_shared_;
+  }
   calls_.push_back(std::move(request));
   done_.push_back(0);
   ++remaining_;
@@ -251,6 +259,13 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
     e.tokens = o.tokens_out;
     e.tokens_in = o.tokens_in;
     e.cost_usd = o.cost_usd;
+    if (o.context_ratio > 0) {
+      e.context_ratio = canonical_double(std::clamp(o.context_ratio, 0.000001, 1.0));
+      ++compressed_calls_;
+      ratio_sum_ += e.context_ratio;
+    }
+    if (keeps_history_ && call.key.ph != phase::vote && call.key.ph != phase::judge)
+      history_.push_back({call.key.round, call.key.ph, agent, call.key.target, e.text});
     auto type = event_type::agent_message;
     switch (call.key.ph) {
       case phase::propose:

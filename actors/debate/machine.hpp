@@ -160,6 +160,11 @@ public:
   [[nodiscard]] uint32_t failed_calls() const;
   /// What every call so far cost, failed ones included.
   [[nodiscard]] double cost_usd() const { return cost_usd_; }
+  /// Calls whose prompt carried a compressed history, and the mean share of its length left.
+  [[nodiscard]] uint32_t compressed_calls() const { return compressed_calls_; }
+  [[nodiscard]] double compression_ratio() const {
+    return compressed_calls_ ? ratio_sum_ / compressed_calls_ : 0;
+  }
   [[nodiscard]] uint32_t rounds_used() const { return rounds_used_; }
   [[nodiscard]] uint32_t last_seq() const { return seq_; }
   [[nodiscard]] time_point started_at() const { return started_at_; }
@@ -226,6 +231,12 @@ private:
   uint32_t seq_ = 0;
   uint32_t rounds_used_ = 0;
   double cost_usd_ = 0;
+  uint32_t compressed_calls_ = 0;
+  double ratio_sum_ = 0;
+  // Debates of real agents keep their history for the prompts ({history}); the mock needs none.
+  bool keeps_history_ = false;
+  std::vector<history_item> history_;
+  history_list history_shared_;  // history_ as the current step's calls see it
   text_ptr checked_text_;  // the leading proposal at the last consensus check
   size_t released_ = 0;
   time_point started_at_{};

@@ -134,11 +134,18 @@ void write_canonical(const result_view& r, canonical_writer& w) {
     w.field("similarity.value", s.similarity);
   }
   w.field("convergence.round", uint64_t{r.convergence_round});
+  // Added with context compression: absent from (so not changing) the digests of results
+  // without it. A ratio without calls is encoded too, so no edit of either goes unseen.
+  if (r.compressed_calls != 0 || r.compression_ratio != 0) {
+    w.field("compressed_calls", uint64_t{r.compressed_calls});
+    w.field("compression_ratio", r.compression_ratio);
+  }
   w.field("messages", uint64_t{r.messages.size()});
   for (const auto& m : r.messages) {
-    // One field per message, "<digest>,<tokens>,<tokens_in>,<cost_usd>": a result has many
+    // One field per message, "<digest>,<tokens>,<tokens_in>,<cost_usd>[,<context_ratio>]" (the
+    // ratio only when not 0): a result has many
     // messages and sealing is on the hot path. Digits and hex have no commas.
-    char buf[64 + 2 * 11 + max_canonical_double_chars + 4];
+    char buf[64 + 2 * 11 + 2 * max_canonical_double_chars + 5];
     std::string longer;  // a digest view is 64 hex digits; anything longer still encodes exactly
     char* start = buf;
     if (m.sha256_hex.size() > 64) {
@@ -154,6 +161,10 @@ void write_canonical(const result_view& r, canonical_writer& w) {
     p = std::to_chars(p, p + 10, m.tokens_in).ptr;
     *p++ = ',';
     p = format_canonical_double(m.cost_usd, p);
+    if (m.context_ratio != 0) {
+      *p++ = ',';
+      p = format_canonical_double(m.context_ratio, p);
+    }
     w.field("message", std::string_view{start, static_cast<size_t>(p - start)});
   }
   w.field("votes", uint64_t{r.votes.size()});
@@ -375,11 +386,13 @@ struct proto_result {
     std::sort(v.per_agent.begin(), v.per_agent.end(),
               [](const similarity_view& a, const similarity_view& b) { return a.agent < b.agent; });
     v.convergence_round = c.round();
+    v.compressed_calls = r.compressed_calls();
+    v.compression_ratio = r.compression_ratio();
     message_hex.reserve(r.messages_size());
     v.messages.reserve(r.messages_size());
     for (const auto& m : r.messages()) {
       const auto& hex = message_hex.emplace_back(content_digest(m));
-      v.messages.push_back({hex_view(hex), m.tokens(), m.tokens_in(), m.cost_usd()});
+      v.messages.push_back({hex_view(hex), m.tokens(), m.tokens_in(), m.cost_usd(), m.context_ratio()});
     }
     for (const auto& x : r.votes())
       v.votes.push_back({x.agent(), x.choice(), x.confidence(), x.reasoning()});
@@ -475,8 +488,10 @@ struct machine_views {
     x.messages.reserve(order.size());
     for (size_t i = 0; i < order.size(); ++i) {
       const auto& e = m.transcript()[order[i]];
-      x.messages.push_back({hex_view(message_hex[i]), e.tokens, e.tokens_in, e.cost_usd});
+      x.messages.push_back({hex_view(message_hex[i]), e.tokens, e.tokens_in, e.cost_usd, e.context_ratio});
     }
+    x.compressed_calls = m.compressed_calls();
+    x.compression_ratio = canonical_double(m.compression_ratio());
     x.created_at_us = to_micros(m.started_at());
     x.completed_at_us = to_micros(f.at);
     x.seed = spec.seed;

@@ -95,6 +95,7 @@ struct result_message_view {
   uint32_t tokens;
   uint32_t tokens_in;
   double cost_usd;
+  double context_ratio = 0;  // encoded only when not 0: results before compression keep their digest
 };
 
 struct similarity_view {
@@ -133,6 +134,8 @@ struct result_view {
   double avg_similarity = 0;
   std::vector<similarity_view> per_agent;  // sorted by agent name (bytewise)
   uint32_t convergence_round = 0;
+  uint32_t compressed_calls = 0;  // encoded only when not 0, with compression_ratio
+  double compression_ratio = 0;
   std::vector<result_message_view> messages;
   std::vector<vote_view> votes;
   int64_t created_at_us = 0;

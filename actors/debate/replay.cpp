@@ -74,6 +74,7 @@ std::variant<std::unique_ptr<debate_machine>, std::string> replay(
         o.tokens_out = msg.tokens();
         o.tokens_in = msg.tokens_in();
         o.cost_usd = msg.cost_usd();
+        o.context_ratio = msg.context_ratio();
         (void)m->record(std::move(o), at);
         break;
       }

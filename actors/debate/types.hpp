@@ -147,10 +147,20 @@ struct ballot {
   double confidence;
 };
 
+/// One message of the debate so far, as real agents' prompts show it ({history}).
+struct history_item {
+  uint8_t round = 0;
+  phase ph = phase::propose;
+  uint8_t agent = 0;
+  uint8_t target = no_agent;  // critique: the criticised agent
+  text_ptr text;
+};
+
 // Inputs shared by the calls of one step, so copying a call copies pointers, not lists.
 using critique_list = std::shared_ptr<const std::vector<critique_ref>>;
 using proposal_list = std::shared_ptr<const std::vector<proposal_ref>>;
 using ballot_list = std::shared_ptr<const std::vector<ballot>>;
+using history_list = std::shared_ptr<const std::vector<history_item>>;
 
 /// What an agent is asked to do: everything a provider needs besides the debate spec.
 struct call_request {
@@ -159,6 +169,7 @@ struct call_request {
   critique_list critiques;  // revise / later lite proposals: critiques addressed to it
   proposal_list proposals;  // vote / judge: the candidates
   ballot_list ballots;      // judge: the votes cast
+  history_list history;     // proposals, revisions and critiques so far (debates of real agents)
 };
 
 /// Empty lists compare and iterate like empty vectors.
@@ -186,6 +197,8 @@ struct call_outcome {
   uint32_t tokens_in = 0;
   uint32_t tokens_out = 0;
   double cost_usd = 0;
+  /// The prompt's debate history was compressed to this share of its length (0: it was not).
+  double context_ratio = 0;
 
   [[nodiscard]] bool ok() const { return !error.has_value(); }
 };
@@ -216,6 +229,7 @@ struct transcript_entry {
   uint32_t tokens = 0;     // out
   uint32_t tokens_in = 0;
   double cost_usd = 0;
+  double context_ratio = 0;  // its prompt's history compressed to this share (0: not)
   digest sha256{};
 };
 

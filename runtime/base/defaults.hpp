@@ -62,6 +62,15 @@ inline constexpr size_t provider_max_waiting = 10'000;     // calls queued behin
 // The capacity guide's breaker for API agents: 5 failures in a row open it for 30 s.
 inline constexpr uint32_t provider_breaker_failures = 5;
 inline constexpr auto provider_breaker_recovery = 30s;
+// Context compression (the capacity guide): from round 3, a prompt's history of >= 10 messages and
+// > 3,000 characters keeps its last 5 messages and a summary of the rest.
+inline constexpr uint32_t compress_from_round = 3;
+inline constexpr size_t compress_min_messages = 10;
+inline constexpr size_t compress_min_chars = 3'000;
+inline constexpr size_t compress_keep_last = 5;
+inline constexpr size_t compress_max_summaries = 4'096;  // cached per node, oldest dropped first
+inline constexpr bool compression = true;
+inline constexpr const char* summariser = "";  // empty: each agent summarises with its own model
 // CLI agents (YAML cli_agents.*): subprocesses running at once per node; more wait their turn.
 inline constexpr uint32_t cli_max_running = 10;
 inline constexpr size_t cli_max_waiting = 10'000;

@@ -172,6 +172,10 @@ void terminal_printer::print_result(const v1::DebateResult& r) {
        << " round" << (r.rounds_used() == 1 ? "" : "s") << "\n"
        << "Cost:    " << r.tokens_in() << " tokens in, " << r.tokens_out() << " out, $"
        << fixed(r.cost_usd(), 4) << (simulated ? " (simulated), " : ", ") << fixed(r.duration_ms(), 1) << " ms\n"
+       << (r.compressed_calls() ? "Context: " + std::to_string(r.compressed_calls()) +
+                                       " calls' history compressed to " + fixed(r.compression_ratio() * 100, 0) +
+                                       "% of its length\n"
+                                 : std::string{})
        << "Receipt: " << printable(r.receipt().id()) << "  sha256 "
        << printable(r.receipt().sha256()) << "\n";
   out_.flush();

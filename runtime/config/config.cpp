@@ -100,6 +100,8 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::rounds: c.rounds = u32(v); return true;
     case id::consensus_threshold: c.consensus_threshold = number(v); return true;
     case id::budget_usd: c.budget_usd = number(v); return true;
+    case id::compression: c.llm.compression = std::get<bool>(v); return true;
+    case id::summariser: c.llm.summariser = std::get<std::string>(v); return true;
     case id::supermajority_threshold: m.supermajority = number(v); return true;
     case id::min_participation: m.min_participation = u32(v); return true;
     case id::participation_ratio: m.participation_ratio = number(v); return true;
@@ -325,7 +327,7 @@ std::optional<config_error> read_cli_agents(const YAML::Node& map, agent::llm_op
 std::optional<config_error> read_prompts(const YAML::Node& map, agent::prompt_overrides& out) {
   auto bad = [](std::string why) {
     return config_error{config_errc::bad_value,
-                        "prompts" + std::move(why) + " (prompts.<system|propose|critique|revise|vote|judge>: a template)",
+                        "prompts" + std::move(why) + " (prompts.<system|propose|critique|revise|vote|judge|summarise>: a template)",
                         "config_bad_prompt"};
   };
   if (!map.IsMap()) return bad(" must be a mapping");
@@ -339,6 +341,7 @@ std::optional<config_error> read_prompts(const YAML::Node& map, agent::prompt_ov
                         : field == "revise"   ? &out.revise
                         : field == "vote"     ? &out.vote
                         : field == "judge"    ? &out.judge
+                        : field == "summarise" ? &out.summarise
                                               : nullptr;
     if (!into) return bad(": unknown phase '" + field + "'");
     if (!kv.second.IsScalar() || kv.second.Scalar().empty()) return bad("." + field + " must be a text");
@@ -440,6 +443,15 @@ bool more_than_one_document(const std::string& text) {
 
 /// Values that are each in range but wrong together.
 std::optional<config_error> cross_check(const node_config& c) {
+  if (!c.llm.summariser.empty()) {
+    auto colon = c.llm.summariser.find(':');
+    auto provider = c.llm.summariser.substr(0, colon);
+    if (colon == std::string::npos || colon + 1 == c.llm.summariser.size() || !agent::is_llm_provider(provider))
+      return config_error{config_errc::bad_value,
+                          "debate.summariser must be provider:MODEL of openai, anthropic, openrouter or ollama, got '" +
+                              c.llm.summariser + "'",
+                          "config_bad_summariser"};
+  }
   auto shortest = std::min(c.agent_timeout, c.phase_grace);
   if (c.timer_tick > shortest)
     return config_error{config_errc::bad_value,
@@ -504,6 +516,8 @@ std::optional<settings::value> setting_value(settings::id x, const node_config& 
     case id::rounds: return i(c.rounds);
     case id::consensus_threshold: return v{c.consensus_threshold};
     case id::budget_usd: return v{c.budget_usd};
+    case id::compression: return v{c.llm.compression};
+    case id::summariser: return v{c.llm.summariser};
     case id::supermajority_threshold: return v{m.supermajority};
     case id::min_participation: return i(m.min_participation);
     case id::participation_ratio: return v{m.participation_ratio};

@@ -464,5 +464,76 @@ TEST(LlmAgents, AnAgentWithoutAKeyIsRefusedByName) {
   EXPECT_NE(fallback->message.find("ANTHROPIC_API_KEY"), std::string::npos) << fallback->message;
 }
 
+
+TEST(LlmAgents, ALongDebatesHistoryIsCompressedFromRoundThreeBySummaries) {
+  const std::string summary = "SUMMARY: alice and bob back a staged rollout; carol doubts the cost.";
+  test::fake_llm_server oa{[&](const test::llm_request& r) {
+    if (r.body.find("Summarise the debate above") != std::string::npos) return test::openai_reply(summary, 900, 30);
+    test::debating_style style;
+    style.proposal = "Adopt it in stages, starting with the stateless services. " + std::string(500, 'x');
+    return test::debating_reply(r, false, style);
+  }};
+  test::temp_store store{"llm-compress"};
+  node::local_node node{with_providers(oa.base_url("/v1"), oa.base_url("/v1")), std::nullopt, store.db};
+  auto done = run(node, "openai:gpt-test:alice,openai:gpt-test:bob,openai:gpt-test:carol", 4);
+  ASSERT_TRUE(done.machine) << done.error;
+  const auto& m = *done.machine;
+  EXPECT_EQ(m.failed_calls(), 0u) << everything_said(done);
+  // Rounds 1 and 2 go whole; from round 3 the proposals carry the summary and the last 5.
+  size_t summaries = 0, compressed_prompts = 0;
+  for (const auto& r : oa.requests()) {
+    if (r.body.find("Summarise the debate above") != std::string::npos) {
+      ++summaries;
+      continue;
+    }
+    compressed_prompts += r.body.find("SUMMARY: alice and bob back a staged rollout") != std::string::npos;
+  }
+  EXPECT_EQ(summaries, 2u);  // one per compressed step (the proposals of rounds 3 and 4)
+  EXPECT_EQ(compressed_prompts, 6u);
+  EXPECT_EQ(m.compressed_calls(), 6u);
+  EXPECT_GT(m.compression_ratio(), 0.0);
+  EXPECT_LT(m.compression_ratio(), 0.8);
+  for (const auto& t : m.transcript())
+    if (t.key.ph == debate::phase::propose) EXPECT_EQ(t.context_ratio > 0, t.key.round >= 3) << int(t.key.round);
+  // The call that had a summary written pays for it: 900 tokens in on top of its own.
+  uint32_t most = 0;
+  for (const auto& t : m.transcript()) most = std::max(most, t.tokens_in);
+  EXPECT_GE(most, 900u);
+  auto scraped = metrics::default_registry().render();
+  EXPECT_NE(scraped.find("aragora_context_compression_ratio_count 6"), std::string::npos) << scraped;
+}
+
+
+TEST(LlmAgents, TheConfiguredSummariserWritesTheSummaryAndAFailedOneLeavesPromptsWhole) {
+  auto long_reply = [](const test::llm_request& r, bool anthropic) {
+    test::debating_style style;
+    style.proposal = "Adopt it in stages, starting with the stateless services. " + std::string(500, 'x');
+    return test::debating_reply(r, anthropic, style);
+  };
+  test::fake_llm_server oa{[&](const test::llm_request& r) { return long_reply(r, false); }};
+  std::atomic<int> summaries{0};
+  test::fake_llm_server an{[&](const test::llm_request& r) {
+    if (r.body.find("Summarise the debate above") == std::string::npos) return long_reply(r, true);
+    ++summaries;
+    return test::anthropic_reply("SUMMARY by the summariser.", 50, 10);
+  }};
+  test::temp_store store{"llm-summariser"};
+  auto cfg = with_providers(oa.base_url("/v1"), an.base_url("/v1"));
+  cfg.llm.summariser = "anthropic:claude-summary";
+  node::local_node node{cfg, std::nullopt, store.db};
+  auto done = run(node, "openai:gpt-test:alice,openai:gpt-test:bob,openai:gpt-test:carol", 3);
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(summaries.load(), 1);
+  EXPECT_EQ(done.machine->compressed_calls(), 3u);
+  for (const auto& r : an.requests())
+    if (r.body.find("Summarise") != std::string::npos) EXPECT_NE(r.body.find("claude-summary"), std::string::npos);
+  // The summariser fails: the calls go on with the whole history.
+  an.set_handler([](const test::llm_request&) { return test::error_reply(500, "down"); });
+  done = run(node, "openai:gpt-test:alice,openai:gpt-test:bob,openai:gpt-test:carol", 3);
+  ASSERT_TRUE(done.machine);
+  EXPECT_EQ(done.machine->failed_calls(), 0u) << everything_said(done);
+  EXPECT_EQ(done.machine->compressed_calls(), 0u);
+}
+
 }  // namespace
 }  // namespace aragora

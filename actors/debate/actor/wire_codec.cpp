@@ -271,6 +271,7 @@ v1::AgentOutcome to_proto(const call_outcome& o) {
   p.set_tokens_in(o.tokens_in);
   p.set_tokens_out(o.tokens_out);
   p.set_cost_usd(o.cost_usd);
+  p.set_context_ratio(o.context_ratio);
   return p;
 }
 
@@ -297,6 +298,7 @@ decoded<call_outcome> from_proto(const v1::AgentOutcome& p) {
   o.tokens_in = p.tokens_in();
   o.tokens_out = p.tokens_out();
   o.cost_usd = p.cost_usd();
+  o.context_ratio = p.context_ratio();
   return o;
 }
 

@@ -110,6 +110,13 @@ constexpr std::array<setting, count> table{{
     {id::budget_usd, "budget", "debate.budget_usd", "--budget-usd", value_kind::real, true,
      defaults::budget_usd, {}, 0, defaults::max_budget_usd, false, false, "USD", "bad_budget",
      "a debate whose agent calls have cost this much ends (budget_exceeded); 0 = no budget", {}},
+    {id::compression, "context compression", "debate.compression", {}, value_kind::boolean, true,
+     defaults::compression ? 1.0 : 0.0, {}, 0, 1, false, false, {}, config_bad_value,
+     "real agents' prompts: from round 3, a history of >= 10 messages and > 3,000 characters keeps "
+     "its last 5 and a summary of the rest", {}},
+    {id::summariser, "summariser", "debate.summariser", {}, value_kind::text, true, 0,
+     defaults::summariser, 0, 0, false, false, {}, config_bad_value,
+     "the model writing those summaries, provider:MODEL (openai:gpt-4o-mini); empty = each agent's own", {}},
     // -- receipt --------------------------------------------------------------------------------
     share(id::approve_confidence, "approve confidence", "receipt.approve_confidence", {},
           defaults::approve_confidence, false, config_bad_value,

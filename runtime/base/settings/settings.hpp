@@ -40,6 +40,8 @@ enum class id : uint8_t {
   phase_grace_ms,
   seed,
   budget_usd,
+  compression,
+  summariser,
   // receipt.*
   approve_confidence,
   review_confidence,

@@ -187,5 +187,70 @@ TEST(Prompts, ProposalsAreTrimmedScrubbedAndBounded) {
   EXPECT_LE(invalid.text->size(), defaults::agent_reply_max_bytes);
 }
 
+
+// -- context compression ------------------------------------------------------------------------
+
+/// A history of `n` messages of `chars` characters each, from round 1 on (3 agents a round).
+debate::history_list history(size_t n, size_t chars) {
+  std::vector<debate::history_item> h;
+  for (size_t i = 0; i < n; ++i) {
+    auto agent = static_cast<uint8_t>(i % 3);
+    bool critique = (i / 3) % 2 == 1;
+    h.push_back({static_cast<uint8_t>(1 + i / 6), critique ? phase::critique : phase::propose, agent,
+                 critique ? static_cast<uint8_t>((agent + 1) % 3) : debate::no_agent,
+                 debate::make_text("m" + std::to_string(i) + " " + std::string(chars, 'x'))});
+  }
+  return std::make_shared<const std::vector<debate::history_item>>(std::move(h));
+}
+
+TEST(Compression, TheGuidesThresholdFromRoundThreeTenMessagesAndThreeThousandCharacters) {
+  compression_rule rule;
+  auto call = request(phase::propose, 0);
+  call.key.round = 3;
+  call.history = history(12, 300);  // 12 messages, ~3,700 characters
+  EXPECT_EQ(to_summarise(call, rule), 7u);  // all but the last 5
+  call.key.round = 2;
+  EXPECT_EQ(to_summarise(call, rule), 0u) << "before round 3";
+  call.key.round = 3;
+  call.history = history(9, 500);
+  EXPECT_EQ(to_summarise(call, rule), 0u) << "fewer than 10 messages";
+  call.history = history(12, 240);  // 12 * ~245 = ~2,940 characters
+  EXPECT_EQ(to_summarise(call, rule), 0u) << "not over 3,000 characters";
+  call.history = nullptr;
+  EXPECT_EQ(to_summarise(call, rule), 0u);
+}
+
+TEST(Compression, TheMiddleGivesWayToTheSummaryAndTheLastFiveStay) {
+  auto spec = three();
+  const auto& t = prompt_templates::defaults();
+  auto call = request(phase::propose, 0);
+  call.key.round = 3;
+  call.history = history(12, 300);
+  auto full = render_prompt(t, spec, call);
+  EXPECT_NE(full.user.find("The debate so far:"), std::string::npos) << full.user;
+  EXPECT_NE(full.user.find("m0 "), std::string::npos);
+  EXPECT_NE(full.user.find("- round 1, bob on carol's answer:"), std::string::npos) << full.user;
+  double ratio = 0;
+  auto cut = render_compressed(t, spec, call, "SUMMARY: alice wants stages.", 7, &ratio);
+  EXPECT_NE(cut.user.find("Question: Should we cache list pages?"), std::string::npos);  // the task stays
+  EXPECT_NE(cut.user.find("summary of the earlier debate:\nSUMMARY: alice wants stages."), std::string::npos) << cut.user;
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(cut.user.find("m" + std::to_string(i) + " "), std::string::npos) << i;
+  for (int i = 7; i < 12; ++i) EXPECT_NE(cut.user.find("m" + std::to_string(i) + " "), std::string::npos) << i;
+  EXPECT_GT(ratio, 0.3);
+  EXPECT_LT(ratio, 0.5);  // 5 of 12 messages and a short summary
+  // The summariser is asked about the first 7 only.
+  auto ask = summary_prompt(t, spec, call, 7);
+  EXPECT_NE(ask.user.find("Summarise the debate above"), std::string::npos);
+  EXPECT_NE(ask.user.find("m6 "), std::string::npos);
+  EXPECT_EQ(ask.user.find("m7 "), std::string::npos);
+  // Votes show no history by default; a configured template may.
+  EXPECT_EQ(render_prompt(t, spec, request(phase::vote, 0)).user.find("The debate so far"), std::string::npos);
+  prompt_overrides o;
+  o.summarise = "Shorten: {history}";
+  ASSERT_TRUE(templates_with(o));
+  o.summarise = "Shorten: {ballots}";
+  EXPECT_FALSE(templates_with(o));
+}
+
 }  // namespace
 }  // namespace aragora::agent
