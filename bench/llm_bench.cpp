@@ -194,21 +194,16 @@ double cpu_seconds() {
          static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
 }
 
-long rss_kib() {
+/// A "Vm...:" line of /proc/self/status, in KiB.
+long status_kib(std::string_view field) {
   std::ifstream f("/proc/self/status");
   std::string line;
   while (std::getline(f, line))
-    if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   return 0;
 }
-
-long peak_rss_kib() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line))
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  return 0;
-}
+long rss_kib() { return status_kib("VmRSS:"); }
+long peak_rss_kib() { return status_kib("VmHWM:"); }
 
 /// Counts outcomes and deltas; wakes the waiter when `expected` outcomes are in.
 struct counting_sink final : aragora::agent::call_sink {

@@ -372,6 +372,18 @@ config::node_config crashable(const std::string& url) {
   return c;
 }
 
+/// Two rounds without early stop, 10 s per call: long enough for a crash to be the only failure.
+std::shared_ptr<debate::debate_spec> two_rounds(node::local_node& node, const std::string& agents) {
+  auto spec = std::make_shared<debate::debate_spec>();
+  spec->id = node.next_debate_id();
+  spec->question = "Should we adopt Kubernetes?";
+  spec->agents = *agent::parse_agents(agents);
+  spec->rounds = 2;
+  spec->early_stop = false;
+  spec->agent_timeout = 10s;
+  return spec;
+}
+
 /// No call key answered twice in the transcript.
 void expect_each_step_once(const debate::debate_machine& m) {
   std::set<uint32_t> keys;
@@ -387,13 +399,7 @@ TEST(LlmAgents, CrashedAgentWorkersCancelTheirHttpCallsAndTheDebateCompletesOnTh
   test::temp_store store{"llm-agent-crash"};
   node::local_node node{crashable(oa.base_url("/v1")), std::nullopt, store.db};
   caf::scoped_actor self{node.system()};
-  auto spec = std::make_shared<debate::debate_spec>();
-  spec->id = node.next_debate_id();
-  spec->question = "Should we adopt Kubernetes?";
-  spec->agents = *agent::parse_agents("openai:gpt-test:alice,openai:gpt-test:bob,mock:critical:carol");
-  spec->rounds = 2;
-  spec->early_stop = false;
-  spec->agent_timeout = 10s;
+  auto spec = two_rounds(node, "openai:gpt-test:alice,openai:gpt-test:bob,mock:critical:carol");
   (void)node.start_debate(spec, self, {}, debate::finish_report::full);
   // Mid-way through the first proposals: both real calls are on the wire.
   for (auto until = std::chrono::steady_clock::now() + 5s; oa.request_count() < 2 && std::chrono::steady_clock::now() < until;)
@@ -425,13 +431,7 @@ TEST(LlmAgents, ADebateActorCrashedMidRunResumesFromItsLogWithoutRerunningAnAnsw
   test::temp_store store{"llm-debate-crash"};
   node::local_node node{crashable(oa.base_url("/v1")), std::nullopt, store.db};
   caf::scoped_actor self{node.system()};
-  auto spec = std::make_shared<debate::debate_spec>();
-  spec->id = node.next_debate_id();
-  spec->question = "Should we adopt Kubernetes?";
-  spec->agents = *agent::parse_agents("openai:gpt-test:alice,openai:gpt-test:bob,openai:gpt-test:carol");
-  spec->rounds = 2;
-  spec->early_stop = false;
-  spec->agent_timeout = 10s;
+  auto spec = two_rounds(node, "openai:gpt-test:alice,openai:gpt-test:bob,openai:gpt-test:carol");
   (void)node.start_debate(spec, self, {self}, debate::finish_report::full);
   // Once the first round's proposals are in, with its critiques on the wire.
   for (auto until = std::chrono::steady_clock::now() + 5s; oa.request_count() < 5 && std::chrono::steady_clock::now() < until;)
