@@ -175,7 +175,7 @@ private:
 /// oldest finished entries go first.
 class summary_cache {
 public:
-  using waiter = std::function<void()>;
+  using waiter = std::function<void(const std::optional<std::string>&)>;
   enum class found { ready, pending, absent };
 
   /// Ready: `out` is set (nullopt: the summary failed). Pending or absent: `w` runs once it is
@@ -196,18 +196,14 @@ public:
     order_.push_back(key);
     return found::absent;
   }
-  [[nodiscard]] std::optional<std::string> get(const std::string& key) {
-    std::lock_guard<std::mutex> lock{mtx_};
-    auto it = entries_.find(key);
-    return it == entries_.end() ? std::nullopt : it->second.summary;
-  }
+  /// Hands the summary to its waiters (not through the cache, whose bound may drop it first).
   void complete(const std::string& key, std::optional<std::string> summary) {
     std::vector<waiter> ready;
     {
       std::lock_guard<std::mutex> lock{mtx_};
       auto& e = entries_[key];
       e.done = true;
-      e.summary = std::move(summary);
+      e.summary = summary;
       ready.swap(e.waiters);
       while (order_.size() > defaults::compress_max_summaries) {
         auto old = entries_.find(order_.front());
@@ -216,7 +212,7 @@ public:
         order_.pop_front();
       }
     }
-    for (auto& w : ready) w();
+    for (auto& w : ready) w(summary);
   }
 
 private:
@@ -362,6 +358,10 @@ public:
     out.key = st->request.key;
     out.error = code;
     out.error_message = std::move(said);
+    // A summary it had written was paid for, whatever became of the call.
+    out.tokens_in = st->summary_tokens_in;
+    out.tokens_out = st->summary_tokens_out;
+    out.cost_usd = st->summary_cost;
     finish(ctx, reg, st, std::move(out));
   }
 
@@ -419,8 +419,8 @@ public:
       if (auto n = shows ? to_summarise(st->request, ctx->rule) : 0) {
         st->summarised = n;
         auto key = st->spec->id + "/" + std::to_string(n);
-        auto resume = [ctx, reg, st, key] {
-          st->summary = ctx->summaries->get(key);
+        auto resume = [ctx, reg, st](const std::optional<std::string>& summary) {
+          st->summary = summary;
           guarded(ctx, reg, st);
         };
         switch (ctx->summaries->find_or_wait(key, st->summary, resume)) {
@@ -436,6 +436,10 @@ public:
     auto p = st->summary ? render_compressed(*ctx->templates, *st->spec, st->request, *st->summary, st->summarised,
                                              &st->context_ratio)
                          : render_prompt(*ctx->templates, *st->spec, st->request);
+    if (st->context_ratio >= 1) {  // a summary no shorter than what it replaces: the whole history
+      st->context_ratio = 0;
+      p = render_prompt(*ctx->templates, *st->spec, st->request);
+    }
     llm::chat_request chat;
     chat.model = st->model;
     chat.system = std::move(p.system);

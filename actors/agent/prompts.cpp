@@ -423,7 +423,9 @@ prompt summary_prompt(const prompt_templates& t, const debate::debate_spec& spec
   auto first = call;
   first.history = std::make_shared<const std::vector<debate::history_item>>(h.begin(),
                                                                            h.begin() + std::min(n, h.size()));
-  return {render(t.system, spec, first), render(t.summarise, spec, first)};
+  // Not in any debater's voice: every agent of the step reads what it writes.
+  return {"You summarise a debate between several agents for its participants, neutrally and briefly.",
+          render(t.summarise, spec, first)};
 }
 
 prompt render_compressed(const prompt_templates& t, const debate::debate_spec& spec, const debate::call_request& call,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <tuple>
 
 #include "actors/debate/canonical.hpp"
 
@@ -70,8 +71,14 @@ void debate_machine::add_call(call_request request) {
   ++stats_[request.key.agent].calls;
   if (keeps_history_) {
     // One snapshot per change, shared by the calls that follow it.
-    if (!history_shared_ || history_shared_->size() != history_.size())
+    if (!history_shared_ || history_shared_->size() != history_.size()) {
+      // In canonical order, not arrival order: a prompt does not depend on who answered first.
+      std::stable_sort(history_.begin(), history_.end(), [](const history_item& a, const history_item& b) {
+        return std::tuple{a.round, static_cast<uint8_t>(a.ph), a.agent, a.target} <
+               std::tuple{b.round, static_cast<uint8_t>(b.ph), b.agent, b.target};
+      });
       history_shared_ = std::make_shared<const std::vector<history_item>>(history_);
+    }
     request.history = history_shared_;
   }
   calls_.push_back(std::move(request));
@@ -297,27 +304,25 @@ void debate_machine::record_one(call_outcome&& o, time_point now) {
     emit(type, static_cast<uint32_t>(transcript_.size() - 1));
   }
   done_[idx] = 1;
-  bool stepped = false;
-  if (--remaining_ == 0) {
-    auto before = step_;
-    complete_step(now);
-    stepped = step_ != before;
-  }
-  // Checked after the step's own end: the last vote that spends the budget still decides.
-  if (!finished() && spec_->budget_usd > 0 && cost_usd_ >= spec_->budget_usd) end_over_budget(now, stepped);
+  // Spent mid-step: it ends now. At a step's end, the step still concludes (the last vote that
+  // spends the budget decides) and complete_step begins no other.
+  if (--remaining_ == 0) complete_step(now);
+  else if (spent()) end_over_budget(now);
 }
 
-void debate_machine::end_over_budget(time_point now, bool fresh_step) {
-  // A step begun by this very outcome was never asked: its calls are not counted as made.
-  if (fresh_step)
-    for (const auto& c : calls_) --stats_[c.key.agent].calls;
+bool debate_machine::spent() const {
+  // Costs are whole micro-dollars: a sum of them is off by float rounding, never by 1e-7.
+  return spec_->budget_usd > 0 && cost_usd_ + 1e-7 >= spec_->budget_usd;
+}
+
+void debate_machine::end_over_budget(time_point now) {
   final_state s;
   s.status = debate_status::budget_exceeded;
   auto usd = [](double d) {
-    auto cents = std::to_string(std::llround(d * 1e6));
-    while (cents.size() < 7) cents.insert(0, "0");
-    cents.insert(cents.size() - 6, ".");
-    return "$" + cents;
+    auto micros = std::to_string(std::llround(d * 1e6));
+    while (micros.size() < 7) micros.insert(0, "0");
+    micros.insert(micros.size() - 6, ".");
+    return "$" + micros;
   };
   s.error = "its agent calls cost " + usd(cost_usd_) + " of a " + usd(spec_->budget_usd) + " budget";
   // What was decided so far: the last vote's outcome, if a vote was counted.
@@ -328,7 +333,7 @@ void debate_machine::end_over_budget(time_point now, bool fresh_step) {
     s.method_used = checks_.back().method;
     if (d.reached) s.winner = d.leader;
     s.final_answer = checked_text_;
-    s.ballots = ballots_;
+    s.ballots = checked_ballots_;
   }
   rounds_used_ = round_;
   finish(now, std::move(s));
@@ -347,10 +352,12 @@ void debate_machine::complete_step(time_point now) {
         finish(now, std::move(s));
         return;
       }
+      if (spent()) return end_over_budget(now);
       begin_critique();
       return;
     }
     case phase::critique:
+      if (spent()) return end_over_budget(now);
       if (lite)
         begin_vote();
       else
@@ -368,6 +375,7 @@ void debate_machine::complete_step(time_point now) {
       }
       previous_ = current_;
       rounds_used_ = round_;
+      if (spent()) return end_over_budget(now);
       if ((spec_->early_stop && converged) || round_ >= spec_->rounds) {
         begin_vote();
       } else {
@@ -388,11 +396,16 @@ void debate_machine::complete_step(time_point now) {
         bool stop_early = spec_->early_stop && last_vote_.reached && round_ >= opts_.min_rounds &&
                           spec_->consensus != consensus_method::none;
         if (!stop_early && round_ < spec_->rounds) {
+          if (spent()) return end_over_budget(now);  // no further round; this vote decided
           ++round_;
           emit(event_type::round_start);
           begin_propose();
           return;
         }
+      } else if (spent() && spec_->consensus == consensus_method::judge && last_vote_.quorum_met) {
+        // No judge is asked: the votes are what was decided.
+        add_check(last_vote_, "majority (judge skipped: budget)", now);
+        return end_over_budget(now);
       }
       conclude(now);
       return;
@@ -415,6 +428,9 @@ void debate_machine::complete_step(time_point now) {
         judged.leader = last.choice;
         add_check(std::move(judged), "judge", now);
         finish(now, std::move(s));
+      } else if (spent()) {
+        if (spec_->protocol == protocol_kind::full) add_check(last_vote_, "majority (judge skipped: budget)", now);
+        end_over_budget(now);
       } else if (++judge_attempt_ < judge_order_.size()) {
         begin_judge();
       } else {
@@ -445,6 +461,7 @@ void debate_machine::conclude(time_point now) {
 void debate_machine::add_check(consensus_decision d, std::string method, time_point now) {
   // Kept for a debate that ends over its budget later: a new round clears current_.
   checked_text_ = d.leader != no_agent ? current_[d.leader] : nullptr;
+  checked_ballots_ = ballots_;
   checks_.push_back({round_, std::move(d), std::move(method), now});
   emit(event_type::consensus, static_cast<uint32_t>(checks_.size() - 1));
 }

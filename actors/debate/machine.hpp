@@ -199,7 +199,8 @@ private:
   void add_check(consensus_decision d, std::string method, time_point now);
   void decide_by_votes(time_point now, const consensus_decision& d, bool judge_fallback);
   void finish(time_point now, final_state state);
-  void end_over_budget(time_point now, bool fresh_step);
+  void end_over_budget(time_point now);
+  [[nodiscard]] bool spent() const;
   [[nodiscard]] consensus_params rule() const;
 
   std::shared_ptr<const debate_spec> spec_;
@@ -238,6 +239,7 @@ private:
   std::vector<history_item> history_;
   history_list history_shared_;  // history_ as the current step's calls see it
   text_ptr checked_text_;  // the leading proposal at the last consensus check
+  std::vector<ballot> checked_ballots_;  // and the votes it counted
   size_t released_ = 0;
   time_point started_at_{};
   std::optional<final_state> final_;

@@ -202,6 +202,10 @@ void apply(debate_self* self, debate_machine::step_result r) {
   publish(self, r.events);
   if (st.writes) st.writes->recorded(r.events);
   if (st.machine->finished()) disarm(self);
+  // Ended over its budget mid-step: the step's other calls would go on spending for nobody.
+  if (st.agent && st.machine->finished() && st.machine->outcome().status == debate_status::budget_exceeded &&
+      std::any_of(r.events.begin(), r.events.end(), [](const event_ref& e) { return e.type == event_type::debate_end; }))
+    self->send(st.agent, agent::cancel_calls{st.id});
   // Within a step, outcomes wait in memory: the step is persisted as one batch when it completes.
   if (r.new_step || st.machine->finished()) advance(self);
 }

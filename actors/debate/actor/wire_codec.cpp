@@ -365,7 +365,7 @@ v1::DebateReport to_proto(const debate_finished& f) {
 decoded<debate_finished> from_proto(const v1::DebateReport& p) {
   auto st = static_cast<int>(p.status());
   if (st < static_cast<int>(debate_status::running) ||
-      st > static_cast<int>(debate_status::cancelled))
+      st > static_cast<int>(debate_status::budget_exceeded))
     return refuse(decode_errc::bad_status, "debate status " + std::to_string(st));
   debate_finished f;
   f.id = p.debate_id();

@@ -520,5 +520,49 @@ TEST(Budget, AMalformedBudgetIsRefused) {
   }
 }
 
+
+TEST(Budget, AFullJudgeDebateSpentAtItsVoteIsDecidedByTheVotesWithoutAJudge) {
+  // Full, 3 agents, 1 round: 3 proposals, 6 critiques, 3 revisions, 3 votes = 15 calls, $0.15.
+  auto spec = make_spec([](debate_spec& s) {
+    s.protocol = protocol_kind::full;
+    s.consensus = consensus_method::judge;
+    s.rounds = 1;
+    s.budget_usd = 0.15;
+  });
+  debate_machine m(spec);
+  drive(m, priced);
+  EXPECT_EQ(m.outcome().status, debate_status::budget_exceeded);
+  EXPECT_EQ(m.agent_calls(), 15u);  // no judge was asked
+  ASSERT_EQ(m.checks().size(), 1u);
+  EXPECT_EQ(m.outcome().method_used, "majority (judge skipped: budget)");
+  EXPECT_EQ(m.outcome().ballots.size(), 3u);
+  EXPECT_EQ(m.outcome().reached, m.checks()[0].decision.reached);
+}
+
+TEST(Budget, AnAmountSpentExactlyEndsTheDebateDespiteFloatSums) {
+  // Ten $0.01 calls sum to 0.09999999999999999 in doubles.
+  auto spec = make_spec([](debate_spec& s) {
+    s.rounds = 3;
+    s.early_stop = false;
+    s.budget_usd = 0.10;
+  });
+  debate_machine m(spec);
+  drive(m, priced);
+  EXPECT_EQ(m.outcome().status, debate_status::budget_exceeded);
+  EXPECT_EQ(m.transcript().size() + m.errors().size(), 10u);
+}
+
+TEST(Budget, TheLastVoteOfTheLastRoundConcludesTheDebateAsUsual) {
+  // 1 lite round = 12 calls = $0.12: spent by its last vote, with nothing left to run.
+  auto spec = make_spec([](debate_spec& s) {
+    s.rounds = 1;
+    s.budget_usd = 0.12;
+  });
+  debate_machine m(spec);
+  drive(m, priced);
+  EXPECT_NE(m.outcome().status, debate_status::budget_exceeded);
+  EXPECT_EQ(m.agent_calls(), 12u);
+}
+
 }  // namespace
 }  // namespace aragora::debate

@@ -375,7 +375,10 @@ TEST(WireReport, ASummaryReportOfAFailedDebateRoundTrips) {
 
   p.set_status(v1::Status::status_unspecified);
   EXPECT_EQ(refusal(from_proto(p)), decode_errc::bad_status);
-  p.set_status(v1::Status::Value(7));
+  p.set_status(v1::Status::budget_exceeded);
+  ASSERT_TRUE(from_proto(p));
+  EXPECT_EQ(from_proto(p)->summary.status, debate_status::budget_exceeded);
+  p.set_status(v1::Status::Value(8));
   EXPECT_EQ(refusal(from_proto(p)), decode_errc::bad_status);
 }
 
