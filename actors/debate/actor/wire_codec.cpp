@@ -124,8 +124,25 @@ public:
     return it->second;
   }
 
+  uint32_t history(const history_list& list) {
+    auto [it, fresh] = histories_.try_emplace(list.get(), out_.history_lists_size());
+    if (fresh) {
+      auto* l = out_.add_history_lists();
+      for (const auto& h : *list) {
+        auto* x = l->add_items();
+        x->set_round(h.round);
+        x->set_phase(static_cast<v1::Phase::Value>(h.ph));
+        x->set_agent(h.agent);
+        if (h.target != no_agent) x->set_target(h.target);
+        if (h.text) x->set_text(text(h.text));
+      }
+    }
+    return it->second;
+  }
+
 private:
   v1::AgentCalls& out_;
+  std::unordered_map<const void*, uint32_t> histories_;
   std::unordered_map<const std::string*, uint32_t> texts_;
   std::unordered_map<const void*, uint32_t> critiques_;
   std::unordered_map<const void*, uint32_t> proposals_;
@@ -175,6 +192,26 @@ public:
       }
       ballots_.push_back(std::make_shared<const std::vector<ballot>>(std::move(items)));
     }
+    for (const auto& l : in_.history_lists()) {
+      std::vector<history_item> items;
+      items.reserve(static_cast<size_t>(l.items_size()));
+      for (const auto& h : l.items()) {
+        auto ph = static_cast<int>(h.phase());
+        if (ph != static_cast<int>(phase::propose) && ph != static_cast<int>(phase::critique) &&
+            ph != static_cast<int>(phase::revise))
+          return refuse(decode_errc::bad_phase, "history phase " + std::to_string(ph));
+        if (h.round() > 255) return out_of_range("history round", h.round(), 256);
+        if (auto e = check_index("history agent", h.agent(), agents_)) return e;
+        if (h.has_target())
+          if (auto e = check_index("history target", h.target(), agents_)) return e;
+        text_ptr t;
+        if (h.has_text())
+          if (auto e = text(h.text(), t)) return e;
+        items.push_back({static_cast<uint8_t>(h.round()), static_cast<phase>(ph), static_cast<uint8_t>(h.agent()),
+                         h.has_target() ? static_cast<uint8_t>(h.target()) : no_agent, std::move(t)});
+      }
+      histories_.push_back(std::make_shared<const std::vector<history_item>>(std::move(items)));
+    }
     return std::nullopt;
   }
 
@@ -196,6 +233,7 @@ public:
   const std::vector<critique_list>& critiques() const { return critiques_; }
   const std::vector<proposal_list>& proposals() const { return proposals_; }
   const std::vector<ballot_list>& ballots() const { return ballots_; }
+  const std::vector<history_list>& histories() const { return histories_; }
 
 private:
   const v1::AgentCalls& in_;
@@ -204,6 +242,7 @@ private:
   std::vector<critique_list> critiques_;
   std::vector<proposal_list> proposals_;
   std::vector<ballot_list> ballots_;
+  std::vector<history_list> histories_;
 };
 
 }  // namespace
@@ -218,6 +257,7 @@ void add_calls(std::span<const call_request> calls, v1::AgentCalls& out) {
     if (r.critiques) c->set_critiques(tables.critiques(r.critiques));
     if (r.proposals) c->set_proposals(tables.proposals(r.proposals));
     if (r.ballots) c->set_ballots(tables.ballots(r.ballots));
+    if (r.history) c->set_history(tables.history(r.history));
   }
 }
 
@@ -249,6 +289,8 @@ decoded<std::vector<call_request>> calls_from_proto(const v1::AgentCalls& in, si
         return *e;
     if (c.has_ballots())
       if (auto e = tables.pick("ballot list", tables.ballots(), c.ballots(), r.ballots)) return *e;
+    if (c.has_history())
+      if (auto e = tables.pick("history list", tables.histories(), c.history(), r.history)) return *e;
     calls.push_back(std::move(r));
   }
   return calls;

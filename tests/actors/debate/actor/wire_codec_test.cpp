@@ -174,6 +174,50 @@ TEST(WireCalls, EncodingIsPinned) {
             "0a0408011000");  //   {agent 1, text 0}
 }
 
+TEST(WireCalls, TheDebateSoFarCrossesWithItsTextsSharedAndBadItemsAreRefused) {
+  auto proposal = make_text("Stage it.");
+  auto history = std::make_shared<const std::vector<history_item>>(std::vector<history_item>{
+      {1, phase::propose, 0, no_agent, proposal},
+      {1, phase::critique, 1, 0, make_text("Costs?")},
+      {2, phase::revise, 0, no_agent, make_text("Stage it; cost capped.")}});
+  std::vector<call_request> step(2);
+  for (uint8_t i = 0; i < 2; ++i) {
+    step[i].key = {phase::propose, 3, i, no_agent};
+    step[i].history = history;
+  }
+  step[0].target_text = proposal;
+  v1::AgentCalls p;
+  add_calls(step, p);
+  EXPECT_EQ(p.history_lists_size(), 1);  // shared by both calls: crosses once
+  EXPECT_EQ(p.texts_size(), 3);          // "Stage it." once, though the target too
+  v1::AgentCalls read;
+  ASSERT_TRUE(read.ParseFromString(bytes_of(p)));
+  auto back = ok(calls_from_proto(read, 3));
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].history, back[1].history);
+  const auto& h = items(back[0].history);
+  ASSERT_EQ(h.size(), 3u);
+  for (size_t i = 0; i < h.size(); ++i) {
+    const auto& want = (*history)[i];
+    EXPECT_EQ(h[i].round, want.round);
+    EXPECT_EQ(h[i].ph, want.ph);
+    EXPECT_EQ(h[i].agent, want.agent);
+    EXPECT_EQ(h[i].target, want.target);
+    EXPECT_EQ(*h[i].text, *want.text);
+  }
+  EXPECT_EQ(h[0].text, back[0].target_text);
+
+  auto bad = read;
+  bad.mutable_history_lists(0)->mutable_items(0)->set_phase(v1::Phase::vote);
+  EXPECT_EQ(refusal(calls_from_proto(bad, 3)), decode_errc::bad_phase);
+  bad = read;
+  bad.mutable_history_lists(0)->mutable_items(1)->set_target(7);
+  EXPECT_EQ(refusal(calls_from_proto(bad, 3)), decode_errc::index_out_of_range);
+  bad = read;
+  bad.mutable_calls(1)->set_history(1);
+  EXPECT_EQ(refusal(calls_from_proto(bad, 3)), decode_errc::bad_reference);
+}
+
 TEST(WireCalls, KeysThatDoNotFitAreRefused) {
   auto with_key = [](auto edit) {
     v1::AgentCalls p;
