@@ -4,6 +4,7 @@
 #include <unordered_map>
 
 #include "runtime/base/process/process_runner.hpp"
+#include "runtime/base/text/redact.hpp"
 #include "runtime/base/text/utf8.hpp"
 
 namespace aragora::agent {
@@ -26,11 +27,7 @@ struct cli_context {
       if (a.name == name) return &a;
     return nullptr;
   }
-  [[nodiscard]] std::string redact(std::string msg) const {
-    for (const auto& k : secrets)
-      for (size_t at = 0; (at = msg.find(k, at)) != std::string::npos; at += 10) msg.replace(at, k.size(), "[redacted]");
-    return msg;
-  }
+  [[nodiscard]] std::string redact(std::string msg) const { return text::redact(std::move(msg), secrets); }
 };
 
 /// One call's run. Its fields are guarded by the registry's mutex.

@@ -13,6 +13,7 @@
 #include "runtime/base/log/log.hpp"
 #include "runtime/base/metrics/metrics.hpp"
 #include "runtime/base/resilience/circuit_breaker.hpp"
+#include "runtime/base/text/redact.hpp"
 #include "runtime/base/text/utf8.hpp"
 
 namespace aragora::agent {
@@ -249,12 +250,31 @@ struct provider_context {
   std::shared_ptr<summary_cache> summaries;
 
   /// The message with every key of this provider blanked out: API error bodies quote keys.
-  [[nodiscard]] std::string redact(std::string msg) const {
-    for (const auto& k : opts.api_keys) {
-      if (k.size() < 4) continue;
-      for (size_t at = 0; (at = msg.find(k, at)) != std::string::npos; at += 10) msg.replace(at, k.size(), "[redacted]");
+  [[nodiscard]] std::string redact(std::string msg) const { return text::redact(std::move(msg), opts.api_keys); }
+
+  /// A request of `model` for `p` to this provider, with its key (the next one after a 429 when
+  /// `rotate`) and version headers.
+  [[nodiscard]] llm::http_request request(const std::string& model, prompt p, bool stream, bool rotate) const {
+    llm::chat_request chat;
+    chat.model = model;
+    chat.system = std::move(p.system);
+    chat.prompt = std::move(p.user);
+    chat.max_tokens = max_tokens;
+    chat.stream = stream;
+    chat.reasoning_model = format == llm::wire_format::openai && llm::openai_reasoning_model(model);
+    llm::http_request req;
+    req.url = url;
+    req.path = std::string{llm::endpoint_path(format)};
+    req.body = llm::encode_request(format, chat);
+    req.stream = stream;
+    const auto& keys = opts.api_keys;
+    if (!keys.empty()) {
+      const auto& key = keys[gate->key_index(rotate, keys.size()) % keys.size()];
+      if (format == llm::wire_format::anthropic) req.headers.emplace_back("x-api-key", key);
+      else req.headers.emplace_back("Authorization", "Bearer " + key);
     }
-    return msg;
+    if (format == llm::wire_format::anthropic) req.headers.emplace_back("anthropic-version", "2023-06-01");
+    return req;
   }
 };
 
@@ -440,27 +460,9 @@ public:
       st->context_ratio = 0;
       p = render_prompt(*ctx->templates, *st->spec, st->request);
     }
-    llm::chat_request chat;
-    chat.model = st->model;
-    chat.system = std::move(p.system);
-    chat.prompt = std::move(p.user);
-    chat.max_tokens = ctx->max_tokens;
-    chat.stream = st->stream;
-    chat.reasoning_model = ctx->format == llm::wire_format::openai && llm::openai_reasoning_model(st->model);
-    llm::http_request req;
-    req.url = ctx->url;
-    req.path = std::string{llm::endpoint_path(ctx->format)};
-    req.body = llm::encode_request(ctx->format, chat);
+    auto req = ctx->request(st->model, std::move(p), st->stream, st->rotate_key);
     req.timeout = left;
     req.delay = st->delay;
-    req.stream = st->stream;
-    const auto& keys = ctx->opts.api_keys;
-    if (!keys.empty()) {
-      const auto& key = keys[ctx->gate->key_index(st->rotate_key, keys.size()) % keys.size()];
-      if (ctx->format == llm::wire_format::anthropic) req.headers.emplace_back("x-api-key", key);
-      else req.headers.emplace_back("Authorization", "Bearer " + key);
-    }
-    if (ctx->format == llm::wire_format::anthropic) req.headers.emplace_back("anthropic-version", "2023-06-01");
     st->rotate_key = false;
     st->parser = llm::sse_parser{};
     st->decoder.emplace(ctx->format);
@@ -493,24 +495,8 @@ public:
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(st->deadline - steady::now());
     if (sctx->bad_url || left < min_attempt_time) return ctx->summaries->complete(key, std::nullopt);
     auto p = summary_prompt(*ctx->templates, *st->spec, st->request, st->summarised);
-    llm::chat_request chat;
-    chat.model = model;
-    chat.system = std::move(p.system);
-    chat.prompt = std::move(p.user);
-    chat.max_tokens = ctx->max_tokens;
-    chat.reasoning_model = sctx->format == llm::wire_format::openai && llm::openai_reasoning_model(model);
-    llm::http_request req;
-    req.url = sctx->url;
-    req.path = std::string{llm::endpoint_path(sctx->format)};
-    req.body = llm::encode_request(sctx->format, chat);
+    auto req = sctx->request(model, std::move(p), false, false);
     req.timeout = left / 2;  // the call itself needs the rest
-    const auto& keys = sctx->opts.api_keys;
-    if (!keys.empty()) {
-      const auto& k = keys[sctx->gate->key_index(false, keys.size()) % keys.size()];
-      if (sctx->format == llm::wire_format::anthropic) req.headers.emplace_back("x-api-key", k);
-      else req.headers.emplace_back("Authorization", "Bearer " + k);
-    }
-    if (sctx->format == llm::wire_format::anthropic) req.headers.emplace_back("anthropic-version", "2023-06-01");
     sctx->http->start(std::move(req), {}, [ctx, sctx, st, key](llm::transport_result r) {
       std::optional<std::string> summary;
       if (r && r->status / 100 == 2) {

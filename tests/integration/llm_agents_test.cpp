@@ -295,20 +295,9 @@ TEST(LlmAgents, AHungCliAgentAndWhatItStartedAreKilledAtItsTimeoutAndTheDebateGo
       ++timeouts;
     }
   EXPECT_EQ(timeouts, done.machine->stats()[0].calls);
-  auto gone = [](pid_t p) {  // or a zombie waiting for whoever adopted it
-    std::ifstream stat("/proc/" + std::to_string(p) + "/stat");
-    std::string line;
-    std::getline(stat, line);
-    auto c = line.rfind(')');
-    return line.empty() || (c != std::string::npos && line.size() > c + 2 && line[c + 2] == 'Z');
-  };
   std::ifstream in(pids);
   size_t started = 0;
-  for (pid_t p; in >> p; ++started) {
-    for (auto until = std::chrono::steady_clock::now() + 5s; !gone(p) && std::chrono::steady_clock::now() < until;)
-      std::this_thread::sleep_for(10ms);
-    EXPECT_TRUE(gone(p)) << "pid " << p << " still runs";
-  }
+  for (pid_t p; in >> p; ++started) EXPECT_TRUE(test::ends_within(p, 5s)) << "pid " << p << " still runs";
   EXPECT_EQ(started, done.machine->stats()[0].calls);
   std::remove(pids.c_str());
 }
@@ -384,6 +373,15 @@ std::shared_ptr<debate::debate_spec> two_rounds(node::local_node& node, const st
   return spec;
 }
 
+/// A cooperative OpenAI-compatible model that answers each call after `delay`.
+test::fake_llm_server::handler answering_after(std::chrono::milliseconds delay) {
+  return [delay](const test::llm_request& r) {
+    auto reply = reply_for(r, false);
+    reply.delay = delay;
+    return reply;
+  };
+}
+
 /// No call key answered twice in the transcript.
 void expect_each_step_once(const debate::debate_machine& m) {
   std::set<uint32_t> keys;
@@ -391,11 +389,7 @@ void expect_each_step_once(const debate::debate_machine& m) {
 }
 
 TEST(LlmAgents, CrashedAgentWorkersCancelTheirHttpCallsAndTheDebateCompletesOnTheirRestart) {
-  test::fake_llm_server oa{[](const test::llm_request& r) {
-    auto reply = reply_for(r, false);
-    reply.delay = 300ms;
-    return reply;
-  }};
+  test::fake_llm_server oa{answering_after(300ms)};
   test::temp_store store{"llm-agent-crash"};
   node::local_node node{crashable(oa.base_url("/v1")), std::nullopt, store.db};
   caf::scoped_actor self{node.system()};
@@ -423,11 +417,7 @@ TEST(LlmAgents, CrashedAgentWorkersCancelTheirHttpCallsAndTheDebateCompletesOnTh
 }
 
 TEST(LlmAgents, ADebateActorCrashedMidRunResumesFromItsLogWithoutRerunningAnAnsweredStep) {
-  test::fake_llm_server oa{[](const test::llm_request& r) {
-    auto reply = reply_for(r, false);
-    reply.delay = 40ms;
-    return reply;
-  }};
+  test::fake_llm_server oa{answering_after(40ms)};
   test::temp_store store{"llm-debate-crash"};
   node::local_node node{crashable(oa.base_url("/v1")), std::nullopt, store.db};
   caf::scoped_actor self{node.system()};

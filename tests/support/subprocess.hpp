@@ -4,11 +4,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace aragora::test {
 
@@ -54,6 +56,21 @@ inline run_result run(const std::string& command) {
   std::remove(out.c_str());
   std::remove(err.c_str());
   return r;
+}
+
+/// Whether process `pid` has ended within `limit`: gone, or a zombie waiting for whoever adopted
+/// it (a killed orphan's reaper may be slow).
+inline bool ends_within(pid_t pid, std::chrono::milliseconds limit) {
+  auto ended = [pid] {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    return line.empty() || (close != std::string::npos && line.size() > close + 2 && line[close + 2] == 'Z');
+  };
+  for (auto until = std::chrono::steady_clock::now() + limit; !ended() && std::chrono::steady_clock::now() < until;)
+    std::this_thread::sleep_for(std::chrono::milliseconds{10});
+  return ended();
 }
 
 }  // namespace aragora::test
