@@ -525,5 +525,25 @@ TEST(LlmAgents, TheConfiguredSummariserWritesTheSummaryAndAFailedOneLeavesPrompt
   EXPECT_EQ(done.machine->compressed_calls(), 0u);
 }
 
+
+TEST(LlmAgents, ASummariserThatNeverAnswersCostsTheStepHalfItsTimeNotItsCalls) {
+  test::fake_llm_server oa{[](const test::llm_request& r) {
+    if (r.body.find("Summarise the debate above") != std::string::npos) return test::hanging_reply();
+    test::debating_style style;
+    style.proposal = "Adopt it in stages, starting with the stateless services. " + std::string(500, 'x');
+    return test::debating_reply(r, false, style);
+  }};
+  test::temp_store store{"llm-summary-hang"};
+  node::local_node node{with_providers(oa.base_url("/v1"), oa.base_url("/v1")), std::nullopt, store.db};
+  auto t0 = std::chrono::steady_clock::now();
+  auto done = run(node, "openai:gpt-test:alice,openai:gpt-test:bob,openai:gpt-test:carol", 3, 2s);
+  ASSERT_TRUE(done.machine);
+  // The round-3 proposals waited for the summary up to half their 2 s, then went out whole.
+  EXPECT_EQ(done.machine->failed_calls(), 0u) << everything_said(done);
+  EXPECT_EQ(done.machine->compressed_calls(), 0u);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 900ms);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 10s);
+}
+
 }  // namespace
 }  // namespace aragora
