@@ -21,6 +21,7 @@ std::string_view name(cf family) {
     case cf::memory_glacial: return "memory_glacial";
     case cf::audit: return "audit";
     case cf::debate_index: return "debate_index";
+    case cf::placements: return "placements";
   }
   return "unknown";
 }
@@ -50,6 +51,7 @@ retention_policy retention_policy::defaults() {
   // Each index entry carries its record's expiry; the retention only makes the sweeper compact
   // the family, which drops expired entries and the tombstones of moved ones.
   r.set(cf::debate_index, s(defaults::retain_debates));
+  r.set(cf::placements, s(defaults::retain_debates));
   return r;
 }
 

@@ -22,15 +22,16 @@ enum class cf : uint8_t {
   memory_glacial,
   audit,             // time + sequence -> AuditEntry
   debate_index,      // the list index of `debates`: creation time + id, by status too (schema 2)
+  placements,        // debate id -> Placement: the epoch of a debate that moved (a cluster's journal)
 };
 
-inline constexpr size_t cf_count = 13;
+inline constexpr size_t cf_count = 14;
 
 inline constexpr std::array<cf, cf_count> all_cfs{
     cf::debates,   cf::debate_events, cf::critiques,   cf::evidence,
     cf::evidence_by_hash, cf::elo,    cf::consensus,   cf::memory_fast,
     cf::memory_medium,    cf::memory_slow, cf::memory_glacial, cf::audit,
-    cf::debate_index,
+    cf::debate_index, cf::placements,
 };
 
 [[nodiscard]] std::string_view name(cf family);

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "storage/interface.hpp"
 #include "storage/store.hpp"
@@ -23,6 +24,7 @@ struct persist_request {
   write_batch batch;
   bool sync = false;
   uint64_t token = 0;
+  std::string debate_id;  // whose writes these are (a cluster's worker replicates them by debate)
 };
 
 struct persist_ack {

@@ -34,6 +34,7 @@ std::string_view to_string(store_errc x) {
     case store_errc::not_found: return "data_dir_not_found";
     case store_errc::corrupt: return "storage_corrupt";
     case store_errc::read_only: return "storage_read_only";
+    case store_errc::fenced: return "debate_moved";
   }
   return "unknown";
 }

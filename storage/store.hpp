@@ -39,6 +39,8 @@ enum class store_errc : uint8_t {
   not_found,         // the data dir does not exist (and this open may not create it)
   corrupt,           // the database itself is damaged (WAL, MANIFEST or a block): nothing changed
   read_only,         // a write to a store opened read-only
+  fenced,            // a cluster's journal refused the write: the debate has moved to another
+                     // node (a newer epoch); its writer here must stop it, not retry
 };
 
 [[nodiscard]] std::string_view to_string(store_errc x);

@@ -46,6 +46,20 @@ void stream_hub::publish_live(const std::string& id, uint32_t seq, frame f) {
   for (const auto& s : to) s->push_live(id, seq, f);
 }
 
+void stream_hub::publish_notice(const std::string& id, frame f) {
+  std::vector<std::shared_ptr<subscriber>> to;
+  uint32_t seq = 0;
+  {
+    std::lock_guard<std::mutex> lock{mtx_};
+    auto it = debates_.find(id);
+    if (it == debates_.end()) return;
+    seq = it->second.published;
+    for (const auto& w : it->second.subscribers)
+      if (auto p = w.lock()) to.push_back(std::move(p));
+  }
+  for (const auto& s : to) s->push_live(id, seq, f);
+}
+
 void stream_hub::durable(const std::string& id, uint32_t seq) {
   std::lock_guard<std::mutex> lock{mtx_};
   auto it = debates_.find(id);

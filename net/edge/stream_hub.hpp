@@ -58,6 +58,9 @@ public:
   /// A live-only frame of a live debate (a token delta; `seq` is the last event's) to the
   /// current subscribers: not held, not counted as published.
   void publish_live(const std::string& id, uint32_t seq, frame f);
+  /// A live-only notice (the cluster moved the debate: node_down) to the current subscribers,
+  /// after the last event published.
+  void publish_notice(const std::string& id, frame f);
   /// The debate's events up to `seq` are in the store: the hub lets go of them.
   void durable(const std::string& id, uint32_t seq);
   /// The debate has ended and its debate_end was published: it leaves the hub.

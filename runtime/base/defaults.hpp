@@ -223,4 +223,19 @@ inline constexpr auto restart_breaker_recovery = std::chrono::seconds{30};  // s
 inline constexpr auto probe_interval = std::chrono::seconds{5};        // supervision.probe_interval_ms
 inline constexpr auto probe_timeout = std::chrono::seconds{90};        // supervision.probe_timeout_ms
 
+// -- cluster (YAML: cluster.*) -------------------------------------------------------------------
+// Workers report their load this often; one silent for the timeout is down (the 3 s
+// detection with room: interval 250 ms, timeout 1.5 s). CAF's own BASP heartbeats use the same pair.
+inline constexpr auto heartbeat_interval = std::chrono::milliseconds{250};  // cluster.heartbeat_interval_ms
+inline constexpr auto heartbeat_timeout = std::chrono::milliseconds{1500};  // cluster.heartbeat_timeout_ms
+// A step is committed when durable on this many nodes: the worker's store and the journal's.
+inline constexpr uint32_t replication_factor = 2;                            // cluster.replication_factor
+// A journal append not answered by then is refused (the debate holds the step and retries).
+inline constexpr auto journal_append_timeout = std::chrono::seconds{2};
+// A node that cannot reach the edge retries: 100 ms doubling to 2 s.
+inline constexpr auto join_retry_base = std::chrono::milliseconds{100};
+inline constexpr auto join_retry_cap = std::chrono::seconds{2};
+// Nodes in one cluster file; ports must differ per host.
+inline constexpr size_t max_cluster_nodes = 1024;
+
 }  // namespace aragora::defaults

@@ -93,9 +93,20 @@ struct serve_options {
   // Requests per second per client (per token, or per address without one); 0 = no limit.
   // Benchmarks from one address need it off: the default would answer 429 past 50/s.
   double rate_limit = defaults::edge_rate_limit_per_s;
+  // Set by `aragora node` on a cluster's edge: the node of cluster.nodes this process is.
+  std::string cluster_node;
 };
 
 [[nodiscard]] int run_serve(const serve_options& o, const config::node_config& cfg);
+
+/// `aragora node --config FILE --name NODE`: one node of a cluster file.
+struct node_options {
+  std::string name;
+  std::string data_dir;     // --data-dir; else the node's data_dir; else the default dir + /NAME
+  std::string config_file;
+};
+
+[[nodiscard]] int run_node(node_options o, const config::node_config& cfg);
 
 /// `aragora hash-token`: the token is read from stdin (an argument would show in `ps`).
 [[nodiscard]] int run_hash_token();

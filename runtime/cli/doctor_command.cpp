@@ -8,6 +8,7 @@
 #include "actors/debate/store/list_index.hpp"
 #include "actors/debate/store/persistence.hpp"
 #include "aragora/v1/ops.pb.h"
+#include "aragora/v1/wire.pb.h"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/storage_options.hpp"
 #include "runtime/cli/terminal.hpp"
@@ -38,6 +39,7 @@ bool parses(storage::cf family, std::string_view key, std::string_view payload) 
     case storage::cf::memory_glacial: return parse(v1::MemoryEntry{});
     case storage::cf::audit: return parse(v1::AuditEntry{});
     case storage::cf::debate_index: return payload.empty();  // the header carries the expiry
+    case storage::cf::placements: return parse(v1::Placement{});
   }
   return false;
 }

@@ -167,6 +167,13 @@ int main(int argc, char** argv) {
                             std::to_string(defaults::edge_rate_limit_burst) + "; 0 = no limit (default " +
                             std::to_string(static_cast<int>(defaults::edge_rate_limit_per_s)) + ")");
 
+  cli::node_options node;
+  auto* node_cmd = app.add_subcommand(
+      "node", "run one node of a cluster file (--config FILE): the edge, or a worker that joins it");
+  node_cmd->add_option("--name", node.name, "the node of cluster.nodes this process is")->required();
+  node_cmd->add_option("--data-dir", node.data_dir,
+                       "its store (default: the node's data_dir, else the default data dir + /cluster/NAME)");
+
   cli::verify_options verify;
   auto* verify_cmd = app.add_subcommand("verify", "check a decision receipt (exit 0 valid, 1 not)");
   verify_cmd->add_option("receipt", verify.receipt_file, "receipt JSON file")->required();
@@ -196,8 +203,13 @@ int main(int argc, char** argv) {
   config::node_config cfg;
   if (!config_file.empty()) {
     auto loaded = config::load_config(config_file);
-    if (!loaded)
-      return cli::print_error(cli::exit_usage, loaded.error().code_name(), loaded.error().message);
+    if (!loaded) {
+      // A value the settings table refused reads as its flag's refusal does; anything else
+      // (a cluster file's node, an unknown key, bad YAML) names the file.
+      const auto& e = loaded.error();
+      bool table = !e.setting_code.empty() && e.setting_code != "config_bad_cluster";
+      return cli::print_error(cli::exit_usage, e.code_name(), table ? e.message : config_file + ": " + e.message);
+    }
     cfg = std::move(loaded).value();
   }
   cli::apply_provider_env(cfg.llm, [](const char* name) { return std::getenv(name); });
@@ -266,6 +278,14 @@ int main(int argc, char** argv) {
       rc = cli::run_verify(verify);
     else if (*serve_cmd)
       rc = cli::run_serve(serve, cfg);
+    else if (*node_cmd) {
+      if (config_file.empty())
+        rc = cli::print_error(cli::exit_usage, "bad_usage", "aragora node needs --config FILE (a cluster file)");
+      else {
+        node.config_file = config_file;
+        rc = cli::run_node(node, cfg);
+      }
+    }
     else if (*bench_cmd)
       rc = cli::run_benchmark(bench, cfg);
     else if (*list_cmd)

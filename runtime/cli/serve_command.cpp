@@ -21,6 +21,7 @@
 #include "runtime/cli/serve_workers.hpp"
 #include "runtime/cli/signals.hpp"
 #include "runtime/cli/storage_options.hpp"
+#include "runtime/node/cluster_edge.hpp"
 #include "runtime/node/local_node.hpp"
 #include "runtime/node/node_backend.hpp"
 
@@ -124,10 +125,26 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
   opts.cors_origin = cfg.edge.cors_origin;
   edge::rate_limiter limiter{{o.rate_limit, cfg.edge.rate_limit_burst}};
 
-  node::local_node node{cfg, *key, db};
+  const auto* me = o.cluster_node.empty() ? nullptr : cfg.cluster.find(o.cluster_node);
+  node::cluster_role role;
+  if (me) {
+    role.network = true;
+    role.heartbeat = cfg.cluster.heartbeat_interval;
+    role.connection_timeout = cfg.cluster.heartbeat_timeout;
+  }
+  node::local_node node{cfg, *key, db, role};
   edge::stream_hub hub;
   node::node_backend backend{node, db, hub, cfg};
-  auto resumed = backend.resume();
+  std::unique_ptr<node::cluster_edge> cluster;
+  std::vector<std::string> resumed;
+  if (me) {
+    auto started = node::cluster_edge::start(node, db, backend, hub, cfg, *me);
+    if (!started.ok()) return print_error(exit_failed, started.error().code_name(), started.error().message);
+    cluster = std::move(started).value();
+    resumed = cluster->unfinished();
+  } else {
+    resumed = backend.resume();
+  }
   edge::server srv{opts, backend, hub, {&tokens, &limiter}, [&backend, dir = o.data_dir] {
                      backend.refresh_gauges(dir);
                      return metrics::default_registry().render();
@@ -143,6 +160,9 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
     cv.notify_all();
   }};
   auto base = "http://" + o.host + ":" + std::to_string(srv.port());
+  if (me)
+    std::cout << "aragora node " << me->name << ": edge of " << cfg.cluster.nodes.size()
+              << " nodes, workers join at " << me->host << ":" << cluster->actor_port() << "; ";
   std::cout << "aragora serve: API " << base << "/api/v1, web page " << base << "/, WebSocket ws://"
             << o.host << ":" << srv.port() << "/ws";
   if (srv.ws_port() != 0) std::cout << " and ws://" << o.host << ":" << srv.ws_port() << "/ws";
@@ -158,6 +178,7 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
   std::cout << "aragora serve: " << signal_name(stop_signal)
             << ": stopping; running debates resume at the next start" << std::endl;
   srv.stop();
+  cluster.reset();
   return exit_ok;
 }
 

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <chrono>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
@@ -140,7 +142,7 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::db_breaker_failures: c.db_breaker_failures = u32(v); return true;
     case id::db_breaker_recovery_s: c.db_breaker_recovery = secs(v); return true;
     case id::min_free_mb: c.storage_min_free_bytes = mib(v); return true;
-    case id::retention_debates_days: return keep(day_s, {cf::debates, cf::debate_events, cf::debate_index});
+    case id::retention_debates_days: return keep(day_s, {cf::debates, cf::debate_events, cf::debate_index, cf::placements});
     case id::retention_critiques_days: return keep(day_s, {cf::critiques});
     case id::retention_evidence_days: return keep(day_s, {cf::evidence, cf::evidence_by_hash});
     case id::retention_consensus_days: return keep(day_s, {cf::consensus});
@@ -155,6 +157,9 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::elo_k: c.elo_k = number(v); return true;
     case id::calibration_min_predictions: c.calibration_min = u32(v); return true;
     case id::write_timeout_ms: c.supervision.write_timeout = millis(v); return true;
+    case id::cluster_heartbeat_interval_ms: c.cluster.heartbeat_interval = millis(v); return true;
+    case id::cluster_heartbeat_timeout_ms: c.cluster.heartbeat_timeout = millis(v); return true;
+    case id::cluster_replication_factor: c.cluster.replication_factor = u32(v); return true;
     case id::hold_limit_s: c.supervision.hold_limit = secs(v); return true;
     case id::restart_base_ms: c.supervision.restart_base = millis(v); return true;
     case id::restart_cap_ms: c.supervision.restart_cap = millis(v); return true;
@@ -275,6 +280,13 @@ std::optional<config_error> read_providers(const YAML::Node& map, agent::llm_opt
   return std::nullopt;
 }
 
+/// 1..64 characters of [A-Za-z0-9._-]: a name that is safe in paths, logs and metric labels.
+bool is_name(std::string_view name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+  });
+}
+
 // cli_agents: {reviewer: {command: "python3 review.py", timeout_ms: 60000}, ...}
 std::optional<config_error> read_cli_agents(const YAML::Node& map, agent::llm_options& out) {
   auto bad = [](std::string why) {
@@ -286,10 +298,7 @@ std::optional<config_error> read_cli_agents(const YAML::Node& map, agent::llm_op
   if (!map.IsMap()) return bad(" must be a mapping");
   for (const auto& kv : map) {
     auto name = kv.first.as<std::string>();
-    auto valid = !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
-      return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-    });
-    if (!valid) return bad(": '" + name + "' is not a valid name");
+    if (!is_name(name)) return bad(": '" + name + "' is not a valid name");
     if (out.find_cli(name)) return bad("." + name + " appears twice");
     if (!kv.second.IsMap()) return bad("." + name + " must be a mapping");
     agent::cli_agent_options a;
@@ -351,6 +360,141 @@ std::optional<config_error> read_prompts(const YAML::Node& map, agent::prompt_ov
   return std::nullopt;
 }
 
+// cluster.nodes: a list of {name, host, actor_port, http_port, ws_port, roles, data_dir}. Each
+// refusal names the line and the field, so a file of many nodes says where it went wrong.
+std::optional<config_error> read_cluster_nodes(const YAML::Node& list, cluster_config& out) {
+  auto bad = [](const YAML::Node& at, const std::string& field, const std::string& why) {
+    return config_error{config_errc::bad_value,
+                        "line " + std::to_string(at.Mark().line + 1) + ": " + field + " " + why,
+                        "config_bad_cluster"};
+  };
+  if (!list.IsSequence()) return bad(list, "cluster.nodes", "must be a list of nodes");
+  if (list.size() > defaults::max_cluster_nodes)
+    return bad(list, "cluster.nodes", "has more than " + std::to_string(defaults::max_cluster_nodes) + " nodes");
+  static const std::set<std::string> known_roles{"edge", "worker", "journal", "ranking"};
+  for (size_t i = 0; i < list.size(); ++i) {
+    const auto& n = list[i];
+    auto at = "cluster.nodes[" + std::to_string(i) + "]";
+    if (!n.IsMap()) return bad(n, at, "must be a mapping (name, host, actor_port, roles, ...)");
+    cluster_node node;
+    node.line = n.Mark().line + 1;
+    std::set<std::string> seen;
+    for (const auto& kv : n) {
+      auto field = kv.first.as<std::string>();
+      auto where = at + "." + field;
+      if (!seen.insert(field).second) return bad(kv.first, where, "appears twice");
+      const auto& v = kv.second;
+      auto port = [&](uint16_t& into) -> std::optional<config_error> {
+        uint64_t p = 0;
+        const auto& t = v.IsScalar() ? v.Scalar() : std::string{};
+        auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), p);
+        if (t.empty() || ec != std::errc{} || end != t.data() + t.size() || p < 1 || p > 65535)
+          return bad(v, where, "must be a port, 1..65535");
+        into = static_cast<uint16_t>(p);
+        return std::nullopt;
+      };
+      if (field == "name") {
+        if (!v.IsScalar() || !is_name(v.Scalar()))
+          return bad(v, where, "must be 1..64 characters of [A-Za-z0-9._-]");
+        node.name = v.Scalar();
+      } else if (field == "host") {
+        if (!v.IsScalar() || v.Scalar().empty() || v.Scalar().size() > 253)
+          return bad(v, where, "must be a host name or address");
+        node.host = v.Scalar();
+      } else if (field == "actor_port") {
+        if (auto e = port(node.actor_port)) return e;
+      } else if (field == "http_port") {
+        if (auto e = port(node.http_port)) return e;
+      } else if (field == "ws_port") {
+        if (auto e = port(node.ws_port)) return e;
+      } else if (field == "data_dir") {
+        if (!v.IsScalar() || v.Scalar().size() > 4096) return bad(v, where, "must be a path");
+        node.data_dir = v.Scalar();
+      } else if (field == "roles") {
+        if (!v.IsSequence() || v.size() == 0)
+          return bad(v, where, "must be a list of roles (edge, worker, journal, ranking)");
+        for (const auto& r : v) {
+          if (!r.IsScalar() || !known_roles.count(r.Scalar()))
+            return bad(r, where, "has an unknown role '" + (r.IsScalar() ? r.Scalar() : YAML::Dump(r)) +
+                                     "' (edge, worker, journal, ranking)");
+          if (node.has(r.Scalar())) return bad(r, where, "names '" + r.Scalar() + "' twice");
+          node.roles.push_back(r.Scalar());
+        }
+      } else {
+        return bad(kv.first, where, "is not a field of a node (name, host, actor_port, http_port, ws_port, roles, data_dir)");
+      }
+    }
+    if (node.name.empty()) return bad(n, at + ".name", "is missing");
+    if (node.actor_port == 0) return bad(n, at + ".actor_port", "is missing");
+    if (node.roles.empty()) return bad(n, at + ".roles", "is missing");
+    out.nodes.push_back(std::move(node));
+  }
+  return std::nullopt;
+}
+
+/// A cluster file that names nodes must be one this version runs: unique names and ports, one
+/// edge that also holds the journal (the edge serves reads from the journal's store), at least one
+/// worker, and no worker on the journal (its steps would be durable on one node only).
+std::optional<config_error> check_cluster(const cluster_config& c) {
+  if (c.nodes.empty()) return std::nullopt;
+  auto bad = [](const cluster_node* n, const std::string& why) {
+    return config_error{config_errc::bad_value,
+                        (n ? "line " + std::to_string(n->line) + ": node '" + n->name + "': " : std::string{"cluster.nodes: "}) + why,
+                        "config_bad_cluster"};
+  };
+  std::set<std::string> names;
+  std::map<std::pair<std::string, uint16_t>, std::string> ports;
+  const cluster_node* edge = nullptr;
+  const cluster_node* journal = nullptr;
+  const cluster_node* ranking = nullptr;
+  size_t workers = 0;
+  for (const auto& n : c.nodes) {
+    if (!names.insert(n.name).second) return bad(&n, "the name is used by another node");
+    auto take = [&](uint16_t p, const char* what) -> std::optional<config_error> {
+      if (p == 0) return std::nullopt;
+      auto [it, fresh] = ports.emplace(std::make_pair(n.host, p), n.name + "'s " + what);
+      if (!fresh)
+        return bad(&n, std::string{what} + " " + std::to_string(p) + " on " + n.host + " is already " + it->second);
+      return std::nullopt;
+    };
+    if (auto e = take(n.actor_port, "actor_port")) return e;
+    if (auto e = take(n.http_port, "http_port")) return e;
+    if (auto e = take(n.ws_port, "ws_port")) return e;
+    if (n.has("edge")) {
+      if (edge) return bad(&n, "a second edge: this version runs one edge (it holds the journal)");
+      if (n.http_port == 0 || n.ws_port == 0) return bad(&n, "an edge needs http_port and ws_port");
+      edge = &n;
+    } else if (n.http_port != 0 || n.ws_port != 0) {
+      return bad(&n, "http_port and ws_port belong to an edge");
+    }
+    if (n.has("journal")) {
+      if (journal) return bad(&n, "a second journal: this version runs one (docs/scaling.md: partitions)");
+      journal = &n;
+    }
+    if (n.has("ranking")) {
+      if (ranking) return bad(&n, "a second ranking: the ratings have one writer per cluster");
+      ranking = &n;
+    }
+    if (n.has("worker")) {
+      if (n.has("journal"))
+        return bad(&n, "a worker may not be the journal: its steps would be durable on one node only");
+      ++workers;
+    }
+  }
+  if (!edge) return bad(nullptr, "no node has the edge role");
+  if (!journal) return bad(nullptr, "no node has the journal role");
+  if (edge != journal) return bad(edge, "the edge must also hold the journal (it serves reads from the journal's store)");
+  if (ranking && ranking != journal) return bad(ranking, "the ranking must be on the journal node (it rates what the journal stores)");
+  if (workers == 0) return bad(nullptr, "no node has the worker role");
+  if (c.heartbeat_timeout < 2 * c.heartbeat_interval)
+    return config_error{config_errc::bad_value,
+                        "cluster.heartbeat_timeout_ms (" + std::to_string(c.heartbeat_timeout.count()) +
+                            ") must be at least twice cluster.heartbeat_interval_ms (" +
+                            std::to_string(c.heartbeat_interval.count()) + ")",
+                        "config_bad_cluster"};
+  return std::nullopt;
+}
+
 // Deeper than any key of the table: an alias cannot make apply() recurse without end.
 constexpr int max_depth = 4;
 
@@ -387,6 +531,12 @@ std::optional<config_error> apply(const YAML::Node& node, const std::string& pre
     }
     if (kv.second.IsMap()) {
       if (auto err = apply(kv.second, key + ".", cfg, applied, depth + 1)) return err;
+      continue;
+    }
+    if (key == "cluster.nodes") {
+      if (!applied.insert(key).second)
+        return config_error{config_errc::duplicate_key, "configuration key '" + key + "' appears twice"};
+      if (auto err = read_cluster_nodes(kv.second, cfg.cluster)) return err;
       continue;
     }
     if (key == "edge.tokens") {
@@ -443,6 +593,7 @@ bool more_than_one_document(const std::string& text) {
 
 /// Values that are each in range but wrong together.
 std::optional<config_error> cross_check(const node_config& c) {
+  if (auto err = check_cluster(c.cluster)) return err;
   if (!c.llm.summariser.empty()) {
     auto colon = c.llm.summariser.find(':');
     auto provider = c.llm.summariser.substr(0, colon);
@@ -569,6 +720,9 @@ std::optional<settings::value> setting_value(settings::id x, const node_config& 
     case id::elo_k: return v{c.elo_k};
     case id::calibration_min_predictions: return i(c.calibration_min);
     case id::write_timeout_ms: return i(c.supervision.write_timeout.count());
+    case id::cluster_heartbeat_interval_ms: return i(c.cluster.heartbeat_interval.count());
+    case id::cluster_heartbeat_timeout_ms: return i(c.cluster.heartbeat_timeout.count());
+    case id::cluster_replication_factor: return i(c.cluster.replication_factor);
     case id::hold_limit_s:
       return i(std::chrono::duration_cast<std::chrono::seconds>(c.supervision.hold_limit).count());
     case id::restart_base_ms: return i(c.supervision.restart_base.count());
@@ -605,6 +759,22 @@ debate::debate_spec default_spec(const node_config& cfg) {
   spec.agent_timeout = cfg.agent_timeout;
   spec.seed = cfg.seed;
   return spec;
+}
+
+bool cluster_node::has(std::string_view role) const {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+const cluster_node* cluster_config::find(std::string_view name) const {
+  for (const auto& n : nodes)
+    if (n.name == name) return &n;
+  return nullptr;
+}
+
+const cluster_node* cluster_config::edge() const {
+  for (const auto& n : nodes)
+    if (n.has("edge")) return &n;
+  return nullptr;
 }
 
 }  // namespace aragora::config

@@ -50,6 +50,32 @@ struct edge_config {
   std::vector<token_entry> tokens;
 };
 
+/// One node of a cluster file (cluster.nodes; cluster-config/local-3-node.yaml).
+struct cluster_node {
+  std::string name;
+  std::string host = "127.0.0.1";
+  uint16_t actor_port = 0;  // CAF's middleman (BASP)
+  uint16_t http_port = 0;   // edges: the API, the page, /metrics
+  uint16_t ws_port = 0;     // edges: the WebSocket stream
+  std::vector<std::string> roles;  // edge, worker, journal, ranking
+  std::string data_dir;     // empty: the CLI's default data dir + "/" + name
+  int line = 0;             // where the file names it, for messages
+
+  [[nodiscard]] bool has(std::string_view role) const;
+};
+
+/// The cluster a node belongs to; no nodes: a single node (`aragora serve`).
+struct cluster_config {
+  std::vector<cluster_node> nodes;
+  std::chrono::milliseconds heartbeat_interval{defaults::heartbeat_interval};
+  std::chrono::milliseconds heartbeat_timeout{defaults::heartbeat_timeout};
+  uint32_t replication_factor = defaults::replication_factor;
+
+  [[nodiscard]] const cluster_node* find(std::string_view name) const;
+  /// The node holding the edge and the journal (a valid file has exactly one).
+  [[nodiscard]] const cluster_node* edge() const;
+};
+
 /// Restarts, probes and write deadlines (runtime/supervision, the debate actor).
 struct supervision_config {
   std::chrono::milliseconds restart_base{defaults::restart_base};
@@ -105,6 +131,7 @@ struct node_config {
   bool fault_injection = false;
   bool stream_deltas = false;  // token deltas for subscribers (serve sets it; not in YAML)
   edge_config edge;
+  cluster_config cluster;
 
   /// Everything at its default.
   node_config();

@@ -1,6 +1,7 @@
 #include "runtime/node/local_node.hpp"
 
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include <atomic>
 #include <cstdio>
@@ -25,15 +26,25 @@
 #include "runtime/base/process/process_runner.hpp"
 #include "runtime/base/timer/timer_service.hpp"
 #include "net/llm/http_client.hpp"
+#include "net/wire/envelope.hpp"
 #include "storage/storage_actors.hpp"
 
 namespace aragora::node {
 
 namespace {
 
-caf::actor_system_config& configure(caf::actor_system_config& cfg, const config::node_config& c) {
+caf::actor_system_config& configure(caf::actor_system_config& cfg, const config::node_config& c,
+                                    const cluster_role& role) {
   if (c.scheduler_threads > 0) cfg.set("scheduler.max-threads", size_t{c.scheduler_threads});
   cfg.set("scheduler.policy", caf::atom_from_string(c.scheduler_policy));
+  if (role.network) {
+    cfg.load<caf::io::middleman>();
+    wire::add_wire_types(cfg);
+    // Off by default in CAF 0.17: a frozen peer would hold its connection open for ever.
+    cfg.set("middleman.heartbeat-interval", caf::timespan{role.heartbeat});
+    cfg.set("middleman.connection-timeout", caf::timespan{role.connection_timeout});
+    cfg.set("middleman.app-identifiers", std::vector<std::string>{"aragora/v1"});
+  }
   return cfg;
 }
 
@@ -131,10 +142,10 @@ struct local_node::impl {
       std::make_shared<supervision::typed_slot<debate_supervisor_actor>>();
 
   impl(const config::node_config& c, std::optional<std::string> key,
-       std::shared_ptr<storage::store> store)
+       std::shared_ptr<storage::store> store, cluster_role role)
       : timers(c.timer_tick, c.timer_slots),
         faults(c.fault_injection ? std::make_unique<fault::injector>() : nullptr),
-        sys(configure(caf_cfg, c)),
+        sys(configure(caf_cfg, c, role)),
         http{c.llm.providers.empty() ? nullptr : std::make_shared<llm::http_client>()},
         processes{c.llm.cli_agents.empty() ? nullptr : make_runner(c)},
         agents(std::make_shared<agent::agent_pool>(sys, timers, pool_size(c),
@@ -158,7 +169,7 @@ struct local_node::impl {
     if (db) {
       services->store = db;
       services->writer = std::make_shared<supervision::typed_slot<storage::writer_actor>>();
-      services->ranking = std::make_shared<supervision::actor_slot>();
+      if (role.ranking) services->ranking = std::make_shared<supervision::actor_slot>();
       services->critiques = std::make_shared<supervision::actor_slot>();
       // The writer is the database: its breaker follows the capacity guide's database row.
       auto db_restart = restart;
@@ -175,13 +186,15 @@ struct local_node::impl {
       // Typed children are handed to the generic supervisor as caf::actor; their slots hold them
       // typed again.
       children.push_back({"writer",
-                          [d = db](caf::actor_system& s) {
-                            return caf::actor_cast<caf::actor>(storage::spawn_writer(s, d));
+                          [d = db, wrap = role.wrap_writer](caf::actor_system& s) {
+                            auto local = caf::actor_cast<caf::actor>(storage::spawn_writer(s, d));
+                            return wrap ? wrap(s, std::move(local)) : local;
                           },
                           services->writer, writer_restarted, db_restart, true});
-      children.push_back({"ranking",
-                          [d = db, elo](caf::actor_system& s) { return ranking::spawn_ranking(s, d, elo); },
-                          services->ranking, nullptr, restart, true});
+      if (role.ranking)
+        children.push_back({"ranking",
+                            [d = db, elo](caf::actor_system& s) { return ranking::spawn_ranking(s, d, elo); },
+                            services->ranking, nullptr, restart, true});
       children.push_back({"critiques",
                           [d = db](caf::actor_system& s) { return critique::spawn_critique_store(s, d); },
                           services->critiques, nullptr, restart, true});
@@ -249,8 +262,20 @@ struct local_node::impl {
 };
 
 local_node::local_node(const config::node_config& cfg, std::optional<std::string> signing_key,
-                       std::shared_ptr<storage::store> store)
-    : impl_(std::make_unique<impl>(cfg, std::move(signing_key), std::move(store))) {
+                       std::shared_ptr<storage::store> store, cluster_role role)
+    : impl_(std::make_unique<impl>(cfg, std::move(signing_key), std::move(store), std::move(role))) {
+}
+
+std::optional<std::string> local_node::resume_from(const debate::stored_debate& log, caf::actor owner,
+                                                   debate::finish_report report,
+                                                   std::vector<caf::actor> subscribers) {
+  auto rebuilt = debate::rebuild(log, impl_->services->options);
+  auto* m = std::get_if<std::unique_ptr<debate::debate_machine>>(&rebuilt);
+  if (!m) return std::get<std::string>(rebuilt);
+  std::shared_ptr<debate::debate_machine> machine = std::move(*m);
+  (void)debate::resume_debate(impl_->sys, impl_->services, std::move(machine), std::move(owner),
+                              std::move(subscribers), report);
+  return std::nullopt;
 }
 
 bool local_node::cancel(const std::string& id, const std::string& reason, const std::string& by) {

@@ -3,6 +3,8 @@
 // and the services every debate actor shares.
 
 #include <caf/fwd.hpp>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,7 +24,25 @@ namespace aragora::storage {
 class store;
 }
 
+namespace aragora::debate {
+struct stored_debate;
+}
+
 namespace aragora::node {
+
+/// How a node takes part in a cluster (`aragora node`); the defaults make a node alone.
+struct cluster_role {
+  /// Loads CAF's middleman (BASP) with the envelope type, and CAF's own heartbeats: the peers'
+  /// connections are watched at `heartbeat` and dropped after `connection_timeout` of silence.
+  bool network = false;
+  std::chrono::milliseconds heartbeat{0};
+  std::chrono::milliseconds connection_timeout{0};
+  /// The node rates finished debates (a worker does not: the journal node's ranking does).
+  bool ranking = true;
+  /// The writer debates write through, given the local one (a worker's replicating writer, which
+  /// it must link to). Empty: the local writer.
+  std::function<caf::actor(caf::actor_system&, caf::actor local_writer)> wrap_writer;
+};
 
 class local_node {
 public:
@@ -30,7 +50,7 @@ public:
   /// before they are reported. Without it they live in memory only.
   explicit local_node(const config::node_config& cfg,
                       std::optional<std::string> signing_key = std::nullopt,
-                      std::shared_ptr<storage::store> store = nullptr);
+                      std::shared_ptr<storage::store> store = nullptr, cluster_role role = {});
   /// Stops the agent pool and the timers, then waits for every actor to finish: debates must
   /// have ended (or been cancelled) before the node goes away.
   ~local_node();
@@ -59,6 +79,14 @@ public:
   [[nodiscard]] resumed resume_unfinished(
       caf::actor owner, debate::finish_report report = debate::finish_report::full,
       const std::string& actor = "", std::vector<caf::actor> subscribers = {});
+
+  /// Continues one debate from its record and event log (a debate moved here from another
+  /// node): rebuilt from the events, it goes on from the last step they hold. The log must be
+  /// in the store too (the caller writes it); nothing is read here. Errors: the log does not
+  /// replay (why).
+  [[nodiscard]] std::optional<std::string> resume_from(const debate::stored_debate& log, caf::actor owner,
+                                                       debate::finish_report report,
+                                                       std::vector<caf::actor> subscribers = {});
 
   /// Cancels every running debate; each still ends normally (persisted, reported to its owner).
   /// Callable from any thread, e.g. a signal handler's.

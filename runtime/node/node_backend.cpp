@@ -196,11 +196,24 @@ std::vector<std::string> node_backend::resume() {
   return r.ids;
 }
 
+void node_backend::use_cluster(cluster_hooks hooks) { cluster_ = std::move(hooks); }
+
+std::vector<std::string> node_backend::follow_running(const std::vector<std::string>& ids) {
+  std::lock_guard<std::mutex> lock{mtx_};
+  for (const auto& id : ids) {
+    hub_.open(id);
+    versions_.emplace(id, ++next_version_);
+  }
+  ++list_version_;
+  return ids;
+}
+
 debate::debate_spec node_backend::base_spec() { return config::default_spec(cfg_); }
 
 edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
   if (auto missing = agent::check_keys(spec.agents, cfg_.llm))
     return api_error{api_errc::invalid_value, missing->message};
+  if (cluster_) return start_on_worker(std::move(spec));
   auto fp = capacity::estimate_footprint(spec, cfg_.mock.message_bytes);
   auto running = node_.running_debates();
   if ((running + 1) * fp.running > budget_bytes_)
@@ -222,6 +235,30 @@ edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
   return proto;
 }
 
+edge::api_result<v1::DebateSpec> node_backend::start_on_worker(debate::debate_spec spec) {
+  spec.id = node_.next_debate_id();
+  auto proto = debate::to_proto(spec);
+  {
+    std::lock_guard<std::mutex> lock{mtx_};
+    starting_[spec.id] = proto;
+    versions_[spec.id] = ++next_version_;
+    ++list_version_;
+  }
+  hub_.open(spec.id);
+  if (auto err = cluster_->place(proto)) {
+    {
+      std::lock_guard<std::mutex> lock{mtx_};
+      starting_.erase(spec.id);
+      versions_.erase(spec.id);
+      ++list_version_;
+    }
+    hub_.close(spec.id);
+    return *err;
+  }
+  debate_metrics::get().started.inc();
+  return proto;
+}
+
 void node_backend::refresh_gauges(const std::string& data_dir) {
   struct gauges {
     metrics::gauge& in_flight = metrics::process_gauge(
@@ -240,7 +277,7 @@ void node_backend::refresh_gauges(const std::string& data_dir) {
         "aragora_disk_free_bytes", "Bytes free for this node on that file system.").with({});
   };
   static gauges g;
-  g.in_flight.set(static_cast<double>(node_.running_debates()));
+  g.in_flight.set(static_cast<double>(cluster_ ? cluster_->running() : node_.running_debates()));
   auto depths = node_.queue_depths();
   for (size_t i = 0; i < depths.size(); ++i)
     g.queue.with({std::to_string(i)}).set(static_cast<double>(depths[i]));
@@ -391,7 +428,13 @@ edge::api_result<std::vector<v1::Event>> node_backend::events(const std::string&
 }
 
 std::optional<edge::api_error> node_backend::cancel(const std::string& id, const std::string& by) {
-  if (node_.cancel(id, "cancelled over the API by " + by, by)) return std::nullopt;
+  if (cluster_) {
+    auto r = cluster_->cancel(id, by);
+    if (!r.ok()) return r.error();
+    if (r.value()) return std::nullopt;
+  } else if (node_.cancel(id, "cancelled over the API by " + by, by)) {
+    return std::nullopt;
+  }
   auto stored = debate::load_debate(*db_, id);
   if (!stored.ok()) return store_failed(stored.error());
   if (!stored.value()) return api_error{api_errc::not_found, "no debate '" + id + "'"};
@@ -427,7 +470,7 @@ std::vector<debate::agent_spec> node_backend::agent_catalog() {
 
 edge::health_report node_backend::health() {
   edge::health_report h;
-  h.running = node_.running_debates();
+  h.running = cluster_ ? cluster_->running() : node_.running_debates();
   for (const auto& p : node_.provider_breakers())
     h.providers.emplace_back(p.name, p.state == resilience::breaker_state::closed ? "closed"
                                      : p.state == resilience::breaker_state::open ? "open"

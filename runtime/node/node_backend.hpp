@@ -5,6 +5,7 @@
 // receipt and the ratings are stored (client-contract §5).
 
 #include <caf/actor.hpp>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -25,6 +26,18 @@ namespace aragora::node {
 
 class local_node;
 
+/// A cluster's edge: the debates run on the workers (the coordinator places them), and what the
+/// journal stores reaches the sink. Every call is made from an edge I/O thread and may wait for
+/// the coordinator's answer.
+struct cluster_hooks {
+  /// Places a new debate on a worker; an error when none takes it.
+  std::function<std::optional<edge::api_error>(const v1::DebateSpec&)> place;
+  /// Cancels a running debate on its worker: whether it was running there, or an error.
+  std::function<edge::api_result<bool>(const std::string& id, const std::string& by)> cancel;
+  /// Debates in flight on the workers.
+  std::function<size_t()> running;
+};
+
 class node_backend final : public edge::backend {
 public:
   /// `db` is the node's store (the edge serves durable debates only).
@@ -34,6 +47,13 @@ public:
 
   /// Continues the store's unfinished debates with the hub following them (at start).
   [[nodiscard]] std::vector<std::string> resume();
+  /// Makes this the edge of a cluster (before follow_running and the server start).
+  void use_cluster(cluster_hooks hooks);
+  /// A cluster's edge at start: the hub follows the journal's running debates (they continue
+  /// on the workers). Returns their ids.
+  [[nodiscard]] std::vector<std::string> follow_running(const std::vector<std::string>& ids);
+  /// The event sink: what the journal stores goes there (events, durability, ends).
+  [[nodiscard]] caf::actor sink() const { return sink_; }
   [[nodiscard]] debate::debate_spec base_spec() override;
   [[nodiscard]] edge::api_result<v1::DebateSpec> start(debate::debate_spec spec) override;
   [[nodiscard]] edge::api_result<std::pair<v1::DebateResult, v1::DebateRecord>> debate(
@@ -66,12 +86,15 @@ public:
   [[nodiscard]] caf::actor ranking_actor();
 
 private:
+  [[nodiscard]] edge::api_result<v1::DebateSpec> start_on_worker(debate::debate_spec spec);
+
   local_node& node_;
   std::shared_ptr<storage::store> db_;
   edge::stream_hub& hub_;
   config::node_config cfg_;
   uint64_t budget_bytes_;
   caf::actor sink_;
+  std::optional<cluster_hooks> cluster_;
   std::mutex mtx_;
   // Debates started here and not yet stored (their first write is in flight): a GET right after
   // the create still finds them.

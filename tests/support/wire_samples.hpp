@@ -182,6 +182,42 @@ inline std::vector<v1::Envelope> wire_samples() {
   *add().mutable_agent_outcomes() = agent::to_proto(id, outcomes);
 
   *add().mutable_debate_report() = debate::to_proto(wire_finished(d));
+
+  // The cluster.
+  v1::Placement placed;
+  placed.set_debate_id(id);
+  placed.set_epoch(3);
+  placed.set_node("worker-2");
+  auto& hello = *add().mutable_node_hello();
+  hello.set_node("worker-2");
+  *hello.add_running() = placed;
+  auto& welcome = *add().mutable_welcome();
+  welcome.set_node("edge");
+  welcome.set_heartbeat_interval_ms(250);
+  welcome.add_stop("0190aa5c3f1-00009");
+  auto& beat = *add().mutable_heartbeat();
+  beat.set_node("worker-2");
+  beat.set_debates_in_flight(12);
+  beat.set_calls_pending(31);
+  auto& place = *add().mutable_place_debate();
+  place.set_epoch(2);
+  *place.mutable_spec() = debate::to_proto(*spec);
+  for (const auto& e : events) *place.add_events() = e;
+  *add().mutable_placement() = placed;
+  auto& append = *add().mutable_journal_append();
+  append.set_debate_id(id);
+  append.set_epoch(3);
+  append.set_sync(true);
+  auto& w = *append.add_writes();
+  w.set_family(1);
+  w.set_key(id + std::string{"/\x00\x00\x00\x01", 5});
+  w.set_value(std::string{"\x01\x00\x00\x00\x00\x00\x00\x00payload", 15});
+  append.add_writes()->set_erase(true);
+  auto& ack = *add().mutable_journal_ack();
+  ack.set_debate_id(id);
+  ack.set_fenced(true);
+  ack.set_epoch(4);
+  add().mutable_release_debates()->add_debate_ids(id);
   return out;
 }
 

@@ -178,7 +178,7 @@ void persist(debate_self* self) {
   st.write_timer = st.services->timers->schedule(st.services->write_timeout,
                                                  caf::actor_cast<caf::strong_actor_ptr>(self),
                                                  caf::make_message(write_deadline{w.token}));
-  if (st.writer) self->send(st.writer, storage::persist_request{std::move(batch), w.final, w.token});
+  if (st.writer) self->send(st.writer, storage::persist_request{std::move(batch), w.final, w.token, st.id});
 }
 
 /// Moves the debate on as far as it can: persist what is unsaved, then send the current step's
@@ -258,6 +258,25 @@ void learn(debate_self* self) {
 void give_up(debate_self* self, const std::string& why);
 
 /// What the writer said (or its silence) about the write in flight.
+/// The cluster moved this debate to another node (its journal refused our epoch): stop at once,
+/// writing nothing more, and tell the owner it moved (it is not a failure to report on).
+void moved_away(debate_self* self, const std::string& why) {
+  auto& st = self->state;
+  if (st.reported) return;
+  st.reported = true;
+  disarm(self);
+  if (st.write_timer != 0) st.services->timers->cancel(st.write_timer);
+  st.write_timer = 0;
+  if (st.agent) self->send(st.agent, agent::cancel_calls{st.id});
+  log::warn("debate", st.id, ": moved to another node (", why, "); stopping here");
+  debate_finished done;
+  done.id = st.id;
+  done.summary = summarize(*st.machine);
+  done.moved = true;
+  tell(self, st.owner, std::move(done));
+  self->quit();
+}
+
 void on_write_outcome(debate_self* self, write_tracker::outcome o, const std::string& error) {
   auto& st = self->state;
   if (std::holds_alternative<write_tracker::stale>(o)) return;
@@ -299,6 +318,10 @@ void on_write_outcome(debate_self* self, write_tracker::outcome o, const std::st
 void on_persisted(debate_self* self, storage::persist_ack& ack) {
   auto& st = self->state;
   if (!st.writes) return;
+  if (ack.error && ack.error->code == storage::store_errc::fenced) {
+    moved_away(self, ack.error->message);
+    return;
+  }
   std::string error;
   if (ack.error) error = std::string{storage::to_string(ack.error->code)} + ": " + ack.error->message;
   on_write_outcome(self, st.writes->acked(ack.token, !ack.error, std::chrono::steady_clock::now()),

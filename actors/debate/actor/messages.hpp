@@ -55,6 +55,8 @@ struct debate_finished {
   // Set when the debate actor itself failed (an exception, e.g. out of memory): the summary says
   // failed, and there is no machine and no receipt.
   std::string error;
+  // The cluster moved the debate to another node while it ran here: it stopped without ending.
+  bool moved = false;
 };
 
 /// The report of a debate that could not go on (its actor died and was not restarted, its writes

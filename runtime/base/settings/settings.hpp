@@ -100,6 +100,10 @@ enum class id : uint8_t {
   restart_breaker_recovery_ms,
   probe_interval_ms,
   probe_timeout_ms,
+  // cluster.* (aragora node; the nodes themselves are cluster.nodes, read by runtime/config)
+  cluster_heartbeat_interval_ms,
+  cluster_heartbeat_timeout_ms,
+  cluster_replication_factor,
   // edge.* (aragora serve; a flag given on the command line wins)
   edge_host,
   edge_port,
