@@ -145,6 +145,17 @@ api_response api::handle(const route_match& m, const api_request& r) {
       body += "]}";
       return ok(std::move(body));
     }
+    case route::cluster_nodes: {
+      auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::system_clock::now().time_since_epoch()).count();
+      return ok(cluster_body(backend_.cluster(), now));
+    }
+    case route::drain_node:
+    case route::undrain_node: {
+      bool on = m.which == route::drain_node;
+      if (auto e = backend_.drain(m.id, on)) return error_response(*e);
+      return ok("{\"success\":true,\"node\":\"" + m.id + "\",\"status\":\"" + (on ? "draining" : "up") + "\"}");
+    }
     default:
       return error_response({api_errc::not_found, "no route for " + std::string{path}});
   }

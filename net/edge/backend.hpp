@@ -30,6 +30,21 @@ struct health_report {
   std::vector<std::pair<std::string, std::string>> providers;
 };
 
+/// The cluster as the edge sees it (`aragora-admin nodes`).
+struct cluster_view {
+  struct node {
+    std::string name;
+    std::vector<std::string> roles;
+    std::string address;  // host:actor_port
+    std::string status;   // up | down | draining
+    uint32_t debates_in_flight = 0;
+    uint32_t calls_pending = 0;
+    std::optional<int64_t> since_heartbeat_ms;  // none: never heard from (or this node)
+  };
+  std::vector<node> nodes;
+  size_t orphans = 0;  // debates waiting for a worker
+};
+
 class backend {
 public:
   virtual ~backend() = default;
@@ -71,6 +86,11 @@ public:
   /// The agents a debate may name: the providers and their options.
   [[nodiscard]] virtual std::vector<debate::agent_spec> agent_catalog() = 0;
   [[nodiscard]] virtual health_report health() = 0;
+  /// The nodes (a single node: itself).
+  [[nodiscard]] virtual cluster_view cluster() = 0;
+  /// Drains a worker (it takes no new debates and finishes those it has), or undrains it;
+  /// not_found for a name that is not a worker.
+  [[nodiscard]] virtual std::optional<api_error> drain(const std::string& node, bool on) = 0;
 };
 
 }  // namespace aragora::edge

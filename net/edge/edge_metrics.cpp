@@ -44,7 +44,10 @@ std::string_view route_pattern(route r) {
       "/api/v1/debates/{id}/receipt",
       "/api/v2/receipts/{id}",
       "/api/v1/leaderboard",
-      "/api/v1/agents"};
+      "/api/v1/agents",
+      "/api/v1/cluster/nodes",
+      "/api/v1/cluster/nodes/{name}/drain",
+      "/api/v1/cluster/nodes/{name}/undrain"};
   return patterns[static_cast<size_t>(r)];
 }
 

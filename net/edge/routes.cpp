@@ -67,7 +67,7 @@ std::string_view route_name(route r) {
       "page",          "asset",          "health",          "healthz",       "readyz",
       "metrics",       "stream",         "create_debate",   "list_debates",  "get_debate",
       "debate_messages", "debate_events", "cancel_debate",  "debate_receipt", "get_receipt",
-      "leaderboard",   "agents"};
+      "leaderboard",   "agents",         "cluster_nodes",   "drain_node",    "undrain_node"};
   return names[static_cast<size_t>(r)];
 }
 
@@ -134,6 +134,26 @@ expected<route_match, api_errc> debates_routes(std::string_view method, std::str
   return not_found(path);
 }
 
+/// /cluster/nodes, /cluster/nodes/{name}/drain and /undrain.
+expected<route_match, api_errc> cluster_routes(std::string_view method, std::string_view rest,
+                                               std::string_view path) {
+  if (segment(rest) != "nodes") return not_found(path);
+  if (rest.empty()) return only(method, "GET", route::cluster_nodes);
+  auto raw = segment(rest);
+  auto name = percent_decode(raw);
+  bool valid = name && !name->empty() && name->size() <= 64 &&
+               name->find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") ==
+                   std::string::npos;
+  if (!valid)
+    return api_error{api_errc::invalid_value,
+                     "not a node name: 1 to 64 of A-Z a-z 0-9 . _ - (got '" + std::string{raw.substr(0, 80)} + "')"};
+  auto what = segment(rest);
+  if (!rest.empty()) return not_found(path);
+  if (what == "drain") return only(method, "POST", route::drain_node, std::move(*name));
+  if (what == "undrain") return only(method, "POST", route::undrain_node, std::move(*name));
+  return not_found(path);
+}
+
 expected<route_match, api_errc> receipt_route(std::string_view method, std::string_view rest,
                                               std::string_view path) {
   auto raw = segment(rest);
@@ -192,6 +212,7 @@ expected<route_match, api_errc> match_route(std::string_view method, std::string
   if (consume(rest, "receipts/")) return receipt_route(method, rest, path);
   auto head = segment(rest);
   if (head == "debates") return debates_routes(method, rest, path);
+  if (head == "cluster") return cluster_routes(method, rest, path);
   if (!rest.empty()) return not_found(path);
   if (head == "debate") return only(method, "POST", route::create_debate);
   if (head == "health") return only(method, "GET", route::health);

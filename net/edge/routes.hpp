@@ -32,8 +32,11 @@ enum class route : uint8_t {
   get_receipt,      // GET /api/v2/receipts/{rid}, /api/gauntlet/receipts/{rid}
   leaderboard,      // GET /api/v1/leaderboard, /api/v1/rankings
   agents,           // GET /api/v1/agents
+  cluster_nodes,    // GET /api/v1/cluster/nodes: each node, up or down, its load
+  drain_node,       // POST /api/v1/cluster/nodes/{name}/drain (admin)
+  undrain_node,     // POST /api/v1/cluster/nodes/{name}/undrain (admin)
 };
-inline constexpr size_t route_count = static_cast<size_t>(route::agents) + 1;
+inline constexpr size_t route_count = static_cast<size_t>(route::undrain_node) + 1;
 
 /// The client a request comes from, for the anonymous rate limit: the peer's address, except
 /// that a peer on loopback is taken to be the local reverse proxy (scripts/nginx/aragora.conf),

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "actors/debate/codec.hpp"
+#include "net/edge/backend.hpp"
 #include "aragora/v1/wire.pb.h"
 #include "runtime/base/text/utf8.hpp"
 
@@ -460,6 +461,36 @@ std::string receipt_body(const v1::Receipt& r) {
   o["timestamp"] = iso8601(r.completed_at());
   o["receipt"] = json::parse(debate::to_json(r));
   return json::serialize(o);
+}
+
+std::string cluster_body(const cluster_view& view, int64_t now_ms) {
+  json::array nodes;
+  for (const auto& n : view.nodes) {
+    json::object o;
+    o["name"] = n.name;
+    json::array roles;
+    for (const auto& r : n.roles) roles.emplace_back(r);
+    o["roles"] = std::move(roles);
+    o["status"] = n.status;
+    o["address"] = n.address;
+    o["debates_in_flight"] = n.debates_in_flight;
+    o["calls_pending"] = n.calls_pending;
+    if (n.since_heartbeat_ms) {
+      google::protobuf::Timestamp t;
+      auto at = now_ms - *n.since_heartbeat_ms;
+      t.set_seconds(at / 1000);
+      t.set_nanos(static_cast<int32_t>(at % 1000) * 1'000'000);
+      o["last_heartbeat"] = iso8601(t);
+      o["last_heartbeat_ms_ago"] = *n.since_heartbeat_ms;
+    } else {
+      o["last_heartbeat"] = nullptr;
+    }
+    nodes.emplace_back(std::move(o));
+  }
+  json::object body;
+  body["nodes"] = std::move(nodes);
+  body["orphans"] = view.orphans;
+  return json::serialize(body);
 }
 
 std::string leaderboard_body(const v1::Leaderboard& board, size_t limit) {

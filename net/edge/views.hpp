@@ -94,6 +94,11 @@ inline constexpr std::string_view binary_subprotocol = "aragora.v1.protobuf";
 /// under "receipt".
 [[nodiscard]] std::string receipt_body(const v1::Receipt& r);
 /// GET /leaderboard: "rankings" and "agents" (the same array), highest rating first.
+struct cluster_view;
+/// GET /api/v1/cluster/nodes: {"nodes": [{name, roles, status, address, debates_in_flight,
+/// calls_pending, last_heartbeat (ISO 8601 or null)}], "orphans"}; `now_ms` is the wall clock.
+[[nodiscard]] std::string cluster_body(const cluster_view& view, int64_t now_ms);
+
 [[nodiscard]] std::string leaderboard_body(const v1::Leaderboard& board, size_t limit);
 
 }  // namespace aragora::edge

@@ -104,6 +104,7 @@ struct node_options {
   std::string name;
   std::string data_dir;     // --data-dir; else the node's data_dir; else the default dir + /NAME
   std::string config_file;
+  bool list = false;
 };
 
 [[nodiscard]] int run_node(node_options o, const config::node_config& cfg);

@@ -170,7 +170,10 @@ int main(int argc, char** argv) {
   cli::node_options node;
   auto* node_cmd = app.add_subcommand(
       "node", "run one node of a cluster file (--config FILE): the edge, or a worker that joins it");
-  node_cmd->add_option("--name", node.name, "the node of cluster.nodes this process is")->required();
+  node_cmd->add_option("--name", node.name, "the node of cluster.nodes this process is");
+  node_cmd->add_flag("--list", node.list,
+                     "print the file's nodes, one per line: name, roles (a,b), host, actor port, HTTP "
+                     "port, WebSocket port (0: none), tab-separated; for scripts/cluster-up");
   node_cmd->add_option("--data-dir", node.data_dir,
                        "its store (default: the node's data_dir, else the default data dir + /cluster/NAME)");
 

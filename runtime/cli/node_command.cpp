@@ -116,6 +116,16 @@ int run_node(node_options o, const config::node_config& cfg) {
     return print_error(exit_usage, "config_no_cluster",
                        (o.config_file.empty() ? std::string{"the configuration"} : o.config_file) +
                            " names no nodes (cluster.nodes); `aragora serve` runs a single node");
+  if (o.list) {
+    for (const auto& n : cfg.cluster.nodes) {
+      std::string roles;
+      for (const auto& r : n.roles) roles += (roles.empty() ? "" : ",") + r;
+      std::cout << n.name << '\t' << roles << '\t' << n.host << '\t' << n.actor_port << '\t'
+                << n.http_port << '\t' << n.ws_port << '\n';
+    }
+    return exit_ok;
+  }
+  if (o.name.empty()) return print_error(exit_usage, "bad_usage", "aragora node needs --name NODE (or --list)");
   const auto* me = cfg.cluster.find(o.name);
   if (!me) {
     std::string names;

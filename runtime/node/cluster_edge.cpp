@@ -71,6 +71,27 @@ expected<std::unique_ptr<cluster_edge>, cluster_errc> cluster_edge::start(
     for (const auto& s : self_ptr->status().nodes) n += s.debates_in_flight;
     return n;
   };
+  hooks.status = [self_ptr] {
+    edge::cluster_view v;
+    auto s = self_ptr->status();
+    v.orphans = s.orphans;
+    for (auto& n : s.nodes) {
+      edge::cluster_view::node o;
+      o.name = std::move(n.name);
+      o.roles = std::move(n.roles);
+      o.address = std::move(n.address);
+      o.status = std::move(n.status);
+      o.debates_in_flight = n.debates_in_flight;
+      o.calls_pending = n.calls_pending;
+      if (n.since_heartbeat) o.since_heartbeat_ms = n.since_heartbeat->count();
+      v.nodes.push_back(std::move(o));
+    }
+    return v;
+  };
+  hooks.drain = [self_ptr](const std::string& node, bool on) -> std::optional<edge::api_error> {
+    if (self_ptr->drain(node, on)) return std::nullopt;
+    return edge::api_error{edge::api_errc::not_found, "no worker '" + node + "' in the cluster file"};
+  };
   backend.use_cluster(std::move(hooks));
   (void)backend.follow_running(out->unfinished_);
   // Blocking, on the caller's (main) thread: the workers join here.

@@ -468,6 +468,25 @@ std::vector<debate::agent_spec> node_backend::agent_catalog() {
   return out;
 }
 
+edge::cluster_view node_backend::cluster() {
+  if (cluster_) return cluster_->status();
+  edge::cluster_view v;
+  edge::cluster_view::node self;
+  self.name = "local";
+  self.roles = {"edge", "worker", "journal", "ranking"};
+  self.address = "";
+  self.status = "up";
+  self.debates_in_flight = static_cast<uint32_t>(node_.running_debates());
+  v.nodes.push_back(std::move(self));
+  return v;
+}
+
+std::optional<edge::api_error> node_backend::drain(const std::string& node, bool on) {
+  if (cluster_) return cluster_->drain(node, on);
+  return api_error{api_errc::not_found, "this is a single node (aragora serve): there is no worker '" + node +
+                                            "' to drain; cluster files run workers (aragora node)"};
+}
+
 edge::health_report node_backend::health() {
   edge::health_report h;
   h.running = cluster_ ? cluster_->running() : node_.running_debates();

@@ -36,6 +36,9 @@ struct cluster_hooks {
   std::function<edge::api_result<bool>(const std::string& id, const std::string& by)> cancel;
   /// Debates in flight on the workers.
   std::function<size_t()> running;
+  /// The nodes as the coordinator sees them; drains or undrains a worker.
+  std::function<edge::cluster_view()> status;
+  std::function<std::optional<edge::api_error>(const std::string& node, bool on)> drain;
 };
 
 class node_backend final : public edge::backend {
@@ -72,6 +75,8 @@ public:
   [[nodiscard]] edge::api_result<v1::Leaderboard> leaderboard(const std::string& domain) override;
   [[nodiscard]] std::vector<debate::agent_spec> agent_catalog() override;
   [[nodiscard]] edge::health_report health() override;
+  [[nodiscard]] edge::cluster_view cluster() override;
+  [[nodiscard]] std::optional<edge::api_error> drain(const std::string& node, bool on) override;
 
   /// A write of the debate is durable (the sink hears it): its version moves on, and a debate
   /// just created is in the store from now on.

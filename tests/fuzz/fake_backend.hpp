@@ -115,6 +115,8 @@ public:
   }
   std::vector<debate::agent_spec> agent_catalog() override { return default_agents(); }
   edge::health_report health() override { return {}; }
+  edge::cluster_view cluster() override { return {}; }
+  std::optional<edge::api_error> drain(const std::string& node, bool) override { return not_found(node); }
 
 private:
   static edge::api_error not_found(const std::string& id) {
