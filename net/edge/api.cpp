@@ -154,7 +154,7 @@ api_response api::handle(const route_match& m, const api_request& r) {
     case route::undrain_node: {
       bool on = m.which == route::drain_node;
       if (auto e = backend_.drain(m.id, on)) return error_response(*e);
-      return ok("{\"success\":true,\"node\":\"" + m.id + "\",\"status\":\"" + (on ? "draining" : "up") + "\"}");
+      return ok("{\"success\":true,\"node\":\"" + m.id + "\",\"drained\":" + (on ? "true" : "false") + "}");
     }
     default:
       return error_response({api_errc::not_found, "no route for " + std::string{path}});

@@ -176,7 +176,9 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
     cv.wait(lock, [&] { return stop_signal != 0; });
   }
   std::cout << "aragora serve: " << signal_name(stop_signal)
-            << ": stopping; running debates resume at the next start" << std::endl;
+            << (o.cluster_node.empty() ? ": stopping; running debates resume at the next start"
+                                       : ": stopping; the workers keep their debates and rejoin at the next start")
+            << std::endl;
   srv.stop();
   cluster.reset();
   return exit_ok;

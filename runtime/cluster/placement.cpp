@@ -50,7 +50,7 @@ bool placement::heartbeat(const std::string& node, uint32_t pending_calls, time_
   auto& v = nodes_[*i].view;
   v.pending_calls = pending_calls;
   v.last_heartbeat = now;
-  if (v.state == node_state::down) v.state = node_state::up;
+  if (v.state == node_state::down) v.state = v.drained ? node_state::draining : node_state::up;
   reindex(*i);
   return true;
 }
@@ -151,8 +151,8 @@ bool placement::drain(const std::string& node, bool on) {
   if (!i) return false;
   unindex(*i);
   auto& v = nodes_[*i].view;
-  if (on && v.state == node_state::up) v.state = node_state::draining;
-  if (!on && v.state == node_state::draining) v.state = node_state::up;
+  v.drained = on;
+  if (v.state != node_state::down) v.state = on ? node_state::draining : node_state::up;
   reindex(*i);
   return true;
 }

@@ -3,7 +3,7 @@
 // no clock of its own (the caller passes the time), so it is tested and simulated at 1,000 nodes.
 //
 // A debate goes to the live, undrained worker with the fewest debates (ties: fewer agent calls
-// pending at its last heartbeat, then the name). Every placement carries an epoch: a debate that
+// pending at its last heartbeat, then the order of the cluster file). Every placement carries an epoch: a debate that
 // moves gets the next one, and the journal refuses appends from an older one (fencing). Only a
 // lost node's debates move; a debate with nowhere to go waits (orphaned) until a worker is back.
 
@@ -34,6 +34,7 @@ struct node_view {
   node_state state = node_state::down;
   uint32_t debates = 0;        // placed here and not finished
   uint32_t pending_calls = 0;  // at its last heartbeat
+  bool drained = false;        // an operator drained it: draining whenever it is alive
   std::optional<std::chrono::steady_clock::time_point> last_heartbeat;
 };
 
@@ -63,6 +64,7 @@ public:
   /// The debate ended (or failed); false when it was not placed.
   bool finished(const std::string& debate);
   /// A draining worker takes no new debates and keeps those it has; false for an unknown node.
+  /// Remembered while the worker is down: it comes back draining.
   bool drain(const std::string& node, bool on);
 
   [[nodiscard]] std::optional<assignment> where(const std::string& debate) const;

@@ -58,7 +58,7 @@ struct cluster_node {
   uint16_t http_port = 0;   // edges: the API, the page, /metrics
   uint16_t ws_port = 0;     // edges: the WebSocket stream
   std::vector<std::string> roles;  // edge, worker, journal, ranking
-  std::string data_dir;     // empty: the CLI's default data dir + "/" + name
+  std::string data_dir;     // empty: the CLI's default data dir + "/cluster/" + name
   int line = 0;             // where the file names it, for messages
 
   [[nodiscard]] bool has(std::string_view role) const;

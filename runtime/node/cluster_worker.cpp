@@ -53,6 +53,10 @@ struct replicated_write {
 };
 
 struct replicating_state {
+  // Declared, so the struct is no aggregate: CAF 0.17 builds a state from the actor's own
+  // pointer when it can, and C++20 would aggregate-initialise the first member (an actor
+  // handle) with it, making the actor its own local writer.
+  replicating_state() = default;
   caf::actor local;
   std::shared_ptr<worker_link> link;
   uint64_t next_token = 1;
@@ -171,6 +175,10 @@ caf::behavior replicating_writer(replicating_self self, caf::actor local,
 // -- the worker agent ----------------------------------------------------------------------------
 
 struct agent_state {
+  // Declared, so the struct is no aggregate: CAF 0.17 builds a state from the actor's own
+  // pointer when it can, and C++20 would aggregate-initialise the first member (an actor
+  // handle) with it, making the actor its own edge.
+  agent_state() = default;
   caf::actor edge;
 };
 

@@ -10,6 +10,7 @@
 #include "net/edge/stream_hub.hpp"
 #include "net/edge/views.hpp"
 #include "net/wire/envelope.hpp"
+#include "runtime/base/defaults.hpp"
 #include "runtime/base/log/log.hpp"
 #include "runtime/cluster/placement.hpp"
 #include "runtime/node/cluster_messages.hpp"
@@ -215,7 +216,9 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
           lose(self, name,
                "silent for more than " + std::to_string(st.opts.cluster.heartbeat_timeout.count()) + " ms",
                journal, hub);
-        if (!st.grace_over && now - st.started >= st.opts.cluster.heartbeat_timeout) {
+        // The grace: a worker retrying its connection (at most join_retry_cap apart) has had
+        // time to come back and claim its debates before they are moved.
+        if (!st.grace_over && now - st.started >= st.opts.cluster.heartbeat_timeout + defaults::join_retry_cap) {
           st.grace_over = true;
           if (st.pl.orphans() > 0)
             log::info("cluster", st.pl.orphans(), " debates unclaimed by their workers: moving them");
@@ -260,8 +263,15 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
             .then([promise](envelope& placed) mutable { promise.deliver(std::move(placed)); },
                   [=](caf::error& err) mutable {
                     // It may have started there all the same: fence it before giving up.
+                    // A request, not a send: an error answering a send would reach this actor's
+                    // default error handler, which stops it.
                     (void)self->state.pl.finished(id);
-                    self->send(journal, handover_atom::value, id, uint64_t{2});
+                    self->request(journal, handover_timeout, handover_atom::value, id, uint64_t{2})
+                        .then([](envelope&) {},
+                              [=](caf::error& fence_err) {
+                                log::warn("cluster", "fencing ", id, " after a failed placement: ",
+                                          self->system().render(fence_err));
+                              });
                     promise.deliver(cluster_error("worker " + a->node + " did not take the debate: " +
                                                   self->system().render(err)));
                   });

@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "actors/debate/actor/messages.hpp"
+#include "actors/debate/store/list_index.hpp"
 #include "actors/debate/store/persistence.hpp"
 #include "actors/ranking/ranking.hpp"
 #include "net/wire/envelope.hpp"
@@ -35,6 +36,10 @@ struct pending_handover {
 };
 
 struct journal_state {
+  // Declared, so the struct is no aggregate: CAF 0.17 builds a state from the actor's own
+  // pointer when it can, and C++20 would aggregate-initialise the first member (an actor
+  // handle) with it, making the actor its own coordinator.
+  journal_state() = default;
   caf::actor coordinator;
   epoch_table epochs;
   storage::writer_actor writer;
@@ -234,13 +239,11 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self, std::shared_ptr<
 std::vector<std::pair<std::string, uint64_t>> unfinished_debates(storage::store& db,
                                                                  const epoch_table& epochs) {
   std::vector<std::pair<std::string, uint64_t>> out;
-  auto records = debate::load_records(db);
-  if (!records.ok()) {
-    log::warn("journal", "reading the debates: ", records.error().message);
-    return out;
-  }
-  for (const auto& r : records.value())
-    if (r.status() == v1::Status::running) out.emplace_back(r.spec().id(), epochs.of(r.spec().id()));
+  std::vector<std::pair<std::string, std::string>> unreadable;
+  // Through the running index: one damaged record must not leave every other debate unadopted.
+  for (const auto& r : debate::running_records(db, unreadable))
+    out.emplace_back(r.spec().id(), epochs.of(r.spec().id()));
+  for (const auto& [key, why] : unreadable) log::warn("journal", "reading the debates (", key, "): ", why);
   return out;
 }
 

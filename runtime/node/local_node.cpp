@@ -294,48 +294,6 @@ void local_node::observe_durability(caf::actor observer) {
   impl_->services->durability_observer = std::move(observer);
 }
 
-namespace {
-
-/// The records of the debates still running: through the index's `running` entries, a page at a
-/// time, so a resume reads what it resumes and not every debate ever stored. A store without
-/// the index (an older schema opened read-only) is read whole instead.
-std::vector<v1::DebateRecord> running_records(
-    storage::store& db, std::vector<std::pair<std::string, std::string>>& unreadable) {
-  std::vector<v1::DebateRecord> out;
-  storage::scan_report damaged;
-  debate::list_query q;
-  q.status = debate::list_status::running;
-  q.limit = defaults::max_list_limit;
-  for (;;) {
-    debate::list_page page;
-    auto err = debate::list_debates(db, q, page);
-    if (page.scanned) {  // no index: every record, as before schema 2
-      out.clear();
-      damaged = {};
-      err = debate::load_records(db, out, damaged);
-      std::erase_if(out, [](const auto& r) { return r.status() != v1::Status::running; });
-      if (err) unreadable.emplace_back("*", err->message);
-      break;
-    }
-    damaged.unreadable += page.unreadable.unreadable;
-    if (damaged.first_key.empty()) damaged.first_key = page.unreadable.first_key;
-    for (auto& r : page.records) out.push_back(std::move(r));
-    if (err) {
-      unreadable.emplace_back("*", err->message);
-      break;
-    }
-    // Resuming does not change a running debate's entry, so the next page starts right here.
-    if (!page.more || q.offset > UINT32_MAX - q.limit) break;
-    q.offset += q.limit;
-  }
-  if (damaged.unreadable > 0)
-    unreadable.emplace_back("*",
-                            storage::unreadable_error(storage::cf::debates, damaged).message);
-  return out;
-}
-
-}  // namespace
-
 local_node::resumed local_node::resume_unfinished(caf::actor owner,
                                                   debate::finish_report report,
                                                   const std::string& actor,
@@ -344,7 +302,7 @@ local_node::resumed local_node::resume_unfinished(caf::actor owner,
   auto& db = impl_->db;
   if (!db) return out;
   // The readable debates are resumed even if others cannot be read; those are reported.
-  std::vector<v1::DebateRecord> records = running_records(*db, out.unreadable);
+  std::vector<v1::DebateRecord> records = debate::running_records(*db, out.unreadable);
   for (const auto& r : records) {
     if (r.status() != v1::Status::running) continue;
     const auto& id = r.spec().id();

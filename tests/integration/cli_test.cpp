@@ -6,8 +6,10 @@
 #include <cstdlib>
 #include <functional>
 #include <fstream>
+#include <thread>
 
 #include "actors/debate/codec.hpp"
+#include "tests/support/child_process.hpp"
 #include "tests/support/json.hpp"
 #include "tests/support/subprocess.hpp"
 
@@ -353,11 +355,22 @@ TEST(History, AskedDebatesAreListedAndShownFromTheDataDir) {
 
 TEST(History, AKilledDebateIsResumedWithoutRepeatingItsCompletedSteps) {
   auto dir = test::temp_path("resume");
-  // 5 rounds of 3 steps at 200 ms: killed after about 1.2 s, mid-debate.
-  auto killed = run("timeout -s KILL 1.2 " + bin +
-                    " ask 'Should we adopt Kubernetes?' --rounds 5 --early-stop off "
-                    "--latency-ms 200 --data-dir " + dir);
-  EXPECT_EQ(killed.code, 128 + 9) << killed.out;
+  // 5 rounds of 3 steps at 200 ms, killed once round 2 has begun: mid-debate, with round 1
+  // on disk. Paced by its output rather than a clock, which a slower build (ASan) outruns.
+  {
+    test::child_process ask{bin, {"ask", "Should we adopt Kubernetes?", "--rounds", "5", "--early-stop", "off",
+                                  "--latency-ms", "200", "--data-dir", dir}};
+    bool round_two = false;
+    while (auto line = ask.read_line(std::chrono::seconds{30}))
+      if (line->find("-- Round 2 --") != std::string::npos) {
+        round_two = true;
+        break;
+      }
+    ASSERT_TRUE(round_two) << "the debate never reached round 2";
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+    ask.signal(SIGKILL);
+    EXPECT_EQ(ask.wait(std::chrono::seconds{10}), 128 + 9);
+  }
   auto before = list_json(dir).fields().at("debates").list_value();
   ASSERT_EQ(before.values_size(), 1);
   EXPECT_EQ(before.values(0).struct_value().fields().at("status").string_value(), "running");

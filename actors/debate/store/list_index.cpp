@@ -5,6 +5,7 @@
 #include <unordered_set>
 
 #include "actors/debate/codec.hpp"
+#include "actors/debate/store/persistence.hpp"
 #include "storage/record.hpp"
 
 namespace aragora::debate {
@@ -343,6 +344,41 @@ storage::result<index_check> check_index(storage::store& db) {
     problem("entry '" + storage::printable_key(key) + "' matches no record");
   }
   return c;
+}
+
+std::vector<v1::DebateRecord> running_records(
+    storage::store& db, std::vector<std::pair<std::string, std::string>>& unreadable) {
+  std::vector<v1::DebateRecord> out;
+  storage::scan_report damaged;
+  list_query q;
+  q.status = list_status::running;
+  q.limit = defaults::max_list_limit;
+  for (;;) {
+    list_page page;
+    auto err = list_debates(db, q, page);
+    if (page.scanned) {  // no index: every record, as before schema 2
+      out.clear();
+      damaged = {};
+      err = load_records(db, out, damaged);
+      std::erase_if(out, [](const auto& r) { return r.status() != v1::Status::running; });
+      if (err) unreadable.emplace_back("*", err->message);
+      break;
+    }
+    damaged.unreadable += page.unreadable.unreadable;
+    if (damaged.first_key.empty()) damaged.first_key = page.unreadable.first_key;
+    for (auto& r : page.records) out.push_back(std::move(r));
+    if (err) {
+      unreadable.emplace_back("*", err->message);
+      break;
+    }
+    // Resuming does not change a running debate's entry, so the next page starts right here.
+    if (!page.more || q.offset > UINT32_MAX - q.limit) break;
+    q.offset += q.limit;
+  }
+  if (damaged.unreadable > 0)
+    unreadable.emplace_back("*",
+                            storage::unreadable_error(storage::cf::debates, damaged).message);
+  return out;
 }
 
 }  // namespace aragora::debate

@@ -20,6 +20,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "aragora/v1/debate.pb.h"
@@ -95,6 +96,12 @@ struct list_page {
 [[nodiscard]] std::optional<storage::store_error> list_debates(storage::store& db,
                                                                const list_query& q,
                                                                list_page& out);
+
+/// The records of the debates still running, through the index's `running` entries a page at a
+/// time (a store without the index is read whole). Unreadable records and a failed scan are
+/// added to `unreadable` as (key, why) and skipped: one damaged record hides no other.
+[[nodiscard]] std::vector<v1::DebateRecord> running_records(
+    storage::store& db, std::vector<std::pair<std::string, std::string>>& unreadable);
 
 /// The upgrade of a store an older schema wrote (store_options::upgrade): builds the index of
 /// every record, and returns a note saying so. A record that does not parse has no time or

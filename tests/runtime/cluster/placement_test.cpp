@@ -130,6 +130,22 @@ TEST(placement, a_draining_worker_takes_nothing_new_and_keeps_its_debates) {
   EXPECT_FALSE(p.drain("nobody", true));
 }
 
+TEST(placement, a_drain_outlives_the_workers_loss_and_return) {
+  auto p = with_workers({"a", "b"});
+  EXPECT_TRUE(p.drain("a", true));
+  (void)p.node_lost("a");
+  EXPECT_EQ(p.node("a")->state, node_state::down);
+  p.heartbeat("a", 0, {});  // back, still drained
+  EXPECT_EQ(p.node("a")->state, node_state::draining);
+  EXPECT_EQ(p.place("d1")->node, "b");
+  (void)p.node_lost("a");
+  EXPECT_TRUE(p.drain("a", false));  // undrained while down: comes back taking work
+  EXPECT_EQ(p.node("a")->state, node_state::down);
+  p.heartbeat("a", 0, {});
+  EXPECT_EQ(p.node("a")->state, node_state::up);
+  EXPECT_EQ(p.place("d2")->node, "a");
+}
+
 TEST(placement, adopted_debates_keep_their_node_and_epoch) {
   auto p = with_workers({"a", "b"});
   p.adopt("d1", "b", 5);
