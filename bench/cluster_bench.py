@@ -13,7 +13,7 @@ from the first create to the last debate ended); each debate's latency = complet
 created_at of its record (the edge's clock, ms). Mock agents answer at once (--latency-ms 0) so
 that the runtime is what is measured; the client runs on the same two cores as the servers.
 
-Failover: K debates of 40 rounds at 50 ms per call on the cluster; SIGKILL of the worker holding
+Failover: K debates of 12 rounds at 100 ms per call on the cluster; SIGKILL of the worker holding
 most; then, per debate that was there, the time until its event log grows again (polled every
 10 ms): the first resumed step. Detection (heartbeat timeout or the lost connection) is in it.
 """
@@ -145,9 +145,20 @@ class servers:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def running(c):
-    status, body = c.call("GET", "/api/v1/debates?status=running&limit=1")
-    return body.get("total", 0) if status == 200 else -1
+def ended(c):
+    """Debates completed or failed, counted page by page (the list says has_more, not a total)."""
+    n = 0
+    for status_name in ("completed", "failed"):
+        offset = 0
+        while True:
+            status, body = c.call("GET", f"/api/v1/debates?status={status_name}&limit=500&offset={offset}")
+            if status != 200:
+                break
+            n += body.get("count", 0)
+            if not body.get("has_more"):
+                break
+            offset += 500
+    return n
 
 
 def throughput_run(mode, n, clients):
@@ -173,7 +184,8 @@ def throughput_run(mode, n, clients):
             t.join()
         created = time.time() - t0
         c = client(s.http)
-        while running(c) != 0:
+        deadline = time.time() + 300
+        while ended(c) < len(ids) and time.time() < deadline:
             time.sleep(0.02)
         wall = time.time() - t0
         cpu = s.cpu_seconds() - cpu0
@@ -208,12 +220,12 @@ def pct(xs, p):
 
 
 def failover_run(k):
-    s = servers("cluster", 50)
+    s = servers("cluster", 100)
     try:
         c = client(s.http)
         ids = []
         for _ in range(k):
-            status, body = c.call("POST", "/api/v1/debates", dict(W, rounds=40))
+            status, body = c.call("POST", "/api/v1/debates", dict(W, rounds=12))
             if status == 200:
                 ids.append(body["debate_id"])
         time.sleep(1.0)  # a few steps committed

@@ -257,13 +257,14 @@ TEST(Cluster, ADebateIsPlacedOnAWorkerAndStreamedThroughTheEdge) {
 }
 
 struct tally {
-  int debates = 0, completed = 0, lost = 0, rewritten = 0, gaps = 0;
+  int debates = 0, completed = 0, lost = 0, rewritten = 0, gaps = 0, notices = 0;
   std::vector<double> detect_ms;
 };
 
 void print(const char* what, const tally& t) {
-  std::printf("[ cluster ] %s: %d debates, %d completed, %d lost, %d steps re-run, %d streams with a gap",
-              what, t.debates, t.completed, t.lost, t.rewritten, t.gaps);
+  std::printf("[ cluster ] %s: %d debates, %d completed, %d lost, %d steps re-run, %d streams with a gap, "
+              "%d node_down notices seen",
+              what, t.debates, t.completed, t.lost, t.rewritten, t.gaps, t.notices);
   if (!t.detect_ms.empty()) {
     auto worst = *std::max_element(t.detect_ms.begin(), t.detect_ms.end());
     std::printf(", detection worst %.0f ms", worst);
@@ -331,6 +332,7 @@ void failover_rounds(cluster& c, int rounds, const char* what,
       bool stream_ok = ended[i] && !streams[i].empty();
       for (size_t k = 0; stream_ok && k < streams[i].size(); ++k) stream_ok = streams[i][k] == static_cast<int64_t>(k + 1);
       if (!stream_ok) ++t.gaps;
+      if (node_down[i]) ++t.notices;
       EXPECT_TRUE(stream_ok) << id << ": the resuming subscriber missed or repeated an event";
     }
     recover(victim);
@@ -348,6 +350,9 @@ TEST(Cluster, AWorkerKilledMidDebateLosesNothingTenTimesOver) {
       [&](const std::string& victim) { c.start(victim); }, t);
   EXPECT_EQ(t.lost, 0);
   EXPECT_EQ(t.rewritten, 0);
+  // A subscriber connected when its debate moved is told (one that was reconnecting just then
+  // is not: notices are not replayed); over ten rounds some always are.
+  EXPECT_GT(t.notices, 0) << "no subscriber saw a node_down notice";
   for (auto ms : t.detect_ms) EXPECT_LE(ms, 3000) << "a killed worker is detected within 3 s";
 }
 
