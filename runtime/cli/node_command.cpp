@@ -41,13 +41,14 @@ int run_worker(const node_options& o, const config::node_config& cfg, const conf
   role.wrap_writer = [link](caf::actor_system& sys, caf::actor local) {
     return node::spawn_replicating_writer(sys, std::move(local), link);
   };
-  node::local_node node{cfg, *key, db, role};
-  auto& sys = node.system();
-
+  // Before the node: the agent's on_edge_lost uses them until the node's actors are gone.
   std::mutex mtx;
   std::condition_variable cv;
   bool lost = false;
   int stop_signal = 0;
+  node::local_node node{cfg, *key, db, role};
+  auto& sys = node.system();
+
   node::worker_options wo;
   wo.name = me.name;
   wo.heartbeat_interval = cfg.cluster.heartbeat_interval;

@@ -238,8 +238,12 @@ caf::behavior worker_agent(agent_self self, local_node* node, std::shared_ptr<st
                                 : std::string{});
                 },
                 [=](caf::error& err) {
-                  log::warn("cluster", opts.name, ": the edge refused to let this node join: ",
-                            self->system().render(err));
+                  // Unanswered or refused: ask again (still connected, so no new connection).
+                  log::warn("cluster", opts.name, ": the edge did not let this node join (",
+                            self->system().render(err), "); asking again in ",
+                            defaults::join_retry_cap.count(), " s");
+                  if (self->state.edge == edge)
+                    self->delayed_send(self, defaults::join_retry_cap, connect_atom::value, edge);
                 });
       },
       [=](tick_atom) {

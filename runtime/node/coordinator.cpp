@@ -23,6 +23,7 @@ using wire::envelope;
 using clock = std::chrono::steady_clock;
 
 constexpr auto handover_timeout = std::chrono::seconds{30};
+constexpr uint32_t max_move_attempts = 20;  // at one try per tick: about 5 s
 constexpr auto place_timeout = std::chrono::seconds{10};
 
 struct worker_entry {
@@ -37,6 +38,11 @@ struct coordinator_state {
   std::unordered_map<caf::actor_addr, std::string> by_addr;
   std::unordered_set<std::string> moving;  // handovers in flight
   std::unordered_set<std::string> retry;   // moves to try again at the next tick
+  // Moves that failed, per debate (erased when one succeeds or the debate ends): bounded by the
+  // debates placed. A debate whose log cannot be handed over (its worker died before its first
+  // step reached the journal, or the log does not load) ends failed after max_move_attempts.
+  std::unordered_map<std::string, uint32_t> failed_moves;
+  caf::actor sink;
   clock::time_point started;
   bool grace_over = false;
 };
@@ -65,9 +71,11 @@ void move(self_ptr self, cluster::assignment a, std::string from, caf::actor jou
           [=](envelope& log) {
             auto& st = self->state;
             auto now_at = st.pl.where(a.debate);
-            // Ended meanwhile, or moved again: nothing to send.
+            // Ended meanwhile: nothing to send. Moved again (its target was lost too): that move
+            // found this one in flight and returned, so it is made at the next tick.
             if (!now_at || now_at->node != a.node) {
               st.moving.erase(a.debate);
+              if (now_at && !now_at->node.empty()) st.retry.insert(a.debate);
               return;
             }
             auto epoch = log->place_debate().epoch();
@@ -81,10 +89,15 @@ void move(self_ptr self, cluster::assignment a, std::string from, caf::actor jou
             self->request(w->second.handle, place_timeout, place_atom::value, log)
                 .then(
                     [=](envelope&) {
-                      self->state.moving.erase(a.debate);
+                      auto& st = self->state;
+                      st.moving.erase(a.debate);
+                      st.failed_moves.erase(a.debate);
                       log::info("cluster", "debate ", a.debate, " resumed on ", a.node, " (epoch ",
                                 epoch, ", from ", from, ")");
                       notice(hub, a.debate, from, a.node, epoch);
+                      // Lost again while it was being placed there: its new place gets it next.
+                      auto now = st.pl.where(a.debate);
+                      if (now && now->node != a.node && !now->node.empty()) st.retry.insert(a.debate);
                     },
                     [=](caf::error& err) {
                       self->state.moving.erase(a.debate);
@@ -94,8 +107,18 @@ void move(self_ptr self, cluster::assignment a, std::string from, caf::actor jou
                     });
           },
           [=](caf::error& err) {
-            self->state.moving.erase(a.debate);
-            self->state.retry.insert(a.debate);
+            auto& st = self->state;
+            st.moving.erase(a.debate);
+            if (++st.failed_moves[a.debate] >= max_move_attempts) {
+              st.failed_moves.erase(a.debate);
+              (void)st.pl.finished(a.debate);
+              log::error("cluster", "debate ", a.debate, " could not be handed over ", max_move_attempts,
+                         " times (", self->system().render(err), "): it ends failed");
+              self->send(st.sink, debate::failed_report(a.debate, "its worker was lost and its log could not be "
+                                                                  "handed over: " + self->system().render(err)));
+              return;
+            }
+            st.retry.insert(a.debate);
             log::warn("cluster", "handover of ", a.debate, " failed: ", self->system().render(err),
                       "; retrying");
           });
@@ -136,6 +159,7 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
                           caf::actor sink, edge::stream_hub* hub) {
   auto& st = self->state;
   st.opts = std::move(opts);
+  st.sink = sink;
   st.started = clock::now();
   for (const auto& n : st.opts.cluster.nodes)
     if (n.has("worker")) st.pl.add_node(n.name);
@@ -234,6 +258,7 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
       [=](ended_atom, const std::string& id) {
         self->state.pl.finished(id);
         self->state.retry.erase(id);
+        self->state.failed_moves.erase(id);
       },
       [=](report_atom, envelope& e) {
         // A worker's debate died without its end reaching the journal: it ends failed.
@@ -241,6 +266,12 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
         auto done = debate::from_proto(e->debate_report());
         if (!done.ok()) return;
         const auto& d = done.value();
+        // Only from the worker it is placed on: a worker that woke up after its debates moved
+        // must not fail one that runs elsewhere now.
+        auto& st = self->state;
+        auto from = st.by_addr.find(self->current_sender() ? self->current_sender()->address() : caf::actor_addr{});
+        auto at = st.pl.where(d.id);
+        if (from == st.by_addr.end() || !at || at->node != from->second) return;
         if (self->state.pl.finished(d.id))
           self->send(sink, debate::failed_report(d.id, d.error.empty() ? "its worker failed it" : d.error));
       },
