@@ -152,6 +152,10 @@ int run_resume(const history_options& o, const config::node_config& cfg) {
     for (const auto& id : resumed.ids) report.add_debates(id);
     for (const auto& [id, why] : resumed.unreadable) report.add_unreadable(id + ": " + why);
     report.set_resumed(static_cast<uint32_t>(resumed.ids.size()));
+    // Progress for a person (and the moment a Ctrl-C cancels debates rather than the start-up).
+    if (!o.json && !resumed.ids.empty())
+      std::cout << "Resuming " << resumed.ids.size() << " unfinished debate" << (resumed.ids.size() == 1 ? "" : "s")
+                << "..." << std::endl;
     size_t received = 0;
     self->receive_for(received, resumed.ids.size())([&](debate::debate_finished& f) {
       if (debate::ended_badly(f.summary.status))

@@ -280,6 +280,12 @@ caf::behavior worker_agent(agent_self self, local_node* node, std::shared_ptr<st
             return envelope{std::move(reply)};
           }
         }
+        // Released here (it moved away) but its actor has not stopped yet: a new one now would
+        // share the debate's epoch with it, and the old one could still write a step. The edge
+        // places it again at its next tick.
+        if (node->is_running(id))
+          return wire::make_error(wire::wire_errc::unreadable_message,
+                                  "debate " + id + " is still stopping on " + opts.name + "; place it again shortly");
         if (!moved) {
           auto spec = std::make_shared<const debate::debate_spec>(debate::from_proto(p.spec()));
           {

@@ -282,6 +282,8 @@ bool local_node::cancel(const std::string& id, const std::string& reason, const 
   return impl_->running.cancel(id, reason, by);
 }
 
+bool local_node::is_running(const std::string& id) { return impl_->running.find(id).has_value(); }
+
 caf::actor local_node::ranking() {
   return impl_->services->ranking ? impl_->services->ranking->get() : caf::actor{};
 }

@@ -96,6 +96,10 @@ public:
   /// false when it is not running on this node. Callable from any thread.
   bool cancel(const std::string& id, const std::string& reason, const std::string& by);
 
+  /// Whether a debate actor for `id` is alive here (running, or cancelled and still stopping).
+  /// Callable from any thread.
+  [[nodiscard]] bool is_running(const std::string& id);
+
   /// The ranking actor as it runs now (it answers (ranking::leaderboard_atom, domain)); null
   /// without a store.
   [[nodiscard]] caf::actor ranking();

@@ -210,6 +210,19 @@ std::vector<std::string> node_backend::follow_running(const std::vector<std::str
 
 debate::debate_spec node_backend::base_spec() { return config::default_spec(cfg_); }
 
+v1::DebateSpec node_backend::register_new(debate::debate_spec& spec) {
+  spec.id = node_.next_debate_id();
+  auto proto = debate::to_proto(spec);
+  {
+    std::lock_guard<std::mutex> lock{mtx_};
+    starting_[spec.id] = proto;
+    versions_[spec.id] = ++next_version_;
+    ++list_version_;
+  }
+  hub_.open(spec.id);
+  return proto;
+}
+
 edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
   if (auto missing = agent::check_keys(spec.agents, cfg_.llm))
     return api_error{api_errc::invalid_value, missing->message};
@@ -220,15 +233,7 @@ edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
     return api_error{api_errc::at_capacity,
                      "the node is at capacity (" + std::to_string(running) +
                          " debates running within its memory budget); retry later"};
-  spec.id = node_.next_debate_id();
-  auto proto = debate::to_proto(spec);
-  {
-    std::lock_guard<std::mutex> lock{mtx_};
-    starting_[spec.id] = proto;
-    versions_[spec.id] = ++next_version_;
-    ++list_version_;
-  }
-  hub_.open(spec.id);
+  auto proto = register_new(spec);
   debate_metrics::get().started.inc();
   (void)node_.start_debate(std::make_shared<const debate::debate_spec>(std::move(spec)), sink_,
                            {sink_}, debate::finish_report::full);
@@ -236,15 +241,7 @@ edge::api_result<v1::DebateSpec> node_backend::start(debate::debate_spec spec) {
 }
 
 edge::api_result<v1::DebateSpec> node_backend::start_on_worker(debate::debate_spec spec) {
-  spec.id = node_.next_debate_id();
-  auto proto = debate::to_proto(spec);
-  {
-    std::lock_guard<std::mutex> lock{mtx_};
-    starting_[spec.id] = proto;
-    versions_[spec.id] = ++next_version_;
-    ++list_version_;
-  }
-  hub_.open(spec.id);
+  auto proto = register_new(spec);
   if (auto err = cluster_->place(proto)) {
     {
       std::lock_guard<std::mutex> lock{mtx_};

@@ -92,6 +92,8 @@ public:
 
 private:
   [[nodiscard]] edge::api_result<v1::DebateSpec> start_on_worker(debate::debate_spec spec);
+  /// Gives a new debate its id and lists it as starting (and opens its stream): its spec.
+  v1::DebateSpec register_new(debate::debate_spec& spec);
 
   local_node& node_;
   std::shared_ptr<storage::store> db_;

@@ -33,17 +33,21 @@ using clock_type = std::chrono::steady_clock;
 
 const std::string bin = ARAGORA_BIN;
 
-/// A port free now (the kernel's choice for port 0).
+/// A port free now (the kernel's choice for port 0), never one this process was given before:
+/// the kernel may hand a just-closed port out again at once, and a cluster file needs distinct ones.
 uint16_t free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+  static std::set<uint16_t> given;
+  for (;;) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    socklen_t len = sizeof a;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+    ::close(fd);
+    if (given.insert(ntohs(a.sin_port)).second) return ntohs(a.sin_port);
+  }
 }
 
 json::object parse(const std::string& body) {
@@ -205,6 +209,20 @@ private:
   std::map<std::string, size_t> rewritten_;
 };
 
+/// Waits (60 s at most) until every debate has ended, reading their events all the while.
+void wait_until_ended(const cluster& c, const std::vector<std::string>& ids, event_watch& watch) {
+  auto deadline = clock_type::now() + 60s;
+  std::set<std::string> done;
+  while (done.size() < ids.size() && clock_type::now() < deadline) {
+    for (const auto& id : ids) {
+      (void)watch.poll(c, id);
+      auto s = c.debate_status(id);
+      if (s != "running" && !s.empty()) done.insert(id);
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+}
+
 /// Follows a debate over the edge's WebSocket, dropping the connection now and then and resuming
 /// by seq, as a client that loses its network would; the seqs it got, in order.
 std::vector<int64_t> follow(uint16_t port, const std::string& id, std::chrono::seconds limit,
@@ -307,16 +325,7 @@ void failover_rounds(cluster& c, int rounds, const char* what,
     }
     t.detect_ms.push_back(std::chrono::duration<double, std::milli>(clock_type::now() - lost_at).count());
     // Everything finishes on the other worker.
-    auto deadline = clock_type::now() + 60s;
-    std::set<std::string> done;
-    while (done.size() < ids.size() && clock_type::now() < deadline) {
-      for (const auto& id : ids) {
-        (void)watch.poll(c, id);
-        auto s = c.debate_status(id);
-        if (s != "running" && !s.empty()) done.insert(id);
-      }
-      std::this_thread::sleep_for(50ms);
-    }
+    wait_until_ended(c, ids, watch);
     for (auto& f : followers) f.join();
     for (size_t i = 0; i < ids.size(); ++i) {
       const auto& id = ids[i];
@@ -395,16 +404,7 @@ TEST(Cluster, TheJournalNodeKilledAndRestartedMidDebateLosesNothing) {
     c.kill("edge");
     std::this_thread::sleep_for(500ms);
     c.start("edge");
-    auto deadline = clock_type::now() + 60s;
-    std::set<std::string> done;
-    while (done.size() < ids.size() && clock_type::now() < deadline) {
-      for (const auto& id : ids) {
-        (void)watch.poll(c, id);
-        auto s = c.debate_status(id);
-        if (s != "running" && !s.empty()) done.insert(id);
-      }
-      std::this_thread::sleep_for(50ms);
-    }
+    wait_until_ended(c, ids, watch);
     for (const auto& id : ids) {
       ++t.debates;
       auto s = c.debate_status(id);
