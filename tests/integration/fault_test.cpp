@@ -590,8 +590,15 @@ TEST_F(Fault, SigtermStopsABenchmarkCleanlyAndExits143) {
   auto dir = path("data");
   background bench{"benchmark --debates 100000 --concurrent 100 --latency-ms 50 --storage rocksdb "
                    "--json --data-dir " + dir};
-  for (int i = 0; i < 500 && !fs::exists(dir + "/CURRENT"); ++i) std::this_thread::sleep_for(10ms);
-  std::this_thread::sleep_for(1500ms);
+  // Once debates are on disk (`list` reads the store beside the writer), then mid-run: a clock
+  // alone fired before the first debate under ASan, whose start-up is several times slower.
+  auto until = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < until) {
+    auto r = run(bin + " list --json --data-dir " + sh_quote(dir));
+    if (r.code == 0 && test::parse_json<v1::DebateList>(r.out).debates_size() > 0) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  std::this_thread::sleep_for(500ms);
   bench.signal(SIGTERM);
   EXPECT_EQ(bench.wait(), 143) << bench.err();
   // The report of what ran is still printed.
