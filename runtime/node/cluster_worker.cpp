@@ -55,7 +55,7 @@ struct replicated_write {
 struct replicating_state {
   // Declared, so the struct is no aggregate: CAF 0.17 builds a state from the actor's own
   // pointer when it can, and C++20 would aggregate-initialise the first member (an actor
-  // handle) with it, making the actor its own local writer.
+  // handle) with it, making the actor its own local writer (agent_state and journal_state too).
   replicating_state() = default;
   caf::actor local;
   std::shared_ptr<worker_link> link;
@@ -175,10 +175,7 @@ caf::behavior replicating_writer(replicating_self self, caf::actor local,
 // -- the worker agent ----------------------------------------------------------------------------
 
 struct agent_state {
-  // Declared, so the struct is no aggregate: CAF 0.17 builds a state from the actor's own
-  // pointer when it can, and C++20 would aggregate-initialise the first member (an actor
-  // handle) with it, making the actor its own edge.
-  agent_state() = default;
+  agent_state() = default;  // no aggregate: see replicating_state
   caf::actor edge;
 };
 

@@ -36,10 +36,7 @@ struct pending_handover {
 };
 
 struct journal_state {
-  // Declared, so the struct is no aggregate: CAF 0.17 builds a state from the actor's own
-  // pointer when it can, and C++20 would aggregate-initialise the first member (an actor
-  // handle) with it, making the actor its own coordinator.
-  journal_state() = default;
+  journal_state() = default;  // no aggregate: see replicating_state (cluster_worker.cpp)
   caf::actor coordinator;
   epoch_table epochs;
   storage::writer_actor writer;
