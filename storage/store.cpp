@@ -738,6 +738,19 @@ std::optional<store_error> store::compact_all() {
   return std::nullopt;
 }
 
+uint64_t store::sst_bytes() {
+  std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
+  if (!impl_->db) return 0;
+  uint64_t total = 0;
+  for (auto family : all_cfs) {
+    uint64_t v = 0;
+    if (auto* h = impl_->handle(family);
+        h && impl_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &v))
+      total += v;
+  }
+  return total;
+}
+
 uint64_t store::count_keys(cf family) {
   std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
   if (!impl_->db || !impl_->handle(family)) return 0;

@@ -196,6 +196,9 @@ public:
   [[nodiscard]] std::optional<store_error> compact(cf family);
   [[nodiscard]] std::optional<store_error> compact_all();
 
+  /// Bytes of the store's SST files, every family (RocksDB's total-sst-files-size).
+  [[nodiscard]] uint64_t sst_bytes();
+
   /// Number of record keys physically present (expired or not), by iterating: for tests and
   /// tools, not for hot paths.
   [[nodiscard]] uint64_t count_keys(cf family);

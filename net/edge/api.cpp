@@ -156,6 +156,12 @@ api_response api::handle(const route_match& m, const api_request& r) {
       if (auto e = backend_.drain(m.id, on)) return error_response(*e);
       return ok("{\"success\":true,\"node\":\"" + m.id + "\",\"drained\":" + (on ? "true" : "false") + "}");
     }
+    case route::breakers: return ok(breakers_body(backend_.breakers()));
+    case route::compact: {
+      auto done = backend_.compact();
+      if (!done) return error_response(done.error());
+      return ok(compact_body(*done));
+    }
     default:
       return error_response({api_errc::not_found, "no route for " + std::string{path}});
   }

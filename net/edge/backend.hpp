@@ -30,6 +30,25 @@ struct health_report {
   std::vector<std::pair<std::string, std::string>> providers;
 };
 
+/// One breaker of a node (`aragora-admin breakers`).
+struct breaker_status {
+  std::string node;
+  std::string name;
+  std::string kind;   // supervisor | provider | store
+  std::string state;  // closed | half_open | open
+  bool up = true;     // a supervisor's child: running
+  uint64_t restarts = 0;
+  uint64_t times_opened = 0;
+};
+
+/// What a compaction did (`aragora-admin compact`).
+struct compact_report {
+  std::string node;
+  int64_t ms = 0;
+  uint64_t sst_bytes_before = 0;
+  uint64_t sst_bytes_after = 0;
+};
+
 /// The cluster as the edge sees it (`aragora-admin nodes`).
 struct cluster_view {
   struct node {
@@ -40,6 +59,7 @@ struct cluster_view {
     uint32_t debates_in_flight = 0;
     uint32_t calls_pending = 0;
     std::optional<int64_t> since_heartbeat_ms;  // none: never heard from (or this node)
+    std::vector<breaker_status> breakers;       // as its last heartbeat with breakers said
   };
   std::vector<node> nodes;
   size_t orphans = 0;  // debates waiting for a worker
@@ -91,6 +111,11 @@ public:
   /// Drains a worker (it takes no new debates and finishes those it has), or undrains it;
   /// not_found for a name that is not a worker.
   [[nodiscard]] virtual std::optional<api_error> drain(const std::string& node, bool on) = 0;
+  /// Every node's breakers: this node's now, the workers' as their heartbeats last said.
+  [[nodiscard]] virtual std::vector<breaker_status> breakers() = 0;
+  /// Compacts this node's store now (every column family; expired records go); unavailable
+  /// without a store or when it fails. Blocks for the compaction.
+  [[nodiscard]] virtual api_result<compact_report> compact() = 0;
 };
 
 }  // namespace aragora::edge

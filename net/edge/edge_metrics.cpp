@@ -47,7 +47,9 @@ std::string_view route_pattern(route r) {
       "/api/v1/agents",
       "/api/v1/cluster/nodes",
       "/api/v1/cluster/nodes/{name}/drain",
-      "/api/v1/cluster/nodes/{name}/undrain"};
+      "/api/v1/cluster/nodes/{name}/undrain",
+      "/api/v1/cluster/breakers",
+      "/api/v1/admin/compact"};
   return patterns[static_cast<size_t>(r)];
 }
 

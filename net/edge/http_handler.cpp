@@ -31,7 +31,8 @@ std::optional<role> required_role(route r) {
     case route::create_debate:
     case route::cancel_debate: return role::write;
     case route::drain_node:
-    case route::undrain_node: return role::admin;
+    case route::undrain_node:
+    case route::compact: return role::admin;
     default: return role::read;
   }
 }

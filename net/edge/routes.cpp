@@ -67,7 +67,8 @@ std::string_view route_name(route r) {
       "page",          "asset",          "health",          "healthz",       "readyz",
       "metrics",       "stream",         "create_debate",   "list_debates",  "get_debate",
       "debate_messages", "debate_events", "cancel_debate",  "debate_receipt", "get_receipt",
-      "leaderboard",   "agents",         "cluster_nodes",   "drain_node",    "undrain_node"};
+      "leaderboard",   "agents",         "cluster_nodes",   "drain_node",    "undrain_node",
+      "breakers",      "compact"};
   return names[static_cast<size_t>(r)];
 }
 
@@ -137,7 +138,9 @@ expected<route_match, api_errc> debates_routes(std::string_view method, std::str
 /// /cluster/nodes, /cluster/nodes/{name}/drain and /undrain.
 expected<route_match, api_errc> cluster_routes(std::string_view method, std::string_view rest,
                                                std::string_view path) {
-  if (segment(rest) != "nodes") return not_found(path);
+  auto head = segment(rest);
+  if (head == "breakers" && rest.empty()) return only(method, "GET", route::breakers);
+  if (head != "nodes") return not_found(path);
   if (rest.empty()) return only(method, "GET", route::cluster_nodes);
   auto raw = segment(rest);
   auto name = percent_decode(raw);
@@ -213,6 +216,7 @@ expected<route_match, api_errc> match_route(std::string_view method, std::string
   auto head = segment(rest);
   if (head == "debates") return debates_routes(method, rest, path);
   if (head == "cluster") return cluster_routes(method, rest, path);
+  if (head == "admin") return rest == "compact" ? only(method, "POST", route::compact) : not_found(path);
   if (!rest.empty()) return not_found(path);
   if (head == "debate") return only(method, "POST", route::create_debate);
   if (head == "health") return only(method, "GET", route::health);

@@ -22,6 +22,7 @@
 #include "net/edge/views.hpp"
 #include "aragora/v1/wire.pb.h"
 #include "net/edge/ws_protocol.hpp"
+#include "net/edge/auth/extract_token.hpp"
 #include "runtime/base/ids/ids.hpp"
 #include "runtime/base/log/log.hpp"
 #include "runtime/base/text/utf8.hpp"
@@ -127,6 +128,12 @@ public:
           net::socket_base::send_buffer_size(srv_.opts.ws_socket_send_buffer), ec);
     }
     binary_ = echo_protocol == binary_subprotocol;
+    // API calls on this connection present the token its upgrade presented.
+    auto parts = split_target(req.target());
+    if (auto t = extract_token(req[http::field::authorization], parts.query,
+                               req[http::field::sec_websocket_protocol]))
+      authorization_ = "Bearer " + t->token;
+    host_ = std::string{req[http::field::host]};
     ws_.set_option(websocket::stream_base::decorator([echo_protocol](websocket::response_type& res) {
       res.set(http::field::server, server_name);
       if (!echo_protocol.empty()) res.set(http::field::sec_websocket_protocol, echo_protocol);
@@ -237,15 +244,47 @@ private:
     data["code"] = code;
     data["message"] = message;
     enqueue(stream_hub::make_frame(control_frame("error", json::serialize(data), id),
-                                   binary_error_frame(code, "debate " + id + ": " + message)),
+                                   binary_error_frame(code, "debate " + id + ": " + message, id)),
             false);
   }
 
-  /// The binary subprotocol's request: Envelope{subscribe_debate}; anything else is ignored.
+  /// The binary subprotocol's requests: Envelope{subscribe_debate} and Envelope{api_call};
+  /// anything else is ignored (as the text form ignores what it does not know).
   void handle_binary(const std::string& bytes) {
     v1::Envelope env;
-    if (!env.ParseFromString(bytes) || !env.has_subscribe_debate()) return;
-    subscribe(env.subscribe_debate().debate_id(), env.subscribe_debate().after_seq(), true);
+    if (!env.ParseFromString(bytes)) return;
+    if (env.has_subscribe_debate())
+      subscribe(env.subscribe_debate().debate_id(), env.subscribe_debate().after_seq(), true);
+    else if (env.has_api_call())
+      api_call(env.api_call());
+  }
+
+  /// An HTTP API request carried on this connection: the same handler, roles and rate limits as
+  /// over HTTP, with the token of the upgrade. Answered in order of arrival (the handler is
+  /// synchronous, as it is for an HTTP connection).
+  void api_call(const v1::ApiCall& call) {
+    http_request_view view;
+    view.method = call.method();
+    view.target = call.target();
+    view.body = call.body();
+    view.authorization = authorization_;
+    view.host = host_;
+    view.remote = remote_;
+    http_context ctx{srv_.b, srv_.handlers, srv_.access, srv_.metrics, false, {}};
+    auto received = steady::now();
+    auto out = handle_http(ctx, view);
+    if (out.upgrade)
+      out.response = error_response({api_errc::invalid_value, "this connection is already a WebSocket"});
+    metrics_.request(out.which ? &*out.which : nullptr, call.method(), out.response.status)
+        .observe(steady::now() - received);
+    v1::Envelope reply;
+    auto* r = reply.mutable_api_reply();
+    r->set_id(call.id());
+    r->set_status(out.response.status);
+    r->set_body(std::move(out.response.body));
+    r->set_content_type(std::move(out.response.content_type));
+    // Counted as live: a client that sends calls but reads no replies is cut off, not buffered.
+    enqueue(stream_hub::make_frame({}, reply.SerializeAsString()), false, true);
   }
 
   subscription* find(const std::string& id) {
@@ -492,6 +531,8 @@ private:
   net::steady_timer heartbeat_;
   net::steady_timer pause_;
   std::string remote_;
+  std::string authorization_;  // "Bearer <t>" when the upgrade presented a token
+  std::string host_;
   std::deque<out> queue_;
   size_t live_queued_ = 0;
   size_t deltas_queued_ = 0;

@@ -274,10 +274,21 @@ std::string binary_subscribed_frame(const std::string& debate_id, uint32_t last_
   return env.SerializeAsString();
 }
 
-std::string binary_error_frame(std::string_view code, std::string_view message) {
+std::string binary_error_frame(std::string_view code, std::string_view message,
+                               std::string_view debate_id) {
   v1::Envelope env;
   env.mutable_error()->set_code(std::string{code});
   env.mutable_error()->set_message(std::string{message});
+  env.mutable_error()->set_debate_id(std::string{debate_id});
+  return env.SerializeAsString();
+}
+
+std::string binary_notice_frame(std::string_view kind, std::string_view debate_id,
+                                std::string_view data_json) {
+  v1::Envelope env;
+  env.mutable_notice()->set_kind(std::string{kind});
+  env.mutable_notice()->set_debate_id(std::string{debate_id});
+  env.mutable_notice()->set_data(std::string{data_json});
   return env.SerializeAsString();
 }
 
@@ -490,6 +501,37 @@ std::string cluster_body(const cluster_view& view, int64_t now_ms) {
   json::object body;
   body["nodes"] = std::move(nodes);
   body["orphans"] = view.orphans;
+  return json::serialize(body);
+}
+
+std::string breakers_body(const std::vector<breaker_status>& breakers) {
+  json::array out;
+  size_t open = 0;
+  for (const auto& b : breakers) {
+    json::object o;
+    o["node"] = b.node;
+    o["name"] = b.name;
+    o["kind"] = b.kind;
+    o["state"] = b.state;
+    o["up"] = b.up;
+    o["restarts"] = b.restarts;
+    o["times_opened"] = b.times_opened;
+    open += b.state != "closed";
+    out.emplace_back(std::move(o));
+  }
+  json::object body;
+  body["breakers"] = std::move(out);
+  body["open"] = open;
+  return json::serialize(body);
+}
+
+std::string compact_body(const compact_report& r) {
+  json::object body;
+  body["success"] = true;
+  body["node"] = r.node;
+  body["ms"] = r.ms;
+  body["sst_bytes_before"] = r.sst_bytes_before;
+  body["sst_bytes_after"] = r.sst_bytes_after;
   return json::serialize(body);
 }
 

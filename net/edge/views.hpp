@@ -76,7 +76,12 @@ inline constexpr std::string_view binary_subprotocol = "aragora.v1.protobuf";
 /// Envelope{subscribed}: a subscription began; `last_seq` the newest event then.
 [[nodiscard]] std::string binary_subscribed_frame(const std::string& debate_id, uint32_t last_seq);
 /// Envelope{error}: a stream that cannot be followed (an unknown debate).
-[[nodiscard]] std::string binary_error_frame(std::string_view code, std::string_view message);
+[[nodiscard]] std::string binary_error_frame(std::string_view code, std::string_view message,
+                                             std::string_view debate_id = {});
+/// Envelope{notice}: a live-only notice (node_down) about a debate; `data_json` as the text
+/// form's `data`.
+[[nodiscard]] std::string binary_notice_frame(std::string_view kind, std::string_view debate_id,
+                                              std::string_view data_json);
 /// The frames' type names: debate_start, round_start, agent_message, critique, vote, consensus,
 /// convergence, agent_error, token_delta, debate_end.
 [[nodiscard]] std::string_view event_type_name(v1::EventType::Value t);
@@ -98,6 +103,14 @@ struct cluster_view;
 /// GET /api/v1/cluster/nodes: {"nodes": [{name, roles, status, address, debates_in_flight,
 /// calls_pending, last_heartbeat (ISO 8601 or null)}], "orphans"}; `now_ms` is the wall clock.
 [[nodiscard]] std::string cluster_body(const cluster_view& view, int64_t now_ms);
+
+/// GET /api/v1/cluster/breakers: {"breakers": [{node, name, kind, state, up, restarts,
+/// times_opened}], "open": n} (n: how many are not closed).
+struct breaker_status;
+[[nodiscard]] std::string breakers_body(const std::vector<breaker_status>& breakers);
+/// POST /api/v1/admin/compact: {"success": true, "node", "ms", "sst_bytes_before", "sst_bytes_after"}.
+struct compact_report;
+[[nodiscard]] std::string compact_body(const compact_report& r);
 
 [[nodiscard]] std::string leaderboard_body(const v1::Leaderboard& board, size_t limit);
 

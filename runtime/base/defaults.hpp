@@ -235,6 +235,8 @@ inline constexpr auto journal_append_timeout = std::chrono::seconds{2};
 // A node that cannot reach the edge retries: 100 ms doubling to 2 s.
 inline constexpr auto join_retry_base = std::chrono::milliseconds{100};
 inline constexpr auto join_retry_cap = std::chrono::seconds{2};
+// A worker reads its breakers this often for its heartbeats (`aragora-admin breakers`).
+inline constexpr auto breaker_refresh = std::chrono::seconds{1};
 // Nodes in one cluster file; ports must differ per host.
 inline constexpr size_t max_cluster_nodes = 1024;
 

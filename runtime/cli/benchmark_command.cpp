@@ -91,6 +91,7 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
       !accepted(id::mock_message_bytes, o.message_bytes) ||
       !accepted(id::mock_fail_rate, o.fail_rate))
     return exit_usage;
+  if (!o.endpoint.empty()) return run_remote_benchmark(o, cfg);
   auto flags = parse_run_flags(o.protocol, o.early_stop, o.storage);
   if (!flags) return exit_usage;
 

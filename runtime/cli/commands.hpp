@@ -135,9 +135,13 @@ struct benchmark_options {
   std::string data_dir;  // main fills in the configured or default one when not given
   std::optional<int64_t> seed;
   bool json = false;
+  std::string endpoint;  // ws://HOST:PORT: drive a running edge through the client library
+  std::string token;     // for the endpoint (--token, else ARAGORA_TOKEN)
 };
 
 [[nodiscard]] int run_benchmark(const benchmark_options& o, const config::node_config& cfg);
+/// run_benchmark with an endpoint (remote_benchmark.cpp).
+[[nodiscard]] int run_remote_benchmark(const benchmark_options& o, const config::node_config& cfg);
 
 struct history_options {
   std::string data_dir;  // main fills in the configured or default one when not given

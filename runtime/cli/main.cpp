@@ -105,6 +105,10 @@ int main(int argc, char** argv) {
   bench_cmd->add_option("--seed", bench.seed, "seed of the first debate; " +
                                                   flag_help(settings::id::seed));
   bench_cmd->add_flag("--json", bench.json, "print the report as one JSON object");
+  bench_cmd->add_option("--endpoint", bench.endpoint,
+                        "ws://HOST:PORT: run the debates on a running edge (a node or a cluster) "
+                        "through the client library instead of in this process");
+  bench_cmd->add_option("--token", bench.token, "the endpoint's token (default: ARAGORA_TOKEN)");
 
   cli::list_options list;
   auto* list_cmd =
@@ -289,8 +293,10 @@ int main(int argc, char** argv) {
         rc = cli::run_node(node, cfg);
       }
     }
-    else if (*bench_cmd)
+    else if (*bench_cmd) {
+      if (const char* t = std::getenv("ARAGORA_TOKEN"); t && bench.token.empty()) bench.token = t;
       rc = cli::run_benchmark(bench, cfg);
+    }
     else if (*list_cmd)
       rc = cli::run_list(list, cfg);
     else if (*show_cmd)

@@ -49,7 +49,14 @@ int run_worker(const node_options& o, const config::node_config& cfg, const conf
   node::local_node node{cfg, *key, db, role};
   auto& sys = node.system();
 
+  // The breakers are read on this thread (reading them waits on the supervisors) and handed to
+  // the agent's heartbeats as a snapshot.
+  auto breakers = std::make_shared<std::pair<std::mutex, std::vector<v1::BreakerStatus>>>();
   node::worker_options wo;
+  wo.breakers = [breakers] {
+    std::lock_guard<std::mutex> lock{breakers->first};
+    return breakers->second;
+  };
   wo.name = me.name;
   wo.heartbeat_interval = cfg.cluster.heartbeat_interval;
   wo.on_edge_lost = [&] {
@@ -101,8 +108,15 @@ int run_worker(const node_options& o, const config::node_config& cfg, const conf
     said = false;
     backoff = std::chrono::duration_cast<std::chrono::milliseconds>(defaults::join_retry_base);
     caf::anon_send(agent, node::connect_atom::value, *h);
-    std::unique_lock<std::mutex> lock{mtx};
-    cv.wait(lock, [&] { return lost || stop_signal != 0; });
+    for (;;) {
+      auto now = node.breakers();
+      {
+        std::lock_guard<std::mutex> lock{breakers->first};
+        breakers->second = std::move(now);
+      }
+      std::unique_lock<std::mutex> lock{mtx};
+      if (cv.wait_for(lock, defaults::breaker_refresh, [&] { return lost || stop_signal != 0; })) break;
+    }
   }
   std::cout << "aragora node " << me.name << ": " << signal_name(stop_signal)
             << ": stopping; its debates move to the other workers" << std::endl;

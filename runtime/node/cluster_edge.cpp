@@ -35,6 +35,7 @@ expected<std::unique_ptr<cluster_edge>, cluster_errc> cluster_edge::start(
   caf::anon_send(out->journal_, connect_atom::value, out->coordinator_);
   auto coordinator = out->coordinator_;
   cluster_hooks hooks;
+  hooks.self_name = me.name;
   hooks.place = [&sys, coordinator](const v1::DebateSpec& spec) -> std::optional<edge::api_error> {
     caf::scoped_actor self{sys};
     v1::Envelope e;
@@ -84,6 +85,7 @@ expected<std::unique_ptr<cluster_edge>, cluster_errc> cluster_edge::start(
       o.debates_in_flight = n.debates_in_flight;
       o.calls_pending = n.calls_pending;
       if (n.since_heartbeat) o.since_heartbeat_ms = n.since_heartbeat->count();
+      o.breakers = breakers_of(o.name, n.breakers);
       v.nodes.push_back(std::move(o));
     }
     return v;

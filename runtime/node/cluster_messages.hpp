@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "aragora/v1/wire.pb.h"
 #include "runtime/cluster/placement.hpp"
 
 namespace aragora::node {
@@ -54,6 +55,7 @@ struct node_status {
   uint32_t debates_in_flight = 0;
   uint32_t calls_pending = 0;
   std::optional<std::chrono::milliseconds> since_heartbeat;  // none: never heard from
+  std::vector<v1::BreakerStatus> breakers;  // as its last heartbeat with breakers said
 };
 
 struct cluster_status {

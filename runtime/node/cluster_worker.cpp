@@ -174,9 +174,13 @@ caf::behavior replicating_writer(replicating_self self, caf::actor local,
 
 // -- the worker agent ----------------------------------------------------------------------------
 
+// A worker's breakers ride on every fourth heartbeat (they change rarely; a heartbeat is small).
+constexpr uint64_t breakers_every_ticks = 4;
+
 struct agent_state {
   agent_state() = default;  // no aggregate: see replicating_state
   caf::actor edge;
+  uint64_t ticks = 0;
 };
 
 using agent_self = caf::stateful_actor<agent_state>*;
@@ -251,6 +255,10 @@ caf::behavior worker_agent(agent_self self, local_node* node, std::shared_ptr<st
           hb.set_debates_in_flight(static_cast<uint32_t>(node->running_debates()));
           auto depths = node->queue_depths();
           hb.set_calls_pending(static_cast<uint32_t>(std::accumulate(depths.begin(), depths.end(), uint64_t{0})));
+          if (opts.breakers && self->state.ticks++ % breakers_every_ticks == 0) {
+            hb.set_has_breakers(true);
+            for (auto& b : opts.breakers()) *hb.add_breakers() = std::move(b);
+          }
           self->send(edge, heartbeat_atom::value, envelope{std::move(e)});
         }
         self->delayed_send(self, opts.heartbeat_interval, tick_atom::value);

@@ -13,6 +13,9 @@
 #include <mutex>
 #include <string>
 #include <unordered_map>
+#include <vector>
+
+#include "aragora/v1/wire.pb.h"
 
 namespace aragora::storage {
 class store;
@@ -43,6 +46,8 @@ struct worker_options {
   std::chrono::milliseconds heartbeat_interval{250};
   /// Called (from an actor) when the edge is lost: the main thread connects again.
   std::function<void()> on_edge_lost;
+  /// This node's breakers as last read (quick: a copy, never a wait); sent with the heartbeats.
+  std::function<std::vector<v1::BreakerStatus>()> breakers;
 };
 
 /// The worker agent (detached: it writes moved debates' logs to the store). Send it

@@ -29,6 +29,7 @@ constexpr auto place_timeout = std::chrono::seconds{10};
 struct worker_entry {
   caf::actor handle;
   std::vector<std::string> moved_away;  // its debates that moved while it was lost
+  std::vector<v1::BreakerStatus> breakers;  // from its last heartbeat that carried them
 };
 
 struct coordinator_state {
@@ -58,7 +59,8 @@ void notice(edge::stream_hub* hub, const std::string& id, const std::string& fro
   if (!hub) return;
   std::string data = "{\"node\":\"" + from + "\",\"resumed_on\":\"" + to +
                      "\",\"epoch\":" + std::to_string(epoch) + ",\"debate_id\":\"" + id + "\"}";
-  hub->publish_notice(id, edge::stream_hub::make_frame(edge::control_frame("node_down", data, id)));
+  hub->publish_notice(id, edge::stream_hub::make_frame(edge::control_frame("node_down", data, id),
+                                                      edge::binary_notice_frame("node_down", id, data)));
 }
 
 void move(self_ptr self, cluster::assignment a, std::string from, caf::actor journal,
@@ -231,6 +233,7 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
         auto was = st.pl.node(hb.node());
         bool was_down = was && was->state == cluster::node_state::down;
         st.pl.heartbeat(hb.node(), hb.calls_pending(), clock::now());
+        if (hb.has_breakers()) w->second.breakers.assign(hb.breakers().begin(), hb.breakers().end());
         if (was_down) revived(self, hb.node(), journal, hub);
       },
       [=](tick_atom) {
@@ -345,6 +348,7 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
             s.calls_pending = v->pending_calls;
             if (v->last_heartbeat)
               s.since_heartbeat = std::chrono::duration_cast<std::chrono::milliseconds>(now - *v->last_heartbeat);
+            if (auto w = st.workers.find(n.name); w != st.workers.end()) s.breakers = w->second.breakers;
           } else {
             s.status = "up";  // this node: it answers
           }

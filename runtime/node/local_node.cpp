@@ -370,6 +370,34 @@ std::vector<supervision::child_status> local_node::supervision_status() {
   return out;
 }
 
+std::vector<v1::BreakerStatus> local_node::breakers() {
+  std::vector<v1::BreakerStatus> out;
+  for (const auto& c : supervision_status()) {
+    auto& b = out.emplace_back();
+    b.set_name(c.name);
+    b.set_kind("supervisor");
+    b.set_state(std::string{resilience::to_string(c.breaker)});
+    b.set_up(c.up);
+    b.set_restarts(c.restarts);
+    b.set_times_opened(c.times_opened);
+  }
+  for (const auto& p : provider_breakers()) {
+    auto& b = out.emplace_back();
+    b.set_name(p.name);
+    b.set_kind("provider");
+    b.set_state(std::string{resilience::to_string(p.state)});
+    b.set_up(true);
+  }
+  if (impl_->db) {
+    auto& b = out.emplace_back();
+    b.set_name("store");
+    b.set_kind("store");
+    b.set_state(std::string{resilience::to_string(impl_->db->breaker())});
+    b.set_up(true);
+  }
+  return out;
+}
+
 size_t local_node::running_debates() {
   return impl_->running.size();
 }

@@ -17,6 +17,9 @@
 #include "runtime/config/config.hpp"
 #include "runtime/base/supervision/supervisor.hpp"
 
+namespace aragora::v1 {
+class BreakerStatus;
+}
 namespace aragora::fault {
 class injector;
 }
@@ -113,6 +116,10 @@ public:
 
   /// Each supervisor's children: up, breaker state, restarts. Blocks: not from an actor.
   [[nodiscard]] std::vector<supervision::child_status> supervision_status();
+
+  /// Every breaker of this node: each supervisor's children, the providers, the store. Blocks:
+  /// not from an actor.
+  [[nodiscard]] std::vector<v1::BreakerStatus> breakers();
 
   /// The real providers' breakers (none without configured providers). Any thread.
   [[nodiscard]] std::vector<agent::provider_breaker> provider_breakers() const;

@@ -484,13 +484,43 @@ std::optional<edge::api_error> node_backend::drain(const std::string& node, bool
                                             "' to drain; cluster files run workers (aragora node)"};
 }
 
+std::vector<edge::breaker_status> breakers_of(const std::string& node,
+                                              const std::vector<v1::BreakerStatus>& breakers) {
+  std::vector<edge::breaker_status> out;
+  out.reserve(breakers.size());
+  for (const auto& b : breakers)
+    out.push_back({node, b.name(), b.kind(), b.state(), b.up(), b.restarts(), b.times_opened()});
+  return out;
+}
+
+std::vector<edge::breaker_status> node_backend::breakers() {
+  auto self = cluster_ ? cluster_->self_name : std::string{"local"};
+  auto out = breakers_of(self, node_.breakers());
+  if (cluster_)
+    for (auto& n : cluster_->status().nodes)
+      if (n.name != self) out.insert(out.end(), n.breakers.begin(), n.breakers.end());
+  return out;
+}
+
+edge::api_result<edge::compact_report> node_backend::compact() {
+  if (!db_) return edge::api_error{api_errc::unavailable, "this node has no store to compact"};
+  edge::compact_report r;
+  r.node = cluster_ ? cluster_->self_name : std::string{"local"};
+  r.sst_bytes_before = db_->sst_bytes();
+  auto started = std::chrono::steady_clock::now();
+  if (auto err = db_->compact_all())
+    return edge::api_error{api_errc::unavailable, "compaction failed: " + err->message};
+  r.ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  r.sst_bytes_after = db_->sst_bytes();
+  log::info("edge", "compacted the store in ", r.ms, " ms: ", r.sst_bytes_before, " -> ", r.sst_bytes_after, " SST bytes");
+  return r;
+}
+
 edge::health_report node_backend::health() {
   edge::health_report h;
   h.running = cluster_ ? cluster_->running() : node_.running_debates();
   for (const auto& p : node_.provider_breakers())
-    h.providers.emplace_back(p.name, p.state == resilience::breaker_state::closed ? "closed"
-                                     : p.state == resilience::breaker_state::open ? "open"
-                                                                                    : "half_open");
+    h.providers.emplace_back(p.name, std::string{resilience::to_string(p.state)});
   for (const auto& c : node_.supervision_status())
     if (c.breaker != resilience::breaker_state::closed || !c.up) {
       h.breakers_closed = false;

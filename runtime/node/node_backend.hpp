@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "aragora/v1/wire.pb.h"
 #include "net/edge/backend.hpp"
 #include "runtime/config/config.hpp"
 
@@ -39,7 +40,12 @@ struct cluster_hooks {
   /// The nodes as the coordinator sees them; drains or undrains a worker.
   std::function<edge::cluster_view()> status;
   std::function<std::optional<edge::api_error>(const std::string& node, bool on)> drain;
+  std::string self_name;  // the edge node's name in the cluster file
 };
+
+/// A node's breakers as the API shows them.
+[[nodiscard]] std::vector<edge::breaker_status> breakers_of(
+    const std::string& node, const std::vector<v1::BreakerStatus>& breakers);
 
 class node_backend final : public edge::backend {
 public:
@@ -77,6 +83,8 @@ public:
   [[nodiscard]] edge::health_report health() override;
   [[nodiscard]] edge::cluster_view cluster() override;
   [[nodiscard]] std::optional<edge::api_error> drain(const std::string& node, bool on) override;
+  [[nodiscard]] std::vector<edge::breaker_status> breakers() override;
+  [[nodiscard]] edge::api_result<edge::compact_report> compact() override;
 
   /// A write of the debate is durable (the sink hears it): its version moves on, and a debate
   /// just created is in the store from now on.

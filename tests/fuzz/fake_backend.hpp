@@ -117,6 +117,8 @@ public:
   edge::health_report health() override { return {}; }
   edge::cluster_view cluster() override { return {}; }
   std::optional<edge::api_error> drain(const std::string& node, bool) override { return not_found(node); }
+  std::vector<edge::breaker_status> breakers() override { return {{"local", "store", "store", "closed"}}; }
+  edge::api_result<edge::compact_report> compact() override { return edge::compact_report{"local", 1, 2, 1}; }
 
 private:
   static edge::api_error not_found(const std::string& id) {

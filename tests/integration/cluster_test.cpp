@@ -14,12 +14,17 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
 #include <thread>
 
+#include "aragora/v1/debate.pb.h"
+#include "net/client/client.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/edge_client.hpp"
 #include "tests/support/subprocess.hpp"
@@ -437,6 +442,112 @@ TEST(Cluster, ADrainedWorkerTakesNoNewDebatesAndFinishesItsOwn) {
   EXPECT_EQ(c.debate_status(before), "completed");
   ASSERT_EQ(c.post("/api/v1/cluster/nodes/worker-1/undrain").status, 200u);
   EXPECT_EQ(c.status_of("worker-1"), "up");
+}
+
+TEST(Cluster, EveryAdminCommandAnswersAgainstTheLiveCluster) {
+  cluster c;
+  c.start_all();
+  ASSERT_TRUE(c.wait_for({{"worker-1", "up"}, {"worker-2", "up"}}));
+  auto admin = [&](const std::string& args) {
+    return test::run(test::sh_quote(ARAGORA_ADMIN_BIN) + " --endpoint ws://127.0.0.1:" + std::to_string(c.port()) +
+                     " " + args);
+  };
+  auto nodes = admin("nodes --json");
+  ASSERT_EQ(nodes.code, 0) << nodes.err;
+  auto body = parse(nodes.out);
+  ASSERT_EQ(body.at("nodes").as_array().size(), 3u) << nodes.out;
+  for (const auto& n : body.at("nodes").as_array()) {
+    const auto& o = n.as_object();
+    for (const char* key : {"name", "roles", "status", "address", "debates_in_flight", "last_heartbeat"})
+      EXPECT_TRUE(o.contains(key)) << key << " in " << nodes.out;
+    EXPECT_EQ(str(o, "status"), "up");
+  }
+  auto table = admin("nodes");
+  ASSERT_EQ(table.code, 0);
+  EXPECT_NE(table.out.find("NAME"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("worker-2"), std::string::npos) << table.out;
+
+  auto id = c.create(3);
+  auto active = admin("debates --active");
+  EXPECT_EQ(active.code, 0) << active.err;
+  EXPECT_NE(active.out.find(id), std::string::npos) << active.out;
+  auto one = admin("debate " + id);
+  EXPECT_EQ(one.code, 0) << one.err;
+  EXPECT_NE(one.out.find("running"), std::string::npos) << one.out;
+  EXPECT_EQ(admin("debate d_000000000000").code, 1);
+
+  // The workers' breakers arrive with their heartbeats.
+  bool workers_seen = false;
+  for (auto deadline = clock_type::now() + 10s; !workers_seen && clock_type::now() < deadline;) {
+    auto b = admin("breakers --json");
+    ASSERT_EQ(b.code, 0) << b.err;
+    workers_seen = b.out.find("\"node\":\"worker-1\"") != std::string::npos &&
+                   b.out.find("\"node\":\"worker-2\"") != std::string::npos &&
+                   b.out.find("\"node\":\"edge\"") != std::string::npos;
+    if (!workers_seen) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(workers_seen) << "every node's breakers in `breakers`";
+  auto breakers = admin("breakers");
+  EXPECT_EQ(breakers.code, 0);
+  EXPECT_NE(breakers.out.find("0 not closed"), std::string::npos) << breakers.out;
+
+  EXPECT_EQ(admin("drain worker-1").code, 0);
+  EXPECT_EQ(c.status_of("worker-1"), "draining");
+  EXPECT_EQ(admin("undrain worker-1").code, 0);
+  EXPECT_EQ(c.status_of("worker-1"), "up");
+  EXPECT_EQ(admin("drain nobody").code, 1);
+  EXPECT_EQ(admin("leaderboard").code, 0);
+  auto health = admin("health");
+  EXPECT_EQ(health.code, 0) << health.out << health.err;
+  auto compact = admin("compact");
+  EXPECT_EQ(compact.code, 0) << compact.err;
+  EXPECT_NE(compact.out.find("compacted the store of edge"), std::string::npos) << compact.out;
+}
+
+TEST(Cluster, TheClientsStreamSurvivesTheEdgeNodeKilledAndRestarted) {
+  cluster c;
+  c.start_all();
+  ASSERT_TRUE(c.wait_for({{"worker-1", "up"}, {"worker-2", "up"}}));
+  client::options o;
+  o.endpoint = "ws://127.0.0.1:" + std::to_string(c.port());
+  o.reconnect_for = 60s;
+  client::client cl{o};
+  auto id = c.create(3);
+  ASSERT_FALSE(id.empty());
+  // Followed asynchronously: this thread kills and restarts the edge (a child started from
+  // another thread would die with that thread: PR_SET_PDEATHSIG).
+  std::vector<uint32_t> seqs;
+  std::mutex mtx;
+  std::condition_variable cv;
+  std::optional<client::result<client::stream_summary>> ended;
+  client::stream_handlers h;
+  h.on_event = [&](const v1::Event& e) {
+    std::lock_guard<std::mutex> lock{mtx};
+    seqs.push_back(e.seq());
+    cv.notify_all();
+  };
+  h.on_end = [&](client::result<client::stream_summary> r) {
+    std::lock_guard<std::mutex> lock{mtx};
+    ended = std::move(r);
+    cv.notify_all();
+  };
+  cl.follow(id, 0, h);
+  {
+    std::unique_lock<std::mutex> lock{mtx};
+    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return seqs.size() >= 5 || ended; }));
+    ASSERT_FALSE(ended) << "the debate ended before the edge was killed";
+  }
+  c.kill("edge");
+  std::this_thread::sleep_for(300ms);
+  c.start("edge");
+  std::unique_lock<std::mutex> lock{mtx};
+  ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return ended.has_value(); }));
+  auto end = std::move(*ended);
+  ASSERT_TRUE(end) << end.error().message;
+  for (size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << "across the edge's restart";
+  EXPECT_GE(end->reconnects, 1u);
+  std::printf("client through an edge restart: %zu events, %u reconnects, %u connections\n", seqs.size(),
+              end->reconnects, static_cast<unsigned>(cl.connections()));
 }
 
 TEST(Cluster, AWorkerStartedBeforeTheEdgeRetriesUntilItJoins) {

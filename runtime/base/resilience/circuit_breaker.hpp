@@ -9,10 +9,20 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string_view>
 
 namespace aragora::resilience {
 
 enum class breaker_state : uint8_t { closed, open, half_open };
+
+[[nodiscard]] constexpr std::string_view to_string(breaker_state s) {
+  switch (s) {
+    case breaker_state::closed: return "closed";
+    case breaker_state::open: return "open";
+    case breaker_state::half_open: return "half_open";
+  }
+  return "closed";
+}
 
 class circuit_breaker {
 public:

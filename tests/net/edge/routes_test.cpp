@@ -28,7 +28,16 @@ TEST(Routes, EveryApiPathIsServedWithAndWithoutV1) {
     EXPECT_EQ(which("GET", prefix + "/rankings"), route::leaderboard);
     EXPECT_EQ(which("GET", prefix + "/agents"), route::agents);
     EXPECT_EQ(which("GET", prefix + "/receipts/DR-abc"), route::get_receipt);
+    EXPECT_EQ(which("GET", prefix + "/cluster/nodes"), route::cluster_nodes);
+    EXPECT_EQ(which("POST", prefix + "/cluster/nodes/worker-1/drain"), route::drain_node);
+    EXPECT_EQ(which("POST", prefix + "/cluster/nodes/worker-1/undrain"), route::undrain_node);
+    EXPECT_EQ(which("GET", prefix + "/cluster/breakers"), route::breakers);
+    EXPECT_EQ(which("POST", prefix + "/admin/compact"), route::compact);
   }
+  EXPECT_EQ(match_route("GET", "/api/v1/admin/compact").code(), api_errc::method_not_allowed);
+  EXPECT_EQ(match_route("POST", "/api/v1/cluster/breakers").code(), api_errc::method_not_allowed);
+  EXPECT_EQ(match_route("POST", "/api/v1/admin/other").code(), api_errc::not_found);
+  EXPECT_EQ(match_route("GET", "/api/v1/cluster/breakers/x").code(), api_errc::not_found);
   EXPECT_EQ(which("GET", "/api/v2/receipts/DR-abc"), route::get_receipt);
   EXPECT_EQ(which("GET", "/api/gauntlet/receipts/debate-abc"), route::get_receipt);
   EXPECT_EQ(which("GET", "/ws"), route::stream);
