@@ -199,6 +199,12 @@ inline std::vector<v1::Envelope> wire_samples() {
   beat.set_node("worker-2");
   beat.set_debates_in_flight(12);
   beat.set_calls_pending(31);
+  auto& b = *beat.add_breakers();
+  beat.set_has_breakers(true);
+  b.set_name("supervisor/agents");
+  b.set_kind("supervisor");
+  b.set_state("half_open");
+  b.set_restarts(3);
   auto& place = *add().mutable_place_debate();
   place.set_epoch(2);
   *place.mutable_spec() = debate::to_proto(*spec);
@@ -218,6 +224,19 @@ inline std::vector<v1::Envelope> wire_samples() {
   ack.set_fenced(true);
   ack.set_epoch(4);
   add().mutable_release_debates()->add_debate_ids(id);
+  auto& call = *add().mutable_api_call();
+  call.set_id(7);
+  call.set_method("GET");
+  call.set_target("/api/v1/debates?limit=5");
+  auto& reply = *add().mutable_api_reply();
+  reply.set_id(7);
+  reply.set_status(200);
+  reply.set_body(R"({"debates":[]})");
+  reply.set_content_type("application/json");
+  auto& notice = *add().mutable_notice();
+  notice.set_debate_id(id);
+  notice.set_kind("node_down");
+  notice.set_data(R"({"node":"worker-1"})");
   return out;
 }
 
