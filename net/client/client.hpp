@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "runtime/base/defaults.hpp"
 #include "runtime/base/error/error.hpp"
 
 namespace aragora::v1 {
@@ -47,6 +48,10 @@ struct client_error : error<client_errc> {
 };
 template <class T>
 using result = expected<T, client_errc, client_error>;
+
+/// Debates one connection may follow at once (the edge's limit for the binary subprotocol);
+/// a follow past it ends refused (TOO_MANY_SUBSCRIPTIONS): use more clients.
+inline constexpr size_t max_follows = defaults::edge_ws_subscriptions_binary;
 
 struct options {
   /// ws://HOST:PORT (the edge's HTTP or WebSocket port; both serve /ws). http:// is read as ws://.

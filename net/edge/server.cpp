@@ -23,6 +23,7 @@
 #include "aragora/v1/wire.pb.h"
 #include "net/edge/ws_protocol.hpp"
 #include "net/edge/auth/extract_token.hpp"
+#include "runtime/base/defaults.hpp"
 #include "runtime/base/ids/ids.hpp"
 #include "runtime/base/log/log.hpp"
 #include "runtime/base/text/utf8.hpp"
@@ -39,7 +40,6 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-constexpr size_t max_subscriptions_per_connection = 16;
 
 std::string_view forwarded_for(const http::request<http::string_body>& req) {
   // One line only: a proxy that adds a line of its own leaves the first one to the client.
@@ -303,11 +303,16 @@ private:
       if (after == 0) after = s->next - 1;
       std::erase_if(subs_, [&](const subscription& x) { return x.id == id; });
     }
-    if (std::count_if(subs_.begin(), subs_.end(), [](const subscription& s) { return !s.done; }) >=
-        static_cast<std::ptrdiff_t>(max_subscriptions_per_connection)) {
-      log::warn("edge", remote_, ": more than ", max_subscriptions_per_connection,
-                " subscriptions on one connection; ignoring ", id);
-      return;
+    // The client library follows many debates on one connection; a page or a script a few.
+    size_t limit = binary_ ? defaults::edge_ws_subscriptions_binary : defaults::edge_ws_subscriptions_text;
+    // Ended subscriptions are kept (a repeated subscribe resumes where this connection was) until
+    // they would crowd the table.
+    if (subs_.size() >= limit) std::erase_if(subs_, [](const subscription& s) { return s.done; });
+    if (subs_.size() >= limit) {
+      log::warn("edge", remote_, ": ", limit, " subscriptions on one connection; refusing ", id);
+      return refuse(id, "TOO_MANY_SUBSCRIPTIONS",
+                    "this connection follows " + std::to_string(limit) +
+                        " debates, the most it may; follow more on another connection");
     }
     auto snap = srv_.hub.subscribe(id, shared_from_this(), after);
     v1::DebateRecord record;
@@ -445,8 +450,10 @@ private:
     }
     writing_ = true;
     auto& front = queue_.front();
-    if (front.last) {
-      // debate_end alone: some clients stop reading at it and drop what was still queued.
+    if (front.last && !binary_) {
+      // debate_end alone: some clients stop reading at it and drop what was still queued. (The
+      // binary subprotocol's client reads on: on its connection, many debates share one queue,
+      // and the pause would hold every one of them behind each debate's end.)
       auto due = last_write_ + srv_.opts.ws_end_pause;
       if (steady::now() < due) {
         pause_.expires_at(due);

@@ -154,6 +154,10 @@ inline constexpr uint32_t max_list_limit = 1000;          // --limit accepted ra
 inline constexpr const char* edge_host = "127.0.0.1";
 inline constexpr uint16_t edge_port = 8080;
 inline constexpr uint16_t edge_ws_port = 8765;
+// Debates one WebSocket connection may follow at once: a page or a script (text frames), the
+// client library (binary frames, many debates on one connection; more take more connections).
+inline constexpr size_t edge_ws_subscriptions_text = 16;
+inline constexpr size_t edge_ws_subscriptions_binary = 1024;
 // Rendered answers of finished debates kept by the edge (net/edge/body_cache): bytes, and an age
 // past which one is read again (a debate retention removed is not served for longer).
 inline constexpr size_t edge_body_cache_bytes = size_t{64} << 20;

@@ -39,10 +39,10 @@ std::string agents_json(int64_t n) {
 /// duration has passed), timing each from its create call to its debate_end.
 class remote_driver {
 public:
-  remote_driver(client::client& c, std::string request_prefix, uint32_t seed0, uint64_t debates,
+  remote_driver(std::vector<std::unique_ptr<client::client>>& clients, std::string request_prefix, uint32_t seed0, uint64_t debates,
                 uint32_t concurrent, std::optional<steady::duration> duration,
                 std::shared_ptr<loadgen::load_progress> progress)
-      : c_(c), prefix_(std::move(request_prefix)), seed0_(seed0), debates_(debates),
+      : clients_(clients), prefix_(std::move(request_prefix)), seed0_(seed0), debates_(debates),
         concurrent_(concurrent), duration_(duration), progress_(std::move(progress)) {}
 
   loadgen::load_result run(const std::function<void()>& on_tick) {
@@ -78,7 +78,8 @@ private:
     progress_->in_flight.store(in_flight_);
     auto body = prefix_ + ",\"seed\":" + std::to_string(seed0_ + index) + "}";
     auto t0 = steady::now();
-    c_.start_debate_async(std::move(body), [this, t0](client::result<std::string> id) {
+    auto& c = *clients_[index % clients_.size()];
+    c.start_debate_async(std::move(body), [this, t0, &c](client::result<std::string> id) {
       if (!id) return ended(t0, std::nullopt, std::nullopt, id.error().message);
       auto first = std::make_shared<std::optional<steady::time_point>>();
       auto end = std::make_shared<v1::DebateEnd>();
@@ -91,7 +92,7 @@ private:
         if (!s) return ended(t0, *first, std::nullopt, s.error().message);
         ended(t0, *first, end->status(), {});
       };
-      c_.follow(*id, 0, std::move(h));
+      c.follow(*id, 0, std::move(h));
     });
   }
 
@@ -122,7 +123,7 @@ private:
     cv_.notify_all();
   }
 
-  client::client& c_;
+  std::vector<std::unique_ptr<client::client>>& clients_;
   std::string prefix_;
   uint32_t seed0_;
   uint64_t debates_;
@@ -164,14 +165,17 @@ int run_remote_benchmark(const benchmark_options& o, const config::node_config& 
   co.endpoint = o.endpoint;
   co.token = o.token;
   co.max_pending_calls = 1u << 20;
-  client::client c{co};
-  if (auto ok = c.connect(); !ok)
-    return print_error(ok.code() == client::client_errc::bad_endpoint ? exit_usage : exit_failed,
-                       std::string{"endpoint_"} + std::string{to_string(ok.code())}, ok.error().message);
-
   uint64_t debates = static_cast<uint64_t>(o.debates);
   uint64_t concurrent = o.concurrent ? static_cast<uint64_t>(*o.concurrent) : debates;
   if (!o.duration_s) concurrent = std::min(concurrent, debates);
+  // A connection follows at most client::max_follows debates (the edge's limit).
+  std::vector<std::unique_ptr<client::client>> clients;
+  for (uint64_t i = 0; i == 0 || i < (concurrent + client::max_follows - 1) / client::max_follows; ++i) {
+    clients.push_back(std::make_unique<client::client>(co));
+    if (auto ok = clients.back()->connect(); !ok)
+      return print_error(ok.code() == client::client_errc::bad_endpoint ? exit_usage : exit_failed,
+                         std::string{"endpoint_"} + std::string{to_string(ok.code())}, ok.error().message);
+  }
 
   v1::BenchmarkConfig config;
   config.set_debates(static_cast<uint32_t>(debates));
@@ -188,7 +192,7 @@ int run_remote_benchmark(const benchmark_options& o, const config::node_config& 
   std::optional<steady::duration> duration;
   if (o.duration_s)
     duration = std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(*o.duration_s));
-  remote_driver driver{c, prefix, seed0, debates, static_cast<uint32_t>(concurrent), duration, progress};
+  remote_driver driver{clients, prefix, seed0, debates, static_cast<uint32_t>(concurrent), duration, progress};
   loadgen::rss_sampler sampler{std::chrono::milliseconds{5}};
   auto baseline_rss = loadgen::current_rss_bytes();
   auto cpu_before = loadgen::process_cpu_time();
