@@ -71,6 +71,8 @@ def write_config(d, latency_ms, nodes=None):
     with open(path, "w") as f:
         f.write(f"mock:\n  latency_ms: {latency_ms}\n  message_bytes: 2048\n")
         f.write("memory:\n  enabled: false\nedge:\n  rate_limit_per_s: 0\n")
+        if os.environ.get("EDGE_IO_THREADS"):
+            f.write(f"  io_threads: {os.environ['EDGE_IO_THREADS']}\n")
         if nodes:
             f.write("cluster:\n  nodes:\n")
             for n in nodes:

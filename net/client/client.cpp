@@ -41,6 +41,9 @@ namespace {
 constexpr std::string_view subprotocol = "aragora.v1.protobuf";
 constexpr auto backoff_base = std::chrono::milliseconds{100};
 constexpr auto backoff_cap = std::chrono::milliseconds{2000};
+// Silence past which the edge counts as gone (a ping goes out at half of it; the edge answers
+// pings while it reads, which it always does).
+constexpr auto idle_timeout = std::chrono::seconds{15};
 constexpr auto sweep_every = std::chrono::milliseconds{100};
 
 client_error make_error(client_errc code, std::string message, unsigned status = 0,
@@ -171,6 +174,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   uint64_t generation = 0;  // of the connection: handlers of an older one do nothing
   std::atomic<uint64_t> connections{0};
   std::deque<std::string> out;  // frames for the open (or opening) connection
+  std::string current;          // the frame being written (its buffer is in use)
   bool writing = false;
   uint64_t next_id = 1;
   std::unordered_map<uint64_t, pending> calls;
@@ -263,12 +267,15 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         return connected(make_error(client_errc::protocol, "the edge did not accept the subprotocol aragora.v1.protobuf"));
       beast::get_lowest_layer(*ws).expires_never();
       auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-      timeouts.keep_alive_pings = true;  // a vanished edge is noticed
+      // A vanished edge is noticed: a ping after half the idle time, the connection lost after it.
+      timeouts.idle_timeout = idle_timeout;
+      timeouts.keep_alive_pings = true;
       ws->set_option(timeouts);
       ws->binary(true);
       ws->read_message_max(64u << 20);
       st = state::open;
       retired.clear();
+      in.clear();  // a frame half read on the lost connection
       ++connections;
       // Followers first: their subscriptions lead the queued calls.
       for (auto& [id, f] : follows) {
@@ -290,6 +297,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
         beast::error_code ignored;
         beast::get_lowest_layer(*ws).socket().close(ignored);
         retired.push_back(std::move(ws));
+        // Older ones' aborted operations have long completed: a client that keeps failing to
+        // connect keeps a few, not one per attempt.
+        if (retired.size() > 4) retired.erase(retired.begin());
       }
       out.clear();
       writing = false;
@@ -306,6 +316,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     if (closed) return;
     if (why.code == client_errc::unauthorised || why.code == client_errc::protocol ||
         why.code == client_errc::bad_endpoint || steady::now() - *lost_since >= opts.reconnect_for) {
+      // Given up: a later follow starts afresh.
+      lost_since.reset();
+      backoff = backoff_base;
       for (auto& [id, f] : std::exchange(follows, {}))
         if (f.handlers.on_end) f.handlers.on_end(why);
       return;
@@ -333,12 +346,13 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
   void write() {
     if (writing || out.empty() || st != state::open) return;
     writing = true;
+    current = std::move(out.front());
+    out.pop_front();
     auto gen = generation;
-    ws->async_write(net::buffer(out.front()), [this, gen](beast::error_code ec, size_t) {
+    ws->async_write(net::buffer(current), [this, gen](beast::error_code ec, size_t) {
       if (gen != generation) return;
       writing = false;
       if (ec) return lost(gen, ec.message());
-      out.pop_front();
       write();
     });
   }
@@ -412,8 +426,8 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
     env.mutable_subscribe_debate()->set_debate_id(id);
     env.mutable_subscribe_debate()->set_after_seq(after);
     auto frame = env.SerializeAsString();
-    // Ahead of the queue but behind a frame being written (its buffer is in use).
-    if (front) out.insert(writing && !out.empty() ? out.begin() + 1 : out.begin(), std::move(frame));
+    // Ahead of the queue (the frame being written is held apart).
+    if (front) out.push_front(std::move(frame));
     else send(std::move(frame));
   }
 

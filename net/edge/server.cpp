@@ -614,7 +614,9 @@ private:
     route_ = out.which;
     if (!out.upgrade) return respond(req, out.response);
     stream_.expires_never();
-    auto ws = std::make_shared<ws_session>(srv_, std::move(stream_), remote_);
+    // The WebSocket's API calls are rate-limited under the same address as its upgrade.
+    auto ws = std::make_shared<ws_session>(srv_, std::move(stream_),
+                                           std::string{client_address(remote_, forwarded_for(req))});
     srv_.track(ws);
     ws->run(std::move(req), std::move(out.echo_protocol));
   }
@@ -623,11 +625,12 @@ private:
     auto res = std::make_shared<http::response<http::string_body>>(
         make_response(req, r, close_after_));
     bool keep = res->keep_alive();
-    auto& latency = metrics_.request(route_ ? &*route_ : nullptr,
-                                     {req.method_string().data(), req.method_string().size()},
-                                     r.status);
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep, &latency](beast::error_code ec, size_t) {
-      latency.observe(steady::now() - self->received_);
+    // Counted before the answer leaves: a client that reads /metrics next (on another connection,
+    // served by another I/O thread) finds its request in it.
+    metrics_.request(route_ ? &*route_ : nullptr,
+                     {req.method_string().data(), req.method_string().size()}, r.status)
+        .observe(steady::now() - received_);
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep](beast::error_code ec, size_t) {
       self->route_.reset();
       if (ec || !keep) return self->close();
       self->read();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "net/edge/api_error.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::edge {
 
@@ -23,7 +24,7 @@ struct server_options {
   std::string host = "127.0.0.1";
   uint16_t port = 8080;                 // 0: any free port (tests)
   std::optional<uint16_t> ws_port;      // a second listener for /ws
-  uint32_t io_threads = 1;
+  uint32_t io_threads = defaults::edge_io_threads;
   size_t max_body_bytes = 1 << 20;
   size_t max_header_bytes = 16 << 10;
   std::chrono::seconds request_timeout{30};  // to read one request once it has begun

@@ -154,6 +154,11 @@ inline constexpr uint32_t max_list_limit = 1000;          // --limit accepted ra
 inline constexpr const char* edge_host = "127.0.0.1";
 inline constexpr uint16_t edge_port = 8080;
 inline constexpr uint16_t edge_ws_port = 8765;
+// Threads serving the edge's sockets. Some handlers wait: a cluster edge's create waits for its
+// worker to take the debate (a network round trip), compaction and the breakers read the disk
+// or the supervisors. With one thread every other connection waits too (bench/RESULTS.md, the
+// cluster: 0.39 of one node's debates/s with 1 thread, 0.6 with 4).
+inline constexpr uint32_t edge_io_threads = 4;
 // Debates one WebSocket connection may follow at once: a page or a script (text frames), the
 // client library (binary frames, many debates on one connection; more take more connections).
 inline constexpr size_t edge_ws_subscriptions_text = 16;
@@ -236,6 +241,11 @@ inline constexpr auto heartbeat_timeout = std::chrono::milliseconds{1500};  // c
 inline constexpr uint32_t replication_factor = 2;                            // cluster.replication_factor
 // A journal append not answered by then is refused (the debate holds the step and retries).
 inline constexpr auto journal_append_timeout = std::chrono::seconds{2};
+// A worker's appends travel in batches: this many batches on their way to the journal at once,
+// each of at most so many appends and bytes (what is ready meanwhile waits for the next one).
+inline constexpr uint32_t journal_batches_in_flight = 2;
+inline constexpr size_t journal_batch_appends = 256;
+inline constexpr size_t journal_batch_bytes = size_t{4} << 20;
 // A node that cannot reach the edge retries: 100 ms doubling to 2 s.
 inline constexpr auto join_retry_base = std::chrono::milliseconds{100};
 inline constexpr auto join_retry_cap = std::chrono::seconds{2};

@@ -82,7 +82,7 @@ struct serve_options {
   int64_t port = defaults::edge_port;
   std::optional<int64_t> ws_port = defaults::edge_ws_port;
   int64_t workers = 1;
-  int64_t io_threads = 1;
+  int64_t io_threads = defaults::edge_io_threads;
   std::string token_file;
   std::string data_dir;  // main fills in the configured or default one when not given
   std::string config_file;  // --config, passed on to workers

@@ -156,7 +156,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--workers", serve.workers,
                         "worker processes (default 1): worker i listens on port + i and ws-port + "
                         "i, with data dir DIR/worker-i; a worker that dies is restarted");
-  serve_cmd->add_option("--io-threads", serve.io_threads, "threads serving the sockets (default 1)");
+  serve_cmd->add_option("--io-threads", serve.io_threads, "threads serving the sockets (default 4)");
   serve_cmd->add_option("--token-file", serve.token_file,
                         "bearer tokens, one per line: name role token (roles: read, write, admin)");
   serve_cmd->add_option("--data-dir", serve.data_dir, data_dir_help);

@@ -80,17 +80,28 @@ private:
     auto t0 = steady::now();
     auto& c = *clients_[index % clients_.size()];
     c.start_debate_async(std::move(body), [this, t0, &c](client::result<std::string> id) {
-      if (!id) return ended(t0, std::nullopt, std::nullopt, id.error().message);
+      if (!id) {
+        // Creates that every later one would repeat (no token, a bad request, no such route):
+        // the run stops rather than spin through them for its whole duration.
+        auto code = id.error().code;
+        if (code == client::client_errc::unauthorised || code == client::client_errc::bad_endpoint ||
+            code == client::client_errc::protocol ||
+            (code == client::client_errc::refused && id.error().status >= 400 &&
+             id.error().status < 500 && id.error().status != 429))
+          progress_->stop.store(true);
+        return ended(t0, std::nullopt, std::nullopt, id.error().message);
+      }
       auto first = std::make_shared<std::optional<steady::time_point>>();
-      auto end = std::make_shared<v1::DebateEnd>();
+      auto status = std::make_shared<std::optional<v1::Status::Value>>();
       client::stream_handlers h;
-      h.on_event = [first, end](const v1::Event& e) {
+      h.on_event = [first, status](const v1::Event& e) {
         if (!*first && e.type() == v1::EventType::agent_message) *first = steady::now();
-        if (e.has_end()) *end = e.end();
+        if (e.has_end()) *status = e.end().status();
       };
-      h.on_end = [this, t0, first, end](client::result<client::stream_summary> s) {
+      h.on_end = [this, t0, first, status](client::result<client::stream_summary> s) {
         if (!s) return ended(t0, *first, std::nullopt, s.error().message);
-        ended(t0, *first, end->status(), {});
+        // A stream that ended without a debate_end payload did not show how the debate went.
+        ended(t0, *first, *status, *status ? std::string{} : "the stream ended without the debate's result");
       };
       c.follow(*id, 0, std::move(h));
     });

@@ -52,7 +52,7 @@ node_config::node_config()
       db_breaker_recovery(defaults::db_breaker_recovery),
       storage_min_free_bytes(defaults::storage_min_free_bytes),
       edge{defaults::edge_host,      defaults::edge_port,
-           defaults::edge_ws_port,   1,
+           defaults::edge_ws_port,   defaults::edge_io_threads,
            "",                       defaults::edge_rate_limit_per_s,
            defaults::edge_rate_limit_burst, ""} {}
 

@@ -3,6 +3,8 @@
 #include <caf/all.hpp>
 
 #include <numeric>
+#include <utility>
+#include <vector>
 
 #include "actors/debate/actor/messages.hpp"
 #include "actors/debate/actor/wire_codec.hpp"
@@ -62,6 +64,9 @@ struct replicating_state {
   uint64_t next_token = 1;
   // One entry per debate's write in flight (each debate has at most one): bounded by the debates.
   std::unordered_map<uint64_t, replicated_write> pending;
+  // Appends waiting for a batch (a subset of `pending`, so bounded alike) and batches on their way.
+  std::vector<std::pair<uint64_t, v1::JournalAppend>> queued;
+  uint32_t batches_in_flight = 0;
 };
 
 using replicating_self = caf::stateful_actor<replicating_state>*;
@@ -83,6 +88,74 @@ void finish_if_done(replicating_self self, uint64_t token) {
     ack.error = w.journal_error;
   }
   self->send(w.requester, std::move(ack));
+}
+
+void journal_answered(replicating_self self, uint64_t token, std::optional<storage::store_error> err) {
+  auto it = self->state.pending.find(token);
+  if (it == self->state.pending.end()) return;
+  it->second.journal_done = true;
+  it->second.journal_error = std::move(err);
+  finish_if_done(self, token);
+}
+
+std::optional<storage::store_error> journal_error_of(const v1::JournalAck& a) {
+  if (a.fenced())
+    return storage::store_error{storage::store_errc::fenced, "the journal holds epoch " + std::to_string(a.epoch())};
+  if (!a.error().empty())
+    return storage::store_error{storage::store_errc::unavailable, "journal: " + a.error()};
+  return std::nullopt;
+}
+
+/// Sends what is queued as one batch while fewer than the allowed batches are on their way: under
+/// load the appends that became ready during a round trip travel together, one message each way
+/// instead of one per step (the price of the cluster is per message, bench/RESULTS.md).
+void flush(replicating_self self) {
+  auto& st = self->state;
+  while (!st.queued.empty() && st.batches_in_flight < defaults::journal_batches_in_flight) {
+    auto edge = st.link->edge_now();
+    if (!edge) {
+      for (auto& [token, a] : std::exchange(st.queued, {}))
+        journal_answered(self, token, storage::store_error{storage::store_errc::unavailable,
+                                                           "the journal is unreachable (the edge is down); retrying"});
+      return;
+    }
+    v1::Envelope e;
+    auto& b = *e.mutable_journal_batch();
+    std::vector<uint64_t> tokens;
+    size_t bytes = 0, n = 0;
+    for (; n < st.queued.size(); ++n) {
+      auto size = st.queued[n].second.ByteSizeLong();
+      if (n > 0 && (n >= defaults::journal_batch_appends || bytes + size > defaults::journal_batch_bytes)) break;
+      bytes += size;
+      tokens.push_back(st.queued[n].first);
+      *b.add_appends() = std::move(st.queued[n].second);
+    }
+    st.queued.erase(st.queued.begin(), st.queued.begin() + static_cast<std::ptrdiff_t>(n));
+    ++st.batches_in_flight;
+    self->request(edge, defaults::journal_append_timeout, append_atom::value, envelope{std::move(e)})
+        .then(
+            [=](envelope& reply) {
+              --self->state.batches_in_flight;
+              if (reply.kind() != v1::Envelope::kJournalAcks ||
+                  reply->journal_acks().acks_size() != static_cast<int>(tokens.size())) {
+                for (auto t : tokens)
+                  journal_answered(self, t, storage::store_error{storage::store_errc::unavailable,
+                                                                 "the journal answered " + std::string{wire::kind_name(reply.kind())} +
+                                                                     " to a batch of " + std::to_string(tokens.size())});
+              } else {
+                for (size_t i = 0; i < tokens.size(); ++i)
+                  journal_answered(self, tokens[i], journal_error_of(reply->journal_acks().acks(static_cast<int>(i))));
+              }
+              flush(self);
+            },
+            [=](caf::error& err) {
+              --self->state.batches_in_flight;
+              for (auto t : tokens)
+                journal_answered(self, t, storage::store_error{storage::store_errc::unavailable,
+                                                               "the journal did not answer: " + self->system().render(err)});
+              flush(self);
+            });
+  }
 }
 
 caf::behavior replicating_writer(replicating_self self, caf::actor local,
@@ -109,8 +182,7 @@ caf::behavior replicating_writer(replicating_self self, caf::actor local,
                                                                     "debate " + r.debate_id + " is not owned by this worker"}});
             return;
           }
-          v1::Envelope e;
-          auto& a = *e.mutable_journal_append();
+          v1::JournalAppend a;
           a.set_debate_id(r.debate_id);
           a.set_epoch(epoch);
           a.set_sync(r.sync);
@@ -121,44 +193,11 @@ caf::behavior replicating_writer(replicating_self self, caf::actor local,
             jw.set_key(op.key);
             if (!op.erase) jw.set_value(op.value);
           }
-          auto edge = st.link->edge_now();
-          if (!edge) {
-            w.journal_done = true;
-            w.journal_error = storage::store_error{storage::store_errc::unavailable,
-                                                   "the journal is unreachable (the edge is down); retrying"};
-          } else {
-            self->request(edge, defaults::journal_append_timeout, append_atom::value, envelope{std::move(e)})
-                .then(
-                    [=](envelope& reply) {
-                      auto it = self->state.pending.find(token);
-                      if (it == self->state.pending.end()) return;
-                      auto& w = it->second;
-                      w.journal_done = true;
-                      if (reply.kind() != v1::Envelope::kJournalAck) {
-                        w.journal_error = storage::store_error{storage::store_errc::unavailable,
-                                                               "the journal answered " + std::string{wire::kind_name(reply.kind())}};
-                      } else if (reply->journal_ack().fenced()) {
-                        w.journal_error = storage::store_error{
-                            storage::store_errc::fenced,
-                            "the journal holds epoch " + std::to_string(reply->journal_ack().epoch())};
-                      } else if (!reply->journal_ack().error().empty()) {
-                        w.journal_error = storage::store_error{storage::store_errc::unavailable,
-                                                               "journal: " + reply->journal_ack().error()};
-                      }
-                      finish_if_done(self, token);
-                    },
-                    [=](caf::error& err) {
-                      auto it = self->state.pending.find(token);
-                      if (it == self->state.pending.end()) return;
-                      it->second.journal_done = true;
-                      it->second.journal_error = storage::store_error{
-                          storage::store_errc::unavailable, "the journal did not answer: " + self->system().render(err)};
-                      finish_if_done(self, token);
-                    });
-          }
+          st.queued.emplace_back(token, std::move(a));
         }
         st.pending.emplace(token, std::move(w));
         self->send(st.local, storage::persist_request{std::move(r.batch), r.sync, token, std::move(r.debate_id)});
+        flush(self);
       },
       [=](storage::persist_ack& ack) {
         auto it = self->state.pending.find(ack.token);

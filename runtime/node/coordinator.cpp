@@ -133,6 +133,7 @@ void lose(self_ptr self, const std::string& name, const std::string& why, caf::a
   auto moves = st.pl.node_lost(name);
   auto& w = st.workers[name];
   w.moved_away.insert(w.moved_away.end(), had.begin(), had.end());
+  w.breakers.clear();  // what they were says nothing of a node that is down
   log::warn("cluster", "worker ", name, " lost (", why, "): ", had.size(), " debate",
             had.size() == 1 ? "" : "s", " move, ", moves.size(), " placed now");
   for (auto& a : moves) move(self, a, name, journal, hub);

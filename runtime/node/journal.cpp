@@ -21,8 +21,17 @@ namespace {
 
 using wire::envelope;
 
-struct pending_append {
+/// The answer to one request: a single append's ack, or a batch's acks once every one is in.
+struct pending_reply {
   caf::response_promise promise;
+  bool single = false;
+  v1::Envelope acks;  // JournalAcks, one slot per append
+  size_t outstanding = 0;
+};
+
+struct pending_append {
+  std::shared_ptr<pending_reply> reply;
+  int slot = 0;
   std::string debate;
   uint64_t epoch = 0;
   std::vector<debate::event_ptr> events;
@@ -46,14 +55,23 @@ struct journal_state {
   std::unordered_map<uint64_t, pending_handover> handovers;
 };
 
-envelope ack(const std::string& id, uint64_t epoch, bool fenced, std::string error = {}) {
-  v1::Envelope e;
-  auto& a = *e.mutable_journal_ack();
+v1::JournalAck ack(const std::string& id, uint64_t epoch, bool fenced, std::string error = {}) {
+  v1::JournalAck a;
   a.set_debate_id(id);
   a.set_epoch(epoch);
   a.set_fenced(fenced);
   a.set_error(std::move(error));
-  return envelope{std::move(e)};
+  return a;
+}
+
+/// Fills one slot; the last one answers the request.
+void answer(pending_reply& r, int slot, v1::JournalAck a) {
+  *r.acks.mutable_journal_acks()->mutable_acks(slot) = std::move(a);
+  if (--r.outstanding > 0) return;
+  if (!r.single) return r.promise.deliver(envelope{std::move(r.acks)});
+  v1::Envelope e;
+  *e.mutable_journal_ack() = std::move(*r.acks.mutable_journal_acks()->mutable_acks(0));
+  r.promise.deliver(envelope{std::move(e)});
 }
 
 /// The families a debate's step writes (debate_actor persist()); nothing else may be appended.
@@ -153,27 +171,51 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self, std::shared_ptr<
       [=](connect_atom, caf::actor coordinator) { self->state.coordinator = std::move(coordinator); },
       [=](append_atom, envelope& e) -> caf::result<envelope> {
         auto& st = self->state;
-        if (e.kind() != v1::Envelope::kJournalAppend)
+        std::vector<const v1::JournalAppend*> appends;
+        if (e.kind() == v1::Envelope::kJournalAppend) {
+          appends.push_back(&e->journal_append());
+        } else if (e.kind() == v1::Envelope::kJournalBatch) {
+          for (const auto& a : e->journal_batch().appends()) appends.push_back(&a);
+        } else {
           return wire::make_error(wire::wire_errc::envelope_malformed,
-                                  "the journal takes journal_append, got " + std::string{wire::kind_name(e.kind())});
-        const auto& a = e->journal_append();
-        const auto& id = a.debate_id();
-        auto verdict = st.epochs.check(id, a.epoch());
-        if (verdict == epoch_table::verdict::stale) return ack(id, st.epochs.of(id), true);
-        pending_append p;
-        storage::write_batch batch;
-        if (auto why = unpack(a, batch, p)) {
-          log::warn("journal", "refused an append of ", id, ": ", *why);
-          return ack(id, st.epochs.of(id), false, "journal_refused: " + *why);
+                                  "the journal takes journal_append or journal_batch, got " +
+                                      std::string{wire::kind_name(e.kind())});
         }
-        if (verdict == epoch_table::verdict::newer) add_placement(batch, *db, id, a.epoch());
-        p.debate = id;
-        p.epoch = a.epoch();
-        p.promise = self->make_response_promise();
-        auto token = st.next_token++;
-        auto promise = p.promise;
-        st.appends.emplace(token, std::move(p));
-        self->send(st.writer, storage::persist_request{std::move(batch), a.sync(), token, id});
+        auto reply = std::make_shared<pending_reply>();
+        reply->single = e.kind() == v1::Envelope::kJournalAppend;
+        reply->outstanding = appends.size();
+        auto* acks = reply->acks.mutable_journal_acks();
+        for (size_t i = 0; i < appends.size(); ++i) acks->add_acks();
+        if (appends.empty()) return envelope{std::move(reply->acks)};
+        reply->promise = self->make_response_promise();
+        auto promise = reply->promise;
+        // Each append on its own: a stale or malformed one is refused, the others go on (the
+        // writer commits them together).
+        for (size_t i = 0; i < appends.size(); ++i) {
+          const auto& a = *appends[i];
+          const auto& id = a.debate_id();
+          auto slot = static_cast<int>(i);
+          auto verdict = st.epochs.check(id, a.epoch());
+          if (verdict == epoch_table::verdict::stale) {
+            answer(*reply, slot, ack(id, st.epochs.of(id), true));
+            continue;
+          }
+          pending_append p;
+          storage::write_batch batch;
+          if (auto why = unpack(a, batch, p)) {
+            log::warn("journal", "refused an append of ", id, ": ", *why);
+            answer(*reply, slot, ack(id, st.epochs.of(id), false, "journal_refused: " + *why));
+            continue;
+          }
+          if (verdict == epoch_table::verdict::newer) add_placement(batch, *db, id, a.epoch());
+          p.reply = reply;
+          p.slot = slot;
+          p.debate = id;
+          p.epoch = a.epoch();
+          auto token = st.next_token++;
+          st.appends.emplace(token, std::move(p));
+          self->send(st.writer, storage::persist_request{std::move(batch), a.sync(), token, id});
+        }
         return promise;
       },
       [=](handover_atom, const std::string& id, uint64_t at_least) -> caf::result<envelope> {
@@ -214,11 +256,11 @@ caf::behavior journal(caf::stateful_actor<journal_state>* self, std::shared_ptr<
         auto p = std::move(it->second);
         st.appends.erase(it);
         if (r.error) {
-          p.promise.deliver(ack(p.debate, p.epoch, false,
-                                std::string{storage::to_string(r.error->code)} + ": " + r.error->message));
+          answer(*p.reply, p.slot, ack(p.debate, p.epoch, false,
+                                       std::string{storage::to_string(r.error->code)} + ": " + r.error->message));
           return;
         }
-        p.promise.deliver(ack(p.debate, st.epochs.of(p.debate), false));
+        answer(*p.reply, p.slot, ack(p.debate, st.epochs.of(p.debate), false));
         // Committed: what subscribers see is what a resumed debate continues from.
         uint32_t last = 0;
         for (auto& ev : p.events) {

@@ -39,7 +39,8 @@ struct journal_links {
                                                                              const epoch_table& epochs);
 
 /// The journal actor, with its own group-commit writer and a detached reader (linked: they die
-/// together). Answers (append_atom, envelope JournalAppend) with a JournalAck envelope, and
+/// together). Answers (append_atom, envelope JournalAppend) with a JournalAck envelope, (append_atom,
+/// envelope JournalBatch) with a JournalAcks envelope (one ack per append, in order), and
 /// (handover_atom, id, epoch) with a PlaceDebate envelope holding the debate's log at its new
 /// epoch.
 [[nodiscard]] caf::actor spawn_journal(caf::actor_system& sys, std::shared_ptr<storage::store> db,

@@ -223,6 +223,8 @@ inline std::vector<v1::Envelope> wire_samples() {
   ack.set_debate_id(id);
   ack.set_fenced(true);
   ack.set_epoch(4);
+  *add().mutable_journal_batch()->add_appends() = append;
+  *add().mutable_journal_acks()->add_acks() = ack;
   add().mutable_release_debates()->add_debate_ids(id);
   auto& call = *add().mutable_api_call();
   call.set_id(7);
