@@ -41,9 +41,10 @@ namespace {
 constexpr std::string_view subprotocol = "aragora.v1.protobuf";
 constexpr auto backoff_base = std::chrono::milliseconds{100};
 constexpr auto backoff_cap = std::chrono::milliseconds{2000};
-// Silence past which the edge counts as gone (a ping goes out at half of it; the edge answers
-// pings while it reads, which it always does).
-constexpr auto idle_timeout = std::chrono::seconds{15};
+// Silence past which the edge counts as gone (a ping goes out at half of it). The edge answers
+// pings between the calls it serves on this connection, and a call may hold it for a while (a
+// placement waits up to 15 s for its worker, a compaction longer): well past those.
+constexpr auto idle_timeout = std::chrono::seconds{60};
 constexpr auto sweep_every = std::chrono::milliseconds{100};
 
 client_error make_error(client_errc code, std::string message, unsigned status = 0,

@@ -83,7 +83,7 @@ edge_metrics::edge_metrics()
                              .with({})),
       requests_(metrics::process_histogram(
           "aragora_http_request_duration_seconds",
-          "HTTP requests, from the request read to the response written, by route pattern.",
+          "HTTP requests, from the request read to its response ready to send, by route pattern.",
           metrics::latency_buckets, {"method", "route", "status"}, routes * methods * statuses)) {}
 
 metrics::histogram& edge_metrics::request(const route* r, std::string_view method, int status) {

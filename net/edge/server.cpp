@@ -556,7 +556,7 @@ private:
 class http_session final : public session_base, public std::enable_shared_from_this<http_session> {
 public:
   http_session(server::impl& srv, tcp::socket&& socket, bool ws_only)
-      : srv_(srv), stream_(std::move(socket)), ws_only_(ws_only) {
+      : srv_(srv), stream_(std::move(socket)), executor_(stream_.get_executor()), ws_only_(ws_only) {
     ++srv_.connections;
     metrics_.http_connections.inc();
     beast::error_code ec;
@@ -574,7 +574,10 @@ public:
   }
 
   void shutdown() override {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+    // Through the executor kept apart: stream_ may be moving into a WebSocket session right now
+    // (on the strand, which this waits for; then the WebSocket session is the one to close).
+    net::post(executor_, [self = shared_from_this()] {
+      if (self->upgraded_) return;
       beast::error_code ec;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
       self->stream_.close();
@@ -614,6 +617,7 @@ private:
     route_ = out.which;
     if (!out.upgrade) return respond(req, out.response);
     stream_.expires_never();
+    upgraded_ = true;
     // The WebSocket's API calls are rate-limited under the same address as its upgrade.
     auto ws = std::make_shared<ws_session>(srv_, std::move(stream_),
                                            std::string{client_address(remote_, forwarded_for(req))});
@@ -655,10 +659,12 @@ private:
   server::impl& srv_;
   edge_metrics& metrics_ = edge_metrics::get();
   beast::tcp_stream stream_;
+  beast::tcp_stream::executor_type executor_;  // the session's strand
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string remote_;
   bool ws_only_;
+  bool upgraded_ = false;  // stream_ moved into a ws_session
   bool close_after_ = false;
   uint64_t served_ = 0;
   std::optional<route> route_;  // the request being answered, once matched
@@ -697,7 +703,9 @@ std::optional<std::string> server::start() {
     beast::error_code ec;
     auto address = net::ip::make_address(s.opts.host, ec);
     if (ec) return "bad listen address '" + s.opts.host + "': " + ec.message();
-    auto acceptor = std::make_shared<tcp::acceptor>(s.ioc);
+    // On a strand of its own: with several I/O threads, its completions and stop()'s close
+    // must not touch it at once.
+    auto acceptor = std::make_shared<tcp::acceptor>(net::make_strand(s.ioc));
     tcp::endpoint ep{address, port};
     acceptor->open(ep.protocol(), ec);
     if (!ec) acceptor->set_option(net::socket_base::reuse_address(true), ec);
@@ -720,12 +728,11 @@ std::optional<std::string> server::start() {
 void server::stop() {
   auto& s = *impl_;
   if (s.stopping.exchange(true)) return;
-  net::post(s.ioc, [&s] {
-    for (auto& a : s.acceptors) {
+  for (auto& a : s.acceptors)
+    net::post(a->get_executor(), [a] {
       beast::error_code ec;
       a->close(ec);
-    }
-  });
+    });
   {
     std::lock_guard<std::mutex> lock{s.sessions_mtx};
     for (auto& w : s.sessions)

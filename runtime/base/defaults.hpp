@@ -163,6 +163,9 @@ inline constexpr uint32_t edge_io_threads = 4;
 // client library (binary frames, many debates on one connection; more take more connections).
 inline constexpr size_t edge_ws_subscriptions_text = 16;
 inline constexpr size_t edge_ws_subscriptions_binary = 1024;
+// `aragora benchmark --endpoint`: connections its creates spread over (at least; more when the
+// debates in flight need more than one connection may follow).
+inline constexpr uint64_t remote_benchmark_connections = 8;
 // Rendered answers of finished debates kept by the edge (net/edge/body_cache): bytes, and an age
 // past which one is read again (a debate retention removed is not served for longer).
 inline constexpr size_t edge_body_cache_bytes = size_t{64} << 20;

@@ -132,7 +132,12 @@ void flush(replicating_self self) {
     }
     st.queued.erase(st.queued.begin(), st.queued.begin() + static_cast<std::ptrdiff_t>(n));
     ++st.batches_in_flight;
-    self->request(edge, defaults::journal_append_timeout, append_atom::value, envelope{std::move(e)})
+    // The budget of one append, and as much again for a full batch (its appends may span
+    // several of the journal's group commits).
+    auto base = std::chrono::duration_cast<std::chrono::milliseconds>(defaults::journal_append_timeout);
+    auto timeout = base + base * static_cast<int64_t>(tokens.size()) /
+                              static_cast<int64_t>(defaults::journal_batch_appends);
+    self->request(edge, timeout, append_atom::value, envelope{std::move(e)})
         .then(
             [=](envelope& reply) {
               --self->state.batches_in_flight;

@@ -20,6 +20,7 @@
 #include "aragora/v1/debate.pb.h"
 #include "net/client/client.hpp"
 #include "tests/support/child_process.hpp"
+#include "tests/support/stream_recorder.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace aragora {
@@ -224,34 +225,16 @@ TEST(Client, AStreamFollowsItsDebateThroughAKilledAndRestartedEdge) {
   ASSERT_TRUE(id);
   // Followed asynchronously: this thread kills and restarts the edge (a child started from
   // another thread would die with that thread: PR_SET_PDEATHSIG).
-  std::vector<uint32_t> seqs;
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::optional<client::result<client::stream_summary>> ended;
-  client::stream_handlers h;
-  h.on_event = [&](const v1::Event& e) {
-    std::lock_guard<std::mutex> lock{mtx};
-    seqs.push_back(e.seq());
-    cv.notify_all();
-  };
-  h.on_end = [&](client::result<client::stream_summary> r) {
-    std::lock_guard<std::mutex> lock{mtx};
-    ended = std::move(r);
-    cv.notify_all();
-  };
-  c.follow(*id, 0, h);
-  {
-    std::unique_lock<std::mutex> lock{mtx};
-    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return seqs.size() >= 4 || ended; }));
-    ASSERT_FALSE(ended) << "the debate ended before the edge was killed";
-  }
+  test::stream_recorder rec;
+  c.follow(*id, 0, rec.handlers());
+  ASSERT_TRUE(rec.wait_events(4, 30s));
+  ASSERT_FALSE(rec.has_ended()) << "the debate ended before the edge was killed";
   s.kill();
   ASSERT_TRUE(s.start(port)) << "serve did not come back on port " << port;
-  std::unique_lock<std::mutex> lock{mtx};
-  ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return ended.has_value(); }));
-  auto end = std::move(*ended);
+  ASSERT_TRUE(rec.wait_end(60s));
+  auto end = std::move(*rec.ended);
   ASSERT_TRUE(end) << end.error().message;
-  for (size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << "across the restart";
+  for (size_t i = 0; i < rec.seqs.size(); ++i) ASSERT_EQ(rec.seqs[i], i + 1) << "across the restart";
   EXPECT_GE(end->reconnects, 1u);
   auto d = c.debate(*id);
   ASSERT_TRUE(d);

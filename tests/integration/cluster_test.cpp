@@ -27,6 +27,7 @@
 #include "net/client/client.hpp"
 #include "tests/support/child_process.hpp"
 #include "tests/support/edge_client.hpp"
+#include "tests/support/stream_recorder.hpp"
 #include "tests/support/subprocess.hpp"
 
 namespace aragora {
@@ -516,37 +517,19 @@ TEST(Cluster, TheClientsStreamSurvivesTheEdgeNodeKilledAndRestarted) {
   ASSERT_FALSE(id.empty());
   // Followed asynchronously: this thread kills and restarts the edge (a child started from
   // another thread would die with that thread: PR_SET_PDEATHSIG).
-  std::vector<uint32_t> seqs;
-  std::mutex mtx;
-  std::condition_variable cv;
-  std::optional<client::result<client::stream_summary>> ended;
-  client::stream_handlers h;
-  h.on_event = [&](const v1::Event& e) {
-    std::lock_guard<std::mutex> lock{mtx};
-    seqs.push_back(e.seq());
-    cv.notify_all();
-  };
-  h.on_end = [&](client::result<client::stream_summary> r) {
-    std::lock_guard<std::mutex> lock{mtx};
-    ended = std::move(r);
-    cv.notify_all();
-  };
-  cl.follow(id, 0, h);
-  {
-    std::unique_lock<std::mutex> lock{mtx};
-    ASSERT_TRUE(cv.wait_for(lock, 30s, [&] { return seqs.size() >= 5 || ended; }));
-    ASSERT_FALSE(ended) << "the debate ended before the edge was killed";
-  }
+  test::stream_recorder rec;
+  cl.follow(id, 0, rec.handlers());
+  ASSERT_TRUE(rec.wait_events(5, 30s));
+  ASSERT_FALSE(rec.has_ended()) << "the debate ended before the edge was killed";
   c.kill("edge");
   std::this_thread::sleep_for(300ms);
   c.start("edge");
-  std::unique_lock<std::mutex> lock{mtx};
-  ASSERT_TRUE(cv.wait_for(lock, 60s, [&] { return ended.has_value(); }));
-  auto end = std::move(*ended);
+  ASSERT_TRUE(rec.wait_end(60s));
+  auto end = std::move(*rec.ended);
   ASSERT_TRUE(end) << end.error().message;
-  for (size_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1) << "across the edge's restart";
+  for (size_t i = 0; i < rec.seqs.size(); ++i) ASSERT_EQ(rec.seqs[i], i + 1) << "across the edge's restart";
   EXPECT_GE(end->reconnects, 1u);
-  std::printf("client through an edge restart: %zu events, %u reconnects, %u connections\n", seqs.size(),
+  std::printf("client through an edge restart: %zu events, %u reconnects, %u connections\n", rec.seqs.size(),
               end->reconnects, static_cast<unsigned>(cl.connections()));
 }
 
