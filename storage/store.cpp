@@ -19,6 +19,7 @@
 #include <shared_mutex>
 
 #include "runtime/base/defaults.hpp"
+#include "storage/backup_access.hpp"
 #include "storage/record.hpp"
 #include "runtime/base/log/log.hpp"
 
@@ -736,6 +737,13 @@ std::optional<store_error> store::compact_all() {
   for (auto family : all_cfs)
     if (auto err = compact(family)) return err;
   return std::nullopt;
+}
+
+std::optional<std::string> store_backup_access::with_db(
+    store& s, const std::function<std::optional<std::string>(rocksdb::DB&)>& fn) {
+  std::shared_lock<std::shared_mutex> lock{s.impl_->db_mtx};
+  if (!s.impl_->db) return "the database is not open";
+  return fn(*s.impl_->db);
 }
 
 uint64_t store::sst_bytes() {

@@ -217,6 +217,7 @@ public:
   [[nodiscard]] const std::vector<std::string>& open_notes() const;
 
 private:
+  friend class store_backup_access;  // storage/backup.cpp: RocksDB's handle for its BackupEngine
   struct impl;
   explicit store(std::unique_ptr<impl> p);
   std::unique_ptr<impl> impl_;

@@ -41,10 +41,6 @@ namespace {
 constexpr std::string_view subprotocol = "aragora.v1.protobuf";
 constexpr auto backoff_base = std::chrono::milliseconds{100};
 constexpr auto backoff_cap = std::chrono::milliseconds{2000};
-// Silence past which the edge counts as gone (a ping goes out at half of it). The edge answers
-// pings between the calls it serves on this connection, and a call may hold it for a while (a
-// placement waits up to 15 s for its worker, a compaction longer): well past those.
-constexpr auto idle_timeout = std::chrono::seconds{60};
 constexpr auto sweep_every = std::chrono::milliseconds{100};
 
 client_error make_error(client_errc code, std::string message, unsigned status = 0,
@@ -269,7 +265,7 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
       beast::get_lowest_layer(*ws).expires_never();
       auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
       // A vanished edge is noticed: a ping after half the idle time, the connection lost after it.
-      timeouts.idle_timeout = idle_timeout;
+      timeouts.idle_timeout = opts.idle_timeout;
       timeouts.keep_alive_pings = true;
       ws->set_option(timeouts);
       ws->binary(true);
@@ -565,6 +561,12 @@ result<reply> client::undrain(std::string_view node) {
   return call("POST", "/api/v1/cluster/nodes/" + url_encode(node) + "/undrain");
 }
 result<reply> client::compact() { return call("POST", "/api/v1/admin/compact"); }
+
+result<reply> client::backup(std::string_view node) {
+  std::string target = "/api/v1/admin/backup";
+  if (!node.empty()) target += "?node=" + url_encode(node);
+  return call("POST", target);
+}
 
 void client::follow(std::string id, uint32_t after_seq, stream_handlers handlers) {
   net::post(impl_->ioc, [i = impl_.get(), id = std::move(id), after_seq, h = std::move(handlers)]() mutable {

@@ -62,6 +62,10 @@ struct options {
   /// How long a stream keeps reconnecting (100 ms doubling to 2 s) before it ends unreachable.
   std::chrono::milliseconds reconnect_for{30000};
   size_t max_pending_calls = 4096;  // beyond: busy (nothing is queued without bound)
+  /// Silence past which the edge counts as gone (a ping goes out at half of it). The edge answers
+  /// pings between the calls it serves on one connection, and a call holds it while it runs (a
+  /// placement up to 15 s, a compaction or a backup as long as the store takes): past those.
+  std::chrono::milliseconds idle_timeout{60000};
 };
 
 /// An HTTP answer carried on the WebSocket: 2xx only (errors are client_error).
@@ -131,6 +135,8 @@ public:
   [[nodiscard]] result<reply> drain(std::string_view node);
   [[nodiscard]] result<reply> undrain(std::string_view node);
   [[nodiscard]] result<reply> compact();
+  /// Backs the edge node's store up (admin); `node` empty or the edge node's name.
+  [[nodiscard]] result<reply> backup(std::string_view node = {});
   /// Follows a debate's events after `after_seq` until its debate_end, reconnecting and resuming
   /// by seq when the connection drops.
   [[nodiscard]] result<stream_summary> stream(

@@ -162,6 +162,11 @@ api_response api::handle(const route_match& m, const api_request& r) {
       if (!done) return error_response(done.error());
       return ok(compact_body(*done));
     }
+    case route::backup: {
+      auto done = backend_.backup(q.get("node").value_or(""));
+      if (!done) return error_response(done.error());
+      return ok(backup_body(*done));
+    }
     default:
       return error_response({api_errc::not_found, "no route for " + std::string{path}});
   }

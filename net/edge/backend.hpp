@@ -49,6 +49,18 @@ struct compact_report {
   uint64_t sst_bytes_after = 0;
 };
 
+/// A backup a node took of its store (`aragora-admin backup`).
+struct backup_report {
+  std::string node;
+  std::string dir;  // the backup directory, on that node
+  uint32_t id = 0;
+  int64_t timestamp = 0;
+  uint64_t bytes = 0;
+  uint32_t files = 0;
+  uint32_t kept = 0;  // backups in the directory after the oldest past the limit went
+  int64_t ms = 0;
+};
+
 /// The cluster as the edge sees it (`aragora-admin nodes`).
 struct cluster_view {
   struct node {
@@ -116,6 +128,9 @@ public:
   /// Compacts this node's store now (every column family; expired records go); unavailable
   /// without a store or when it fails. Blocks for the compaction.
   [[nodiscard]] virtual api_result<compact_report> compact() = 0;
+  /// Backs this node's store up into its backup dir (storage.backup_dir) while it serves. `node`
+  /// empty or this node's name; another node's is refused.
+  [[nodiscard]] virtual api_result<backup_report> backup(std::string_view node) = 0;
 };
 
 }  // namespace aragora::edge

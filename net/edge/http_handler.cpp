@@ -32,7 +32,8 @@ std::optional<role> required_role(route r) {
     case route::cancel_debate: return role::write;
     case route::drain_node:
     case route::undrain_node:
-    case route::compact: return role::admin;
+    case route::compact:
+    case route::backup: return role::admin;
     default: return role::read;
   }
 }

@@ -68,7 +68,7 @@ std::string_view route_name(route r) {
       "metrics",       "stream",         "create_debate",   "list_debates",  "get_debate",
       "debate_messages", "debate_events", "cancel_debate",  "debate_receipt", "get_receipt",
       "leaderboard",   "agents",         "cluster_nodes",   "drain_node",    "undrain_node",
-      "breakers",      "compact"};
+      "breakers",      "compact",        "backup"};
   return names[static_cast<size_t>(r)];
 }
 
@@ -216,7 +216,11 @@ expected<route_match, api_errc> match_route(std::string_view method, std::string
   auto head = segment(rest);
   if (head == "debates") return debates_routes(method, rest, path);
   if (head == "cluster") return cluster_routes(method, rest, path);
-  if (head == "admin") return rest == "compact" ? only(method, "POST", route::compact) : not_found(path);
+  if (head == "admin") {
+    if (rest == "compact") return only(method, "POST", route::compact);
+    if (rest == "backup") return only(method, "POST", route::backup);
+    return not_found(path);
+  }
   if (!rest.empty()) return not_found(path);
   if (head == "debate") return only(method, "POST", route::create_debate);
   if (head == "health") return only(method, "GET", route::health);

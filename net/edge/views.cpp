@@ -535,6 +535,20 @@ std::string compact_body(const compact_report& r) {
   return json::serialize(body);
 }
 
+std::string backup_body(const backup_report& r) {
+  json::object body;
+  body["success"] = true;
+  body["node"] = r.node;
+  body["dir"] = r.dir;
+  body["id"] = r.id;
+  body["timestamp"] = r.timestamp;
+  body["bytes"] = r.bytes;
+  body["files"] = r.files;
+  body["kept"] = r.kept;
+  body["ms"] = r.ms;
+  return json::serialize(body);
+}
+
 std::string leaderboard_body(const v1::Leaderboard& board, size_t limit) {
   json::array entries;
   for (const auto& a : board.agents()) {

@@ -111,6 +111,8 @@ struct breaker_status;
 /// POST /api/v1/admin/compact: {"success": true, "node", "ms", "sst_bytes_before", "sst_bytes_after"}.
 struct compact_report;
 [[nodiscard]] std::string compact_body(const compact_report& r);
+struct backup_report;
+[[nodiscard]] std::string backup_body(const backup_report& r);
 
 [[nodiscard]] std::string leaderboard_body(const v1::Leaderboard& board, size_t limit);
 

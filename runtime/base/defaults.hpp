@@ -138,6 +138,10 @@ inline constexpr auto retain_memory_glacial = 30 * day;
 inline constexpr auto retention_sweep_interval = std::chrono::hours{1};
 // Writes stop (storage_unavailable) while less than this is free on the data dir's disk.
 inline constexpr uint64_t storage_min_free_bytes = 256ull << 20;
+// Backups a node takes when asked (`aragora-admin backup`): where (empty = the data dir's path
+// + "-backups") and how many of the newest it keeps there.
+inline constexpr const char* backup_dir = "";
+inline constexpr uint32_t backup_keep = 7;
 // Database circuit breaker (capacity guide: 2 failures / 10 s).
 inline constexpr uint32_t db_breaker_failures = 2;
 inline constexpr auto db_breaker_recovery = std::chrono::seconds{10};

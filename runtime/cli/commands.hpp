@@ -177,6 +177,27 @@ struct doctor_options {
   bool salvage = false;  // open a store with a damaged WAL by recovering up to the damage
 };
 
+struct backup_options {
+  std::string data_dir;  // main fills in the configured or default one when not given
+  std::string out;       // the backup directory
+  int64_t keep = 0;      // keep the newest N backups there (0: all)
+  bool list = false;     // list the backups of `out` instead
+  bool json = false;
+};
+
+/// Backs a store no process holds up into `out` (incremental); or lists `out`'s backups.
+[[nodiscard]] int run_backup(const backup_options& o, const config::node_config& cfg);
+
+struct restore_options {
+  std::string from;      // the backup directory
+  std::optional<int64_t> id;
+  std::string data_dir;  // an empty or new directory
+  bool json = false;
+};
+
+/// Restores a backup (checked file by file first) into an empty directory.
+[[nodiscard]] int run_restore(const restore_options& o);
+
 /// Reads every record and replays every debate log; exit 0 healthy, 1 problems found.
 [[nodiscard]] int run_doctor(const doctor_options& o, const config::node_config& cfg);
 

@@ -146,6 +146,23 @@ int main(int argc, char** argv) {
                        "open a store whose WAL is damaged: keep what precedes the damage (the "
                        "WAL is copied aside first) and mark running debates failed");
 
+  cli::backup_options backup;
+  auto* backup_cmd = app.add_subcommand(
+      "backup", "back a data dir up into a backup directory (incremental), or list its backups");
+  backup_cmd->add_option("--data-dir", backup.data_dir, data_dir_help);
+  backup_cmd->add_option("--out", backup.out, "the backup directory (created if missing)");
+  backup_cmd->add_option("--keep", backup.keep, "keep the newest N backups there (default 0: all)");
+  backup_cmd->add_flag("--list", backup.list, "list the backups of --out");
+  backup_cmd->add_flag("--json", backup.json, "print one JSON object");
+
+  cli::restore_options restore;
+  auto* restore_cmd = app.add_subcommand(
+      "restore", "restore a backup into an empty data dir (every file checked first)");
+  restore_cmd->add_option("--from", restore.from, "the backup directory");
+  restore_cmd->add_option("--id", restore.id, "the backup to restore (default: the newest)");
+  restore_cmd->add_option("--data-dir", restore.data_dir, "an empty or new directory");
+  restore_cmd->add_flag("--json", restore.json, "print one JSON object");
+
   cli::serve_options serve;
   auto* serve_cmd = app.add_subcommand(
       "serve", "serve the HTTP API, the WebSocket event stream and the web page");
@@ -256,6 +273,8 @@ int main(int argc, char** argv) {
     dir = &leaders.data_dir;
   } else if (*doctor_cmd) {
     dir = &doctor.data_dir;
+  } else if (*backup_cmd && !backup.list) {
+    dir = &backup.data_dir;
   } else if (*list_cmd) {
     dir = &list.data_dir;
   } else if (*show_cmd || *resume_cmd || *audit_cmd) {
@@ -309,6 +328,10 @@ int main(int argc, char** argv) {
       rc = cli::run_leaderboard(leaders, cfg);
     else if (*doctor_cmd)
       rc = cli::run_doctor(doctor, cfg);
+    else if (*backup_cmd)
+      rc = cli::run_backup(backup, cfg);
+    else if (*restore_cmd)
+      rc = cli::run_restore(restore);
   } catch (const std::bad_alloc&) {
     rc = cli::print_error(cli::exit_failed, "out_of_memory", "the command ran out of memory");
   } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 // debates are left as they are on disk (every completed step is), and the next start resumes
 // them.
 
+#include <filesystem>
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -134,7 +135,14 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
   }
   node::local_node node{cfg, *key, db, role};
   edge::stream_hub hub;
-  node::node_backend backend{node, db, hub, cfg};
+  auto backend_cfg = cfg;
+  if (backend_cfg.backup_dir.empty()) {
+    // Beside the data dir ("data/." and "data/" are "data"), never inside it.
+    auto dir = std::filesystem::absolute(o.data_dir).lexically_normal();
+    if (!dir.has_filename()) dir = dir.parent_path();
+    backend_cfg.backup_dir = dir.string() + "-backups";
+  }
+  node::node_backend backend{node, db, hub, std::move(backend_cfg)};
   std::unique_ptr<node::cluster_edge> cluster;
   std::vector<std::string> resumed;
   if (me) {

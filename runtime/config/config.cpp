@@ -51,10 +51,12 @@ node_config::node_config()
       db_breaker_failures(defaults::db_breaker_failures),
       db_breaker_recovery(defaults::db_breaker_recovery),
       storage_min_free_bytes(defaults::storage_min_free_bytes),
+      backup_dir(defaults::backup_dir),
+      backup_keep(defaults::backup_keep),
       edge{defaults::edge_host,      defaults::edge_port,
            defaults::edge_ws_port,   defaults::edge_io_threads,
            "",                       defaults::edge_rate_limit_per_s,
-           defaults::edge_rate_limit_burst, ""} {}
+           defaults::edge_rate_limit_burst, "", {}} {}
 
 std::string_view to_string(config_errc x) {
   switch (x) {
@@ -142,6 +144,8 @@ bool assign(id x, const settings::value& v, node_config& c) {
     case id::db_breaker_failures: c.db_breaker_failures = u32(v); return true;
     case id::db_breaker_recovery_s: c.db_breaker_recovery = secs(v); return true;
     case id::min_free_mb: c.storage_min_free_bytes = mib(v); return true;
+    case id::backup_dir: c.backup_dir = std::get<std::string>(v); return true;
+    case id::backup_keep: c.backup_keep = u32(v); return true;
     case id::retention_debates_days: return keep(day_s, {cf::debates, cf::debate_events, cf::debate_index, cf::placements});
     case id::retention_critiques_days: return keep(day_s, {cf::critiques});
     case id::retention_evidence_days: return keep(day_s, {cf::evidence, cf::evidence_by_hash});
@@ -705,6 +709,8 @@ std::optional<settings::value> setting_value(settings::id x, const node_config& 
     case id::db_breaker_recovery_s:
       return i(std::chrono::duration_cast<std::chrono::seconds>(c.db_breaker_recovery).count());
     case id::min_free_mb: return i(c.storage_min_free_bytes >> 20);
+    case id::backup_dir: return v{c.backup_dir};
+    case id::backup_keep: return i(c.backup_keep);
     case id::retention_debates_days: return days(storage::cf::debates);
     case id::retention_critiques_days: return days(storage::cf::critiques);
     case id::retention_evidence_days: return days(storage::cf::evidence);

@@ -126,6 +126,8 @@ struct node_config {
   uint32_t db_breaker_failures;
   std::chrono::milliseconds db_breaker_recovery;
   uint64_t storage_min_free_bytes;
+  std::string backup_dir;  // empty: data_dir + "-backups"
+  uint32_t backup_keep;
   // Supervision; the fault-injection hook is for tests (local_node::faults()).
   supervision_config supervision;
   bool fault_injection = false;

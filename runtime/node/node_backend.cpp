@@ -21,6 +21,7 @@
 #include "runtime/base/metrics/metrics.hpp"
 #include "runtime/capacity/capacity.hpp"
 #include "runtime/node/local_node.hpp"
+#include "storage/backup.hpp"
 #include "storage/store.hpp"
 
 namespace aragora::node {
@@ -513,6 +514,41 @@ edge::api_result<edge::compact_report> node_backend::compact() {
   r.ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   r.sst_bytes_after = db_->sst_bytes();
   log::info("edge", "compacted the store in ", r.ms, " ms: ", r.sst_bytes_before, " -> ", r.sst_bytes_after, " SST bytes");
+  return r;
+}
+
+edge::api_result<edge::backup_report> node_backend::backup(std::string_view node) {
+  if (!db_) return edge::api_error{api_errc::unavailable, "this node has no store to back up"};
+  edge::backup_report r;
+  r.node = cluster_ ? cluster_->self_name : std::string{"local"};
+  if (!node.empty() && node != r.node) {
+    bool known = false;
+    if (cluster_)
+      for (const auto& n : cluster_->status().nodes) known = known || n.name == node;
+    if (!known) return edge::api_error{api_errc::not_found, "no node '" + std::string{node} + "'"};
+    // The journal holds every committed step of every debate (a worker's store is a copy of its
+    // share): the edge's store is the one a cluster backs up.
+    return edge::api_error{api_errc::invalid_value,
+                           "backups are taken of this node (" + r.node + "), which holds the journal; " +
+                               std::string{node} + " holds copies of its debates' steps"};
+  }
+  if (cfg_.backup_dir.empty())
+    return edge::api_error{api_errc::unavailable, "no backup dir: set storage.backup_dir"};
+  auto started = std::chrono::steady_clock::now();
+  auto b = storage::create_backup(*db_, cfg_.backup_dir, cfg_.backup_keep);
+  if (!b)
+    return edge::api_error{b.code() == storage::backup_errc::backup_busy ? api_errc::conflict : api_errc::unavailable,
+                           std::string{to_string(b.code())} + ": " + b.error().message};
+  r.ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  r.dir = cfg_.backup_dir;
+  r.id = b->id;
+  r.timestamp = b->timestamp;
+  r.bytes = b->bytes;
+  r.files = b->files;
+  if (auto all = storage::list_backups(cfg_.backup_dir))
+    r.kept = static_cast<uint32_t>(std::count_if(all->begin(), all->end(), [](const auto& x) { return !x.damaged; }));
+  log::info("edge", "backed the store up into ", r.dir, " (backup ", r.id, ", ", r.files, " files, ", r.bytes,
+            " bytes) in ", r.ms, " ms");
   return r;
 }
 

@@ -85,6 +85,7 @@ public:
   [[nodiscard]] std::optional<edge::api_error> drain(const std::string& node, bool on) override;
   [[nodiscard]] std::vector<edge::breaker_status> breakers() override;
   [[nodiscard]] edge::api_result<edge::compact_report> compact() override;
+  [[nodiscard]] edge::api_result<edge::backup_report> backup(std::string_view node) override;
 
   /// A write of the debate is durable (the sink hears it): its version moves on, and a debate
   /// just created is in the store from now on.

@@ -119,6 +119,10 @@ public:
   std::optional<edge::api_error> drain(const std::string& node, bool) override { return not_found(node); }
   std::vector<edge::breaker_status> breakers() override { return {{"local", "store", "store", "closed"}}; }
   edge::api_result<edge::compact_report> compact() override { return edge::compact_report{"local", 1, 2, 1}; }
+  edge::api_result<edge::backup_report> backup(std::string_view node) override {
+    if (!node.empty() && node != "local") return not_found(std::string{node});
+    return edge::backup_report{"local", "/tmp/backups", 1, 1, 1, 1, 1, 1};
+  }
 
 private:
   static edge::api_error not_found(const std::string& id) {

@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <regex>
+#include <map>
 #include <thread>
 
 #include "aragora/v1/debate.pb.h"
@@ -76,6 +77,7 @@ public:
   }
 
   [[nodiscard]] std::string endpoint() const { return "ws://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] const std::string& dir() const { return dir_; }
   [[nodiscard]] uint16_t port() const { return port_; }
   [[nodiscard]] client::options opts(const std::string& token = write_token) const {
     client::options o;
@@ -239,6 +241,109 @@ TEST(Client, AStreamFollowsItsDebateThroughAKilledAndRestartedEdge) {
   auto d = c.debate(*id);
   ASSERT_TRUE(d);
   EXPECT_EQ(parse(d->body).at("status").as_string(), "completed");
+}
+
+// Issue 13's backup, through the running node: taken while debates run, restored into a new
+// directory after the node was killed, the restored store passes doctor, and resume finishes the
+// debates that were running without re-running a step the backup held.
+TEST(Client, AnOnlineBackupRestoresPassesDoctorAndResumesWhatWasRunning) {
+  served s{200};  // 200 ms per call: the debates are mid-way when the backup is taken
+  ASSERT_TRUE(s.start());
+  client::client c{s.opts()};
+  auto finished = c.start_debate(small_debate(1));
+  ASSERT_TRUE(finished) << finished.error().message;
+  ASSERT_TRUE(c.stream(*finished, 0, [](const v1::Event&) {}));
+  std::vector<std::string> running;
+  for (int i = 0; i < 3; ++i) {
+    auto id = c.start_debate(small_debate(10));
+    ASSERT_TRUE(id) << id.error().message;
+    running.push_back(*id);
+  }
+  // A few steps in (a round of the full protocol takes about 0.8 s at 200 ms a call).
+  std::this_thread::sleep_for(1500ms);
+  auto backed = test::run(test::sh_quote(admin_bin) + " --endpoint " + s.endpoint() + " --token " + admin_token +
+                          " --json backup");
+  ASSERT_EQ(backed.code, 0) << backed.err << backed.out;
+  auto report = parse(backed.out);
+  EXPECT_EQ(report.at("id").to_number<int64_t>(), 1);
+  EXPECT_EQ(std::string{report.at("dir").as_string()}, s.dir() + "/data-backups");
+  auto again = test::run(test::sh_quote(admin_bin) + " --endpoint " + s.endpoint() + " --token " + admin_token +
+                         " backup worker-9");
+  EXPECT_EQ(again.code, 1) << again.out;  // only the node itself is backed up
+  EXPECT_NE(again.err.find("no node 'worker-9'"), std::string::npos) << again.err;
+  s.kill();
+
+  auto restored = s.dir() + "/restored";
+  auto q = [](const std::string& x) { return test::sh_quote(x); };
+  auto r = test::run(q(bin) + " restore --from " + q(s.dir() + "/data-backups") + " --data-dir " + q(restored));
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto doctor = test::run(q(bin) + " doctor --data-dir " + q(restored));
+  EXPECT_EQ(doctor.code, 0) << doctor.out << doctor.err;
+  auto show = [&](const std::string& id) {
+    return parse(test::run(q(bin) + " show " + id + " --json --data-dir " + q(restored)).out);
+  };
+  EXPECT_NE(std::string{show(*finished).at("status").as_string()}, "running");
+  std::map<std::string, size_t> at_backup;
+  for (const auto& id : running) {
+    auto d = show(id);
+    ASSERT_EQ(std::string{d.at("status").as_string()}, "running") << id;
+    at_backup[id] = d.at("messages").as_array().size();
+  }
+  size_t held = 0;
+  for (const auto& [id, n] : at_backup) held += n;
+  EXPECT_GT(held, 0u) << "the backup was taken before any step of the running debates";
+  auto resumed = test::run(q(bin) + " resume --json --data-dir " + q(restored));
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  auto rep = parse(resumed.out);
+  EXPECT_EQ(rep.at("resumed").to_number<int64_t>(), 3);
+  int64_t made = rep.at("agent_calls_made").to_number<int64_t>();
+  int64_t expected_made = 0;
+  for (const auto& id : running) {
+    auto d = show(id);
+    EXPECT_NE(std::string{d.at("status").as_string()}, "running") << id;
+    auto calls = d.at("agent_calls").to_number<int64_t>();
+    EXPECT_EQ(static_cast<int64_t>(d.at("messages").as_array().size()), calls) << id;
+    expected_made += calls - static_cast<int64_t>(at_backup[id]);
+  }
+  // Only the steps the backup did not hold were run, and some were left to run.
+  EXPECT_EQ(made, expected_made);
+  EXPECT_GT(made, 0);
+}
+
+TEST(Client, TheBackupCommandsBackUpListAndRestoreAStoreNoProcessHolds) {
+  auto dir = test::temp_path("backup-cli");
+  auto q = [](const std::string& x) { return test::sh_quote(x); };
+  auto data = dir + "/data", out = dir + "/backups", restored = dir + "/restored";
+  std::filesystem::create_directories(dir);
+  ASSERT_EQ(test::run(q(bin) + " ask 'Backed up?' --rounds 1 --data-dir " + q(data)).code, 0);
+  auto first = test::run(q(bin) + " backup --data-dir " + q(data) + " --out " + q(out) + " --json");
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_EQ(parse(first.out).at("id").to_number<int64_t>(), 1);
+  auto second = test::run(q(bin) + " backup --data-dir " + q(data) + " --out " + q(out) + " --keep 1");
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_NE(second.out.find("backup 2:"), std::string::npos) << second.out;
+  auto listed = test::run(q(bin) + " backup --list --out " + q(out) + " --json");
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  auto backups = parse(listed.out).at("backups").as_array();
+  ASSERT_EQ(backups.size(), 1u);  // --keep 1
+  EXPECT_EQ(backups[0].as_object().at("id").to_number<int64_t>(), 2);
+
+  ASSERT_EQ(test::run(q(bin) + " restore --from " + q(out) + " --data-dir " + q(restored)).code, 0);
+  auto before = test::run(q(bin) + " list --json --data-dir " + q(data));
+  auto after = test::run(q(bin) + " list --json --data-dir " + q(restored));
+  ASSERT_EQ(after.code, 0) << after.err;
+  EXPECT_EQ(after.out, before.out);
+  auto twice = test::run(q(bin) + " restore --from " + q(out) + " --data-dir " + q(restored));
+  EXPECT_EQ(twice.code, 1);
+  EXPECT_NE(twice.err.find("restore_target_not_empty"), std::string::npos) << twice.err;
+  auto gone = test::run(q(bin) + " restore --from " + q(out) + " --id 1 --data-dir " + q(dir + "/other"));
+  EXPECT_EQ(gone.code, 1);
+  EXPECT_NE(gone.err.find("backup_not_found"), std::string::npos) << gone.err;
+  auto none = test::run(q(bin) + " backup --list --out " + q(dir + "/nowhere"));
+  EXPECT_EQ(none.code, 1);
+  EXPECT_NE(none.err.find("no_backups"), std::string::npos) << none.err;
+  EXPECT_EQ(test::run(q(bin) + " backup --data-dir " + q(data)).code, 2);  // no --out
+  std::filesystem::remove_all(dir);
 }
 
 TEST(Client, AdminExitCodesSayWhatFailed) {

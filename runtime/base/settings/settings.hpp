@@ -74,6 +74,8 @@ enum class id : uint8_t {
   db_breaker_failures,
   db_breaker_recovery_s,
   min_free_mb,
+  backup_dir,
+  backup_keep,
   write_timeout_ms,
   hold_limit_s,
   retention_debates_days,

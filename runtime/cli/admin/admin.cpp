@@ -29,6 +29,8 @@ constexpr std::string_view usage_text =
     "  leaderboard           agents by rating\n"
     "  health                the edge's health (exit 1 when degraded)\n"
     "  compact               compact the edge node's store now (admin)\n"
+    "  backup [NODE]         back the edge node's store up into its storage.backup_dir (admin;\n"
+    "                        a cluster backs up the node holding the journal)\n"
     "environment: ARAGORA_ENDPOINT, ARAGORA_TOKEN (the flags win)\n"
     "exit codes: 0 done, 1 refused, 2 usage, 3 unreachable, 4 unauthorised\n";
 
@@ -37,6 +39,7 @@ struct command_line {
   std::string token;
   bool as_json = false;
   int64_t timeout_ms = 10000;
+  bool timeout_given = false;
   std::string command;
   std::vector<std::string> operands;
   bool active = false;
@@ -167,7 +170,10 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
       if (!n || *n < 1 || *n > (a == "--limit" ? 1000 : 3'600'000))
         return usage(err, a + " needs a number in [1, " + (a == "--limit" ? "1000" : "3600000") + "]");
       if (a == "--limit") c.limit = static_cast<uint32_t>(*n);
-      else c.timeout_ms = *n;
+      else {
+        c.timeout_ms = *n;
+        c.timeout_given = true;
+      }
     } else if (a.starts_with("--")) {
       return usage(err, "unknown flag " + a);
     } else if (c.command.empty()) {
@@ -178,11 +184,12 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
   }
   static const std::map<std::string, size_t, std::less<>> operands{
       {"nodes", 0}, {"debates", 0}, {"debate", 1}, {"breakers", 0}, {"drain", 1},
-      {"undrain", 1}, {"leaderboard", 0}, {"health", 0}, {"compact", 0}};
+      {"undrain", 1}, {"leaderboard", 0}, {"health", 0}, {"compact", 0}, {"backup", 1}};
   if (c.command.empty()) return usage(err, "no command");
   auto known = operands.find(c.command);
   if (known == operands.end()) return usage(err, "unknown command '" + c.command + "'");
-  if (c.operands.size() != known->second)
+  bool optional_operand = c.command == "backup" && c.operands.empty();
+  if (c.operands.size() != known->second && !optional_operand)
     return usage(err, c.command + " takes " + (known->second ? "one operand" : "no operand"));
   if (c.active && c.command != "debates") return usage(err, "--active belongs to `debates`");
 
@@ -191,6 +198,10 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
   o.token = c.token;
   o.connect_timeout = std::chrono::milliseconds{std::min<int64_t>(c.timeout_ms, 10000)};
   o.call_timeout = std::chrono::milliseconds{c.timeout_ms};
+  // A compaction or a backup takes as long as the store is big: an hour unless told otherwise
+  // (an answer given up on would leave it running, and a retry would find it busy).
+  if (!c.timeout_given && (c.command == "compact" || c.command == "backup")) o.call_timeout = std::chrono::hours{1};
+  o.idle_timeout = std::max<std::chrono::milliseconds>(o.idle_timeout, o.call_timeout + std::chrono::seconds{5});
   client::client cl{o};
 
   const auto& cmd = c.command;
@@ -204,7 +215,8 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
   else if (cmd == "undrain") r = cl.undrain(operand);
   else if (cmd == "leaderboard") r = cl.leaderboard();
   else if (cmd == "health") r = cl.health();
-  else r = cl.compact();
+  else if (cmd == "compact") r = cl.compact();
+  else r = cl.backup(operand);
 
   std::string body;
   int code = exit_ok;
@@ -274,6 +286,10 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
                      {"DRAWS", "draws"}, {"DEBATES", "debates"}});
   } else if (cmd == "health") {
     out << "status " << field(b, "status") << ", " << field(b, "running_debates") << " debates running\n";
+  } else if (cmd == "backup") {
+    out << "backed the store of " << field(b, "node") << " up into " << field(b, "dir") << ": backup "
+        << field(b, "id") << ", " << field(b, "files") << " files, " << field(b, "bytes") << " bytes, in "
+        << field(b, "ms") << " ms (" << field(b, "kept") << " backups kept there)\n";
   } else {
     out << "compacted the store of " << field(b, "node") << " in " << field(b, "ms") << " ms: "
         << field(b, "sst_bytes_before") << " -> " << field(b, "sst_bytes_after") << " bytes of SST files\n";

@@ -33,7 +33,9 @@ TEST(Routes, EveryApiPathIsServedWithAndWithoutV1) {
     EXPECT_EQ(which("POST", prefix + "/cluster/nodes/worker-1/undrain"), route::undrain_node);
     EXPECT_EQ(which("GET", prefix + "/cluster/breakers"), route::breakers);
     EXPECT_EQ(which("POST", prefix + "/admin/compact"), route::compact);
+    EXPECT_EQ(which("POST", prefix + "/admin/backup"), route::backup);
   }
+  EXPECT_EQ(match_route("GET", "/api/v1/admin/backup").code(), api_errc::method_not_allowed);
   EXPECT_EQ(match_route("GET", "/api/v1/admin/compact").code(), api_errc::method_not_allowed);
   EXPECT_EQ(match_route("POST", "/api/v1/cluster/breakers").code(), api_errc::method_not_allowed);
   EXPECT_EQ(match_route("POST", "/api/v1/admin/other").code(), api_errc::not_found);
