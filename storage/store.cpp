@@ -759,6 +759,22 @@ uint64_t store::sst_bytes() {
   return total;
 }
 
+std::vector<store::family_size> store::family_sizes() {
+  std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
+  std::vector<family_size> out;
+  if (!impl_->db) return out;
+  for (auto family : all_cfs) {
+    auto* h = impl_->handle(family);
+    if (!h) continue;
+    family_size f{family};
+    (void)impl_->db->GetIntProperty(h, "rocksdb.total-sst-files-size", &f.sst_bytes);
+    (void)impl_->db->GetIntProperty(h, "rocksdb.cur-size-all-mem-tables", &f.memtable_bytes);
+    (void)impl_->db->GetIntProperty(h, "rocksdb.estimate-num-keys", &f.keys);
+    out.push_back(f);
+  }
+  return out;
+}
+
 uint64_t store::count_keys(cf family) {
   std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
   if (!impl_->db || !impl_->handle(family)) return 0;

@@ -199,6 +199,15 @@ public:
   /// Bytes of the store's SST files, every family (RocksDB's total-sst-files-size).
   [[nodiscard]] uint64_t sst_bytes();
 
+  /// One family's size as RocksDB tracks it: cheap (properties, no scan), for metrics.
+  struct family_size {
+    cf family;
+    uint64_t sst_bytes = 0;       // its table files on disk
+    uint64_t memtable_bytes = 0;  // not flushed yet
+    uint64_t keys = 0;            // RocksDB's estimate (expired records count until compacted)
+  };
+  [[nodiscard]] std::vector<family_size> family_sizes();
+
   /// Number of record keys physically present (expired or not), by iterating: for tests and
   /// tools, not for hot paths.
   [[nodiscard]] uint64_t count_keys(cf family);

@@ -7,6 +7,9 @@
 #include <algorithm>
 #include <fstream>
 #include <functional>
+#include <iterator>
+#include <mutex>
+#include <sstream>
 
 #include "actors/agent/agent_spec.hpp"
 #include "actors/agent/llm_options.hpp"
@@ -273,6 +276,13 @@ void node_backend::refresh_gauges(const std::string& data_dir) {
         "aragora_disk_size_bytes", "Size of the file system holding the data dir.").with({});
     metrics::gauge& disk_free = metrics::process_gauge(
         "aragora_disk_free_bytes", "Bytes free for this node on that file system.").with({});
+    metrics::counter& cpu = metrics::process_counter(
+        "process_cpu_seconds_total", "User and system CPU time this process spent.").with({});
+    metrics::gauge_family& store_bytes = metrics::process_gauge(
+        "aragora_store_bytes", "The store's bytes per column family: table files plus memtables.", {"cf"});
+    metrics::gauge_family& store_keys = metrics::process_gauge(
+        "aragora_store_keys", "Records per column family (RocksDB's estimate; expired ones count until compacted).",
+        {"cf"});
   };
   static gauges g;
   g.in_flight.set(static_cast<double>(cluster_ ? cluster_->running() : node_.running_debates()));
@@ -284,11 +294,39 @@ void node_backend::refresh_gauges(const std::string& data_dir) {
   uint64_t pages = 0, resident = 0;
   if (statm >> pages >> resident)
     g.rss.set(static_cast<double>(resident) * static_cast<double>(sysconf(_SC_PAGESIZE)));
+  {
+    // utime and stime, the 14th and 15th fields, after the command name's closing parenthesis.
+    std::ifstream stat{"/proc/self/stat"};
+    std::string text{std::istreambuf_iterator<char>{stat}, std::istreambuf_iterator<char>{}};
+    if (auto close = text.rfind(')'); close != std::string::npos) {
+      std::istringstream rest{text.substr(close + 2)};
+      std::string field;
+      double utime = 0, stime = 0;
+      for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14) utime = std::strtod(field.c_str(), nullptr);
+        if (i == 15) stime = std::strtod(field.c_str(), nullptr);
+      }
+      double seconds = (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+      static std::mutex mtx;
+      static double seen = 0;  // what the counter holds: it only adds what came since
+      std::lock_guard<std::mutex> lock{mtx};
+      if (seconds > seen) {
+        g.cpu.add(seconds - seen);
+        seen = seconds;
+      }
+    }
+  }
   struct statvfs fs {};
   if (statvfs(data_dir.c_str(), &fs) == 0) {
     g.disk_size.set(static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize));
     g.disk_free.set(static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize));
   }
+  if (db_)
+    for (const auto& f : db_->family_sizes()) {
+      std::string cf{storage::name(f.family)};
+      g.store_bytes.with({cf}).set(static_cast<double>(f.sst_bytes + f.memtable_bytes));
+      g.store_keys.with({cf}).set(static_cast<double>(f.keys));
+    }
 }
 
 void node_backend::written(const std::string& id) {

@@ -140,6 +140,10 @@ TEST(ServeProcess, MetricsCountWhatTheEdgeAndTheNodeDid) {
   EXPECT_EQ(sample(t, R"(aragora_http_request_duration_seconds_count{method="POST",route="/api/v1/debates",status="200"})"), 1) << t;
   EXPECT_EQ(sample(t, R"(aragora_http_request_duration_seconds_count{method="GET",route="/api/v1/debates/{id}",status="404"})"), 1);
   EXPECT_EQ(sample(t, "aragora_debates_started_total"), 1);
+  // The store's size per family (issue 13): the debate's record and events are in it.
+  EXPECT_GT(sample(t, R"(aragora_store_bytes{cf="debate_events"})"), 0) << t;
+  EXPECT_GT(sample(t, R"(aragora_store_keys{cf="debates"})"), 0) << t;
+  EXPECT_GE(sample(t, R"(aragora_store_bytes{cf="elo"})"), 0) << t;
   EXPECT_EQ(sample(t, R"(aragora_debates_finished_total{status="consensus_reached"})") +
                 std::max(0.0, sample(t, R"(aragora_debates_finished_total{status="no_consensus"})")),
             1);
