@@ -562,6 +562,8 @@ result<reply> client::undrain(std::string_view node) {
 }
 result<reply> client::compact() { return call("POST", "/api/v1/admin/compact"); }
 
+result<reply> client::storage() { return call("GET", "/api/v1/admin/storage"); }
+
 result<reply> client::backup(std::string_view node) {
   std::string target = "/api/v1/admin/backup";
   if (!node.empty()) target += "?node=" + url_encode(node);

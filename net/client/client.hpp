@@ -135,6 +135,8 @@ public:
   [[nodiscard]] result<reply> drain(std::string_view node);
   [[nodiscard]] result<reply> undrain(std::string_view node);
   [[nodiscard]] result<reply> compact();
+  /// The edge node's store per column family (bytes, records, retention, growth per day).
+  [[nodiscard]] result<reply> storage();
   /// Backs the edge node's store up (admin); `node` empty or the edge node's name.
   [[nodiscard]] result<reply> backup(std::string_view node = {});
   /// Follows a debate's events after `after_seq` until its debate_end, reconnecting and resuming

@@ -162,6 +162,11 @@ api_response api::handle(const route_match& m, const api_request& r) {
       if (!done) return error_response(done.error());
       return ok(compact_body(*done));
     }
+    case route::storage: {
+      auto r = backend_.storage();
+      if (!r) return error_response(r.error());
+      return ok(storage_body(*r));
+    }
     case route::backup: {
       auto done = backend_.backup(q.get("node").value_or(""));
       if (!done) return error_response(done.error());

@@ -61,6 +61,22 @@ struct backup_report {
   int64_t ms = 0;
 };
 
+/// A node's store, family by family (`aragora-admin storage`).
+struct storage_report {
+  struct family {
+    std::string name;
+    uint64_t bytes = 0;    // table files plus memtables
+    uint64_t records = 0;  // RocksDB's estimate
+    int64_t retention_s = 0;  // records older than this go at the next sweep; 0 = kept
+    std::optional<double> growth_bytes_per_day;  // from this node's own samples, once an hour apart
+  };
+  std::string node;
+  std::vector<family> families;
+  uint64_t bytes = 0;
+  std::optional<uint64_t> disk_free_bytes;
+  int64_t sweep_interval_s = 0;  // how often the retention sweep runs
+};
+
 /// The cluster as the edge sees it (`aragora-admin nodes`).
 struct cluster_view {
   struct node {
@@ -131,6 +147,8 @@ public:
   /// Backs this node's store up into its backup dir (storage.backup_dir) while it serves. `node`
   /// empty or this node's name; another node's is refused.
   [[nodiscard]] virtual api_result<backup_report> backup(std::string_view node) = 0;
+  /// This node's store per column family: size, records, retention, growth.
+  [[nodiscard]] virtual api_result<storage_report> storage() = 0;
 };
 
 }  // namespace aragora::edge

@@ -50,7 +50,8 @@ std::string_view route_pattern(route r) {
       "/api/v1/cluster/nodes/{name}/undrain",
       "/api/v1/cluster/breakers",
       "/api/v1/admin/compact",
-      "/api/v1/admin/backup"};
+      "/api/v1/admin/backup",
+      "/api/v1/admin/storage"};
   return patterns[static_cast<size_t>(r)];
 }
 

@@ -68,7 +68,7 @@ std::string_view route_name(route r) {
       "metrics",       "stream",         "create_debate",   "list_debates",  "get_debate",
       "debate_messages", "debate_events", "cancel_debate",  "debate_receipt", "get_receipt",
       "leaderboard",   "agents",         "cluster_nodes",   "drain_node",    "undrain_node",
-      "breakers",      "compact",        "backup"};
+      "breakers",      "compact",        "backup",          "storage"};
   return names[static_cast<size_t>(r)];
 }
 
@@ -219,6 +219,7 @@ expected<route_match, api_errc> match_route(std::string_view method, std::string
   if (head == "admin") {
     if (rest == "compact") return only(method, "POST", route::compact);
     if (rest == "backup") return only(method, "POST", route::backup);
+    if (rest == "storage") return only(method, "GET", route::storage);
     return not_found(path);
   }
   if (!rest.empty()) return not_found(path);

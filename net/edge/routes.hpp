@@ -38,8 +38,9 @@ enum class route : uint8_t {
   breakers,         // GET /api/v1/cluster/breakers: every node's breakers
   compact,          // POST /api/v1/admin/compact (admin): compact the edge node's store now
   backup,           // POST /api/v1/admin/backup[?node=NAME] (admin): back the edge node's store up now
+  storage,          // GET /api/v1/admin/storage: the edge node's store per column family
 };
-inline constexpr size_t route_count = static_cast<size_t>(route::backup) + 1;
+inline constexpr size_t route_count = static_cast<size_t>(route::storage) + 1;
 
 /// The client a request comes from, for the anonymous rate limit: the peer's address, except
 /// that a peer on loopback is taken to be the local reverse proxy (scripts/nginx/aragora.conf),

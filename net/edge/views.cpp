@@ -549,6 +549,28 @@ std::string backup_body(const backup_report& r) {
   return json::serialize(body);
 }
 
+std::string storage_body(const storage_report& r) {
+  json::array families;
+  for (const auto& f : r.families) {
+    json::object o;
+    o["cf"] = f.name;
+    o["bytes"] = f.bytes;
+    o["records"] = f.records;
+    o["retention_days"] = static_cast<double>(f.retention_s) / 86400.0;
+    if (f.growth_bytes_per_day) o["growth_bytes_per_day"] = *f.growth_bytes_per_day;
+    else o["growth_bytes_per_day"] = nullptr;
+    families.emplace_back(std::move(o));
+  }
+  json::object body;
+  body["node"] = r.node;
+  body["bytes"] = r.bytes;
+  if (r.disk_free_bytes) body["disk_free_bytes"] = *r.disk_free_bytes;
+  else body["disk_free_bytes"] = nullptr;
+  body["sweep_interval_s"] = r.sweep_interval_s;
+  body["families"] = std::move(families);
+  return json::serialize(body);
+}
+
 std::string leaderboard_body(const v1::Leaderboard& board, size_t limit) {
   json::array entries;
   for (const auto& a : board.agents()) {

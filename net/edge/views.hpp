@@ -113,6 +113,8 @@ struct compact_report;
 [[nodiscard]] std::string compact_body(const compact_report& r);
 struct backup_report;
 [[nodiscard]] std::string backup_body(const backup_report& r);
+struct storage_report;
+[[nodiscard]] std::string storage_body(const storage_report& r);
 
 [[nodiscard]] std::string leaderboard_body(const v1::Leaderboard& board, size_t limit);
 

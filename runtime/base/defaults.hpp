@@ -142,6 +142,10 @@ inline constexpr uint64_t storage_min_free_bytes = 256ull << 20;
 // + "-backups") and how many of the newest it keeps there.
 inline constexpr const char* backup_dir = "";
 inline constexpr uint32_t backup_keep = 7;
+// `aragora-admin storage`'s growth per day: the store's size per family sampled at most this
+// often, this many samples kept (a day's worth).
+inline constexpr auto storage_sample_every = std::chrono::hours{1};
+inline constexpr size_t storage_samples_kept = 25;
 // Database circuit breaker (capacity guide: 2 failures / 10 s).
 inline constexpr uint32_t db_breaker_failures = 2;
 inline constexpr auto db_breaker_recovery = std::chrono::seconds{10};

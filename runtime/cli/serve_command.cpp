@@ -136,6 +136,7 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
   node::local_node node{cfg, *key, db, role};
   edge::stream_hub hub;
   auto backend_cfg = cfg;
+  backend_cfg.data_dir = o.data_dir;  // the one this node opened (the configured one or the default)
   if (backend_cfg.backup_dir.empty()) {
     // Beside the data dir ("data/." and "data/" are "data"), never inside it.
     auto dir = std::filesystem::absolute(o.data_dir).lexically_normal();

@@ -260,6 +260,16 @@ edge::api_result<v1::DebateSpec> node_backend::start_on_worker(debate::debate_sp
   return proto;
 }
 
+namespace {
+
+std::array<uint64_t, storage::cf_count> bytes_of(const std::vector<storage::store::family_size>& sizes) {
+  std::array<uint64_t, storage::cf_count> out{};
+  for (const auto& f : sizes) out[static_cast<size_t>(f.family)] = f.sst_bytes + f.memtable_bytes;
+  return out;
+}
+
+}  // namespace
+
 void node_backend::refresh_gauges(const std::string& data_dir) {
   struct gauges {
     metrics::gauge& in_flight = metrics::process_gauge(
@@ -321,12 +331,60 @@ void node_backend::refresh_gauges(const std::string& data_dir) {
     g.disk_size.set(static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize));
     g.disk_free.set(static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize));
   }
-  if (db_)
-    for (const auto& f : db_->family_sizes()) {
+  if (db_) {
+    auto sizes = db_->family_sizes();
+    for (const auto& f : sizes) {
       std::string cf{storage::name(f.family)};
       g.store_bytes.with({cf}).set(static_cast<double>(f.sst_bytes + f.memtable_bytes));
       g.store_keys.with({cf}).set(static_cast<double>(f.keys));
     }
+    sample_sizes(bytes_of(sizes));
+  }
+}
+
+void node_backend::sample_sizes(const std::array<uint64_t, storage::cf_count>& bytes) {
+  auto now = std::chrono::steady_clock::now();
+  std::lock_guard<std::mutex> lock{samples_mtx_};
+  if (!samples_.empty() && now - samples_.back().at < defaults::storage_sample_every) return;
+  samples_.push_back(size_sample{now, bytes});
+  while (samples_.size() > defaults::storage_samples_kept) samples_.pop_front();
+}
+
+edge::api_result<edge::storage_report> node_backend::storage() {
+  if (!db_) return edge::api_error{api_errc::unavailable, "this node has no store"};
+  edge::storage_report r;
+  r.node = cluster_ ? cluster_->self_name : std::string{"local"};
+  r.sweep_interval_s = std::chrono::duration_cast<std::chrono::seconds>(cfg_.sweep_interval).count();
+  auto sizes = db_->family_sizes();
+  sample_sizes(bytes_of(sizes));
+  auto now = std::chrono::steady_clock::now();
+  std::optional<size_sample> base;
+  {
+    // The oldest sample of the last day, if it is an hour old at least.
+    std::lock_guard<std::mutex> lock{samples_mtx_};
+    for (const auto& s : samples_)
+      if (now - s.at <= std::chrono::hours{24} && now - s.at >= defaults::storage_sample_every) {
+        base = s;
+        break;
+      }
+  }
+  for (const auto& f : sizes) {
+    edge::storage_report::family out;
+    out.name = std::string{storage::name(f.family)};
+    out.bytes = f.sst_bytes + f.memtable_bytes;
+    out.records = f.keys;
+    out.retention_s = db_->retention().of(f.family);
+    if (base) {
+      double days = std::chrono::duration<double>(now - base->at).count() / 86400.0;
+      out.growth_bytes_per_day =
+          (static_cast<double>(out.bytes) - static_cast<double>(base->bytes[static_cast<size_t>(f.family)])) / days;
+    }
+    r.bytes += out.bytes;
+    r.families.push_back(std::move(out));
+  }
+  if (!cfg_.data_dir.empty())
+    if (auto free = storage::free_space_of(cfg_.data_dir)) r.disk_free_bytes = *free;
+  return r;
 }
 
 void node_backend::written(const std::string& id) {

@@ -5,6 +5,9 @@
 // receipt and the ratings are stored (client-contract §5).
 
 #include <caf/actor.hpp>
+#include <array>
+#include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -15,6 +18,7 @@
 #include "aragora/v1/wire.pb.h"
 #include "net/edge/backend.hpp"
 #include "runtime/config/config.hpp"
+#include "storage/column_families.hpp"
 
 namespace aragora::storage {
 class store;
@@ -86,6 +90,7 @@ public:
   [[nodiscard]] std::vector<edge::breaker_status> breakers() override;
   [[nodiscard]] edge::api_result<edge::compact_report> compact() override;
   [[nodiscard]] edge::api_result<edge::backup_report> backup(std::string_view node) override;
+  [[nodiscard]] edge::api_result<edge::storage_report> storage() override;
 
   /// A write of the debate is durable (the sink hears it): its version moves on, and a debate
   /// just created is in the store from now on.
@@ -108,6 +113,16 @@ private:
   std::shared_ptr<storage::store> db_;
   edge::stream_hub& hub_;
   config::node_config cfg_;
+  // The store's bytes per family, sampled at most once an hour (at a scrape or a storage call),
+  // the last day's worth: storage()'s growth per day.
+  struct size_sample {
+    std::chrono::steady_clock::time_point at;
+    std::array<uint64_t, storage::cf_count> bytes{};
+  };
+  std::mutex samples_mtx_;
+  std::deque<size_sample> samples_;
+  /// Keeps `bytes` (per family) as a sample when the last one is an hour old.
+  void sample_sizes(const std::array<uint64_t, storage::cf_count>& bytes);
   uint64_t budget_bytes_;
   caf::actor sink_;
   std::optional<cluster_hooks> cluster_;

@@ -123,6 +123,13 @@ public:
     if (!node.empty() && node != "local") return not_found(std::string{node});
     return edge::backup_report{"local", "/tmp/backups", 1, 1, 1, 1, 1, 1};
   }
+  edge::api_result<edge::storage_report> storage() override {
+    edge::storage_report r;
+    r.node = "local";
+    r.families.push_back({"debates", 10, 1, 0, std::nullopt});
+    r.bytes = 10;
+    return r;
+  }
 
 private:
   static edge::api_error not_found(const std::string& id) {

@@ -360,6 +360,13 @@ TEST(Client, AdminExitCodesSayWhatFailed) {
   ASSERT_EQ(nodes.code, 0) << nodes.err;
   EXPECT_EQ(parse(nodes.out).at("nodes").as_array().size(), 1u);
   EXPECT_EQ(admin("compact").code, 0);
+  auto storage = admin("--json storage", write_token);  // a read route
+  ASSERT_EQ(storage.code, 0) << storage.err;
+  bool debates_family = false;
+  auto report = parse(storage.out);
+  for (const auto& f : report.at("families").as_array())
+    debates_family = debates_family || f.as_object().at("cf").as_string() == "debates";
+  EXPECT_TRUE(debates_family) << storage.out;
   EXPECT_EQ(admin("drain worker-9").code, 1);  // a single node has no worker to drain
   EXPECT_EQ(admin("health", "").code, 4);      // the connection itself needs a token
   EXPECT_EQ(admin("debates", "").code, 4);     // no token

@@ -503,6 +503,19 @@ TEST(Cluster, EveryAdminCommandAnswersAgainstTheLiveCluster) {
   auto compact = admin("compact");
   EXPECT_EQ(compact.code, 0) << compact.err;
   EXPECT_NE(compact.out.find("compacted the store of edge"), std::string::npos) << compact.out;
+  auto storage = admin("--json storage");
+  ASSERT_EQ(storage.code, 0) << storage.err;
+  auto families = json::parse(storage.out).as_object().at("families").as_array();
+  bool debates_family = false;
+  for (const auto& f : families) debates_family = debates_family || f.as_object().at("cf").as_string() == "debates";
+  EXPECT_TRUE(debates_family) << storage.out;
+  EXPECT_NE(admin("storage").out.find("RETENTION DAYS"), std::string::npos);
+  auto backup = admin("backup");
+  EXPECT_EQ(backup.code, 0) << backup.err;
+  EXPECT_NE(backup.out.find("backed the store of edge up"), std::string::npos) << backup.out;
+  auto worker_backup = admin("backup worker-1");
+  EXPECT_EQ(worker_backup.code, 1);  // the journal's node is the one a cluster backs up
+  EXPECT_NE(worker_backup.err.find("holds the journal"), std::string::npos) << worker_backup.err;
 }
 
 TEST(Cluster, TheClientsStreamSurvivesTheEdgeNodeKilledAndRestarted) {

@@ -29,6 +29,8 @@ constexpr std::string_view usage_text =
     "  leaderboard           agents by rating\n"
     "  health                the edge's health (exit 1 when degraded)\n"
     "  compact               compact the edge node's store now (admin)\n"
+    "  storage               the edge node's store per column family: bytes, records, retention,\n"
+    "                        growth per day\n"
     "  backup [NODE]         back the edge node's store up into its storage.backup_dir (admin;\n"
     "                        a cluster backs up the node holding the journal)\n"
     "environment: ARAGORA_ENDPOINT, ARAGORA_TOKEN (the flags win)\n"
@@ -184,7 +186,7 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
   }
   static const std::map<std::string, size_t, std::less<>> operands{
       {"nodes", 0}, {"debates", 0}, {"debate", 1}, {"breakers", 0}, {"drain", 1},
-      {"undrain", 1}, {"leaderboard", 0}, {"health", 0}, {"compact", 0}, {"backup", 1}};
+      {"undrain", 1}, {"leaderboard", 0}, {"health", 0}, {"compact", 0}, {"backup", 1}, {"storage", 0}};
   if (c.command.empty()) return usage(err, "no command");
   auto known = operands.find(c.command);
   if (known == operands.end()) return usage(err, "unknown command '" + c.command + "'");
@@ -216,6 +218,7 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
   else if (cmd == "leaderboard") r = cl.leaderboard();
   else if (cmd == "health") r = cl.health();
   else if (cmd == "compact") r = cl.compact();
+  else if (cmd == "storage") r = cl.storage();
   else r = cl.backup(operand);
 
   std::string body;
@@ -286,6 +289,13 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
                      {"DRAWS", "draws"}, {"DEBATES", "debates"}});
   } else if (cmd == "health") {
     out << "status " << field(b, "status") << ", " << field(b, "running_debates") << " debates running\n";
+  } else if (cmd == "storage") {
+    out << table_of(b, "families",
+                    {{"CF", "cf"}, {"BYTES", "bytes"}, {"RECORDS", "records"}, {"RETENTION DAYS", "retention_days"},
+                     {"GROWTH/DAY", "growth_bytes_per_day"}});
+    out << field(b, "bytes") << " bytes in all on " << field(b, "node") << ", " << field(b, "disk_free_bytes")
+        << " bytes free; the retention sweep runs every " << field(b, "sweep_interval_s")
+        << " s (growth per day: from an hour of this node's samples on)\n";
   } else if (cmd == "backup") {
     out << "backed the store of " << field(b, "node") << " up into " << field(b, "dir") << ": backup "
         << field(b, "id") << ", " << field(b, "files") << " files, " << field(b, "bytes") << " bytes, in "

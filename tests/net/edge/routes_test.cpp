@@ -34,6 +34,7 @@ TEST(Routes, EveryApiPathIsServedWithAndWithoutV1) {
     EXPECT_EQ(which("GET", prefix + "/cluster/breakers"), route::breakers);
     EXPECT_EQ(which("POST", prefix + "/admin/compact"), route::compact);
     EXPECT_EQ(which("POST", prefix + "/admin/backup"), route::backup);
+    EXPECT_EQ(which("GET", prefix + "/admin/storage"), route::storage);
   }
   EXPECT_EQ(match_route("GET", "/api/v1/admin/backup").code(), api_errc::method_not_allowed);
   EXPECT_EQ(match_route("GET", "/api/v1/admin/compact").code(), api_errc::method_not_allowed);
