@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <memory>
 #include <new>
 #include <string>
 
@@ -221,16 +222,14 @@ void call_runner::start(std::shared_ptr<const debate::debate_spec> spec,
 namespace {
 
 struct call_metrics {
-  metrics::histogram& latency =
+  metrics::histogram_family& latency =
       metrics::process_histogram("aragora_agent_call_duration_seconds",
-                                 "One agent call, from its step's start to its outcome (a timeout "
-                                 "counts at the deadline).",
-                                 metrics::latency_buckets)
-          .with({});
+                                 "One agent call by provider, from its step's start to its outcome (a "
+                                 "timeout counts at the deadline).",
+                                 metrics::latency_buckets, {"provider"});
   metrics::counter_family& failures = metrics::process_counter(
-      "aragora_agent_call_failures_total", "Agent calls that failed, by error code.", {"code"});
-  // One child per code, found once: failures may be most calls (benchmark --fail-rate).
-  std::array<std::atomic<metrics::counter*>, 256> by_code{};
+      "aragora_agent_call_failures_total", "Agent calls that failed, by provider and error code.",
+      {"provider", "code"});
 
   metrics::counter_family& tokens = metrics::process_counter(
       "aragora_agent_tokens_total",
@@ -248,26 +247,28 @@ struct call_metrics {
                                  ratio_buckets)
           .with({});
   struct usage_meters {
+    metrics::histogram* latency;
     metrics::counter* in;
     metrics::counter* out;
     metrics::counter* usd;
+    // One child per code, found once: failures may be most calls (benchmark --fail-rate).
+    std::array<metrics::counter*, 256> failed{};
   };
   // Found once per provider and worker thread: a handful of names.
   usage_meters& usage(std::string_view provider) {
-    thread_local std::vector<std::pair<std::string, usage_meters>> found;
+    thread_local std::vector<std::pair<std::string, std::unique_ptr<usage_meters>>> found;
     for (auto& [name, m] : found)
-      if (name == provider) return m;
-    found.emplace_back(std::string{provider}, usage_meters{&tokens.with({provider, "in"}), &tokens.with({provider, "out"}),
-                                                           &cost.with({provider})});
-    return found.back().second;
+      if (name == provider) return *m;
+    found.emplace_back(std::string{provider},
+                       std::make_unique<usage_meters>(usage_meters{&latency.with({provider}), &tokens.with({provider, "in"}),
+                                                                   &tokens.with({provider, "out"}), &cost.with({provider})}));
+    return *found.back().second;
   }
 
-  metrics::counter& failed(debate::call_errc code) {
-    auto& cell = by_code[static_cast<uint8_t>(code)];
-    if (auto* c = cell.load(std::memory_order_acquire)) return *c;
-    auto& c = failures.with({debate::to_string(code)});
-    cell.store(&c, std::memory_order_release);
-    return c;
+  metrics::counter& failed(usage_meters& u, std::string_view provider, debate::call_errc code) {
+    auto& cell = u.failed[static_cast<uint8_t>(code)];
+    if (!cell) cell = &failures.with({provider, debate::to_string(code)});
+    return *cell;
   }
 
   static call_metrics& get() {
@@ -283,13 +284,16 @@ void call_runner::record(uint32_t index, size_t call, debate::call_outcome&& out
   auto& s = b.calls[call];
   // The batch's deadline is its start plus the agent timeout (start()).
   auto& m = call_metrics::get();
-  m.latency.observe(sched_.now() - (b.deadline - b.spec->agent_timeout));
-  if (outcome.error) m.failed(*outcome.error).inc();
+  auto agent = s.key.agent;
+  // A judge's or a synthesis call is keyed past the agents: it counts under "other".
+  std::string_view provider = agent < b.spec->agents.size() ? std::string_view{b.spec->agents[agent].provider}
+                                                            : std::string_view{"other"};
+  auto& u = m.usage(provider);
+  u.latency->observe(sched_.now() - (b.deadline - b.spec->agent_timeout));
+  if (outcome.error) m.failed(u, provider, *outcome.error).inc();
   if (outcome.context_ratio > 0) m.compression.observe(outcome.context_ratio);
   if ((outcome.tokens_in | outcome.tokens_out) != 0 || outcome.cost_usd > 0) {
-    auto agent = s.key.agent;
     if (agent < b.spec->agents.size()) {
-      auto& u = m.usage(b.spec->agents[agent].provider);
       u.in->inc(outcome.tokens_in);
       u.out->inc(outcome.tokens_out);
       u.usd->add(outcome.cost_usd);
