@@ -775,6 +775,43 @@ std::vector<store::family_size> store::family_sizes() {
   return out;
 }
 
+result<store::expiry_outlook> store::expiry_outlook_of(cf family, int64_t horizon_s,
+                                                       uint64_t max_records) {
+  return impl_->guarded([&]() -> result<expiry_outlook> {
+    if (auto no = impl_->not_opened(family)) return *no;
+    expiry_outlook out;
+    if (!impl_->handle(family)) return out;
+    std::unique_ptr<rocksdb::Iterator> it{
+        impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(family))};
+    const auto now = now_s();
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (out.scanned == max_records) {
+        out.complete = false;
+        break;
+      }
+      ++out.scanned;
+      auto r = unframe_record(std::string_view{it->value().data(), it->value().size()});
+      if (!r || r->expiry_s == 0) continue;  // unreadable ones are doctor's business
+      const uint64_t bytes = it->key().size() + it->value().size();
+      if (r->expired_at(now)) {
+        ++out.expired_records;
+        out.expired_bytes += bytes;
+        continue;
+      }
+      if (out.next_expiry_s == 0 || r->expiry_s < out.next_expiry_s) out.next_expiry_s = r->expiry_s;
+      if (r->expiry_s <= now + horizon_s) {
+        ++out.due_records;
+        out.due_bytes += bytes;
+      }
+    }
+    impl_->reads += out.scanned;
+    auto st = it->status();
+    impl_->outcome(st.ok());
+    if (!st.ok()) return io_error(st, "expiry scan of " + std::string{name(family)});
+    return out;
+  });
+}
+
 uint64_t store::count_keys(cf family) {
   std::shared_lock<std::shared_mutex> lock{impl_->db_mtx};
   if (!impl_->db || !impl_->handle(family)) return 0;

@@ -208,6 +208,21 @@ public:
   };
   [[nodiscard]] std::vector<family_size> family_sizes();
 
+  /// What the retention sweep will drop from a family, read from each record's own expiry (a
+  /// changed retention applies to records written after the change only). Reads at most
+  /// `max_records` records: `complete` says whether that was all of them.
+  struct expiry_outlook {
+    uint64_t scanned = 0;
+    bool complete = true;
+    uint64_t expired_records = 0;  // past their expiry: the next sweep drops them
+    uint64_t expired_bytes = 0;    // key and value bytes
+    uint64_t due_records = 0;      // expiring within the horizon
+    uint64_t due_bytes = 0;
+    int64_t next_expiry_s = 0;     // the earliest expiry still ahead (Unix s); 0 = none seen
+  };
+  [[nodiscard]] result<expiry_outlook> expiry_outlook_of(cf family, int64_t horizon_s,
+                                                         uint64_t max_records);
+
   /// Number of record keys physically present (expired or not), by iterating: for tests and
   /// tools, not for hot paths.
   [[nodiscard]] uint64_t count_keys(cf family);

@@ -69,6 +69,18 @@ struct storage_report {
     uint64_t records = 0;  // RocksDB's estimate
     int64_t retention_s = 0;  // records older than this go at the next sweep; 0 = kept
     std::optional<double> growth_bytes_per_day;  // from this node's own samples, once an hour apart
+    // What the retention sweep drops next, from the records' own expiry (families with a
+    // retention only): past expiry now, and expiring within a day.
+    struct outlook {
+      uint64_t expired_records = 0;
+      uint64_t expired_bytes = 0;
+      uint64_t day_records = 0;
+      uint64_t day_bytes = 0;
+      int64_t next_expiry_s = 0;  // Unix s; 0 = nothing ahead
+      uint64_t scanned = 0;
+      bool complete = true;  // false: the scan stopped at its budget
+    };
+    std::optional<outlook> expiring;
   };
   std::string node;
   std::vector<family> families;

@@ -559,6 +559,20 @@ std::string storage_body(const storage_report& r) {
     o["retention_days"] = static_cast<double>(f.retention_s) / 86400.0;
     if (f.growth_bytes_per_day) o["growth_bytes_per_day"] = *f.growth_bytes_per_day;
     else o["growth_bytes_per_day"] = nullptr;
+    if (f.expiring) {
+      json::object e;
+      e["expired_records"] = f.expiring->expired_records;
+      e["expired_bytes"] = f.expiring->expired_bytes;
+      e["next_day_records"] = f.expiring->day_records;
+      e["next_day_bytes"] = f.expiring->day_bytes;
+      if (f.expiring->next_expiry_s) e["next_expiry"] = f.expiring->next_expiry_s;
+      else e["next_expiry"] = nullptr;
+      e["scanned"] = f.expiring->scanned;
+      e["complete"] = f.expiring->complete;
+      o["expiring"] = std::move(e);
+    } else {
+      o["expiring"] = nullptr;
+    }
     families.emplace_back(std::move(o));
   }
   json::object body;

@@ -379,6 +379,14 @@ edge::api_result<edge::storage_report> node_backend::storage() {
       out.growth_bytes_per_day =
           (static_cast<double>(out.bytes) - static_cast<double>(base->bytes[static_cast<size_t>(f.family)])) / days;
     }
+    if (out.retention_s > 0) {
+      auto o = db_->expiry_outlook_of(f.family, 86'400, defaults::storage_outlook_records);
+      if (!o.ok()) return edge::api_error{api_errc::unavailable, "the store cannot be read: " + o.error().message};
+      out.expiring = edge::storage_report::family::outlook{
+          o.value().expired_records, o.value().expired_bytes, o.value().due_records,
+          o.value().due_bytes,       o.value().next_expiry_s, o.value().scanned,
+          o.value().complete};
+    }
     r.bytes += out.bytes;
     r.families.push_back(std::move(out));
   }

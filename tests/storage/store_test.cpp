@@ -103,6 +103,56 @@ TEST(Store, EveryColumnFamilyRoundTrips) {
   EXPECT_GT(s->stats().reads, 0u);
 }
 
+TEST(Store, TheExpiryOutlookSaysWhatTheNextSweepDropsAndWhatFollowsFromEachRecordsOwnExpiry) {
+  temp_dir dir;
+  test_clock clock;
+  auto s = open_store(dir.path, clock);
+  ASSERT_TRUE(s);
+  const int64_t t0 = clock.now->load();
+  write_batch b;
+  b.put(cf::debates, "a-soon", "1234", t0 + 10);       // 6 + 4 bytes
+  b.put(cf::debates, "b-later", "12345678", t0 + 7200);  // 7 + 8
+  b.put(cf::debates, "c-forever", "x", 0);
+  b.put(cf::debates, "d-next-week", "xy", t0 + 7 * 86400);
+  ASSERT_FALSE(s->write(b, false));
+  const uint64_t header = record_header_size;
+
+  auto o = s->expiry_outlook_of(cf::debates, 86400, 100);
+  ASSERT_TRUE(o.ok()) << o.error().message;
+  EXPECT_TRUE(o.value().complete);
+  EXPECT_EQ(o.value().scanned, 4u);
+  EXPECT_EQ(o.value().expired_records, 0u);
+  EXPECT_EQ(o.value().due_records, 2u);
+  EXPECT_EQ(o.value().due_bytes, 6 + 4 + header + 7 + 8 + header);
+  EXPECT_EQ(o.value().next_expiry_s, t0 + 10);
+
+  // Past the first expiry: it waits for the sweep, and the next one ahead is the second.
+  clock.now->fetch_add(60);
+  o = s->expiry_outlook_of(cf::debates, 86400, 100);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o.value().expired_records, 1u);
+  EXPECT_EQ(o.value().expired_bytes, 6 + 4 + header);
+  EXPECT_EQ(o.value().due_records, 1u);
+  EXPECT_EQ(o.value().next_expiry_s, t0 + 7200);
+  // The sweep (a compaction) drops it; the outlook follows.
+  ASSERT_FALSE(s->compact(cf::debates));
+  o = s->expiry_outlook_of(cf::debates, 86400, 100);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o.value().expired_records, 0u);
+  EXPECT_EQ(o.value().scanned, 3u);
+
+  // A budget smaller than the family says so rather than pretending.
+  o = s->expiry_outlook_of(cf::debates, 86400, 2);
+  ASSERT_TRUE(o.ok());
+  EXPECT_FALSE(o.value().complete);
+  EXPECT_EQ(o.value().scanned, 2u);
+  // An empty family has nothing ahead.
+  o = s->expiry_outlook_of(cf::critiques, 86400, 100);
+  ASSERT_TRUE(o.ok());
+  EXPECT_EQ(o.value().scanned, 0u);
+  EXPECT_EQ(o.value().next_expiry_s, 0);
+}
+
 TEST(Store, ExpiredRecordsAreInvisibleToReadsAtOnceAndGoneAfterCompaction) {
   temp_dir dir;
   test_clock clock;

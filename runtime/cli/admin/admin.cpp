@@ -3,12 +3,14 @@
 #include <boost/json.hpp>
 
 #include <charconv>
+#include <ctime>
 #include <cstdio>
 #include <functional>
 #include <map>
 #include <ostream>
 
 #include "net/client/client.hpp"
+#include "runtime/base/defaults.hpp"
 
 namespace aragora::admin {
 
@@ -85,6 +87,15 @@ std::string clip(std::string s, size_t n) {
   if (s.size() <= n) return s;
   s.resize(n - 3);
   return s + "...";
+}
+
+std::string utc_time(int64_t unix_s) {
+  std::time_t t = static_cast<std::time_t>(unix_s);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
 }
 
 /// Rows of `array_key`'s objects, one column per key.
@@ -292,10 +303,31 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
   } else if (cmd == "storage") {
     out << table_of(b, "families",
                     {{"CF", "cf"}, {"BYTES", "bytes"}, {"RECORDS", "records"}, {"RETENTION DAYS", "retention_days"},
-                     {"GROWTH/DAY", "growth_bytes_per_day"}});
+                     {"GROWTH/DAY", "growth_bytes_per_day"}, {"EXPIRED", "expired_records"},
+                     {"NEXT 24H", "next_day_records"}, {"NEXT EXPIRY (UTC)", "next_expiry"}},
+                    [](const json::object& f, const std::string& k) {
+                      auto* e = f.if_contains("expiring");
+                      bool outlook = k == "expired_records" || k == "next_day_records" || k == "next_expiry";
+                      if (!outlook) return field(f, k);
+                      if (!e || !e->is_object()) return std::string{"-"};
+                      const auto& o = e->as_object();
+                      std::string cell;
+                      if (k == "next_expiry") {
+                        auto* t = o.if_contains(k);
+                        cell = t && t->is_int64() ? utc_time(t->as_int64()) : std::string{"-"};
+                      } else {
+                        cell = field(o, k) + " (" + field(o, k == "expired_records" ? "expired_bytes" : "next_day_bytes") +
+                               " B)";
+                      }
+                      // A scan that stopped at its budget saw only part of the family.
+                      if (auto* c = o.if_contains("complete"); c && c->is_bool() && !c->as_bool()) cell += "+";
+                      return cell;
+                    });
     out << field(b, "bytes") << " bytes in all on " << field(b, "node") << ", " << field(b, "disk_free_bytes")
         << " bytes free; the retention sweep runs every " << field(b, "sweep_interval_s")
-        << " s (growth per day: from an hour of this node's samples on)\n";
+        << " s (growth per day: from an hour of this node's samples on; EXPIRED goes at the next sweep,"
+           " NEXT 24H within a day, from each record's own expiry; + : read the first "
+        << defaults::storage_outlook_records << " records only)\n";
   } else if (cmd == "backup") {
     out << "backed the store of " << field(b, "node") << " up into " << field(b, "dir") << ": backup "
         << field(b, "id") << ", " << field(b, "files") << " files, " << field(b, "bytes") << " bytes, in "
