@@ -265,6 +265,9 @@ inline constexpr auto join_retry_base = std::chrono::milliseconds{100};
 inline constexpr auto join_retry_cap = std::chrono::seconds{2};
 // A worker reads its breakers this often for its heartbeats (`aragora-admin breakers`).
 inline constexpr auto breaker_refresh = std::chrono::seconds{1};
+// ... and renders its /metrics as often; the edge serves each worker's last one (labelled
+// node="NAME") and holds at most this much of it (a worker's is some tens of KB).
+inline constexpr size_t cluster_metrics_max_bytes = 1u << 20;
 // Nodes in one cluster file; ports must differ per host.
 inline constexpr size_t max_cluster_nodes = 1024;
 

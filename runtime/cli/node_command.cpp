@@ -13,6 +13,8 @@
 #include <mutex>
 
 #include "runtime/base/defaults.hpp"
+#include "runtime/base/metrics/metrics.hpp"
+#include "runtime/capacity/capacity.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/data_dir.hpp"
 #include "runtime/cli/signals.hpp"
@@ -20,6 +22,7 @@
 #include "runtime/node/cluster_messages.hpp"
 #include "runtime/node/cluster_worker.hpp"
 #include "runtime/node/local_node.hpp"
+#include "runtime/node/node_gauges.hpp"
 
 namespace aragora::cli {
 
@@ -49,14 +52,25 @@ int run_worker(const node_options& o, const config::node_config& cfg, const conf
   node::local_node node{cfg, *key, db, role};
   auto& sys = node.system();
 
-  // The breakers are read on this thread (reading them waits on the supervisors) and handed to
-  // the agent's heartbeats as a snapshot.
-  auto breakers = std::make_shared<std::pair<std::mutex, std::vector<v1::BreakerStatus>>>();
-  node::worker_options wo;
-  wo.breakers = [breakers] {
-    std::lock_guard<std::mutex> lock{breakers->first};
-    return breakers->second;
+  // The breakers and the metrics are read on this thread (reading the breakers waits on the
+  // supervisors, the gauges read /proc and the store) and handed to the agent's heartbeats as a
+  // snapshot.
+  struct snapshot {
+    std::mutex mtx;
+    std::vector<v1::BreakerStatus> breakers;
+    std::string metrics;
   };
+  auto snap = std::make_shared<snapshot>();
+  node::worker_options wo;
+  wo.breakers = [snap] {
+    std::lock_guard<std::mutex> lock{snap->mtx};
+    return snap->breakers;
+  };
+  wo.metrics = [snap] {
+    std::lock_guard<std::mutex> lock{snap->mtx};
+    return snap->metrics;
+  };
+  const auto budget = capacity::memory_budget(cfg);
   wo.name = me.name;
   wo.heartbeat_interval = cfg.cluster.heartbeat_interval;
   wo.on_edge_lost = [&] {
@@ -110,9 +124,12 @@ int run_worker(const node_options& o, const config::node_config& cfg, const conf
     caf::anon_send(agent, node::connect_atom::value, *h);
     for (;;) {
       auto now = node.breakers();
+      (void)node::refresh_node_gauges(node, db.get(), o.data_dir, budget, node.running_debates());
+      auto text = metrics::default_registry().render();
       {
-        std::lock_guard<std::mutex> lock{breakers->first};
-        breakers->second = std::move(now);
+        std::lock_guard<std::mutex> lock{snap->mtx};
+        snap->breakers = std::move(now);
+        snap->metrics = std::move(text);
       }
       std::unique_lock<std::mutex> lock{mtx};
       if (cv.wait_for(lock, defaults::breaker_refresh, [&] { return lost || stop_signal != 0; })) break;

@@ -16,6 +16,7 @@
 #include "net/edge/server.hpp"
 #include "net/edge/stream_hub.hpp"
 #include "runtime/base/defaults.hpp"
+#include "runtime/base/metrics/exposition.hpp"
 #include "runtime/base/metrics/metrics.hpp"
 #include "runtime/capacity/capacity.hpp"
 #include "runtime/cli/commands.hpp"
@@ -25,6 +26,7 @@
 #include "runtime/node/cluster_edge.hpp"
 #include "runtime/node/local_node.hpp"
 #include "runtime/node/node_backend.hpp"
+#include "runtime/node/node_gauges.hpp"
 
 namespace aragora::cli {
 
@@ -154,9 +156,17 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
   } else {
     resumed = backend.resume();
   }
-  edge::server srv{opts, backend, hub, {&tokens, &limiter}, [&backend, dir = o.data_dir] {
+  edge::server srv{opts, backend, hub, {&tokens, &limiter}, [&backend, &cluster, me, dir = o.data_dir] {
                      backend.refresh_gauges(dir);
-                     return metrics::default_registry().render();
+                     auto own = metrics::default_registry().render();
+                     if (!cluster) return own;
+                     // Workers serve no HTTP: their metrics, as their heartbeats carried them.
+                     std::vector<metrics::node_exposition> workers;
+                     for (auto& n : cluster->status(true).nodes)
+                       if (!n.metrics.empty()) workers.push_back({std::move(n.name), std::move(n.metrics)});
+                     return metrics::merge_by_node(
+                         own, me->name, workers,
+                         {std::begin(node::cluster_wide_families), std::end(node::cluster_wide_families)});
                    }};
   if (auto err = srv.start()) return print_error(exit_failed, "cannot_listen", *err);
 

@@ -111,10 +111,10 @@ cluster_edge::~cluster_edge() {
   caf::anon_send_exit(journal_, caf::exit_reason::user_shutdown);
 }
 
-cluster_status cluster_edge::status() {
+cluster_status cluster_edge::status(bool with_metrics) {
   caf::scoped_actor self{node_.system()};
   cluster_status out;
-  self->request(coordinator_, ask_timeout, status_atom::value)
+  self->request(coordinator_, ask_timeout, status_atom::value, with_metrics)
       .receive([&](cluster_status& s) { out = std::move(s); }, [](caf::error&) {});
   return out;
 }

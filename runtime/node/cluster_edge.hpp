@@ -40,7 +40,8 @@ public:
   [[nodiscard]] const std::vector<std::string>& unfinished() const { return unfinished_; }
   [[nodiscard]] uint16_t actor_port() const { return port_; }
   /// Blocking: from a thread that is not a CAF scheduler's.
-  [[nodiscard]] cluster_status status();
+  /// Every node as the coordinator sees it; `with_metrics`: each worker's last /metrics too.
+  [[nodiscard]] cluster_status status(bool with_metrics = false);
   [[nodiscard]] bool drain(const std::string& node, bool on);
 
 private:

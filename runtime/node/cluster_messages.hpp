@@ -56,6 +56,7 @@ struct node_status {
   uint32_t calls_pending = 0;
   std::optional<std::chrono::milliseconds> since_heartbeat;  // none: never heard from
   std::vector<v1::BreakerStatus> breakers;  // as its last heartbeat with breakers said
+  std::string metrics;  // its /metrics as its last heartbeat carried it (when asked for)
 };
 
 struct cluster_status {

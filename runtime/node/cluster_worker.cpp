@@ -302,6 +302,7 @@ caf::behavior worker_agent(agent_self self, local_node* node, std::shared_ptr<st
           if (opts.breakers && self->state.ticks++ % breakers_every_ticks == 0) {
             hb.set_has_breakers(true);
             for (auto& b : opts.breakers()) *hb.add_breakers() = std::move(b);
+            if (opts.metrics) hb.set_metrics(opts.metrics());
           }
           self->send(edge, heartbeat_atom::value, envelope{std::move(e)});
         }

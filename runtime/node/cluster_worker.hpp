@@ -48,6 +48,8 @@ struct worker_options {
   std::function<void()> on_edge_lost;
   /// This node's breakers as last read (quick: a copy, never a wait); sent with the heartbeats.
   std::function<std::vector<v1::BreakerStatus>()> breakers;
+  /// This node's /metrics as last rendered (a copy, never a wait); sent with the breakers.
+  std::function<std::string()> metrics;
 };
 
 /// The worker agent (detached: it writes moved debates' logs to the store). Send it

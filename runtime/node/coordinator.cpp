@@ -30,6 +30,8 @@ struct worker_entry {
   caf::actor handle;
   std::vector<std::string> moved_away;  // its debates that moved while it was lost
   std::vector<v1::BreakerStatus> breakers;  // from its last heartbeat that carried them
+  std::string metrics;                       // likewise: its /metrics
+  bool metrics_refused = false;              // too large, said once
 };
 
 struct coordinator_state {
@@ -134,6 +136,7 @@ void lose(self_ptr self, const std::string& name, const std::string& why, caf::a
   auto& w = st.workers[name];
   w.moved_away.insert(w.moved_away.end(), had.begin(), had.end());
   w.breakers.clear();  // what they were says nothing of a node that is down
+  w.metrics.clear();
   log::warn("cluster", "worker ", name, " lost (", why, "): ", had.size(), " debate",
             had.size() == 1 ? "" : "s", " move, ", moves.size(), " placed now");
   for (auto& a : moves) move(self, a, name, journal, hub);
@@ -235,6 +238,17 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
         bool was_down = was && was->state == cluster::node_state::down;
         st.pl.heartbeat(hb.node(), hb.calls_pending(), clock::now());
         if (hb.has_breakers()) w->second.breakers.assign(hb.breakers().begin(), hb.breakers().end());
+        if (!hb.metrics().empty()) {
+          if (hb.metrics().size() <= defaults::cluster_metrics_max_bytes) {
+            w->second.metrics = hb.metrics();
+          } else if (!w->second.metrics.empty() || !w->second.metrics_refused) {
+            // Bounded: the edge holds at most this much of each worker's metrics.
+            log::warn("cluster", "worker ", hb.node(), "'s metrics (", hb.metrics().size(),
+                      " bytes) exceed cluster_metrics_max_bytes: not served");
+            w->second.metrics.clear();
+            w->second.metrics_refused = true;
+          }
+        }
         if (was_down) revived(self, hb.node(), journal, hub);
       },
       [=](tick_atom) {
@@ -333,7 +347,7 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
         if (ok) log::info("cluster", "worker ", name, on ? " draining" : " takes new debates again");
         return ok;
       },
-      [=](status_atom) {
+      [=](status_atom, bool want_metrics) {
         auto& st = self->state;
         cluster_status out;
         out.orphans = st.pl.orphans();
@@ -349,7 +363,10 @@ caf::behavior coordinator(self_ptr self, coordinator_options opts, caf::actor jo
             s.calls_pending = v->pending_calls;
             if (v->last_heartbeat)
               s.since_heartbeat = std::chrono::duration_cast<std::chrono::milliseconds>(now - *v->last_heartbeat);
-            if (auto w = st.workers.find(n.name); w != st.workers.end()) s.breakers = w->second.breakers;
+            if (auto w = st.workers.find(n.name); w != st.workers.end()) {
+              s.breakers = w->second.breakers;
+              if (want_metrics) s.metrics = w->second.metrics;
+            }
           } else {
             s.status = "up";  // this node: it answers
           }

@@ -24,6 +24,7 @@
 #include "runtime/base/metrics/metrics.hpp"
 #include "runtime/capacity/capacity.hpp"
 #include "runtime/node/local_node.hpp"
+#include "runtime/node/node_gauges.hpp"
 #include "storage/backup.hpp"
 #include "storage/store.hpp"
 
@@ -270,7 +271,10 @@ std::array<uint64_t, storage::cf_count> bytes_of(const std::vector<storage::stor
 
 }  // namespace
 
-void node_backend::refresh_gauges(const std::string& data_dir) {
+std::vector<storage::store::family_size> refresh_node_gauges(local_node& node, storage::store* db,
+                                                            const std::string& data_dir,
+                                                            uint64_t budget_bytes,
+                                                            std::optional<size_t> running) {
   struct gauges {
     metrics::gauge& in_flight = metrics::process_gauge(
         "aragora_debates_in_flight", "Debates running on this node.").with({});
@@ -295,11 +299,11 @@ void node_backend::refresh_gauges(const std::string& data_dir) {
         {"cf"});
   };
   static gauges g;
-  g.in_flight.set(static_cast<double>(cluster_ ? cluster_->running() : node_.running_debates()));
-  auto depths = node_.queue_depths();
+  if (running) g.in_flight.set(static_cast<double>(*running));
+  auto depths = node.queue_depths();
   for (size_t i = 0; i < depths.size(); ++i)
     g.queue.with({std::to_string(i)}).set(static_cast<double>(depths[i]));
-  g.budget.set(static_cast<double>(budget_bytes_));
+  g.budget.set(static_cast<double>(budget_bytes));
   std::ifstream statm{"/proc/self/statm"};
   uint64_t pages = 0, resident = 0;
   if (statm >> pages >> resident)
@@ -331,15 +335,22 @@ void node_backend::refresh_gauges(const std::string& data_dir) {
     g.disk_size.set(static_cast<double>(fs.f_blocks) * static_cast<double>(fs.f_frsize));
     g.disk_free.set(static_cast<double>(fs.f_bavail) * static_cast<double>(fs.f_frsize));
   }
-  if (db_) {
-    auto sizes = db_->family_sizes();
+  std::vector<storage::store::family_size> sizes;
+  if (db) {
+    sizes = db->family_sizes();
     for (const auto& f : sizes) {
       std::string cf{storage::name(f.family)};
       g.store_bytes.with({cf}).set(static_cast<double>(f.sst_bytes + f.memtable_bytes));
       g.store_keys.with({cf}).set(static_cast<double>(f.keys));
     }
-    sample_sizes(bytes_of(sizes));
   }
+  return sizes;
+}
+
+void node_backend::refresh_gauges(const std::string& data_dir) {
+  auto sizes = refresh_node_gauges(node_, db_.get(), data_dir, budget_bytes_,
+                                   cluster_ ? cluster_->running() : node_.running_debates());
+  if (db_) sample_sizes(bytes_of(sizes));
 }
 
 void node_backend::sample_sizes(const std::array<uint64_t, storage::cf_count>& bytes) {

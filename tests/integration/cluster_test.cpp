@@ -278,6 +278,27 @@ TEST(Cluster, ADebateIsPlacedOnAWorkerAndStreamedThroughTheEdge) {
   EXPECT_EQ(board.at("agents").as_array().size(), 3u);
   auto receipt = c.get("/api/v1/debates/" + id + "/receipt");
   EXPECT_EQ(receipt.status, 200u) << receipt.body;
+
+  // The edge serves the workers' metrics (they serve no HTTP), labelled with the node, as their
+  // heartbeats carry them about once a second: the agent calls ran on a worker.
+  std::string metrics;
+  for (auto deadline = clock_type::now() + 10s; clock_type::now() < deadline; std::this_thread::sleep_for(100ms)) {
+    metrics = c.get("/metrics").body;
+    if (metrics.find("aragora_agent_call_duration_seconds_count{node=\"worker-") != std::string::npos) break;
+  }
+  EXPECT_NE(metrics.find("aragora_agent_call_duration_seconds_count{node=\"worker-"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("process_resident_memory_bytes{node=\"edge\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("process_resident_memory_bytes{node=\"worker-1\"}"), std::string::npos);
+  EXPECT_NE(metrics.find("process_resident_memory_bytes{node=\"worker-2\"}"), std::string::npos);
+  // One HELP per family, whatever the number of nodes; the debates the edge counts for the
+  // whole cluster are its own alone.
+  size_t helps = 0;
+  for (auto at = metrics.find("# HELP process_resident_memory_bytes "); at != std::string::npos;
+       at = metrics.find("# HELP process_resident_memory_bytes ", at + 1))
+    ++helps;
+  EXPECT_EQ(helps, 1u);
+  EXPECT_NE(metrics.find("aragora_debates_in_flight{node=\"edge\"}"), std::string::npos);
+  EXPECT_EQ(metrics.find("aragora_debates_in_flight{node=\"worker-"), std::string::npos);
 }
 
 struct tally {

@@ -5,7 +5,9 @@ and the alert rules (scripts/prometheus/aragora-alerts.yml) read is exported by 
 Starts `aragora serve` on free ports with a fresh data dir, runs one debate through its HTTP API
 (so that the families filled on first use exist too), reads /metrics, and fails naming every
 metric the dashboard or the rules use that the node does not export (a `# TYPE` line).
-Usage: tests/scripts/dashboard_test.py ROOT ARAGORA_BIN"""
+Usage: tests/scripts/dashboard_test.py ROOT ARAGORA_BIN
+   or: tests/scripts/dashboard_test.py --metrics URL DASHBOARD RULES
+       (the same check against a node already running: package_test.sh's packaged files)"""
 import json
 import os
 import re
@@ -16,9 +18,6 @@ import tempfile
 import time
 import urllib.request
 
-ROOT, BIN = sys.argv[1], sys.argv[2]
-DASHBOARD = os.path.join(ROOT, "scripts/grafana/aragora-dashboard.json")
-RULES = os.path.join(ROOT, "scripts/prometheus/aragora-alerts.yml")
 METRIC = re.compile(r"\b((?:aragora|process)_[a-z0-9_]+)\b")
 SUFFIXES = ("_bucket", "_sum", "_count")
 
@@ -30,8 +29,8 @@ def base(name):
     return name
 
 
-def used_metrics():
-    with open(DASHBOARD, encoding="utf-8") as f:
+def used_metrics(dashboard, rules):
+    with open(dashboard, encoding="utf-8") as f:
         dash = json.load(f)
     used = {}
     assert dash.get("panels"), "the dashboard has no panels"
@@ -40,7 +39,7 @@ def used_metrics():
         for t in p["targets"]:
             for m in METRIC.findall(t["expr"]):
                 used.setdefault(base(m), f"dashboard panel {p['title']!r}")
-    with open(RULES, encoding="utf-8") as f:
+    with open(rules, encoding="utf-8") as f:
         for line in f:
             line = line.strip()
             if line.startswith("expr:"):
@@ -57,13 +56,35 @@ def http(port, method, path, body=None):
         return r.read().decode()
 
 
+def exported_by(url):
+    with urllib.request.urlopen(url, timeout=30) as r:
+        text = r.read().decode()
+    return {l.split()[2] for l in text.splitlines() if l.startswith("# TYPE ")}
+
+
+def check(used, exported):
+    missing = sorted((m, where) for m, where in used.items() if m not in exported)
+    for m, where in missing:
+        print(f"dashboard_test: {m} ({where}) is not exported by a running node", file=sys.stderr)
+    if missing:
+        return 1
+    print(f"dashboard_test: {len(used)} metrics used by the dashboard and the alert rules, "
+          f"all exported ({len(exported)} families)")
+    return 0
+
+
 def main():
-    used = used_metrics()
+    if sys.argv[1] == "--metrics":
+        url, dashboard, rules = sys.argv[2:5]
+        return check(used_metrics(dashboard, rules), exported_by(url))
+    root, binary = sys.argv[1], sys.argv[2]
+    used = used_metrics(os.path.join(root, "scripts/grafana/aragora-dashboard.json"),
+                        os.path.join(root, "scripts/prometheus/aragora-alerts.yml"))
     d = tempfile.mkdtemp(prefix="aragora-dashboard-")
     config = os.path.join(d, "aragora.yaml")
     with open(config, "w") as f:
         f.write("mock:\n  latency_ms: 5\nmemory:\n  enabled: false\nedge:\n  rate_limit_per_s: 0\n")
-    proc = subprocess.Popen([BIN, "--config", config, "serve", "--port", "0", "--ws-port", "0",
+    proc = subprocess.Popen([binary, "--config", config, "serve", "--port", "0", "--ws-port", "0",
                              "--data-dir", os.path.join(d, "data")],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                             env=dict(os.environ, XDG_DATA_HOME=d))
@@ -79,18 +100,7 @@ def main():
         while json.loads(http(port, "GET", f"/api/v1/debates/{debate}"))["status"] == "running":
             assert time.time() < deadline, "the debate did not end"
             time.sleep(0.05)
-        exported = set()
-        for l in http(port, "GET", "/metrics").splitlines():
-            if l.startswith("# TYPE "):
-                exported.add(l.split()[2])
-        missing = sorted((m, where) for m, where in used.items() if m not in exported)
-        for m, where in missing:
-            print(f"dashboard_test: {m} ({where}) is not exported by a running node", file=sys.stderr)
-        if missing:
-            return 1
-        print(f"dashboard_test: {len(used)} metrics used by the dashboard and the alert rules, "
-              f"all exported ({len(exported)} families)")
-        return 0
+        return check(used, exported_by(f"http://127.0.0.1:{port}/metrics"))
     finally:
         proc.terminate()
         try:

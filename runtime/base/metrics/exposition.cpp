@@ -1,5 +1,6 @@
 #include "runtime/base/metrics/exposition.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -57,6 +58,92 @@ std::string clean_label_value(std::string_view v, size_t max_bytes) {
     if (out.size() + piece.size() > max_bytes) break;
     out += piece;
     i += n != 0 ? n : 1;
+  }
+  return out;
+}
+
+namespace {
+
+struct family_text {
+  std::string name;
+  std::string header;   // its HELP and TYPE lines
+  std::string samples;  // its sample lines, labelled
+};
+
+/// The metric name a HELP or TYPE comment is about; empty for any other comment.
+std::string_view described(std::string_view line) {
+  for (std::string_view kind : {"# HELP ", "# TYPE "})
+    if (line.substr(0, kind.size()) == kind) {
+      auto rest = line.substr(kind.size());
+      return rest.substr(0, rest.find(' '));
+    }
+  return {};
+}
+
+void append_labelled(std::string& out, std::string_view line, std::string_view node) {
+  auto at = line.find_first_of("{ ");
+  if (at == std::string_view::npos) return;  // not a sample
+  std::string label = "node=\"";
+  append_label_value(label, node);
+  label += '"';
+  out.append(line.substr(0, at));
+  if (line[at] == '{') {
+    out += '{';
+    out += label;
+    if (at + 1 < line.size() && line[at + 1] != '}') out += ',';
+    out.append(line.substr(at + 1));
+  } else {
+    out += '{';
+    out += label;
+    out += '}';
+    out.append(line.substr(at));
+  }
+  out += '\n';
+}
+
+std::vector<family_text> families_of(std::string_view text, std::string_view node) {
+  std::vector<family_text> out;
+  while (!text.empty()) {
+    auto end = text.find('\n');
+    auto line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view{} : text.substr(end + 1);
+    if (line.empty()) continue;
+    if (line[0] == '#') {
+      auto name = described(line);
+      if (name.empty()) continue;
+      if (out.empty() || out.back().name != name) out.push_back({std::string{name}, {}, {}});
+      out.back().header.append(line);
+      out.back().header += '\n';
+      continue;
+    }
+    if (out.empty()) {
+      // A sample before any HELP or TYPE: a family of its own, untyped.
+      out.push_back({std::string{line.substr(0, line.find_first_of("{ "))}, {}, {}});
+    }
+    append_labelled(out.back().samples, line, node);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string merge_by_node(std::string_view own, std::string_view own_node,
+                          const std::vector<node_exposition>& others,
+                          const std::vector<std::string_view>& own_only) {
+  auto merged = families_of(own, own_node);
+  for (const auto& other : others)
+    for (auto& f : families_of(other.text, other.node)) {
+      if (std::find(own_only.begin(), own_only.end(), f.name) != own_only.end()) continue;
+      auto it = std::find_if(merged.begin(), merged.end(), [&](const family_text& m) { return m.name == f.name; });
+      if (it == merged.end())
+        merged.push_back(std::move(f));
+      else
+        it->samples += f.samples;
+    }
+  std::string out;
+  for (const auto& f : merged) {
+    out += f.header;
+    out += f.samples;
   }
   return out;
 }

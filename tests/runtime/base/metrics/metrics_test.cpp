@@ -339,3 +339,58 @@ TEST(MetricsRegistry, RefusesBadBuckets) {
 
 }  // namespace
 }  // namespace aragora::metrics
+
+namespace aragora::metrics {
+namespace {
+
+TEST(MetricsMerge, EachNodesSamplesSitUnderOneFamilyLabelledWithTheNode) {
+  const std::string edge =
+      "# HELP aragora_debates_in_flight Debates running.\n"
+      "# TYPE aragora_debates_in_flight gauge\n"
+      "aragora_debates_in_flight 7\n"
+      "# HELP process_resident_memory_bytes Resident memory.\n"
+      "# TYPE process_resident_memory_bytes gauge\n"
+      "process_resident_memory_bytes 1000\n";
+  const std::string worker =
+      "# HELP aragora_debates_in_flight Debates running.\n"
+      "# TYPE aragora_debates_in_flight gauge\n"
+      "aragora_debates_in_flight 4\n"
+      "# HELP aragora_agent_call_duration_seconds Calls.\n"
+      "# TYPE aragora_agent_call_duration_seconds histogram\n"
+      "aragora_agent_call_duration_seconds_bucket{provider=\"mock\",le=\"0.1\"} 3\n"
+      "aragora_agent_call_duration_seconds_bucket{provider=\"mock\",le=\"+Inf\"} 4\n"
+      "aragora_agent_call_duration_seconds_sum{provider=\"mock\"} 0.5\n"
+      "aragora_agent_call_duration_seconds_count{provider=\"mock\"} 4\n"
+      "# a comment the merge drops\n"
+      "\n"
+      "# HELP process_resident_memory_bytes Resident memory.\n"
+      "# TYPE process_resident_memory_bytes gauge\n"
+      "process_resident_memory_bytes 500\n"
+      "odd{} 1\n";
+  auto merged = merge_by_node(edge, "edge", {{"worker-\"1\"", worker}, {"worker-2", "process_resident_memory_bytes 600\n"}},
+                              {"aragora_debates_in_flight"});
+  EXPECT_EQ(merged,
+            "# HELP aragora_debates_in_flight Debates running.\n"
+            "# TYPE aragora_debates_in_flight gauge\n"
+            "aragora_debates_in_flight{node=\"edge\"} 7\n"
+            "# HELP process_resident_memory_bytes Resident memory.\n"
+            "# TYPE process_resident_memory_bytes gauge\n"
+            "process_resident_memory_bytes{node=\"edge\"} 1000\n"
+            "process_resident_memory_bytes{node=\"worker-\\\"1\\\"\"} 500\n"
+            "odd{node=\"worker-\\\"1\\\"\"} 1\n"
+            "process_resident_memory_bytes{node=\"worker-2\"} 600\n"
+            "# HELP aragora_agent_call_duration_seconds Calls.\n"
+            "# TYPE aragora_agent_call_duration_seconds histogram\n"
+            "aragora_agent_call_duration_seconds_bucket{node=\"worker-\\\"1\\\"\",provider=\"mock\",le=\"0.1\"} 3\n"
+            "aragora_agent_call_duration_seconds_bucket{node=\"worker-\\\"1\\\"\",provider=\"mock\",le=\"+Inf\"} 4\n"
+            "aragora_agent_call_duration_seconds_sum{node=\"worker-\\\"1\\\"\",provider=\"mock\"} 0.5\n"
+            "aragora_agent_call_duration_seconds_count{node=\"worker-\\\"1\\\"\",provider=\"mock\"} 4\n");
+}
+
+TEST(MetricsMerge, WithoutOtherNodesOnlyTheLabelIsAdded) {
+  EXPECT_EQ(merge_by_node("# TYPE a counter\na 1\n", "edge", {}, {}), "# TYPE a counter\na{node=\"edge\"} 1\n");
+  EXPECT_EQ(merge_by_node("", "edge", {{"w", "# TYPE b gauge\nb 2\n"}}, {}), "# TYPE b gauge\nb{node=\"w\"} 2\n");
+}
+
+}  // namespace
+}  // namespace aragora::metrics
