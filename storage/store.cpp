@@ -781,8 +781,9 @@ result<store::expiry_outlook> store::expiry_outlook_of(cf family, int64_t horizo
     if (auto no = impl_->not_opened(family)) return *no;
     expiry_outlook out;
     if (!impl_->handle(family)) return out;
-    std::unique_ptr<rocksdb::Iterator> it{
-        impl_->db->NewIterator(rocksdb::ReadOptions{}, impl_->handle(family))};
+    rocksdb::ReadOptions ro;
+    ro.fill_cache = false;  // one pass over everything: keep the cache for the debates' reads
+    std::unique_ptr<rocksdb::Iterator> it{impl_->db->NewIterator(ro, impl_->handle(family))};
     const auto now = now_s();
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       if (out.scanned == max_records) {

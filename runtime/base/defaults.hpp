@@ -147,7 +147,7 @@ inline constexpr uint32_t backup_keep = 7;
 inline constexpr auto storage_sample_every = std::chrono::hours{1};
 inline constexpr size_t storage_samples_kept = 25;
 // `aragora-admin storage`'s "what retention drops next" reads each record's expiry: at most this
-// many records per family, so a large store answers in a second or so (it says when it stopped).
+// many records in all, so a large store answers in a second or so (it says where it stopped).
 inline constexpr uint64_t storage_outlook_records = 250'000;
 // Database circuit breaker (capacity guide: 2 failures / 10 s).
 inline constexpr uint32_t db_breaker_failures = 2;

@@ -81,14 +81,23 @@ uint64_t max_agent_calls(const debate::debate_spec& spec) {
   return r * (n + critiques + n) + judges;        // propose, critique, vote per round
 }
 
-footprint estimate_footprint(const debate::debate_spec& spec, uint32_t message_bytes) {
+footprint estimate_footprint(const debate::debate_spec& spec, uint32_t message_bytes, text_hold hold) {
   uint64_t calls = max_agent_calls(spec);
   uint64_t text = message_bytes > 0 ? message_bytes : natural_text_bytes;
   uint64_t spec_bytes = spec.question.size() + spec.context.size() + spec.domain.size();
+  // Texts held at once, each with its copies in flight: every one, or step by step a round's
+  // calls (the widest stretch between two releases is one round), the proposals of the round
+  // before (convergence), every vote (dissent) and one step's copies on their way.
+  uint64_t held = saturating_mul(calls, running_copies);
+  if (hold == text_hold::step_by_step) {
+    uint64_t n = spec.agents.size();
+    uint64_t per_round = n + n * (n > 0 ? n - 1 : 0) + n;
+    uint64_t widest_step = std::max<uint64_t>(n * (n > 0 ? n - 1 : 0), n);
+    held = std::min(held, per_round + n + n * spec.rounds + widest_step + 1);  // + 1: a judge's
+  }
   footprint f;
-  f.running = saturating_add(
-      base_bytes + spec_bytes,
-      saturating_mul(calls, per_call_bytes + saturating_mul(text, running_copies)));
+  f.running = saturating_add(base_bytes + spec_bytes,
+                             saturating_add(saturating_mul(calls, per_call_bytes), saturating_mul(held, text)));
   f.result = saturating_mul(calls, saturating_mul(text, result_copies));
   return f;
 }

@@ -25,9 +25,15 @@ struct footprint {
   uint64_t result = 0;   // in addition, while its whole result is built and encoded (ask)
 };
 
+/// How long a debate holds its texts: all of them until it ends (its owner takes the whole result),
+/// or step by step (a summary-only debate lets go of each step's texts once they are published
+/// and stored: the benchmark's), keeping a round's worth, the last proposals and every vote.
+enum class text_hold : uint8_t { whole_debate, step_by_step };
+
 /// `message_bytes` is the size of each text the node's providers write (the mock's
 /// message_bytes), 0 for their natural length.
-[[nodiscard]] footprint estimate_footprint(const debate::debate_spec& spec, uint32_t message_bytes);
+[[nodiscard]] footprint estimate_footprint(const debate::debate_spec& spec, uint32_t message_bytes,
+                                           text_hold hold = text_hold::whole_debate);
 
 /// What the machine offers this process, in bytes; unset when it cannot be read or is unlimited.
 struct machine_memory {

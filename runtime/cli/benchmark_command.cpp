@@ -122,7 +122,9 @@ int run_benchmark(const benchmark_options& o, const config::node_config& cfg) {
   if (!o.duration_s) concurrent = std::min(concurrent, debates);
   // Memory admission: a given --concurrent that does not fit is refused (the run would not be
   // the one asked for); the default "all at once" runs as many at once as fit, the rest queued.
-  auto per_debate = capacity::estimate_footprint(*templ, bench_cfg.mock.message_bytes).running;
+  // The benchmark's debates report a summary: they let go of their texts step by step.
+  auto per_debate =
+      capacity::estimate_footprint(*templ, bench_cfg.mock.message_bytes, capacity::text_hold::step_by_step).running;
   auto budget = capacity::memory_budget(cfg);
   if (!check_footprint(*templ, bench_cfg.mock.message_bytes, per_debate, budget)) return exit_usage;
   auto fit = capacity::debates_that_fit(budget, per_debate);

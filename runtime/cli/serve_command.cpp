@@ -157,13 +157,21 @@ int run_serve(const serve_options& o, const config::node_config& configured) {
     resumed = backend.resume();
   }
   edge::server srv{opts, backend, hub, {&tokens, &limiter}, [&backend, &cluster, me, dir = o.data_dir] {
-                     backend.refresh_gauges(dir);
-                     auto own = metrics::default_registry().render();
-                     if (!cluster) return own;
-                     // Workers serve no HTTP: their metrics, as their heartbeats carried them.
+                     if (!cluster) {
+                       backend.refresh_gauges(dir);
+                       return metrics::default_registry().render();
+                     }
+                     // Workers serve no HTTP: their metrics, as their heartbeats carried them, from
+                     // the same answer as the debates in flight.
+                     auto status = cluster->status(true);
+                     size_t running = 0;
                      std::vector<metrics::node_exposition> workers;
-                     for (auto& n : cluster->status(true).nodes)
+                     for (auto& n : status.nodes) {
+                       running += n.debates_in_flight;
                        if (!n.metrics.empty()) workers.push_back({std::move(n.name), std::move(n.metrics)});
+                     }
+                     backend.refresh_gauges(dir, running);
+                     auto own = metrics::default_registry().render();
                      return metrics::merge_by_node(
                          own, me->name, workers,
                          {std::begin(node::cluster_wide_families), std::end(node::cluster_wide_families)});

@@ -302,7 +302,10 @@ caf::behavior worker_agent(agent_self self, local_node* node, std::shared_ptr<st
           if (opts.breakers && self->state.ticks++ % breakers_every_ticks == 0) {
             hb.set_has_breakers(true);
             for (auto& b : opts.breakers()) *hb.add_breakers() = std::move(b);
-            if (opts.metrics) hb.set_metrics(opts.metrics());
+            // Over the edge's bound it would only be dropped there.
+            if (opts.metrics)
+              if (auto text = opts.metrics(); text.size() <= defaults::cluster_metrics_max_bytes)
+                hb.set_metrics(std::move(text));
           }
           self->send(edge, heartbeat_atom::value, envelope{std::move(e)});
         }

@@ -347,9 +347,9 @@ std::vector<storage::store::family_size> refresh_node_gauges(local_node& node, s
   return sizes;
 }
 
-void node_backend::refresh_gauges(const std::string& data_dir) {
-  auto sizes = refresh_node_gauges(node_, db_.get(), data_dir, budget_bytes_,
-                                   cluster_ ? cluster_->running() : node_.running_debates());
+void node_backend::refresh_gauges(const std::string& data_dir, std::optional<size_t> running) {
+  if (!running) running = cluster_ ? cluster_->running() : node_.running_debates();
+  auto sizes = refresh_node_gauges(node_, db_.get(), data_dir, budget_bytes_, running);
   if (db_) sample_sizes(bytes_of(sizes));
 }
 
@@ -379,6 +379,8 @@ edge::api_result<edge::storage_report> node_backend::storage() {
         break;
       }
   }
+  bool outlook = db_->breaker() == resilience::breaker_state::closed;
+  auto budget_left = static_cast<int64_t>(defaults::storage_outlook_records);
   for (const auto& f : sizes) {
     edge::storage_report::family out;
     out.name = std::string{storage::name(f.family)};
@@ -390,13 +392,20 @@ edge::api_result<edge::storage_report> node_backend::storage() {
       out.growth_bytes_per_day =
           (static_cast<double>(out.bytes) - static_cast<double>(base->bytes[static_cast<size_t>(f.family)])) / days;
     }
-    if (out.retention_s > 0) {
-      auto o = db_->expiry_outlook_of(f.family, 86'400, defaults::storage_outlook_records);
-      if (!o.ok()) return edge::api_error{api_errc::unavailable, "the store cannot be read: " + o.error().message};
-      out.expiring = edge::storage_report::family::outlook{
-          o.value().expired_records, o.value().expired_bytes, o.value().due_records,
-          o.value().due_bytes,       o.value().next_expiry_s, o.value().scanned,
-          o.value().complete};
+    // Every family (a record keeps the expiry it was written with, whatever the retention is
+    // now), within one budget for the whole report; only while the store is healthy: a failing
+    // store still answers with its sizes, and this scan is never its breaker's trial call.
+    if (outlook && budget_left >= 0) {
+      auto o = db_->expiry_outlook_of(f.family, 86'400, static_cast<uint64_t>(budget_left));
+      if (o.ok()) {
+        budget_left -= static_cast<int64_t>(o.value().scanned);
+        out.expiring = edge::storage_report::family::outlook{
+            o.value().expired_records, o.value().expired_bytes, o.value().due_records,
+            o.value().due_bytes,       o.value().next_expiry_s, o.value().scanned,
+            o.value().complete};
+      } else {
+        outlook = false;
+      }
     }
     r.bytes += out.bytes;
     r.families.push_back(std::move(out));

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -99,7 +100,9 @@ public:
   void finished(const std::string& id);
   /// Sets the gauges read off the node and the machine (debates in flight, agent queue depth,
   /// memory budget and resident memory, the data dir's disk), before /metrics renders.
-  void refresh_gauges(const std::string& data_dir);
+  /// `running`: the debates in flight when the caller has read them (a cluster edge, from the
+  /// status it also takes the workers' metrics from); else read here.
+  void refresh_gauges(const std::string& data_dir, std::optional<size_t> running = std::nullopt);
 
   /// The ranking actor as it runs now (the sink's barrier before debate_end).
   [[nodiscard]] caf::actor ranking_actor();

@@ -11,7 +11,7 @@ build="$(cd "$1" && pwd)"
 work="$(mktemp -d)"
 pids=()
 cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  for p in ${pids[@]+"${pids[@]}"}; do kill -9 "$p" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -59,11 +59,12 @@ echo "package_test: $(basename "$deb"): $(wc -l <"$work/contents") entries, unit
 bin="$root/usr/bin"
 etc="$root/etc/aragora"
 mkdir -p "$etc"
-read -r actor0 actor1 actor2 http ws < <(python3 -c '
+ports="$(python3 -c '
 import socket
 socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
-print(*[s.getsockname()[1] for s in socks])')
+print(*[s.getsockname()[1] for s in socks])')" || fail "no free ports"
+read -r actor0 actor1 actor2 http ws <<<"$ports"
 sed -e "s/actor_port: 7400/actor_port: $actor0/" -e "s/actor_port: 7401/actor_port: $actor1/" \
     -e "s/actor_port: 7402/actor_port: $actor2/" -e "s/http_port: 8080/http_port: $http/" \
     -e "s/ws_port: 8765/ws_port: $ws/" \
@@ -100,22 +101,29 @@ completed="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["co
 [ "$completed" = 40 ] || fail "the baseline completed $completed of 40 debates"
 # Steps 7 and 8: the packaged dashboard and rules read only metrics the edge exports. The
 # workers' ride their heartbeats (each second): wait for one that carries the benchmark's calls.
-for _ in $(seq 1 50); do
-  python3 -c 'import sys, urllib.request
+carried=no
+for _ in $(seq 1 100); do
+  if python3 -c 'import sys, urllib.request
 text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
 sys.exit(0 if "aragora_agent_call_duration_seconds_count{node=\"worker-" in text else 1)' \
-    "http://127.0.0.1:$http/metrics" && break
+    "http://127.0.0.1:$http/metrics"; then carried=yes; break; fi
   sleep 0.1
 done
+[ "$carried" = yes ] || fail "no worker's agent metrics reached the edge's /metrics within 10 s"
 python3 "$(dirname "$0")/dashboard_test.py" --metrics "http://127.0.0.1:$http/metrics" \
   "$root/usr/share/aragora/monitoring/aragora-dashboard.json" \
   "$root/usr/share/aragora/monitoring/aragora-alerts.yml" || fail "a packaged panel or rule reads a metric the edge lacks"
 # Step 9: a backup, beside the edge's data dir.
 "$bin/aragora-admin" backup | grep -q "aragora/edge-backups" || fail "aragora-admin backup did not back the edge up beside its data dir"
-# Stop as systemd does (SIGTERM): every node exits cleanly.
-for p in "${pids[@]}"; do kill -TERM "$p"; done
+# Stop as systemd does (SIGTERM, then SIGKILL after the unit's TimeoutStopSec=30s): every node
+# exits cleanly, in time.
+for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || fail "node $p had already exited"; done
 for p in "${pids[@]}"; do
-  wait "$p" || { tail -n 20 "$work"/*.log >&2; fail "a node did not stop cleanly on SIGTERM (exit $?)"; }
+  for _ in $(seq 1 300); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+  kill -0 "$p" 2>/dev/null && { kill -9 "$p"; fail "node $p did not stop within 30 s of SIGTERM"; }
+  rc=0
+  wait "$p" || rc=$?
+  [ "$rc" = 0 ] || { tail -n 20 "$work"/*.log >&2; fail "node $p exited $rc on SIGTERM"; }
 done
 pids=()
 echo "package_test: the runbook's three-node walkthrough: 3 nodes up, $completed debates through the edge, dashboard metrics exported, backup taken, clean stop"

@@ -22,6 +22,9 @@ inline debate::time_point fake_epoch() {
 struct drive_options {
   uint64_t shuffle_seed = 0;  // 0 = answer in call order
   size_t max_steps = 10'000;
+  // Let go of every published text at each step's end, as a summary-only debate does (once its
+  // texts are stored, or at once when nothing stores them).
+  bool release_texts = false;
 };
 
 /// Drives `m` until it finishes; returns every event it announced, in order.
@@ -41,6 +44,7 @@ inline std::vector<debate::event_ref> drive(debate::debate_machine& m, const pro
     for (const auto& call : pending) {
       auto out = m.record(provider(m.spec(), call), tick());
       events.insert(events.end(), out.events.begin(), out.events.end());
+      if (opts.release_texts && out.new_step && !m.finished()) m.release_texts(m.transcript().size());
       if (out.new_step || m.finished()) break;
     }
   }

@@ -201,6 +201,11 @@ void apply(debate_self* self, debate_machine::step_result r) {
   auto& st = self->state;
   publish(self, r.events);
   if (st.writes) st.writes->recorded(r.events);
+  // Nothing stores this debate and its owner takes a summary: a text published at a step's end
+  // is read by nobody but the machine's own phase state (which holds its own reference). The
+  // store's path releases the same texts once they are on disk.
+  else if (r.new_step && st.report == finish_report::summary && !st.machine->finished())
+    st.machine->release_texts(st.machine->transcript().size());
   if (st.machine->finished()) disarm(self);
   // Ended over its budget mid-step: the step's other calls would go on spending for nobody.
   if (st.agent && st.machine->finished() && st.machine->outcome().status == debate_status::budget_exceeded &&

@@ -111,16 +111,28 @@ std::vector<family_text> families_of(std::string_view text, std::string_view nod
     if (line[0] == '#') {
       auto name = described(line);
       if (name.empty()) continue;
-      if (out.empty() || out.back().name != name) out.push_back({std::string{name}, {}, {}});
+      if (out.empty() || out.back().name != name) {
+        // A family described twice keeps its first description.
+        if (std::any_of(out.begin(), out.end(), [&](const family_text& f) { return f.name == name; })) continue;
+        out.push_back({std::string{name}, {}, {}});
+      }
       out.back().header.append(line);
       out.back().header += '\n';
       continue;
     }
-    if (out.empty()) {
-      // A sample before any HELP or TYPE: a family of its own, untyped.
-      out.push_back({std::string{line.substr(0, line.find_first_of("{ "))}, {}, {}});
-    }
-    append_labelled(out.back().samples, line, node);
+    // A sample goes with the family it names (a histogram's by its suffixed names); one that
+    // names none seen yet is a family of its own, untyped.
+    auto name = line.substr(0, line.find_first_of("{ "));
+    auto base = name;
+    for (std::string_view suffix : {"_bucket", "_sum", "_count"})
+      if (base.size() > suffix.size() && base.substr(base.size() - suffix.size()) == suffix) {
+        base.remove_suffix(suffix.size());
+        break;
+      }
+    auto names = [&](const family_text& f) { return f.name == name || f.name == base; };
+    auto it = !out.empty() && names(out.back()) ? out.end() - 1 : std::find_if(out.begin(), out.end(), names);
+    if (it == out.end()) it = out.insert(out.end(), family_text{std::string{name}, {}, {}});
+    append_labelled(it->samples, line, node);
   }
   return out;
 }

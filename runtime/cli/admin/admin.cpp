@@ -213,7 +213,7 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
   o.call_timeout = std::chrono::milliseconds{c.timeout_ms};
   // A compaction or a backup takes as long as the store is big: an hour unless told otherwise
   // (an answer given up on would leave it running, and a retry would find it busy).
-  if (!c.timeout_given && (c.command == "compact" || c.command == "backup")) o.call_timeout = std::chrono::hours{1};
+  if (!c.timeout_given && (c.command == "compact" || c.command == "backup" || c.command == "storage")) o.call_timeout = std::chrono::hours{1};
   o.idle_timeout = std::max<std::chrono::milliseconds>(o.idle_timeout, o.call_timeout + std::chrono::seconds{5});
   client::client cl{o};
 
@@ -326,8 +326,8 @@ int run(const std::vector<std::string>& args, const std::string& env_endpoint,
     out << field(b, "bytes") << " bytes in all on " << field(b, "node") << ", " << field(b, "disk_free_bytes")
         << " bytes free; the retention sweep runs every " << field(b, "sweep_interval_s")
         << " s (growth per day: from an hour of this node's samples on; EXPIRED goes at the next sweep,"
-           " NEXT 24H within a day, from each record's own expiry; + : read the first "
-        << defaults::storage_outlook_records << " records only)\n";
+           " NEXT 24H within a day, from each record's own expiry; + : past the first "
+        << defaults::storage_outlook_records << " records read in all)\n";
   } else if (cmd == "backup") {
     out << "backed the store of " << field(b, "node") << " up into " << field(b, "dir") << ": backup "
         << field(b, "id") << ", " << field(b, "files") << " files, " << field(b, "bytes") << " bytes, in "

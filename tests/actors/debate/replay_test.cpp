@@ -66,6 +66,37 @@ TEST_P(ReplayProtocols, AFullLogRebuildsTheSameDebate) {
   EXPECT_EQ(seal_receipt(*rebuilt, std::nullopt).sha256, seal_receipt(original, std::nullopt).sha256);
 }
 
+TEST_P(ReplayProtocols, ADebateThatLetsGoOfItsTextsAtEachStepEndsWithTheSameReceipt) {
+  // What a summary-only debate does to hold less per debate in flight (bench/RESULTS.md, issue
+  // 12): the same debate, its texts dropped as soon as each step is published, decides the same
+  // and seals the same receipt, dissenters' reasoning included.
+  const auto protocol = std::get<0>(GetParam());
+  const auto consensus = std::get<1>(GetParam());
+  auto spec = test::make_spec([&](debate_spec& s) {
+    s.protocol = protocol;
+    s.consensus = consensus;
+    s.rounds = 3;
+    s.agents.push_back({"contrarian", "mock", "contrarian"});
+  });
+  debate_machine kept(spec), released(spec);
+  (void)test::drive(kept, flaky(0.15), {.shuffle_seed = 5});
+  (void)test::drive(released, flaky(0.15), {.shuffle_seed = 5, .release_texts = true});
+  ASSERT_TRUE(kept.finished() && released.finished());
+  size_t dropped = 0;
+  for (const auto& e : released.transcript()) dropped += e.text ? 0 : 1;
+  EXPECT_GT(dropped, released.transcript().size() / 2) << "the texts were not let go";
+  EXPECT_EQ(make_receipt(released, std::nullopt).SerializeAsString(),
+            make_receipt(kept, std::nullopt).SerializeAsString());
+  EXPECT_EQ(seal_receipt(released, std::nullopt).sha256, seal_receipt(kept, std::nullopt).sha256);
+  const auto& a = kept.outcome();
+  const auto& b = released.outcome();
+  EXPECT_EQ(a.status, b.status);
+  EXPECT_EQ(a.winner, b.winner);
+  EXPECT_EQ(a.confidence, b.confidence);
+  ASSERT_EQ(static_cast<bool>(a.final_answer), static_cast<bool>(b.final_answer));
+  if (a.final_answer) EXPECT_EQ(*a.final_answer, *b.final_answer);
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Protocols, ReplayProtocols,
     ::testing::Values(std::tuple{protocol_kind::lite, consensus_method::majority},

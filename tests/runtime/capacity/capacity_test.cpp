@@ -80,6 +80,44 @@ TEST(Capacity, TheFootprintGrowsWithAgentsRoundsAndTextsAndNeverOverflows) {
   EXPECT_LT(worst.running, UINT64_MAX / 2);
 }
 
+TEST(Capacity, AStepByStepDebatesFootprintCoversTheTextsItHoldsAtAnyStep) {
+  // A summary-only debate lets go of each step's texts once published (the benchmark's): at any
+  // step it holds what its transcript still has plus its proposals, current and previous.
+  using debate::protocol_kind;
+  for (auto protocol : {protocol_kind::lite, protocol_kind::full})
+    for (size_t n : {2, 3, 5})
+      for (uint32_t r : {1u, 2u, 4u}) {
+        auto s = spec_of(n, r, protocol);
+        const uint32_t bytes = 2048;
+        debate::debate_machine m(std::make_shared<const debate::debate_spec>(s));
+        agent::mock_options mock;
+        mock.message_bytes = bytes;
+        auto now = std::chrono::system_clock::now();
+        (void)m.start(now);
+        uint64_t most = 0;
+        while (!m.finished()) {
+          for (size_t i = 0; i < m.calls().size() && !m.finished(); ++i) {
+            if (!m.pending(i)) continue;
+            auto out = m.record(agent::mock_reply(m.spec(), m.calls()[i], mock), now);
+            uint64_t held = 0;
+            for (const auto& e : m.transcript()) held += e.text ? e.text->size() : 0;
+            most = std::max(most, held + 2 * n * bytes);
+            if (out.new_step) {
+              m.release_texts(m.transcript().size());
+              break;
+            }
+          }
+        }
+        auto step = estimate_footprint(s, bytes, text_hold::step_by_step).running;
+        EXPECT_GE(step, most) << n << " agents, " << r << " rounds";
+        EXPECT_LE(step, estimate_footprint(s, bytes).running);
+      }
+  // Workload W: measured 34-38 KB per in-flight debate in memory (bench/RESULTS.md, issue 12).
+  auto w = estimate_footprint(spec_of(3, 2), 2048, text_hold::step_by_step).running;
+  EXPECT_GE(w, 50u * 1024);
+  EXPECT_LT(w, estimate_footprint(spec_of(3, 2), 2048).running);
+}
+
 TEST(Capacity, MeminfoFieldsAreReadInBytes) {
   const std::string meminfo =
       "MemTotal:       24578920 kB\nMemFree:        23000000 kB\nMemAvailable:   22000000 kB\n";

@@ -377,14 +377,35 @@ TEST(MetricsMerge, EachNodesSamplesSitUnderOneFamilyLabelledWithTheNode) {
             "# TYPE process_resident_memory_bytes gauge\n"
             "process_resident_memory_bytes{node=\"edge\"} 1000\n"
             "process_resident_memory_bytes{node=\"worker-\\\"1\\\"\"} 500\n"
-            "odd{node=\"worker-\\\"1\\\"\"} 1\n"
             "process_resident_memory_bytes{node=\"worker-2\"} 600\n"
             "# HELP aragora_agent_call_duration_seconds Calls.\n"
             "# TYPE aragora_agent_call_duration_seconds histogram\n"
             "aragora_agent_call_duration_seconds_bucket{node=\"worker-\\\"1\\\"\",provider=\"mock\",le=\"0.1\"} 3\n"
             "aragora_agent_call_duration_seconds_bucket{node=\"worker-\\\"1\\\"\",provider=\"mock\",le=\"+Inf\"} 4\n"
             "aragora_agent_call_duration_seconds_sum{node=\"worker-\\\"1\\\"\",provider=\"mock\"} 0.5\n"
-            "aragora_agent_call_duration_seconds_count{node=\"worker-\\\"1\\\"\",provider=\"mock\"} 4\n");
+            "aragora_agent_call_duration_seconds_count{node=\"worker-\\\"1\\\"\",provider=\"mock\"} 4\n"
+            "odd{node=\"worker-\\\"1\\\"\"} 1\n");
+}
+
+TEST(MetricsMerge, ASampleGoesWithTheFamilyItNamesNotTheHeaderAboveIt) {
+  // Another version's text, out of order: each sample finds its own family.
+  const std::string worker =
+      "# TYPE a counter\n"
+      "a 1\n"
+      "# TYPE h histogram\n"
+      "h_bucket{le=\"+Inf\"} 2\n"
+      "a_total_lost 5\n"
+      "h_count 2\n"
+      "a 3\n";
+  EXPECT_EQ(merge_by_node("# TYPE a counter\na 9\n", "e", {{"w", worker}}, {}),
+            "# TYPE a counter\n"
+            "a{node=\"e\"} 9\n"
+            "a{node=\"w\"} 1\n"
+            "a{node=\"w\"} 3\n"
+            "# TYPE h histogram\n"
+            "h_bucket{node=\"w\",le=\"+Inf\"} 2\n"
+            "h_count{node=\"w\"} 2\n"
+            "a_total_lost{node=\"w\"} 5\n");
 }
 
 TEST(MetricsMerge, WithoutOtherNodesOnlyTheLabelIsAdded) {
