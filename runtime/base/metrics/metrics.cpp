@@ -1,6 +1,8 @@
 #include "runtime/base/metrics/metrics.hpp"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -123,15 +125,53 @@ double counter::value() const noexcept {
   return static_cast<double>(whole()) + fraction();
 }
 
+namespace {
+
+constexpr size_t cells_per_line = 64 / sizeof(std::atomic<uint64_t>);
+
+size_t this_threads_shard() {
+  static std::atomic<size_t> next{0};
+  thread_local const size_t mine = next.fetch_add(1, std::memory_order_relaxed) % histogram::shard_count;
+  return mine;
+}
+
+}  // namespace
+
 histogram::histogram(std::span<const double> bounds)
-    : bounds_(bounds), counts_(std::make_unique<std::atomic<uint64_t>[]>(bounds.size() + 1)) {}
+    : bounds_(bounds),
+      stride_((bounds.size() + 2 + cells_per_line - 1) / cells_per_line * cells_per_line),
+      storage_(std::make_unique<std::atomic<uint64_t>[]>(shard_count * stride_ + cells_per_line)) {
+  auto at = reinterpret_cast<uintptr_t>(storage_.get());
+  cells_ = storage_.get() + ((64 - at % 64) % 64) / sizeof(std::atomic<uint64_t>);
+  for (size_t i = 0; i < shard_count * stride_; ++i) cells_[i].store(0, std::memory_order_relaxed);
+  for (size_t s = 0; s < shard_count; ++s)
+    shard(s)[bounds_.size() + 1].store(std::bit_cast<uint64_t>(0.0), std::memory_order_relaxed);
+}
 
 void histogram::observe(double v) noexcept {
   // The first bound >= v; `!(v <= b)` rather than `b < v` sends a NaN past every bound (+Inf).
   auto it = std::partition_point(bounds_.begin(), bounds_.end(),
                                  [v](double b) { return !(v <= b); });
-  counts_[static_cast<size_t>(it - bounds_.begin())].fetch_add(1, std::memory_order_relaxed);
-  sum_.fetch_add(v, std::memory_order_relaxed);
+  auto* cells = shard(this_threads_shard());
+  cells[static_cast<size_t>(it - bounds_.begin())].fetch_add(1, std::memory_order_relaxed);
+  auto& sum = cells[bounds_.size() + 1];
+  auto old = sum.load(std::memory_order_relaxed);
+  while (!sum.compare_exchange_weak(old, std::bit_cast<uint64_t>(std::bit_cast<double>(old) + v),
+                                    std::memory_order_relaxed)) {
+  }
+}
+
+uint64_t histogram::bucket(size_t i) const noexcept {
+  uint64_t n = 0;
+  for (size_t s = 0; s < shard_count; ++s) n += shard(s)[i].load(std::memory_order_relaxed);
+  return n;
+}
+
+double histogram::sum() const noexcept {
+  double total = 0;
+  for (size_t s = 0; s < shard_count; ++s)
+    total += std::bit_cast<double>(shard(s)[bounds_.size() + 1].load(std::memory_order_relaxed));
+  return total;
 }
 
 uint64_t histogram::count() const noexcept {

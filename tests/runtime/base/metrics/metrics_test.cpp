@@ -343,6 +343,30 @@ TEST(MetricsRegistry, RefusesBadBuckets) {
 namespace aragora::metrics {
 namespace {
 
+TEST(MetricsHistogram, ObservationsFromManyThreadsAddUpAcrossTheShards) {
+  static constexpr std::array<double, 3> bounds{1, 2, 4};
+  histogram h{bounds};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2 * static_cast<int>(histogram::shard_count) + 1; ++t)
+    threads.emplace_back([&h, t] {
+      for (int i = 0; i < 1000; ++i) h.observe(static_cast<double>((i + t) % 5));  // 0..4: whole sums
+    });
+  for (auto& t : threads) t.join();
+  const uint64_t n = 1000 * (2 * histogram::shard_count + 1);
+  EXPECT_EQ(h.count(), n);
+  EXPECT_EQ(h.bucket(0), n * 2 / 5);  // 0 and 1
+  EXPECT_EQ(h.bucket(1), n / 5);      // 2
+  EXPECT_EQ(h.bucket(2), n * 2 / 5);  // 3 and 4
+  EXPECT_EQ(h.bucket(3), 0u);         // +Inf
+  EXPECT_EQ(h.sum(), static_cast<double>(n) * 2.0);
+}
+
+}  // namespace
+}  // namespace aragora::metrics
+
+namespace aragora::metrics {
+namespace {
+
 TEST(MetricsMerge, EachNodesSamplesSitUnderOneFamilyLabelledWithTheNode) {
   const std::string edge =
       "# HELP aragora_debates_in_flight Debates running.\n"
