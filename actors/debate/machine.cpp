@@ -162,6 +162,10 @@ void debate_machine::begin_revise() {
 void debate_machine::begin_vote() {
   begin_step(phase::vote);
   ballots_.clear();
+  // A lite round's critiques wait for the next round's proposals; after the last round's vote
+  // there is none, and nothing else reads them (the transcript keeps its own reference).
+  if (spec_->protocol == protocol_kind::lite && round_ >= spec_->rounds)
+    for (auto& box : inbox_) box.clear();
   auto list = candidates();
   for (uint8_t i = 0; i < n_; ++i) {
     call_request r;
@@ -541,8 +545,19 @@ uint32_t debate_machine::failed_calls() const {
 
 void debate_machine::release_texts(size_t n) {
   n = std::min(n, transcript_.size());
-  for (; released_ < n; ++released_)
-    if (transcript_[released_].key.ph != phase::vote) transcript_[released_].text.reset();
+  // An earlier round's votes are read by nobody once a new round has begun.
+  std::erase_if(kept_votes_, [&](uint32_t i) {
+    if (transcript_[i].key.round >= round_) return false;
+    transcript_[i].text.reset();
+    return true;
+  });
+  for (; released_ < n; ++released_) {
+    auto& e = transcript_[released_];
+    if (e.key.ph == phase::vote && e.key.round >= round_)
+      kept_votes_.push_back(static_cast<uint32_t>(released_));
+    else
+      e.text.reset();
+  }
 }
 
 std::vector<uint32_t> debate_machine::canonical_order() const {

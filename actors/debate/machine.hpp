@@ -175,9 +175,10 @@ public:
   }
   [[nodiscard]] const machine_options& options() const { return opts_; }
 
-  /// Lets go of the texts of the first `n` transcript entries (their digests stay). For durable
-  /// debates whose texts are in the store: the protocol keeps what later calls still need, and
-  /// votes stay (they are short, and the consensus record quotes the dissenters).
+  /// Lets go of the texts of the first `n` transcript entries (their digests stay), for debates
+  /// whose owner takes a summary: the protocol keeps what later calls still need, and the votes
+  /// of the current round stay (the consensus record and the receipt quote its dissenters;
+  /// final_vote reads no earlier round, and a new round is begun only after the last one's vote).
   void release_texts(size_t n);
 
 private:
@@ -241,6 +242,7 @@ private:
   text_ptr checked_text_;  // the leading proposal at the last consensus check
   std::vector<ballot> checked_ballots_;  // and the votes it counted
   size_t released_ = 0;
+  std::vector<uint32_t> kept_votes_;  // votes released_ passed, of the current round
   time_point started_at_{};
   std::optional<final_state> final_;
 };
