@@ -38,18 +38,24 @@ test::provider_fn flaky(double fail_rate) {
   return test::mock_with(test::failing(fail_rate));
 }
 
-class ReplayProtocols : public ::testing::TestWithParam<std::tuple<protocol_kind, consensus_method>> {};
+class ReplayProtocols : public ::testing::TestWithParam<std::tuple<protocol_kind, consensus_method>> {
+protected:
+  /// Three rounds of the parameter's protocol and consensus, with a contrarian among the agents.
+  std::shared_ptr<const debate_spec> spec() const {
+    // Not a structured binding: clang 14 (the sanitize build) cannot capture one in a lambda.
+    const auto protocol = std::get<0>(GetParam());
+    const auto consensus = std::get<1>(GetParam());
+    return test::make_spec([&](debate_spec& s) {
+      s.protocol = protocol;
+      s.consensus = consensus;
+      s.rounds = 3;
+      s.agents.push_back({"contrarian", "mock", "contrarian"});
+    });
+  }
+};
 
 TEST_P(ReplayProtocols, AFullLogRebuildsTheSameDebate) {
-  // Not a structured binding: clang 14 (the sanitize build) cannot capture one in a lambda.
-  const auto protocol = std::get<0>(GetParam());
-  const auto consensus = std::get<1>(GetParam());
-  auto spec = test::make_spec([&](debate_spec& s) {
-    s.protocol = protocol;
-    s.consensus = consensus;
-    s.rounds = 3;
-    s.agents.push_back({"contrarian", "mock", "contrarian"});
-  });
+  auto spec = this->spec();
   debate_machine original(spec);
   auto refs = test::drive(original, flaky(0.15), {.shuffle_seed = 5});
   ASSERT_TRUE(original.finished());
@@ -70,14 +76,7 @@ TEST_P(ReplayProtocols, ADebateThatLetsGoOfItsTextsAtEachStepEndsWithTheSameRece
   // What a summary-only debate does to hold less per debate in flight (bench/RESULTS.md, issue
   // 12): the same debate, its texts dropped as soon as each step is published, decides the same
   // and seals the same receipt, dissenters' reasoning included.
-  const auto protocol = std::get<0>(GetParam());
-  const auto consensus = std::get<1>(GetParam());
-  auto spec = test::make_spec([&](debate_spec& s) {
-    s.protocol = protocol;
-    s.consensus = consensus;
-    s.rounds = 3;
-    s.agents.push_back({"contrarian", "mock", "contrarian"});
-  });
+  auto spec = this->spec();
   debate_machine kept(spec), released(spec);
   (void)test::drive(kept, flaky(0.15), {.shuffle_seed = 5});
   (void)test::drive(released, flaky(0.15), {.shuffle_seed = 5, .release_texts = true});
