@@ -545,19 +545,8 @@ uint32_t debate_machine::failed_calls() const {
 
 void debate_machine::release_texts(size_t n) {
   n = std::min(n, transcript_.size());
-  // An earlier round's votes are read by nobody once a new round has begun.
-  std::erase_if(kept_votes_, [&](uint32_t i) {
-    if (transcript_[i].key.round >= round_) return false;
-    transcript_[i].text.reset();
-    return true;
-  });
-  for (; released_ < n; ++released_) {
-    auto& e = transcript_[released_];
-    if (e.key.ph == phase::vote && e.key.round >= round_)
-      kept_votes_.push_back(static_cast<uint32_t>(released_));
-    else
-      e.text.reset();
-  }
+  for (; released_ < n; ++released_)
+    if (transcript_[released_].key.ph != phase::vote) transcript_[released_].text.reset();
 }
 
 std::vector<uint32_t> debate_machine::canonical_order() const {

@@ -176,9 +176,8 @@ public:
   [[nodiscard]] const machine_options& options() const { return opts_; }
 
   /// Lets go of the texts of the first `n` transcript entries (their digests stay), for debates
-  /// whose owner takes a summary: the protocol keeps what later calls still need, and the votes
-  /// of the current round stay (the consensus record and the receipt quote its dissenters;
-  /// final_vote reads no earlier round, and a new round is begun only after the last one's vote).
+  /// whose owner takes a summary: the protocol keeps what later calls still need, and votes stay
+  /// (the consensus record and the receipt quote the dissenters).
   void release_texts(size_t n);
 
 private:
@@ -242,7 +241,6 @@ private:
   text_ptr checked_text_;  // the leading proposal at the last consensus check
   std::vector<ballot> checked_ballots_;  // and the votes it counted
   size_t released_ = 0;
-  std::vector<uint32_t> kept_votes_;  // votes released_ passed, of the current round
   time_point started_at_{};
   std::optional<final_state> final_;
 };
