@@ -5,9 +5,12 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <system_error>
+#include <thread>
 
 #include "storage/store.hpp"
 
@@ -33,7 +36,14 @@ struct temp_store {
 
   ~temp_store() {
     db.reset();
-    std::filesystem::remove_all(path);
+    // Another holder (a debate's services, an actor not gone yet) may keep the store open a moment
+    // longer, and RocksDB may still add a file while the directory goes: retry, never throw.
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      std::error_code ec;
+      std::filesystem::remove_all(path, ec);
+      if (!ec) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds{20});
+    }
   }
 
   [[nodiscard]] storage::clock_fn clock() const {
