@@ -751,13 +751,19 @@ debate_actor_type resume_debate(caf::actor_system& sys,
 
 debate_summary summarize(const debate_machine& m) {
   debate_summary s;
-  const auto& f = m.outcome();
-  s.status = f.status;
-  s.reached = f.reached;
   s.agent_calls = m.agent_calls();
   s.failed_calls = m.failed_calls();
   s.started_at = m.started_at();
-  s.finished_at = f.at;
+  if (m.finished()) {
+    const auto& f = m.outcome();
+    s.status = f.status;
+    s.reached = f.reached;
+    s.finished_at = f.at;
+  } else {
+    // A debate stopped mid-way (moved to another node): it has no outcome to read.
+    s.status = debate_status::running;
+    s.finished_at = std::chrono::system_clock::now();
+  }
   if (!m.transcript().empty()) s.first_message_at = m.transcript().front().at;
   return s;
 }
